@@ -1,0 +1,63 @@
+# Quick start: `make run` (UI + daemon on http://127.0.0.1:3000, example project dropped in) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PIPELINE_DATA_DIR ?= $(CURDIR)/var
+export DAGSTER_HOME ?= $(PIPELINE_DATA_DIR)/dagster_home
+PG_BIN := /usr/lib/postgresql/15/bin
+
+.PHONY: run test install install-test lint benchmarks clean dagster-home example
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,infra]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test node_modules/.installed system-packages
+
+# Prism (GitHub/Netlify contract checks) comes from npm, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# PostgreSQL server binaries for the production-profile tests (a private cluster per test run).
+.PHONY: system-packages
+system-packages:
+	@if [ ! -x $(PG_BIN)/initdb ]; then \
+		echo "installing PostgreSQL server binaries"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+dagster-home:
+	mkdir -p "$(DAGSTER_HOME)"
+	@[ -f "$(DAGSTER_HOME)/dagster.yaml" ] || cp infra/dagster/embedded.yaml "$(DAGSTER_HOME)/dagster.yaml"
+
+example: install
+	$(PY) -m pipeline_defs.cli drop examples/acme-tasks --project acme-tasks
+
+run: install dagster-home example
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+test: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: install-test
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+benchmarks: install-test
+	$(PY) benchmarks/intake.py
+	$(PY) benchmarks/sensor.py
+	$(PY) benchmarks/noop_rerun.py
+
+clean:
+	rm -rf var

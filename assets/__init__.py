@@ -1,0 +1,1 @@
+"""One subpackage per pipeline stage: the thin @asset beside the plain-Python logic it calls."""

@@ -1,0 +1,1 @@
+"""Stage 3: components, stacks, API contract, data model and the story-to-component map."""

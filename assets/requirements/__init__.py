@@ -1,0 +1,1 @@
+"""Stage 2: user stories drawn from the documents, with stable ids and traces."""

@@ -1,0 +1,1 @@
+"""The ai-pipeline code location: settings, resources, jobs and automation assembled in one place."""

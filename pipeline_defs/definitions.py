@@ -1,0 +1,26 @@
+"""The one place where the code location's Definitions are assembled."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.architecture.asset import architecture
+from assets.documents.asset import documents
+from assets.requirements.asset import requirements
+from pipeline_defs.jobs import project_pipeline_job
+from pipeline_defs.resources import build_resources
+from pipeline_defs.settings import Settings, get_settings
+from sensors.bucket_sensor import build_bucket_sensor
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Definitions for the given settings (tests pass their own; Dagster loads `defs`)."""
+    return dg.Definitions(
+        assets=[documents, requirements, architecture],
+        jobs=[project_pipeline_job],
+        sensors=[build_bucket_sensor(project_pipeline_job, settings)],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(get_settings())

@@ -1,0 +1,43 @@
+"""Stores every asset value as pretty JSON in the artifact store, readable by a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from pydantic import BaseModel
+
+from resources.object_store import ObjectStore
+
+
+def asset_value_key(asset_key: dg.AssetKey, partition_key: str | None) -> str:
+    return "assets/" + "/".join(asset_key.path) + "/" + (partition_key or "__unpartitioned__") + ".json"
+
+
+class ArtifactJsonIOManager(dg.ConfigurableIOManager):
+    """Writes pydantic values as JSON at assets/<asset>/<project>.json; reads them back typed."""
+
+    store: dg.ResourceDependency[ObjectStore]
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        if not isinstance(obj, BaseModel):
+            raise TypeError(f"asset {context.asset_key.to_user_string()} must return a pydantic model")
+        key = asset_value_key(context.asset_key, context.partition_key if context.has_partition_key else None)
+        self.store.put_text(key, obj.model_dump_json(indent=2))
+        context.add_output_metadata({"stored_at": dg.MetadataValue.text(f"{self.store.url()}/{key}")})
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        key = asset_value_key(context.asset_key, context.partition_key if context.has_partition_key else None)
+        model = context.dagster_type.typing_type
+        try:
+            text = self.store.get_text(key)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{context.asset_key.to_user_string()} has not been materialised for partition "
+                f"{context.partition_key!r} yet (no {key} in {self.store.url()})"
+            ) from None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model.model_validate_json(text)
+        raise TypeError(f"input {context.name} must be annotated with a pydantic model type")

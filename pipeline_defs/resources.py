@@ -1,0 +1,38 @@
+"""The one place where each resource's implementation (local or cloud) is chosen from the settings."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
+
+from pipeline_defs.io_manager import ArtifactJsonIOManager
+from pipeline_defs.settings import Settings
+from resources.llm.resource import LlmResource
+from resources.object_store import object_store_from_url
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    """Resources keyed as the assets and sensors ask for them."""
+    inbox = object_store_from_url(settings.inbox_url, region_name=settings.aws_region)
+    artifacts = object_store_from_url(settings.artifacts_url, region_name=settings.aws_region)
+    # The key is passed as an EnvVar so Dagster shows its name, never its value, in the UI.
+    api_key = dg.EnvVar("ANTHROPIC_API_KEY") if os.environ.get("ANTHROPIC_API_KEY") else None
+    llm = LlmResource(
+        provider=settings.llm_provider,
+        model=settings.pipeline_llm_model,
+        api_key=api_key,
+        base_url=settings.anthropic_base_url,
+        aws_region=settings.aws_region,
+        cache_url=settings.artifacts_url,
+        max_tokens=settings.pipeline_llm_max_tokens,
+        max_retries=settings.pipeline_llm_max_retries,
+        timeout_seconds=settings.pipeline_llm_timeout_seconds,
+    )
+    return {
+        "inbox": inbox,
+        "artifacts": artifacts,
+        "llm": llm,
+        "io_manager": ArtifactJsonIOManager(store=artifacts),
+    }

@@ -1,0 +1,71 @@
+"""All configuration of the code location, read once from environment variables.
+
+Every setting is documented in the README's settings table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
+
+
+class Settings(BaseSettings):
+    """The pipeline's settings; environment variables are the field names in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    pipeline_data_dir: Path = Field(default=Path("var"), description="Root of all local state.")
+    pipeline_inbox: str = Field(
+        default="", description="Watched bucket: file:///folder or s3://bucket/prefix. Default <data>/inbox."
+    )
+    pipeline_artifacts: str = Field(
+        default="", description="Where asset values are stored: file:// or s3://. Default <data>/artifacts."
+    )
+    pipeline_max_file_mb: float = Field(default=50.0, gt=0, description="Largest accepted input file.")
+    pipeline_intake_workers: int = Field(default=0, ge=0, description="Parser processes; 0 = one per core.")
+
+    pipeline_sensor_interval_seconds: int = Field(default=30, ge=1)
+    pipeline_sensor_keys_per_tick: int = Field(default=50_000, ge=1)
+    pipeline_sensor_seconds_per_tick: float = Field(default=20.0, gt=0)
+
+    pipeline_llm_provider: Literal["auto", "offline", "anthropic", "bedrock"] = "auto"
+    pipeline_llm_model: str = DEFAULT_ANTHROPIC_MODEL
+    pipeline_llm_max_tokens: int = 16_000
+    pipeline_llm_max_retries: int = 4
+    pipeline_llm_timeout_seconds: float = 300.0
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.pipeline_data_dir.resolve()
+
+    @property
+    def inbox_url(self) -> str:
+        return self.pipeline_inbox or (self.data_dir / "inbox").as_uri()
+
+    @property
+    def artifacts_url(self) -> str:
+        return self.pipeline_artifacts or (self.data_dir / "artifacts").as_uri()
+
+    @property
+    def llm_provider(self) -> Literal["offline", "anthropic", "bedrock"]:
+        if self.pipeline_llm_provider != "auto":
+            return self.pipeline_llm_provider
+        return "anthropic" if self.anthropic_api_key else "offline"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.pipeline_max_file_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

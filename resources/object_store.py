@@ -1,0 +1,270 @@
+"""Object store: the watched inbox and the artifact store, as a local folder or an S3 bucket.
+
+Keys are always relative to the store's root (folder or bucket prefix) and use `/` separators.
+Listings are sorted by key the way S3 sorts them (by UTF-8 bytes), so a cursor (`start_after`)
+means the same thing for both implementations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import dagster as dg
+from pydantic import BaseModel, PrivateAttr
+
+
+class UnsafeKeyError(ValueError):
+    """A key that would escape the store's root or names a hidden or empty segment."""
+
+
+def check_key(key: str) -> str:
+    """Return `key` if it is a safe relative key, else raise UnsafeKeyError with the reason."""
+    if not key:
+        raise UnsafeKeyError("empty key")
+    if key.startswith("/") or "\\" in key or "\x00" in key:
+        raise UnsafeKeyError(f"key {key!r} is absolute or contains a backslash or NUL")
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            raise UnsafeKeyError(f"key {key!r} has an empty, '.' or '..' segment")
+    return key
+
+
+class ObjectInfo(BaseModel):
+    """One object as a listing shows it."""
+
+    key: str
+    etag: str
+    size: int
+
+
+class ObjectStore(dg.ConfigurableResource, ABC):
+    """A flat namespace of byte objects under one root."""
+
+    @abstractmethod
+    def url(self) -> str:
+        """Where this store lives, for people (file:///... or s3://bucket/prefix)."""
+
+    @abstractmethod
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
+        """Up to `max_keys` objects whose key starts with `prefix` and sorts after `start_after`."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's listing entry, or None if it does not exist."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """The object's content; raises FileNotFoundError if it does not exist."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Write the object atomically (readers never see a half-written object)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object if it exists."""
+
+    def iter_objects(self, prefix: str = "", start_after: str = "", page_size: int = 1000) -> Iterator[ObjectInfo]:
+        """Every object under `prefix`, page by page."""
+        while True:
+            page = self.list_page(prefix=prefix, start_after=start_after, max_keys=page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            start_after = page[-1].key
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def get_text(self, key: str) -> str:
+        return self.get_bytes(key).decode("utf-8")
+
+    def put_text(self, key: str, text: str, content_type: str = "application/json") -> None:
+        self.put_bytes(key, text.encode("utf-8"), content_type=content_type)
+
+
+class LocalObjectStore(ObjectStore):
+    """A folder on disk. The ETag is derived from size and modification time (cheap to list)."""
+
+    root: str
+
+    def url(self) -> str:
+        return self._root().as_uri()
+
+    def _root(self) -> Path:
+        return Path(self.root).resolve()
+
+    def _path(self, key: str) -> Path:
+        return self._root().joinpath(*check_key(key).split("/"))
+
+    @staticmethod
+    def _info(key: str, stat: os.stat_result) -> ObjectInfo:
+        return ObjectInfo(key=key, etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}", size=stat.st_size)
+
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
+        out: list[ObjectInfo] = []
+        for info in self._walk(self._root(), "", prefix, start_after):
+            out.append(info)
+            if len(out) >= max_keys:
+                break
+        return out
+
+    def _walk(self, folder: Path, base: str, prefix: str, start_after: str) -> Iterator[ObjectInfo]:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        # Sort as S3 does: a folder sorts as its name followed by "/".
+        keyed = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.endswith(".partial"):
+                continue  # hidden files and in-flight writes are not objects
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_dir and not entry.is_file(follow_symlinks=False):
+                continue
+            keyed.append((base + entry.name + ("/" if is_dir else ""), is_dir, entry))
+        keyed.sort(key=lambda item: item[0].encode("utf-8"))
+        for key, is_dir, entry in keyed:
+            if is_dir:
+                # Skip folders that cannot hold a key matching the prefix or sorting after the cursor.
+                if not (key.startswith(prefix) or prefix.startswith(key)):
+                    continue
+                if start_after and key < start_after and not start_after.startswith(key):
+                    continue
+                yield from self._walk(Path(entry.path), key, prefix, start_after)
+            elif key.startswith(prefix) and key > start_after:
+                try:
+                    yield self._info(key, entry.stat(follow_symlinks=False))
+                except FileNotFoundError:
+                    continue
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            return self._info(key, self._path(key).stat())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class S3ObjectStore(ObjectStore):
+    """An S3 bucket (AWS or any S3 server; boto3 reads AWS_ENDPOINT_URL_S3 itself)."""
+
+    bucket: str
+    prefix: str = ""
+    region_name: str | None = None
+    endpoint_url: str | None = None
+
+    _client: Any = PrivateAttr(default=None)
+
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                region_name=self.region_name,
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"max_attempts": 8, "mode": "adaptive"}, max_pool_connections=32),
+            )
+        return self._client
+
+    def _full(self, key: str) -> str:
+        root = self.prefix.strip("/")
+        return f"{root}/{key}" if root else key
+
+    def _relative(self, full_key: str) -> str:
+        root = self.prefix.strip("/")
+        return full_key[len(root) + 1 :] if root else full_key
+
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full(prefix)}
+        if start_after:
+            kwargs["StartAfter"] = self._full(start_after)
+        out: list[ObjectInfo] = []
+        while len(out) < max_keys:
+            kwargs["MaxKeys"] = min(1000, max_keys - len(out))
+            response = self.client.list_objects_v2(**kwargs)
+            for item in response.get("Contents", []):
+                out.append(
+                    ObjectInfo(key=self._relative(item["Key"]), etag=item["ETag"].strip('"'), size=item["Size"])
+                )
+            if not response.get("IsTruncated"):
+                break
+            kwargs["StartAfter"] = response["Contents"][-1]["Key"]
+        return out
+
+    def head(self, key: str) -> ObjectInfo | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=self._full(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return ObjectInfo(key=key, etag=response["ETag"].strip('"'), size=response["ContentLength"])
+
+    def get_bytes(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(f"{self.url()}/{key}") from None
+            raise
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._full(check_key(key)), Body=data, ContentType=content_type
+        )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._full(key))
+
+
+def object_store_from_url(url: str, region_name: str | None = None) -> ObjectStore:
+    """The one place that maps a store URL (file:// or s3://) to its implementation."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ValueError(f"S3 URL {url!r} names no bucket; use s3://bucket/prefix")
+        return S3ObjectStore(bucket=parsed.netloc, prefix=parsed.path.strip("/"), region_name=region_name)
+    if parsed.scheme == "file":
+        return LocalObjectStore(root=unquote(parsed.path))
+    if parsed.scheme == "" and url:
+        return LocalObjectStore(root=url)
+    raise ValueError(f"unsupported store URL {url!r}: use file:///folder or s3://bucket/prefix")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,20 @@
+"""Shared test settings: no test may reach a real service with a developer's credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+_CREDENTIAL_VARIABLES = (
+    "ANTHROPIC_API_KEY",
+    "GITHUB_TOKEN",
+    "NETLIFY_AUTH_TOKEN",
+    "PIPELINE_INBOX",
+    "PIPELINE_ARTIFACTS",
+    "PIPELINE_LLM_PROVIDER",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
