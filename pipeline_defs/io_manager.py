@@ -1,7 +1,7 @@
 """Stores every asset value as pretty JSON in the artifact store, readable by a person."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Dagster must see `ResourceDependency[...]` as a real
+# type, not a string, or passing a store instance fails validation.
 from typing import Any
 
 import dagster as dg

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipeline_defs.io_manager import ArtifactJsonIOManager
 from pipeline_defs.settings import Settings
+from resources.forge import make_forge
 from resources.llm.resource import LlmResource
 from resources.object_store import object_store_from_url
 
@@ -35,4 +36,12 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "artifacts": artifacts,
         "llm": llm,
         "io_manager": ArtifactJsonIOManager(store=artifacts),
+        "forge": make_forge(
+            settings.pipeline_forge,
+            settings.data_dir,
+            github_token_set=bool(settings.github_token),
+            github_owner=settings.github_owner,
+            github_api_url=settings.github_api_url,
+            github_private=settings.github_private,
+        ),
     }

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     aws_region: str = "us-east-1"
 
+    pipeline_forge: Literal["auto", "local", "github"] = "auto"
+    github_token: SecretStr | None = None  # only its presence is read here; the forge takes it via EnvVar
+    github_owner: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_private: bool = True
+
     @property
     def data_dir(self) -> Path:
         return self.pipeline_data_dir.resolve()

@@ -1,8 +1,12 @@
 """Object store: the watched inbox and the artifact store, as a local folder or an S3 bucket.
 
 Keys are always relative to the store's root (folder or bucket prefix) and use `/` separators.
-Listings are sorted by key the way S3 sorts them (by UTF-8 bytes), so a cursor (`start_after`)
-means the same thing for both implementations.
+Listings are sorted by key the way AWS S3 sorts them (by UTF-8 bytes), so a cursor (`start_after`)
+means the same thing for both implementations. Some S3-compatible servers walk a directory tree
+instead: SeaweedFS lists `a/x` before `a-b/x` (AWS and the local folder: `a-b/x` first). Code that
+pages through a listing may therefore rely only on two things that hold everywhere: `start_after`
+set to a key of the listing continues right after that key, and the keys under one folder are
+contiguous.
 """
 
 from __future__ import annotations
@@ -24,15 +28,22 @@ class UnsafeKeyError(ValueError):
     """A key that would escape the store's root or names a hidden or empty segment."""
 
 
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(32), 127))
+
+
 def check_key(key: str) -> str:
     """Return `key` if it is a safe relative key, else raise UnsafeKeyError with the reason."""
     if not key:
         raise UnsafeKeyError("empty key")
-    if key.startswith("/") or "\\" in key or "\x00" in key:
-        raise UnsafeKeyError(f"key {key!r} is absolute or contains a backslash or NUL")
+    if key.startswith("/") or "\\" in key:
+        raise UnsafeKeyError(f"key {key!r} is absolute or contains a backslash")
+    if not _CONTROL_CHARACTERS.isdisjoint(key):
+        raise UnsafeKeyError(f"key {key!r} contains a control character")
     for segment in key.split("/"):
         if segment in ("", ".", ".."):
             raise UnsafeKeyError(f"key {key!r} has an empty, '.' or '..' segment")
+        if segment.startswith("."):
+            raise UnsafeKeyError(f"key {key!r} has a hidden segment {segment!r}")
     return key
 
 
@@ -71,7 +82,9 @@ class ObjectStore(dg.ConfigurableResource, ABC):
     def delete(self, key: str) -> None:
         """Remove the object if it exists."""
 
-    def iter_objects(self, prefix: str = "", start_after: str = "", page_size: int = 1000) -> Iterator[ObjectInfo]:
+    def iter_objects(
+        self, prefix: str = "", start_after: str = "", page_size: int = 1000
+    ) -> Iterator[ObjectInfo]:
         """Every object under `prefix`, page by page."""
         while True:
             page = self.list_page(prefix=prefix, start_after=start_after, max_keys=page_size)
@@ -181,7 +194,7 @@ class S3ObjectStore(ObjectStore):
     _client: Any = PrivateAttr(default=None)
 
     def url(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        return f"s3://{self.bucket}/{self.prefix.strip('/')}".rstrip("/")
 
     @property
     def client(self) -> Any:
@@ -189,7 +202,9 @@ class S3ObjectStore(ObjectStore):
             import boto3
             from botocore.config import Config
 
-            self._client = boto3.client(
+            # A session of its own: boto3's shared default session would keep the credentials it
+            # resolved first for every later store in the process.
+            self._client = boto3.session.Session().client(
                 "s3",
                 region_name=self.region_name,
                 endpoint_url=self.endpoint_url,
@@ -214,8 +229,12 @@ class S3ObjectStore(ObjectStore):
             kwargs["MaxKeys"] = min(1000, max_keys - len(out))
             response = self.client.list_objects_v2(**kwargs)
             for item in response.get("Contents", []):
+                if item["Key"].endswith("/"):
+                    continue  # a folder marker (the S3 console's "Create folder"), not an object
                 out.append(
-                    ObjectInfo(key=self._relative(item["Key"]), etag=item["ETag"].strip('"'), size=item["Size"])
+                    ObjectInfo(
+                        key=self._relative(item["Key"]), etag=item["ETag"].strip('"'), size=item["Size"]
+                    )
                 )
             if not response.get("IsTruncated"):
                 break
@@ -226,7 +245,7 @@ class S3ObjectStore(ObjectStore):
         from botocore.exceptions import ClientError
 
         try:
-            response = self.client.head_object(Bucket=self.bucket, Key=self._full(key))
+            response = self.client.head_object(Bucket=self.bucket, Key=self._full(check_key(key)))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -237,7 +256,7 @@ class S3ObjectStore(ObjectStore):
         from botocore.exceptions import ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()
+            return self.client.get_object(Bucket=self.bucket, Key=self._full(check_key(key)))["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(f"{self.url()}/{key}") from None
@@ -249,7 +268,7 @@ class S3ObjectStore(ObjectStore):
         )
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._full(key))
+        self.client.delete_object(Bucket=self.bucket, Key=self._full(check_key(key)))
 
 
 def object_store_from_url(url: str, region_name: str | None = None) -> ObjectStore:

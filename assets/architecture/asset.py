@@ -1,0 +1,119 @@
+"""The `architecture` asset: components, stacks, API contract, data model and story map."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from assets.architecture.design import build_architecture, design_task
+from assets.architecture.models import Architecture
+from assets.architecture.openapi import openapi_problem, operation_count
+from assets.requirements.models import RequirementsSet
+from assets.requirements.report import markdown_table
+from pipeline_defs.partitions import projects_partitions
+from resources.llm.resource import LlmResource
+
+# Bump with the design prompt, the offline rules or the OpenAPI rendering.
+ARCHITECTURE_CODE_VERSION = "architecture-1"
+STORY_MAP_CHECK = "stories_mapped_to_components"
+OPENAPI_CHECK = "openapi_valid"
+
+
+def architecture_markdown(value: Architecture, requirements: RequirementsSet) -> dict[str, str]:
+    """Tables for people: components with their stack, entities, and the story map."""
+    titles = {story.id: story.title for story in requirements.stories}
+    components = markdown_table(
+        ["component", "kind", "stack", "hosting", "path"],
+        [
+            (
+                c.name,
+                c.kind,
+                f"{c.stack.framework} ({c.stack.language}, {c.stack.runtime})",
+                c.stack.hosting,
+                c.path,
+            )
+            for c in value.components
+        ],
+    )
+    entities = markdown_table(
+        ["entity", "fields"],
+        [
+            (entity.name, ", ".join(f"{f.name}: {f.type}{'' if f.required else '?'}" for f in entity.fields))
+            for entity in value.data_model
+        ],
+    )
+    story_map = markdown_table(
+        ["story", "title", "components"],
+        [
+            (entry.story_id, titles.get(entry.story_id, ""), ", ".join(entry.components) or "NONE")
+            for entry in value.story_map
+        ],
+    )
+    return {"components": components, "entities": entities, "story_map": story_map}
+
+
+def check_story_map(value: Architecture, requirements: RequirementsSet) -> dg.AssetCheckResult:
+    mapped = {entry.story_id for entry in value.story_map if entry.components}
+    unmapped = [story.id for story in requirements.stories if story.id not in mapped]
+    return dg.AssetCheckResult(
+        check_name=STORY_MAP_CHECK,
+        passed=not unmapped,
+        metadata={
+            "stories": dg.MetadataValue.int(len(requirements.stories)),
+            "unmapped": dg.MetadataValue.text(", ".join(unmapped) or "none"),
+        },
+    )
+
+
+def check_openapi(value: Architecture) -> dg.AssetCheckResult:
+    problem = openapi_problem(value.openapi)
+    return dg.AssetCheckResult(
+        check_name=OPENAPI_CHECK,
+        passed=problem is None,
+        metadata={
+            "operations": dg.MetadataValue.int(operation_count(value.openapi)),
+            "problem": dg.MetadataValue.text(problem or "none"),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=projects_partitions,
+    code_version=ARCHITECTURE_CODE_VERSION,
+    pool="llm",
+    check_specs=[
+        dg.AssetCheckSpec(
+            STORY_MAP_CHECK,
+            asset="architecture",
+            description="Every story is mapped to at least one component.",
+        ),
+        dg.AssetCheckSpec(
+            OPENAPI_CHECK, asset="architecture", description="The API contract is a valid OpenAPI document."
+        ),
+    ],
+)
+def architecture(
+    context: dg.AssetExecutionContext, requirements: RequirementsSet, llm: LlmResource
+) -> Iterator[dg.Output[Architecture] | dg.AssetCheckResult]:
+    """The application's design from its user stories: components with their tech stack, the
+    backend's OpenAPI 3.1 contract, the data model, which components each story touches, and the
+    repository layout. The data version changes only when the design does.
+    """
+    session = llm.session()
+    draft = session.run(design_task(requirements))
+    value = build_architecture(requirements, draft)
+    tables = architecture_markdown(value, requirements)
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "summary": dg.MetadataValue.md(
+            f"{value.summary}\n\n### Components\n\n{tables['components']}\n\n"
+            f"### Entities\n\n{tables['entities']}\n\n### Story map\n\n{tables['story_map']}"
+        ),
+        "components": dg.MetadataValue.int(len(value.components)),
+        "entities": dg.MetadataValue.int(len(value.data_model)),
+        "endpoints": dg.MetadataValue.int(operation_count(value.openapi)),
+        "stories_mapped": dg.MetadataValue.int(sum(1 for entry in value.story_map if entry.components)),
+        **session.metadata(),
+    }
+    context.log.info(value.summary)
+    yield dg.Output(value, data_version=dg.DataVersion(value.data_version()), metadata=metadata)
+    yield check_story_map(value, requirements)
+    yield check_openapi(value)

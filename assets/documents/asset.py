@@ -1,0 +1,114 @@
+"""The `documents` asset: a project's inbox folder, parsed and versioned (logic in intake.py)."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+from pydantic import ValidationError
+
+from assets.documents.intake import IntakeResult, ingest_project
+from assets.documents.models import DocumentsSnapshot
+from assets.documents.parsing import human_size
+from pipeline_defs.io_manager import asset_value_key
+from pipeline_defs.partitions import projects_partitions
+from pipeline_defs.settings import get_settings
+from resources.object_store import ObjectStore
+
+CODE_VERSION = "documents-v1"
+_MAX_TABLE_ROWS = 500
+
+
+def load_previous_snapshot(artifacts: ObjectStore, project: str) -> DocumentsSnapshot | None:
+    """The last stored value of `documents` for this project, or None on the first run."""
+    key = asset_value_key(dg.AssetKey("documents"), project)
+    try:
+        text = artifacts.get_text(key)
+    except FileNotFoundError:
+        return None
+    try:
+        return DocumentsSnapshot.model_validate_json(text)
+    except ValidationError as error:
+        # Starting from nothing would silently renumber every version: stop and say where.
+        raise ValueError(
+            f"the stored documents snapshot {artifacts.url()}/{key} is unreadable ({error.error_count()} "
+            "validation errors); restore or delete it to start the version history again"
+        ) from None
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def documents_table(result: IntakeResult) -> str:
+    snapshot = result.snapshot
+    rejected_now = {entry.path for entry in snapshot.rejected}
+    lines = ["| name | type | version | size | status |", "|---|---|---|---|---|"]
+    for record in snapshot.documents[:_MAX_TABLE_ROWS]:
+        current = record.current
+        status = result.changes.get(record.path) or ("unchanged" if record.is_active else "removed")
+        if record.path in rejected_now and record.is_active:
+            status += "; new upload rejected, earlier version kept"
+        size = human_size(current.size) if record.is_active else "–"
+        lines.append(f"| {_cell(record.path)} | {record.kind} | {current.number} | {size} | {status} |")
+    if len(snapshot.documents) > _MAX_TABLE_ROWS:
+        lines.append(f"\n… and {len(snapshot.documents) - _MAX_TABLE_ROWS} more documents")
+    return "\n".join(lines)
+
+
+def rejected_table(snapshot: DocumentsSnapshot) -> str:
+    if not snapshot.rejected:
+        return "No rejected files."
+    lines = ["| file | size | reason |", "|---|---|---|"]
+    for entry in snapshot.rejected[:_MAX_TABLE_ROWS]:
+        lines.append(f"| {_cell(entry.path)} | {human_size(entry.size)} | {_cell(entry.reason)} |")
+    if len(snapshot.rejected) > _MAX_TABLE_ROWS:
+        lines.append(f"\n… and {len(snapshot.rejected) - _MAX_TABLE_ROWS} more rejected files")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    partitions_def=projects_partitions,
+    code_version=CODE_VERSION,
+    group_name="intake",
+    kinds={"python"},
+)
+def documents(
+    context: dg.AssetExecutionContext, inbox: ObjectStore, artifacts: ObjectStore
+) -> dg.Output[DocumentsSnapshot]:
+    """Every source file of the project (`<inbox>/<project>/...`) parsed to structured text: pages,
+    speakers, timestamps, e-mail headers, chat authors. Each document keeps its version history by
+    content hash (removed files get a tombstone); rejected files are listed with their reason.
+    Unchanged files are never parsed again. The data version changes exactly when the set of
+    (document, version) changes."""
+    project = context.partition_key
+    settings = get_settings()
+    result = ingest_project(
+        project=project,
+        inbox=inbox,
+        artifacts=artifacts,
+        previous=load_previous_snapshot(artifacts, project),
+        max_bytes=settings.max_file_bytes,
+        workers=settings.pipeline_intake_workers,
+        now=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    snapshot = result.snapshot
+    context.log.info(
+        f"{project}: {len(snapshot.active())} documents ({result.new} new, {result.changed} changed, "
+        f"{result.removed} removed), {result.parsed} files parsed, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected"
+    )
+    return dg.Output(
+        snapshot,
+        data_version=dg.DataVersion(snapshot.data_version()),
+        metadata={
+            "document_table": dg.MetadataValue.md(documents_table(result)),
+            "rejected_table": dg.MetadataValue.md(rejected_table(snapshot)),
+            "documents": dg.MetadataValue.int(len(snapshot.active())),
+            "rejected": dg.MetadataValue.int(result.rejected),
+            "parsed": dg.MetadataValue.int(result.parsed),
+            "unchanged": dg.MetadataValue.int(result.unchanged),
+            "new": dg.MetadataValue.int(result.new),
+            "changed": dg.MetadataValue.int(result.changed),
+            "removed": dg.MetadataValue.int(result.removed),
+            "inbox": dg.MetadataValue.text(f"{inbox.url()}/{project}/"),
+        },
+    )

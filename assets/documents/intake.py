@@ -1,0 +1,447 @@
+"""Intake of a project's inbox folder: list, validate, download only what changed, parse in parallel.
+
+Versions are content-addressed: a file whose listing ETag or content hash is unchanged is never parsed
+again; every parsed version is stored once at `documents/<project>/parsed/<sha256 of its JSON>.json`
+and never overwritten, so earlier versions stay readable after a file changes or disappears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+from pydantic import BaseModel, Field
+
+from assets.documents.models import (
+    DocumentKind,
+    DocumentRecord,
+    DocumentsSnapshot,
+    DocumentVersion,
+    ParsedDocument,
+    RejectedFile,
+)
+from assets.documents.parsing import (
+    ParseOutcome,
+    RejectedInput,
+    check_size,
+    is_supported,
+    parse_source,
+    preload,
+    unsupported_reason,
+)
+from pipeline_defs.partitions import check_project_name
+from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
+
+Parser = Callable[[str, bytes, int], ParseOutcome]
+ChangeKind = Literal["new", "changed", "removed"]
+
+CRASH_PREFIX = "the parser crashed"
+_WAVE_BYTES = 256 * 1024 * 1024  # bytes held in memory at once while downloading and parsing
+_WAVE_FILES = 2000
+_BATCHES_PER_WORKER = 4  # enough batches to balance uneven files, few enough to keep overhead low
+_BATCH_BYTES = 32 * 1024 * 1024
+_IO_THREADS = 16
+
+
+class IntakeResult(BaseModel):
+    """The new snapshot and what this run did."""
+
+    snapshot: DocumentsSnapshot
+    parsed: int = 0  # source files handed to the parser
+    unchanged: int = 0  # source files recognised as unchanged (by ETag or content hash)
+    new: int = 0  # documents (files and attachments) that got a first version or came back
+    changed: int = 0  # documents that got a new content version
+    removed: int = 0  # documents that got a tombstone
+    rejected: int = 0  # entries in snapshot.rejected
+    changes: dict[str, ChangeKind] = Field(default_factory=dict)  # document path -> what happened
+
+
+def parsed_key(project: str, document_json: bytes) -> str:
+    return f"documents/{project}/parsed/{hashlib.sha256(document_json).hexdigest()}.json"
+
+
+def load_parsed(artifacts: ObjectStore, version: DocumentVersion) -> ParsedDocument:
+    """The parsed document of one version (any version, not only the current one)."""
+    if version.parsed_key is None:
+        raise ValueError(f"version {version.number} is a {version.status}: it has no parsed document")
+    return ParsedDocument.model_validate_json(artifacts.get_bytes(version.parsed_key))
+
+
+def resolve_workers(workers: int) -> int:
+    return workers if workers > 0 else (os.cpu_count() or 1)
+
+
+def listing_rejection(info: ObjectInfo, project_prefix: str, max_bytes: int) -> str | None:
+    """Why a listed object is refused before anything is downloaded, or None."""
+    try:
+        check_key(info.key)
+    except UnsafeKeyError as error:
+        return f"unsafe key: {error}"
+    relative = info.key[len(project_prefix) :]
+    hidden = [segment for segment in relative.split("/") if segment.startswith(".")]
+    if hidden:
+        return f"hidden file or folder {hidden[0]!r}: names starting with '.' are not read"
+    if not is_supported(relative):
+        return unsupported_reason(relative)
+    return check_size(info.size, max_bytes)
+
+
+@dataclass
+class _FileResult:
+    """What a parser process sends back for one file: documents as JSON, or the rejection reason."""
+
+    path: str
+    documents: list[tuple[str, str, bytes]] = field(default_factory=list)  # (path, kind, JSON)
+    sources: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> (size, sha256)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int) -> _FileResult:
+    try:
+        outcome = parser(path, data, max_bytes)
+    except RejectedInput as error:
+        return _FileResult(path=path, error=error.reason)
+    except Exception as error:  # a parser bug must cost one file, not the run
+        message = str(error).strip()[:300]
+        return _FileResult(path=path, error=f"{CRASH_PREFIX}: {type(error).__name__}: {message}")
+    return _FileResult(
+        path=path,
+        documents=[(doc.path, doc.kind, doc.model_dump_json().encode("utf-8")) for doc in outcome.documents],
+        sources={path: (facts.size, facts.sha256) for path, facts in outcome.sources.items()},
+        skipped=list(outcome.skipped),
+    )
+
+
+def _parse_batch(parser: Parser, items: list[tuple[str, bytes]], max_bytes: int) -> list[_FileResult]:
+    return [_parse_one(parser, path, data, max_bytes) for path, data in items]
+
+
+def _batches(items: list[tuple[str, bytes]], workers: int) -> list[list[tuple[str, bytes]]]:
+    """Spread files over a few batches per worker, largest first, so the batches weigh about the same."""
+    total = sum(len(data) for _, data in items)
+    count = max(workers * _BATCHES_PER_WORKER, -(-total // _BATCH_BYTES))
+    count = max(1, min(count, len(items)))
+    ordered = sorted(items, key=lambda item: len(item[1]), reverse=True)
+    batches: list[list[tuple[str, bytes]]] = [[] for _ in range(count)]
+    weights = [0] * count
+    for item in ordered:
+        lightest = weights.index(min(weights))
+        batches[lightest].append(item)
+        weights[lightest] += len(item[1]) + 4096
+    return [batch for batch in batches if batch]
+
+
+class _ParserPool:
+    """Parser processes, created on first use and recreated after a crash broke them."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def executor(self, workers: int | None = None) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # fork shares the parent's already imported parser libraries (import pymupdf alone
+            # costs about half a second per process); platforms without a safe fork use spawn.
+            method = "fork" if sys.platform.startswith("linux") else "spawn"
+            self._executor = ProcessPoolExecutor(
+                max_workers=workers or self.workers, mp_context=multiprocessing.get_context(method)
+            )
+        return self._executor
+
+    def start(self) -> None:
+        """Fork the processes now, before this process starts any I/O threads of its own."""
+        self.executor().submit(os.getpid)
+
+    def reset(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def parse(
+        self, parser: Parser, items: list[tuple[str, bytes]], max_bytes: int
+    ) -> Iterator[list[_FileResult]]:
+        """Yield results batch by batch as they finish; files of a broken batch are retried alone."""
+        executor = self.executor()
+        futures: dict[Future[list[_FileResult]], list[tuple[str, bytes]]] = {
+            executor.submit(_parse_batch, parser, batch, max_bytes): batch
+            for batch in _batches(items, self.workers)
+        }
+        suspects: list[tuple[str, bytes]] = []
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception:
+                suspects.extend(futures[future])
+        if not suspects:
+            return
+        # A process died (or the batch failed outside the parser): one file at a time in a single
+        # process, so the file that kills it is found and every other file still gets parsed.
+        self.reset()
+        for path, data in suspects:
+            try:
+                yield (
+                    self.executor(workers=1).submit(_parse_batch, parser, [(path, data)], max_bytes).result()
+                )
+            except BrokenProcessPool:
+                self.reset()
+                yield [
+                    _FileResult(
+                        path=path, error=f"{CRASH_PREFIX}: its process exited while reading this file"
+                    )
+                ]
+            except Exception as error:
+                yield [_FileResult(path=path, error=f"{CRASH_PREFIX}: {type(error).__name__}: {error}"[:400])]
+        self.reset()
+
+
+@dataclass
+class _Candidate:
+    relative: str
+    info: ObjectInfo
+    data: bytes = b""
+    sha256: str = ""
+
+
+class _Intake:
+    def __init__(
+        self,
+        project: str,
+        inbox: ObjectStore,
+        artifacts: ObjectStore,
+        previous: DocumentsSnapshot | None,
+        max_bytes: int,
+        workers: int,
+        now: str,
+        parser: Parser,
+    ) -> None:
+        self.project = check_project_name(project)
+        self.prefix = f"{project}/"
+        self.inbox = inbox
+        self.artifacts = artifacts
+        self.max_bytes = max_bytes
+        self.workers = resolve_workers(workers)
+        self.now = now
+        self.parser = parser
+        before = previous.model_copy(deep=True) if previous else DocumentsSnapshot(project=project)
+        if before.project != project:
+            raise ValueError(f"previous snapshot belongs to project {before.project!r}, not {project!r}")
+        self.records: dict[str, DocumentRecord] = {record.path: record for record in before.documents}
+        self.previous_rejected = {entry.path: entry for entry in before.rejected}
+        self.skipped_attachments: dict[str, list[RejectedFile]] = {}  # e-mail path -> its skipped attachments
+        for entry in before.rejected:
+            if "#" in entry.path:
+                self.skipped_attachments.setdefault(entry.path.split("#", 1)[0], []).append(entry)
+        self.rejected: list[RejectedFile] = []
+        self.present: set[str] = set()  # relative paths of listed source files, accepted or not
+        self.result = IntakeResult(snapshot=DocumentsSnapshot(project=project))
+        self.io = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="intake-io")
+        self.pool = _ParserPool(self.workers)
+
+    def run(self) -> IntakeResult:
+        try:
+            candidates = self._scan()
+            if len(candidates) > 1 and self.workers > 1:
+                preload(candidate.relative for candidate in candidates)  # imported once, shared by the forks
+                self.pool.start()
+            for wave in _waves(candidates):
+                self._process(wave)
+        finally:
+            self.pool.reset()
+            self.io.shutdown(wait=True)
+        self._tombstone_missing()
+        snapshot = self.result.snapshot
+        snapshot.documents = sorted(self.records.values(), key=lambda record: record.path)
+        snapshot.rejected = sorted(self.rejected, key=lambda entry: entry.path)
+        self.result.rejected = len(snapshot.rejected)
+        return self.result
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    def _scan(self) -> list[_Candidate]:
+        candidates = []
+        for info in self.inbox.iter_objects(prefix=self.prefix):
+            relative = info.key[len(self.prefix) :]
+            if not relative or info.key.endswith("/"):
+                continue  # a folder marker, not a file
+            self.present.add(relative)
+            reason = listing_rejection(info, self.prefix, self.max_bytes)
+            if reason:
+                self.rejected.append(
+                    RejectedFile(path=relative, reason=reason, size=info.size, etag=info.etag)
+                )
+                continue
+            record = self.records.get(relative)
+            if record is not None and record.is_active and record.current.etag == info.etag:
+                self._unchanged(relative, info)
+                continue
+            earlier = self.previous_rejected.get(relative)
+            if (
+                earlier is not None
+                and earlier.etag == info.etag
+                and not earlier.reason.startswith(CRASH_PREFIX)
+            ):
+                self.rejected.append(earlier)  # same bytes as last time: the same reason, no re-parse
+                continue
+            candidates.append(_Candidate(relative, info))
+        return candidates
+
+    def _unchanged(self, relative: str, info: ObjectInfo) -> None:
+        self.result.unchanged += 1
+        for entry in self.skipped_attachments.get(relative, []):  # still true of the unchanged e-mail
+            self.rejected.append(entry.model_copy(update={"etag": info.etag}))
+
+    # -- download, hash, parse, store --------------------------------------------------------------
+
+    def _process(self, wave: list[_Candidate]) -> None:
+        downloaded = list(self.io.map(self._download, wave))
+        to_parse: list[_Candidate] = []
+        for candidate in downloaded:
+            if candidate is None:
+                continue
+            record = self.records.get(candidate.relative)
+            if record is not None and record.is_active and record.current.content_hash == candidate.sha256:
+                record.current.etag = candidate.info.etag  # touched, not changed: remember the new ETag
+                self._unchanged(candidate.relative, candidate.info)
+                continue
+            to_parse.append(candidate)
+        if not to_parse:
+            return
+        by_path = {candidate.relative: candidate for candidate in to_parse}
+        items = [(candidate.relative, candidate.data) for candidate in to_parse]
+        for candidate in to_parse:
+            candidate.data = b""  # the items list holds the only reference from here on
+        pending: list[Future[None]] = []
+        for batch_results in self._parse(items):
+            for file_result in batch_results:
+                self.result.parsed += 1
+                pending.extend(self._apply(by_path[file_result.path], file_result))
+        for future in pending:
+            future.result()
+
+    def _download(self, candidate: _Candidate) -> _Candidate | None:
+        try:
+            data = self.inbox.get_bytes(candidate.info.key)
+        except FileNotFoundError:
+            self.present.discard(candidate.relative)  # deleted since the listing: treat as removed
+            return None
+        candidate.data = data
+        candidate.sha256 = hashlib.sha256(data).hexdigest()
+        return candidate
+
+    def _parse(self, items: list[tuple[str, bytes]]) -> Iterator[list[_FileResult]]:
+        if len(items) == 1 or self.workers == 1:
+            for path, data in items:
+                yield [_parse_one(self.parser, path, data, self.max_bytes)]
+            return
+        yield from self.pool.parse(self.parser, items, self.max_bytes)
+
+    def _apply(self, candidate: _Candidate, file_result: _FileResult) -> list[Future[None]]:
+        relative, info = candidate.relative, candidate.info
+        if file_result.error is not None:
+            # Earlier versions of this document stay as they are; the new bytes are only reported.
+            self.rejected.append(
+                RejectedFile(path=relative, reason=file_result.error, size=info.size, etag=info.etag)
+            )
+            return []
+        for path, reason in file_result.skipped:
+            self.rejected.append(RejectedFile(path=path, reason=reason, size=0, etag=info.etag))
+        writes = []
+        produced: set[str] = set()
+        for path, kind, document_json in file_result.documents:
+            produced.add(path)
+            key = parsed_key(self.project, document_json)
+            writes.append(self.io.submit(self._store_once, key, document_json))
+            size, sha256 = file_result.sources.get(
+                path, (len(document_json), hashlib.sha256(document_json).hexdigest())
+            )
+            if path == relative:
+                size, sha256 = info.size, candidate.sha256
+            self._add_version(path, cast(DocumentKind, kind), info, sha256, size, key)
+        for record in self.records.values():
+            if record.source_key == info.key and record.path not in produced and record.is_active:
+                self._tombstone(record)  # an attachment the new version of the e-mail no longer has
+        return writes
+
+    def _store_once(self, key: str, data: bytes) -> None:
+        if not self.artifacts.exists(key):
+            self.artifacts.put_bytes(key, data, content_type="application/json")
+
+    def _add_version(
+        self, path: str, kind: DocumentKind, info: ObjectInfo, sha256: str, size: int, key: str
+    ) -> None:
+        record = self.records.get(path)
+        if record is not None and record.is_active and record.current.content_hash == sha256:
+            record.current.etag = info.etag  # an unchanged attachment of a changed e-mail
+            return
+        version = DocumentVersion(
+            number=record.current.number + 1 if record else 1,
+            status="active",
+            content_hash=sha256,
+            etag=info.etag,
+            size=size,
+            parsed_key=key,
+            recorded_at=self.now,
+        )
+        if record is None:
+            self.records[path] = DocumentRecord(path=path, kind=kind, source_key=info.key, versions=[version])
+            self._count(path, "new")
+        else:
+            self._count(path, "changed" if record.is_active else "new")
+            record.kind = kind
+            record.source_key = info.key
+            record.versions.append(version)
+
+    def _tombstone(self, record: DocumentRecord) -> None:
+        record.versions.append(
+            DocumentVersion(number=record.current.number + 1, status="tombstone", recorded_at=self.now)
+        )
+        self._count(record.path, "removed")
+
+    def _count(self, path: str, change: ChangeKind) -> None:
+        self.result.changes[path] = change
+        setattr(self.result, change, getattr(self.result, change) + 1)
+
+    def _tombstone_missing(self) -> None:
+        for record in self.records.values():
+            if record.is_active and record.source_key[len(self.prefix) :] not in self.present:
+                self._tombstone(record)
+
+
+def _waves(candidates: Sequence[_Candidate]) -> Iterator[list[_Candidate]]:
+    """Groups of files small enough to hold in memory together (by the listed sizes)."""
+    wave: list[_Candidate] = []
+    held = 0
+    for candidate in candidates:
+        if wave and (held + candidate.info.size > _WAVE_BYTES or len(wave) >= _WAVE_FILES):
+            yield wave
+            wave, held = [], 0
+        wave.append(candidate)
+        held += candidate.info.size
+    if wave:
+        yield wave
+
+
+def ingest_project(
+    project: str,
+    inbox: ObjectStore,
+    artifacts: ObjectStore,
+    previous: DocumentsSnapshot | None,
+    max_bytes: int,
+    workers: int,
+    now: str,
+    parser: Parser = parse_source,
+) -> IntakeResult:
+    """Bring the project's documents up to date with `<project>/` in the inbox.
+
+    `workers` parser processes (0: one per core); `parser` must be a module-level function when
+    more than one worker is used, since it is sent to the parser processes by reference.
+    """
+    return _Intake(project, inbox, artifacts, previous, max_bytes, workers, now, parser).run()

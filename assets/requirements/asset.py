@@ -1,0 +1,118 @@
+"""The `requirements` asset: user stories drawn from a project's documents, with stable ids."""
+
+from collections import Counter
+from collections.abc import Iterator
+
+import dagster as dg
+from pydantic import ValidationError
+
+from assets.documents.intake import load_parsed
+from assets.documents.models import DocumentRecord, DocumentsSnapshot, ParsedDocument
+from assets.requirements.extraction import extract_task
+from assets.requirements.merge import merge_stories
+from assets.requirements.models import RequirementsSet
+from assets.requirements.report import excluded_table, markdown_table, stories_table
+from pipeline_defs.io_manager import asset_value_key
+from pipeline_defs.partitions import projects_partitions
+from resources.llm.resource import LlmResource
+from resources.object_store import ObjectStore
+
+# Bump with the extraction prompt, the offline rules or the merge rules.
+REQUIREMENTS_CODE_VERSION = "requirements-1"
+STORIES_CHECK = "stories_have_criteria_and_traces"
+
+
+def load_documents(
+    artifacts: ObjectStore, snapshot: DocumentsSnapshot
+) -> tuple[list[tuple[DocumentRecord, ParsedDocument]], list[tuple[str, str]]]:
+    """The parsed current version of every active document, and (path, reason) for those unreadable."""
+    loaded, skipped = [], []
+    for record in sorted(snapshot.active(), key=lambda record: record.path):
+        try:
+            loaded.append((record, load_parsed(artifacts, record.current)))
+        except (FileNotFoundError, ValueError, ValidationError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            skipped.append((record.path, f"parsed version not readable: {reason}"))
+    return loaded, skipped
+
+
+def previous_requirements(artifacts: ObjectStore, project: str) -> RequirementsSet | None:
+    """The last stored value of this asset for the project (for id continuity), if any."""
+    try:
+        text = artifacts.get_text(asset_value_key(dg.AssetKey("requirements"), project))
+    except FileNotFoundError:
+        return None
+    try:
+        return RequirementsSet.model_validate_json(text)
+    except ValidationError:
+        dg.get_dagster_logger().warning(f"ignoring unreadable previous requirements of {project!r}")
+        return None
+
+
+def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
+    without_criteria = [story.id for story in value.stories if not story.acceptance_criteria]
+    without_traces = [story.id for story in value.stories if not story.traces]
+    return dg.AssetCheckResult(
+        check_name=STORIES_CHECK,
+        passed=not without_criteria and not without_traces,
+        metadata={
+            "stories": dg.MetadataValue.int(len(value.stories)),
+            "without_criteria": dg.MetadataValue.text(", ".join(without_criteria) or "none"),
+            "without_traces": dg.MetadataValue.text(", ".join(without_traces) or "none"),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=projects_partitions,
+    code_version=REQUIREMENTS_CODE_VERSION,
+    pool="llm",
+    check_specs=[
+        dg.AssetCheckSpec(
+            STORIES_CHECK,
+            asset="requirements",
+            description="Every story has at least one acceptance criterion and a trace to a document.",
+        )
+    ],
+)
+def requirements(
+    context: dg.AssetExecutionContext,
+    documents: DocumentsSnapshot,
+    artifacts: ObjectStore,
+    llm: LlmResource,
+) -> Iterator[dg.Output[RequirementsSet] | dg.AssetCheckResult]:
+    """User stories (as a / I want / so that, Given/When/Then criteria, MoSCoW priority,
+    dependencies) drawn from every active document of the project, duplicates merged with all
+    their traces. Ids stay stable across runs; the data version changes when a story's content does.
+    """
+    project = context.partition_key
+    loaded, skipped = load_documents(artifacts, documents)
+    for path, reason in skipped:
+        context.log.warning(f"{path}: {reason}")
+    session = llm.session()
+    extracted = session.run_many(
+        [extract_task(doc, record.current.content_hash or "") for record, doc in loaded]
+    )
+    value = merge_stories(
+        [(record, doc, result) for (record, doc), result in zip(loaded, extracted, strict=True)],
+        previous_requirements(artifacts, project),
+        project=project,
+    )
+    priorities = Counter(story.priority for story in value.stories)
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "stories": dg.MetadataValue.md(stories_table(value)),
+        "story_count": dg.MetadataValue.int(len(value.stories)),
+        "priorities": dg.MetadataValue.text(
+            ", ".join(f"{name} {priorities[name]}" for name in ("Must", "Should", "Could", "Won't"))
+        ),
+        "excluded_count": dg.MetadataValue.int(len(value.excluded)),
+        "documents_read": dg.MetadataValue.int(len(loaded)),
+        "documents_skipped": dg.MetadataValue.int(len(skipped)),
+        **session.metadata(),
+    }
+    if value.excluded:
+        metadata["excluded"] = dg.MetadataValue.md(excluded_table(value.excluded))
+    if skipped:
+        metadata["skipped"] = dg.MetadataValue.md(markdown_table(["document", "reason"], skipped))
+    yield dg.Output(value, data_version=dg.DataVersion(value.data_version()), metadata=metadata)
+    yield check_stories(value)

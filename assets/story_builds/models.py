@@ -1,0 +1,97 @@
+"""Records of the story-builds stage: the file changes one story makes, and what its tests cover."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+
+from pydantic import BaseModel, Field, field_validator
+
+from assets.hashing import content_hash
+
+
+def check_tree_path(path: str) -> str:
+    """A relative POSIX path inside a repository: no absolute paths, no `..`, no `.git/`."""
+    pure = PurePosixPath(path)
+    if (
+        not path
+        or path != pure.as_posix()
+        or pure.is_absolute()
+        or "\\" in path
+        or any(part in ("", ".", "..") for part in pure.parts)
+        or pure.parts[0] == ".git"
+    ):
+        raise ValueError(f"not a safe repository path: {path!r}")
+    return path
+
+
+class FileChange(BaseModel):
+    """One file written (`content`) or deleted (`content=None`) by a story."""
+
+    path: str
+    content: str | None
+
+    @field_validator("path")
+    @classmethod
+    def _safe_path(cls, value: str) -> str:
+        return check_tree_path(value)
+
+
+class TestRef(BaseModel):
+    """A generated test: the component it belongs to, its file and its (unique) test function name."""
+
+    __test__ = False  # not a pytest test class
+
+    component: str
+    file: str
+    name: str
+
+
+class CoveredCriterion(BaseModel):
+    """An acceptance criterion and the generated test that checks it."""
+
+    story_id: str
+    criterion_id: str
+    test: TestRef
+    behaviour: str = Field(description="what the test checks, e.g. 'create Task (POST /api/tasks)'")
+
+
+class UncoveredCriterion(BaseModel):
+    """An acceptance criterion the offline templates cannot implement, with the reason."""
+
+    story_id: str
+    criterion_id: str
+    reason: str
+
+
+class StoryChangeSet(BaseModel):
+    """The change one story makes to the repository its predecessors produced."""
+
+    story_id: str
+    message: str
+    files: list[FileChange] = Field(default_factory=list)
+    laid_skeleton: bool = False
+    operations: list[str] = Field(
+        default_factory=list, description="API operations this story enables, as 'METHOD /path'"
+    )
+    covered_criteria: list[CoveredCriterion] = Field(default_factory=list)
+    uncovered_criteria: list[UncoveredCriterion] = Field(default_factory=list)
+    input_hash: str = Field("", description="hash of generator version, story, architecture and base tree")
+
+    def content_hash(self) -> str:
+        return content_hash(self.model_dump(mode="json"))
+
+
+def apply_changes(tree: Mapping[str, str], changes: Sequence[FileChange]) -> dict[str, str]:
+    """A new tree: `tree` with the changes applied (writes replace, `None` deletes)."""
+    out = dict(tree)
+    for change in changes:
+        if change.content is None:
+            out.pop(change.path, None)
+        else:
+            out[change.path] = change.content
+    return dict(sorted(out.items()))
+
+
+def tree_hash(tree: Mapping[str, str]) -> str:
+    return content_hash(sorted(tree.items()))

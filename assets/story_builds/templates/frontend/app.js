@@ -1,0 +1,158 @@
+// The frontend: one section per resource (see resources.js), wired to the backend's API.
+"use strict";
+
+const API_BASE = String(window.API_BASE || "").replace(/\/$/, "");
+
+async function api(method, path, body) {
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(API_BASE + path, options);
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const detail = data && data.detail ? data.detail : response.statusText;
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return data;
+}
+
+function itemPath(resource, id) {
+  return resource.item_path.replace(/\{[^}]+\}/, encodeURIComponent(String(id)));
+}
+
+function fieldValue(input, field) {
+  if (field.type === "boolean") return input.checked;
+  const text = input.value.trim();
+  if (text === "") return null;
+  if (field.type === "integer") return Number.parseInt(text, 10);
+  if (field.type === "number") return Number.parseFloat(text);
+  if (field.type === "datetime" && text.length === 16) return `${text}:00`;
+  return text;
+}
+
+function readEditor(form, resource, partial) {
+  const body = {};
+  for (const field of resource.fields) {
+    const input = form.elements.namedItem(field.name);
+    if (!input) continue;
+    const value = fieldValue(input, field);
+    if (value === null && (partial || !field.required)) continue;
+    body[field.name] = value;
+  }
+  return body;
+}
+
+function fillEditor(form, resource, item) {
+  form.dataset.editing = String(item.id);
+  for (const field of resource.fields) {
+    const input = form.elements.namedItem(field.name);
+    if (!input) continue;
+    const value = item[field.name];
+    if (field.type === "boolean") input.checked = Boolean(value);
+    else if (field.type === "datetime" && value) input.value = String(value).slice(0, 16);
+    else input.value = value === null || value === undefined ? "" : String(value);
+  }
+}
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  return td;
+}
+
+function button(label, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = label;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function setup(section, resource) {
+  const ops = resource.operations;
+  const status = section.querySelector("[data-role=status]");
+  const table = section.querySelector("[data-role=items] tbody");
+  const filters = section.querySelector("[data-role=filters]");
+  const editor = section.querySelector("[data-role=editor]");
+  const say = (text, failed = false) => {
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("error", failed);
+  };
+
+  async function refresh() {
+    if (!ops.list || !table) return;
+    const query = new URLSearchParams();
+    if (filters) {
+      for (const input of filters.querySelectorAll("input, select")) {
+        if (input.value.trim() !== "") query.set(input.name, input.value.trim());
+      }
+    }
+    const suffix = query.toString() ? `?${query}` : "";
+    try {
+      const items = await api(ops.list, resource.collection_path + suffix);
+      table.replaceChildren();
+      for (const item of items) {
+        const row = document.createElement("tr");
+        row.dataset.id = String(item.id);
+        row.append(cell(item.id), ...resource.fields.map((field) => cell(item[field.name])));
+        const actions = document.createElement("td");
+        if (ops.update && editor) actions.append(button("Edit", () => fillEditor(editor, resource, item)));
+        if (ops.delete) actions.append(button("Delete", () => remove(item)));
+        row.append(actions);
+        table.append(row);
+      }
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  async function remove(item) {
+    try {
+      await api(ops.delete, itemPath(resource, item.id));
+      say(`Deleted ${resource.label} ${item.id}.`);
+      await refresh();
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  if (editor) {
+    editor.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const editing = editor.dataset.editing;
+      try {
+        if (editing && ops.update) {
+          const item = await api(ops.update, itemPath(resource, editing), readEditor(editor, resource, true));
+          say(`Saved ${resource.label} ${item.id}.`);
+        } else if (ops.create) {
+          const item = await api(ops.create, resource.collection_path, readEditor(editor, resource, false));
+          say(`Created ${resource.label} ${item.id}.`);
+        }
+        delete editor.dataset.editing;
+        editor.reset();
+        await refresh();
+      } catch (error) {
+        say(error.message, true);
+      }
+    });
+    editor.addEventListener("reset", () => delete editor.dataset.editing);
+  }
+  if (filters) {
+    filters.addEventListener("submit", (event) => {
+      event.preventDefault();
+      refresh();
+    });
+  }
+  refresh();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const resource of window.RESOURCES || []) {
+    const section = document.querySelector(`[data-resource="${resource.name}"]`);
+    if (section) setup(section, resource);
+  }
+});

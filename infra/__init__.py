@@ -1,0 +1,1 @@
+"""How production runs: Dagster instance profiles (infra/dagster) and the AWS CDK app (infra/cdk)."""

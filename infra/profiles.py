@@ -1,0 +1,72 @@
+"""The Dagster instance profiles in infra/dagster, as data: for tests, benchmarks and tooling.
+
+`make run` and the image copy the YAML files as they are; this module only reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES_DIR = Path(__file__).resolve().parent / "dagster"
+EMBEDDED_PROFILE = PROFILES_DIR / "embedded.yaml"
+PRODUCTION_PROFILE = PROFILES_DIR / "production.yaml"
+PRODUCTION_WORKSPACE = PROFILES_DIR / "workspace.yaml"
+
+
+def load_profile(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def env_references(config: Any) -> set[str]:
+    """Names of the environment variables a profile reads (`{env: NAME}` anywhere in it)."""
+    if isinstance(config, dict):
+        if set(config) == {"env"} and isinstance(config["env"], str):
+            return {config["env"]}
+        return set().union(*(env_references(value) for value in config.values())) if config else set()
+    if isinstance(config, list):
+        return set().union(*(env_references(value) for value in config)) if config else set()
+    return set()
+
+
+def run_env_vars(config: dict[str, Any]) -> list[str]:
+    """Variables the run launcher copies from the daemon's environment into each run task."""
+    return list(config["run_launcher"]["config"].get("env_vars", []))
+
+
+def run_secret_names(config: dict[str, Any]) -> list[str]:
+    """Variables each run task receives as ECS secrets."""
+    return [secret["name"] for secret in config["run_launcher"]["config"].get("secrets", [])]
+
+
+def documented_production_environment() -> set[str]:
+    """Every variable a production deployment sets: those the profile reads and those runs get."""
+    config = load_profile(PRODUCTION_PROFILE)
+    return env_references(config) | set(run_env_vars(config))
+
+
+def production_on_one_machine(compute_logs_dir: Path) -> dict[str, Any]:
+    """The production profile with local processes instead of ECS tasks and local compute logs.
+
+    Storage (PostgreSQL from the DAGSTER_PG_* variables), the queue, the per-project and pool
+    limits and run monitoring stay exactly as in production; used to exercise them on one machine.
+    """
+    config = copy.deepcopy(load_profile(PRODUCTION_PROFILE))
+    config["run_launcher"] = {"module": "dagster", "class": "DefaultRunLauncher"}
+    config["compute_logs"] = {
+        "module": "dagster._core.storage.local_compute_log_manager",
+        "class": "LocalComputeLogManager",
+        "config": {"base_dir": str(compute_logs_dir)},
+    }
+    return config
+
+
+def write_dagster_home(home: Path, config: dict[str, Any]) -> Path:
+    """Write `config` as `home/dagster.yaml`; returns the file."""
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    target.write_text(yaml.safe_dump(config, sort_keys=False))
+    return target

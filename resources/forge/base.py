@@ -1,0 +1,321 @@
+"""The forge interface: repositories, story branches, pull requests and reviews.
+
+Two implementations share it: `LocalForge` (bare git repositories in a folder, pull requests as JSON
+records beside them) and `GitHubForge` (GitHub through PyGithub). Callers name a repository by its
+short name; the forge knows where it lives (a folder, or an owner on GitHub).
+
+Half-written branches: `commit_files` moves a branch only after the whole commit exists, and callers put
+a build key in the commit message's trailers (`Build-Key: <hash>`). `find_commit_with_trailer` tells a
+later run whether a branch head is the commit it built; anything else is untrusted and gets redone.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Literal
+
+import dagster as dg
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+BUILD_KEY_TRAILER = "Build-Key"
+STORY_ID_TRAILER = "Story-Id"
+
+_REPO_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
+_TRAILER_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+_TRAILER_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*): (.*)$")
+_STORY_MARKER = re.compile(r"<!-- ai-pipeline:story-id=([^\s>]+) -->")
+_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+class ForgeError(RuntimeError):
+    """A forge operation failed; the message says which and why (never any credential)."""
+
+
+class GitIdentity(BaseModel):
+    """Author and committer of the pipeline's commits."""
+
+    name: str = "ai-pipeline"
+    email: str = "ai-pipeline@users.noreply.localhost"
+
+    @field_validator("name", "email")
+    @classmethod
+    def _single_line(cls, value: str) -> str:
+        if not value.strip() or any(ch in value for ch in "\n\r<>\x00"):
+            raise ValueError(f"{value!r} is empty or contains a newline, '<', '>' or NUL")
+        return value
+
+
+class RepositoryRef(BaseModel):
+    """Where a repository lives."""
+
+    name: str
+    full_name: str = Field(description="owner/name on GitHub; the name for the local forge")
+    url: str = Field(description="For people: the repository's page or folder")
+    clone_url: str
+    default_branch: str
+
+
+class FileChange(BaseModel):
+    """One file written (content) or removed (delete=True) by a commit."""
+
+    path: str
+    content: bytes | None = None
+    delete: bool = False
+    executable: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _safe_path(cls, value: str) -> str:
+        return check_file_path(value)
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_as_utf8(cls, value: object) -> object:
+        return value.encode("utf-8") if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _content_or_delete(self) -> FileChange:
+        if self.delete == (self.content is not None):
+            raise ValueError(f"{self.path}: give either content or delete=True, not both or neither")
+        return self
+
+
+class CommitRef(BaseModel):
+    """A commit as the forge stores it."""
+
+    sha: str
+    branch: str | None = None
+    parents: list[str] = Field(default_factory=list)
+    message: str = ""
+    trailers: dict[str, str] = Field(default_factory=dict)
+    url: str = ""
+
+
+PullRequestState = Literal["open", "merged", "closed"]
+ReviewState = Literal["approved", "changes_requested", "commented"]
+
+
+class PullRequest(BaseModel):
+    """One pull request: a story branch proposed for merging into its base."""
+
+    number: int
+    url: str
+    branch: str
+    base: str
+    title: str
+    body: str = ""
+    state: PullRequestState = "open"
+    story_id: str | None = None
+    head_sha: str | None = None
+    merge_sha: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Review(BaseModel):
+    """One review of a pull request."""
+
+    state: ReviewState
+    author: str
+    body: str = ""
+    at: datetime | None = None
+
+
+def check_repository_name(name: str) -> str:
+    """Return `name` if it is usable as a repository name on every forge, else raise ValueError."""
+    if not _REPO_NAME.match(name) or name.endswith(".git") or name in (".", ".."):
+        raise ValueError(
+            f"repository name {name!r} must be 1-100 letters, digits, '.', '_' or '-', "
+            "not start with '.' or '-' and not end with '.git'"
+        )
+    return name
+
+
+def check_branch_name(branch: str) -> str:
+    """Return `branch` if it is a safe git branch name (a conservative `git check-ref-format`)."""
+    problems = (
+        not branch
+        or branch.startswith(("/", "-"))
+        or branch.endswith(("/", ".", ".lock"))
+        or "//" in branch
+        or ".." in branch
+        or "@{" in branch
+        or branch == "@"
+        or any(ch in branch for ch in " ~^:?*[\\\x7f")
+        or any(ord(ch) < 32 for ch in branch)
+        or any(part.startswith(".") for part in branch.split("/"))
+    )
+    if problems:
+        raise ValueError(f"branch name {branch!r} is not a valid git branch name")
+    return branch
+
+
+def check_file_path(path: str) -> str:
+    """Return `path` if it is a relative repository path that stays inside the repository."""
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
+        raise ValueError(f"file path {path!r} is empty, absolute, or contains a backslash or NUL")
+    for segment in path.split("/"):
+        if segment in ("", ".", "..") or segment.lower() == ".git":
+            raise ValueError(f"file path {path!r} has an empty, '.', '..' or '.git' segment")
+    return path
+
+
+def check_secret_name(name: str) -> str:
+    """Return `name` if GitHub accepts it as an Actions secret name."""
+    if not _SECRET_NAME.match(name) or name.upper().startswith("GITHUB_"):
+        raise ValueError(
+            f"secret name {name!r} must be letters, digits and '_', not start with a digit or GITHUB_"
+        )
+    return name
+
+
+def is_commit_sha(value: str) -> bool:
+    return bool(_SHA.match(value))
+
+
+def format_commit_message(message: str, trailers: Mapping[str, str] | None = None) -> str:
+    """The full commit message: the text, a blank line, then `Key: value` trailer lines."""
+    text = message.strip()
+    if not text:
+        raise ValueError("a commit message must not be empty")
+    if not trailers:
+        return text + "\n"
+    lines = []
+    for key, value in trailers.items():
+        if not _TRAILER_KEY.match(key):
+            raise ValueError(f"trailer key {key!r} must be letters, digits and '-'")
+        if not value or "\n" in value or "\r" in value:
+            raise ValueError(f"trailer {key!r} needs a one-line, non-empty value")
+        lines.append(f"{key}: {value}")
+    return f"{text}\n\n" + "\n".join(lines) + "\n"
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """The trailers of a commit message: its last paragraph, if every line there is `Key: value`."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]
+    if len(paragraphs) < 2:
+        return {}
+    trailers: dict[str, str] = {}
+    for line in paragraphs[-1].splitlines():
+        match = _TRAILER_LINE.match(line.strip())
+        if not match:
+            return {}
+        trailers[match.group(1)] = match.group(2).strip()
+    return trailers
+
+
+def pull_request_body(body: str, story_id: str | None) -> str:
+    """The body as stored on the forge: the text plus a hidden marker naming the story."""
+    if not story_id:
+        return body
+    if not re.match(r"^[^\s>]+$", story_id):
+        raise ValueError(f"story id {story_id!r} must not contain spaces or '>'")
+    return f"{body.rstrip()}\n\n<!-- ai-pipeline:story-id={story_id} -->\n"
+
+
+def story_id_from_body(body: str | None) -> str | None:
+    match = _STORY_MARKER.search(body or "")
+    return match.group(1) if match else None
+
+
+class Forge(dg.ConfigurableResource, ABC):
+    """Repositories, one branch per story, pull requests and reviews.
+
+    Every method names the repository by its short name (see `check_repository_name`).
+    """
+
+    @abstractmethod
+    def ensure_repository(self, name: str, description: str = "") -> RepositoryRef:
+        """Create the repository with an initial commit on its default branch, unless it exists."""
+
+    @abstractmethod
+    def repository_url(self, repo: str) -> str:
+        """Where people find the repository (no request is made)."""
+
+    @abstractmethod
+    def default_branch(self, repo: str) -> str:
+        """The repository's default branch name."""
+
+    @abstractmethod
+    def branch_head(self, repo: str, branch: str) -> str | None:
+        """The commit the branch points at, or None if the branch does not exist."""
+
+    def default_branch_head(self, repo: str) -> str | None:
+        return self.branch_head(repo, self.default_branch(repo))
+
+    @abstractmethod
+    def get_commit(self, repo: str, sha: str) -> CommitRef:
+        """One commit with its message, parsed trailers and parents."""
+
+    @abstractmethod
+    def commit_files(
+        self,
+        repo: str,
+        branch: str,
+        base: str,
+        changes: Sequence[FileChange],
+        message: str,
+        author: GitIdentity | None = None,
+        trailers: Mapping[str, str] | None = None,
+        date: datetime | None = None,
+    ) -> CommitRef:
+        """One commit of `changes` on top of `base` (a branch name or commit sha), then point `branch` at it.
+
+        The branch is created or moved (also backwards: a re-run redoes a story from its base) only
+        after the commit exists, so a failure leaves the branch where it was. `date` (default now)
+        is the author and committer date.
+        """
+
+    @abstractmethod
+    def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
+        """Every file (path -> content) at `ref` (a branch name or commit sha)."""
+
+    @abstractmethod
+    def open_pull_request(
+        self, repo: str, branch: str, base: str, title: str, body: str = "", story_id: str | None = None
+    ) -> PullRequest:
+        """Open a pull request of `branch` into `base`; an open one for the branch is returned instead."""
+
+    @abstractmethod
+    def list_pull_requests(self, repo: str) -> list[PullRequest]:
+        """Every pull request of the repository (open, merged and closed), oldest first."""
+
+    @abstractmethod
+    def get_pull_request(self, repo: str, number: int) -> PullRequest:
+        """One pull request; raises ForgeError if there is none with that number."""
+
+    @abstractmethod
+    def get_reviews(self, repo: str, number: int) -> list[Review]:
+        """The reviews of a pull request, oldest first."""
+
+    @abstractmethod
+    def add_review(
+        self, repo: str, number: int, state: ReviewState, body: str = "", author: str = ""
+    ) -> Review:
+        """Approve, request changes or comment (on GitHub the token's user is the author)."""
+
+    @abstractmethod
+    def merge_pull_request(self, repo: str, number: int) -> PullRequest:
+        """Merge the pull request (a merge commit) and return it as merged."""
+
+    @abstractmethod
+    def set_actions_secret(self, repo: str, name: str, value: str | SecretStr) -> None:
+        """Make a secret available to the repository's CI workflows (the local forge keeps only the name)."""
+
+    def find_commit_with_trailer(self, repo: str, branch: str, key: str, value: str) -> CommitRef | None:
+        """The branch head if its commit carries the trailer `key: value`, else None.
+
+        Only the head counts: a branch whose head is anything else (missing, moved by someone, or left
+        by an earlier failed run) is not the one the caller built, and the caller redoes it.
+        """
+        head = self.branch_head(repo, branch)
+        if head is None:
+            return None
+        commit = self.get_commit(repo, head)
+        if commit.trailers.get(key) != value:
+            return None
+        return commit.model_copy(update={"branch": branch})

@@ -1,0 +1,544 @@
+"""The local forge: bare git repositories in a folder, pull requests and reviews as JSON records.
+
+Layout under `root` (by default `<PIPELINE_DATA_DIR>/forge`):
+
+    <name>.git/                  bare repository (only ever written by `git push` and `git update-ref`)
+    <name>.forge/pulls/<n>.json  one pull request with its reviews
+    <name>.forge/secrets.json    names of the Actions secrets the pipeline would set (never values)
+
+Every change to a repository is made in a throw-away clone in a temporary folder and pushed with a
+lease on the branch's old value, so a failure anywhere before the push leaves the branch untouched and
+two writers cannot silently overwrite each other. git runs with a minimal environment: no system or
+user configuration, a fixed identity, and explicit dates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+from resources.forge.base import (
+    CommitRef,
+    FileChange,
+    Forge,
+    ForgeError,
+    GitIdentity,
+    PullRequest,
+    RepositoryRef,
+    Review,
+    ReviewState,
+    check_branch_name,
+    check_repository_name,
+    check_secret_name,
+    format_commit_message,
+    is_commit_sha,
+    parse_trailers,
+    pull_request_body,
+)
+
+_GIT_OPTIONS = (
+    "-c",
+    "core.quotePath=false",
+    "-c",
+    "commit.gpgSign=false",
+    "-c",
+    "core.autocrlf=false",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "advice.detachedHead=false",
+)
+
+
+class _PullRecord(BaseModel):
+    """What the local forge stores per pull request."""
+
+    pull: PullRequest
+    reviews: list[Review] = Field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _git_date(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return f"{int(value.timestamp())} +0000"
+
+
+class LocalForge(Forge):
+    """Bare git repositories under `root`, driven with the `git` command."""
+
+    root: str = Field(description="Folder of the bare repositories and their pull-request records.")
+    default_branch_name: str = Field(default="main", description="Default branch of new repositories.")
+
+    # --- paths and git -------------------------------------------------------------------------
+
+    def _root(self) -> Path:
+        return Path(self.root).resolve()
+
+    def _bare(self, repo: str) -> Path:
+        return self._root() / f"{check_repository_name(repo)}.git"
+
+    def _records(self, repo: str) -> Path:
+        return self._root() / f"{check_repository_name(repo)}.forge"
+
+    def _existing(self, repo: str) -> Path:
+        bare = self._bare(repo)
+        if not (bare / "HEAD").is_file():
+            raise ForgeError(f"repository {repo!r} does not exist in {self._root()}")
+        return bare
+
+    def _git(
+        self,
+        *args: str,
+        git_dir: Path | None = None,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        identity: GitIdentity | None = None,
+        date: datetime | None = None,
+        ok_codes: tuple[int, ...] = (0,),
+    ) -> subprocess.CompletedProcess[bytes]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": tempfile.gettempdir(),
+            "LC_ALL": "C",
+            "TZ": "UTC",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+        }
+        if identity is not None:
+            stamp = _git_date(date or _now())
+            env |= {
+                "GIT_AUTHOR_NAME": identity.name,
+                "GIT_AUTHOR_EMAIL": identity.email,
+                "GIT_COMMITTER_NAME": identity.name,
+                "GIT_COMMITTER_EMAIL": identity.email,
+                "GIT_AUTHOR_DATE": stamp,
+                "GIT_COMMITTER_DATE": stamp,
+            }
+        command = ["git", *_GIT_OPTIONS]
+        if git_dir is not None:
+            command.append(f"--git-dir={git_dir}")
+        command.extend(args)
+        result = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, env=env, check=False)
+        if result.returncode not in ok_codes:
+            output = (result.stderr + b"\n" + result.stdout).decode("utf-8", "replace")
+            reason = " ".join(output.split())[-2000:]
+            raise ForgeError(f"git {args[0]} failed with exit code {result.returncode}: {reason}")
+        return result
+
+    def _rev(self, git_dir: Path, name: str) -> str | None:
+        result = self._git(
+            "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", git_dir=git_dir, ok_codes=(0, 1)
+        )
+        return result.stdout.decode().strip() or None
+
+    def _resolve(self, git_dir: Path, ref: str) -> str | None:
+        if is_commit_sha(ref):
+            return self._rev(git_dir, ref)
+        return self._rev(git_dir, f"refs/heads/{check_branch_name(ref)}")
+
+    @contextmanager
+    def _work_clone(self, bare: Path) -> Iterator[Path]:
+        """A throw-away clone sharing the bare repository's objects (nothing is checked out)."""
+        with tempfile.TemporaryDirectory(prefix="forge-work-") as tmp:
+            work = Path(tmp) / "work"
+            self._git("clone", "--quiet", "--shared", "--no-checkout", str(bare), str(work))
+            yield work
+
+    def _push(self, work: Path, sha: str, branch: str, expected_old: str | None) -> None:
+        ref = f"refs/heads/{branch}"
+        self._git(
+            "push",
+            "--quiet",
+            "--porcelain",
+            f"--force-with-lease={ref}:{expected_old or ''}",
+            "origin",
+            f"{sha}:{ref}",
+            cwd=work,
+        )
+
+    # --- repositories ---------------------------------------------------------------------------
+
+    def repository_url(self, repo: str) -> str:
+        return self._bare(repo).as_uri()
+
+    def _ref(self, repo: str) -> RepositoryRef:
+        url = self.repository_url(repo)
+        return RepositoryRef(
+            name=repo, full_name=repo, url=url, clone_url=url, default_branch=self.default_branch(repo)
+        )
+
+    def ensure_repository(self, name: str, description: str = "") -> RepositoryRef:
+        bare = self._bare(name)
+        if (bare / "HEAD").is_file():
+            return self._ref(name)
+        root = self._root()
+        root.mkdir(parents=True, exist_ok=True)
+        branch = check_branch_name(self.default_branch_name)
+        identity = GitIdentity()
+        # Build the whole repository beside its final place, then rename it in: never half-made.
+        with tempfile.TemporaryDirectory(dir=root, prefix=".init-") as tmp:
+            staging = Path(tmp) / "repo.git"
+            self._git("init", "--quiet", "--bare", f"--initial-branch={branch}", str(staging))
+            (staging / "description").write_text((description or name).strip() + "\n", encoding="utf-8")
+            readme = (
+                f"# {name}\n\n{description.strip()}\n".encode()
+                if description.strip()
+                else f"# {name}\n".encode()
+            )
+            blob = (
+                self._git("hash-object", "-w", "--stdin", git_dir=staging, stdin=readme)
+                .stdout.decode()
+                .strip()
+            )
+            tree = self._git("mktree", git_dir=staging, stdin=f"100644 blob {blob}\tREADME.md\n".encode())
+            commit = self._git(
+                "commit-tree",
+                tree.stdout.decode().strip(),
+                "-F",
+                "-",
+                git_dir=staging,
+                stdin=b"Initial commit\n",
+                identity=identity,
+            )
+            self._git(
+                "update-ref", f"refs/heads/{branch}", commit.stdout.decode().strip(), "", git_dir=staging
+            )
+            try:
+                os.rename(staging, bare)
+            except OSError:
+                if not (bare / "HEAD").is_file():
+                    raise
+        return self._ref(name)
+
+    def list_repositories(self) -> list[str]:
+        root = self._root()
+        if not root.is_dir():
+            return []
+        return sorted(p.name[: -len(".git")] for p in root.glob("*.git") if (p / "HEAD").is_file())
+
+    def default_branch(self, repo: str) -> str:
+        head = (self._existing(repo) / "HEAD").read_text(encoding="utf-8").strip()
+        return head.removeprefix("ref: refs/heads/")
+
+    def branch_head(self, repo: str, branch: str) -> str | None:
+        return self._rev(self._existing(repo), f"refs/heads/{check_branch_name(branch)}")
+
+    def get_commit(self, repo: str, sha: str) -> CommitRef:
+        bare = self._existing(repo)
+        if not is_commit_sha(sha):
+            raise ValueError(f"{sha!r} is not a full commit sha")
+        result = self._git("cat-file", "commit", sha, git_dir=bare, ok_codes=(0, 128))
+        if result.returncode:
+            raise ForgeError(f"commit {sha} not found in {repo!r}")
+        header, _, message = result.stdout.decode("utf-8", "replace").partition("\n\n")
+        parents = [line.split(" ", 1)[1] for line in header.splitlines() if line.startswith("parent ")]
+        return CommitRef(
+            sha=sha,
+            parents=parents,
+            message=message,
+            trailers=parse_trailers(message),
+            url=f"{self.repository_url(repo)}#{sha}",
+        )
+
+    # --- commits --------------------------------------------------------------------------------
+
+    def commit_files(
+        self,
+        repo: str,
+        branch: str,
+        base: str,
+        changes: Sequence[FileChange],
+        message: str,
+        author: GitIdentity | None = None,
+        trailers: Mapping[str, str] | None = None,
+        date: datetime | None = None,
+    ) -> CommitRef:
+        bare = self._existing(repo)
+        check_branch_name(branch)
+        paths = [change.path for change in changes]
+        if len(set(paths)) != len(paths):
+            raise ValueError("a commit may change each path only once")
+        full_message = format_commit_message(message, trailers)
+        base_sha = self._resolve(bare, base)
+        if base_sha is None:
+            raise ForgeError(f"base {base!r} not found in {repo!r}")
+        old_head = self.branch_head(repo, branch)
+
+        with self._work_clone(bare) as work:
+            self._git("read-tree", base_sha, cwd=work)
+            written = [change for change in changes if not change.delete]
+            for change in written:
+                target = work.joinpath(*change.path.split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(change.content or b"")
+                target.chmod(0o755 if change.executable else 0o644)
+            if written:
+                listing = b"".join(change.path.encode() + b"\0" for change in written)
+                self._git("update-index", "--add", "--replace", "-z", "--stdin", cwd=work, stdin=listing)
+            removed = [change.path for change in changes if change.delete]
+            if removed:
+                listing = b"".join(path.encode() + b"\0" for path in removed)
+                self._git("update-index", "--force-remove", "-z", "--stdin", cwd=work, stdin=listing)
+            tree = self._git("write-tree", cwd=work).stdout.decode().strip()
+            sha = (
+                self._git(
+                    "commit-tree",
+                    tree,
+                    "-p",
+                    base_sha,
+                    "-F",
+                    "-",
+                    cwd=work,
+                    stdin=full_message.encode("utf-8"),
+                    identity=author or GitIdentity(),
+                    date=date,
+                )
+                .stdout.decode()
+                .strip()
+            )
+            self._push(work, sha, branch, old_head)
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=[base_sha],
+            message=full_message,
+            trailers=parse_trailers(full_message),
+            url=f"{self.repository_url(repo)}#{sha}",
+        )
+
+    def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
+        bare = self._existing(repo)
+        sha = self._resolve(bare, ref)
+        if sha is None:
+            raise ForgeError(f"{ref!r} not found in {repo!r}")
+        listing = self._git("ls-tree", "-r", "-z", "--full-tree", sha, git_dir=bare).stdout
+        entries: list[tuple[str, str]] = []
+        for item in listing.split(b"\0"):
+            if not item:
+                continue
+            meta, _, path = item.partition(b"\t")
+            _mode, kind, obj = meta.decode().split(" ")
+            if kind == "blob":
+                entries.append((path.decode("utf-8"), obj))
+        if not entries:
+            return {}
+        batch = self._git(
+            "cat-file", "--batch", git_dir=bare, stdin="".join(f"{obj}\n" for _, obj in entries).encode()
+        ).stdout
+        files: dict[str, bytes] = {}
+        offset = 0
+        for path, _obj in entries:
+            header_end = batch.index(b"\n", offset)
+            size = int(batch[offset:header_end].split(b" ")[2])
+            files[path] = batch[header_end + 1 : header_end + 1 + size]
+            offset = header_end + 1 + size + 1
+        return files
+
+    # --- pull requests --------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, repo: str) -> Iterator[Path]:
+        """Serialise writers of one repository's records (several Dagster processes may run at once)."""
+        self._existing(repo)
+        records = self._records(repo)
+        (records / "pulls").mkdir(parents=True, exist_ok=True)
+        with open(records / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield records
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _pull_path(self, repo: str, number: int) -> Path:
+        return self._records(repo) / "pulls" / f"{int(number)}.json"
+
+    def _load(self, repo: str, number: int) -> _PullRecord:
+        path = self._pull_path(repo, number)
+        try:
+            return _PullRecord.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            raise ForgeError(f"pull request #{number} not found in {repo!r}") from None
+
+    def _save(self, repo: str, record: _PullRecord) -> None:
+        path = self._pull_path(repo, record.pull.number)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(record.model_dump_json(indent=2).encode("utf-8"))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _records_of(self, repo: str) -> list[_PullRecord]:
+        folder = self._records(repo) / "pulls"
+        if not folder.is_dir():
+            return []
+        numbers = sorted(int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit())
+        return [self._load(repo, n) for n in numbers]
+
+    def _live(self, repo: str, pull: PullRequest) -> PullRequest:
+        if pull.state != "open":
+            return pull
+        head = self.branch_head(repo, pull.branch)
+        return pull.model_copy(update={"head_sha": head}) if head else pull
+
+    def pull_request_path(self, repo: str, number: int) -> Path:
+        return self._pull_path(repo, number)
+
+    def open_pull_request(
+        self, repo: str, branch: str, base: str, title: str, body: str = "", story_id: str | None = None
+    ) -> PullRequest:
+        with self._locked(repo):
+            head = self.branch_head(repo, branch)
+            if head is None:
+                raise ForgeError(f"branch {branch!r} not found in {repo!r}")
+            if self.branch_head(repo, base) is None:
+                raise ForgeError(f"base branch {base!r} not found in {repo!r}")
+            records = self._records_of(repo)
+            for record in records:
+                if record.pull.branch == branch and record.pull.state == "open":
+                    return self._live(repo, record.pull)
+            number = max((r.pull.number for r in records), default=0) + 1
+            now = _now()
+            pull = PullRequest(
+                number=number,
+                url=self._pull_path(repo, number).as_uri(),
+                branch=branch,
+                base=base,
+                title=title,
+                body=pull_request_body(body, story_id),
+                state="open",
+                story_id=story_id,
+                head_sha=head,
+                created_at=now,
+                updated_at=now,
+            )
+            self._save(repo, _PullRecord(pull=pull))
+            return pull
+
+    def list_pull_requests(self, repo: str) -> list[PullRequest]:
+        self._existing(repo)
+        return [self._live(repo, record.pull) for record in self._records_of(repo)]
+
+    def get_pull_request(self, repo: str, number: int) -> PullRequest:
+        self._existing(repo)
+        return self._live(repo, self._load(repo, number).pull)
+
+    def get_reviews(self, repo: str, number: int) -> list[Review]:
+        self._existing(repo)
+        return list(self._load(repo, number).reviews)
+
+    def add_review(
+        self, repo: str, number: int, state: ReviewState, body: str = "", author: str = ""
+    ) -> Review:
+        review = Review(state=state, author=author or "reviewer", body=body, at=_now())
+        if state == "changes_requested" and not body.strip():
+            raise ValueError("requesting changes needs a comment saying what to change")
+        with self._locked(repo):
+            record = self._load(repo, number)
+            if record.pull.state != "open":
+                raise ForgeError(f"pull request #{number} in {repo!r} is {record.pull.state}, not open")
+            record.reviews.append(review)
+            record.pull = record.pull.model_copy(update={"updated_at": review.at})
+            self._save(repo, record)
+        return review
+
+    def merge_pull_request(self, repo: str, number: int) -> PullRequest:
+        bare = self._existing(repo)
+        with self._locked(repo):
+            record = self._load(repo, number)
+            pull = record.pull
+            if pull.state == "merged":
+                return pull
+            if pull.state != "open":
+                raise ForgeError(f"pull request #{number} in {repo!r} is closed")
+            head = self.branch_head(repo, pull.branch)
+            base_head = self.branch_head(repo, pull.base)
+            if head is None or base_head is None:
+                raise ForgeError(
+                    f"pull request #{number}: branch {pull.branch!r} or base {pull.base!r} is gone"
+                )
+            with self._work_clone(bare) as work:
+                merged = self._git("merge-tree", "--write-tree", base_head, head, cwd=work, ok_codes=(0, 1))
+                if merged.returncode:
+                    conflicts = merged.stdout.decode("utf-8", "replace").strip().splitlines()[1:]
+                    raise ForgeError(
+                        f"pull request #{number} in {repo!r} does not merge cleanly: "
+                        + "; ".join(conflicts)[:2000]
+                    )
+                tree = merged.stdout.decode().splitlines()[0].strip()
+                message = f"Merge pull request #{number} from {pull.branch}\n\n{pull.title}\n"
+                sha = (
+                    self._git(
+                        "commit-tree",
+                        tree,
+                        "-p",
+                        base_head,
+                        "-p",
+                        head,
+                        "-F",
+                        "-",
+                        cwd=work,
+                        stdin=message.encode("utf-8"),
+                        identity=GitIdentity(),
+                    )
+                    .stdout.decode()
+                    .strip()
+                )
+                self._push(work, sha, pull.base, base_head)
+            record.pull = pull.model_copy(
+                update={"state": "merged", "head_sha": head, "merge_sha": sha, "updated_at": _now()}
+            )
+            self._save(repo, record)
+            return record.pull
+
+    def changed_files(self, repo: str, number: int) -> list[tuple[str, str]]:
+        """(status letter, path) of every file the pull request changes against its base."""
+        bare = self._existing(repo)
+        pull = self.get_pull_request(repo, number)
+        if pull.state == "merged" and pull.merge_sha:
+            left, right = f"{pull.merge_sha}^1", pull.merge_sha
+        else:
+            base_head = self.branch_head(repo, pull.base)
+            if base_head is None or pull.head_sha is None:
+                return []
+            left, right = f"{base_head}...{pull.head_sha}", ""
+        args = ["diff", "--name-status", "-z", "--no-renames", left] + ([right] if right else [])
+        parts = self._git(*args, git_dir=bare).stdout.decode("utf-8", "replace").split("\0")
+        return [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+    # --- secrets --------------------------------------------------------------------------------
+
+    def set_actions_secret(self, repo: str, name: str, value: str | SecretStr) -> None:
+        check_secret_name(name)
+        with self._locked(repo) as records:
+            path = records / "secrets.json"
+            known = _SecretNames.model_validate_json(path.read_bytes()) if path.exists() else _SecretNames()
+            known.names[name] = _now()
+            path.write_text(known.model_dump_json(indent=2), encoding="utf-8")
+
+    def list_actions_secrets(self, repo: str) -> list[str]:
+        path = self._records(repo) / "secrets.json"
+        if not path.exists():
+            return []
+        return sorted(_SecretNames.model_validate_json(path.read_bytes()).names)
+
+
+class _SecretNames(BaseModel):
+    """Names of the secrets the pipeline set, with when; the local forge never stores a value."""
+
+    names: dict[str, datetime] = Field(default_factory=dict)

@@ -1,0 +1,149 @@
+"""The bucket sensor: a project whose documents changed in the inbox gets its partition and a run.
+
+The sweep itself is `sensors.inbox_scan.scan_step`; this module turns its result into Dagster
+requests and log lines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from pipeline_defs.partitions import projects_partitions
+from pipeline_defs.settings import Settings, get_settings
+from resources.object_store import ObjectStore
+from sensors.inbox_scan import InboxCursor, ProjectChange, ScanLimits, ScanStep, reconcile, scan_step
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.target import ExecutableDefinition
+
+SENSOR_NAME = "bucket_sensor"
+MAX_LINES_PER_TICK = 50
+
+
+FINGERPRINT_TAG = "pipeline/inbox_fingerprint"
+GENERATION_TAG = "pipeline/inbox_generation"
+FILES_TAG = "pipeline/inbox_files"
+# Tags the daemon puts on every run it launches for a sensor's request.
+SENSOR_NAME_TAG = "dagster/sensor_name"
+PARTITION_TAG = "dagster/partition"
+
+
+def run_request(change: ProjectChange) -> dg.RunRequest:
+    return dg.RunRequest(
+        partition_key=change.project,
+        run_key=change.run_key,
+        tags={
+            FINGERPRINT_TAG: change.fingerprint,
+            GENERATION_TAG: str(change.generation),
+            FILES_TAG: str(change.files),
+        },
+    )
+
+
+def requested_before(instance: dg.DagsterInstance, projects: list[str]) -> dict[str, tuple[str, int]]:
+    """Fingerprint and generation of the newest run this sensor requested for each project, if any."""
+    found: dict[str, tuple[str, int]] = {}
+    for project in projects:
+        # One query per project, as Dagster's own run-key check does: faster than one IN query.
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(tags={PARTITION_TAG: project, SENSOR_NAME_TAG: SENSOR_NAME}), limit=1
+        )
+        if records:
+            tags = records[0].dagster_run.tags
+            if FINGERPRINT_TAG in tags and tags.get(GENERATION_TAG, "").isdigit():
+                found[project] = (tags[FINGERPRINT_TAG], int(tags[GENERATION_TAG]))
+    return found
+
+
+def summary(step: ScanStep, inbox: ObjectStore) -> str:
+    state = step.state
+    where = f"sweep {state.sweep} at key {state.pos:,}"
+    if state.last_total:
+        where += f" of ~{state.last_total:,}"
+    return (
+        f"{inbox.url()}: listed {step.listed:,} keys in {step.seconds:.2f} s ({where}); "
+        f"{len(step.changed)} project(s) changed, {len(step.removed)} gone, "
+        f"{len(step.skipped)} key(s) skipped; {len(state.projects)} project(s) known"
+    )
+
+
+def evaluate(context: dg.SensorEvaluationContext, inbox: ObjectStore, limits: ScanLimits) -> dg.SensorResult:
+    """One tick: continue the sweep, request partitions and runs for changed projects."""
+    try:
+        state = InboxCursor.load(context.cursor)
+    except ValueError as error:
+        context.log.warning(f"{error}; starting a new sweep from the beginning of the bucket")
+        state = InboxCursor()
+    step = scan_step(inbox, state, limits)
+    new_to_cursor = [change.project for change in step.changed if change.new]
+    if new_to_cursor:
+        reconcile(step, requested_before(context.instance, new_to_cursor))
+
+    for skipped in step.skipped[:MAX_LINES_PER_TICK]:
+        context.log.warning(f"skipped inbox object {skipped.key!r}: {skipped.reason}")
+    if len(step.skipped) > MAX_LINES_PER_TICK:
+        context.log.warning(f"... and {len(step.skipped) - MAX_LINES_PER_TICK} more inbox objects skipped")
+    for name in step.ungrouped:
+        context.log.error(
+            f"the listing of {inbox.url()} returned project {name!r} in more than one run of keys; "
+            "this object store does not group keys by folder, so changes may be requested twice"
+        )
+    if step.already_requested:
+        names = ", ".join(step.already_requested[:MAX_LINES_PER_TICK])
+        more = len(step.already_requested) - MAX_LINES_PER_TICK
+        context.log.info(
+            f"{len(step.already_requested)} project(s) new to the cursor are unchanged since the run last "
+            f"requested for them, no new run: {names}" + (f" and {more} more" if more > 0 else "")
+        )
+    for name in step.removed:
+        context.log.info(f"project {name!r} has no objects left in the inbox; forgotten by the sensor")
+
+    partitions_request = []
+    if step.changed:
+        existing = set(context.instance.get_dynamic_partitions(projects_partitions.name))
+        new_partitions = sorted({change.project for change in step.changed} - existing)
+        if new_partitions:
+            partitions_request = [projects_partitions.build_add_request(new_partitions)]
+            context.log.info(f"adding project partition(s): {', '.join(new_partitions)}")
+        for change in step.changed[:MAX_LINES_PER_TICK]:
+            context.log.info(
+                f"project {change.project!r}: {change.files} file(s), fingerprint {change.fingerprint} "
+                f"({'new' if change.new else 'changed'}); requesting run {change.run_key}"
+            )
+        if len(step.changed) > MAX_LINES_PER_TICK:
+            context.log.info(f"... and {len(step.changed) - MAX_LINES_PER_TICK} more projects changed")
+    message = summary(step, inbox)
+    context.log.info(message)
+    return dg.SensorResult(
+        run_requests=[run_request(change) for change in step.changed],
+        dynamic_partitions_requests=partitions_request,
+        cursor=step.state.dump(),
+        skip_reason=None if step.changed else message,
+    )
+
+
+def build_bucket_sensor(
+    job: ExecutableDefinition,
+    settings: Settings | None = None,
+    limits: ScanLimits | None = None,
+) -> dg.SensorDefinition:
+    """The bucket sensor targeting `job` (a job over `projects_partitions`), on by default."""
+    settings = settings or get_settings()
+    tick_limits = limits or ScanLimits.from_settings(settings)
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job=job,
+        minimum_interval_seconds=settings.pipeline_sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Watches the inbox (<inbox>/<project>/<file>): adds a partition for each new project and "
+            "requests a run when a project's files change (new, changed or removed objects)."
+        ),
+    )
+    def bucket_sensor(context: dg.SensorEvaluationContext, inbox: ObjectStore) -> dg.SensorResult:
+        return evaluate(context, inbox, tick_limits)
+
+    return bucket_sensor

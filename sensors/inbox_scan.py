@@ -1,0 +1,278 @@
+"""Incremental sweep of the inbox bucket: which projects' documents changed, without Dagster.
+
+One call to `scan_step` continues a sweep of the whole bucket from the cursor, bounded by a number
+of keys and of seconds, and wraps to the start after the end (at most one full turn per call). A
+listing keeps each project's keys together (`<project>/...` is one folder), so a project's
+fingerprint is accumulated while its keys go by and compared with the one remembered in the cursor
+as soon as the listing leaves the project. The cursor holds, per project, only a short fingerprint,
+a change counter and the sweep it was last seen in; the listing order between projects is never
+assumed (AWS sorts `a-b/` before `a/`, SeaweedFS after).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field, ValidationError
+
+from pipeline_defs.partitions import InvalidProjectName, check_project_name
+from pipeline_defs.settings import Settings
+from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
+
+CURSOR_VERSION = 1
+FINGERPRINT_CHARS = 16
+_MODULUS = 1 << 128
+
+
+class ScanLimits(BaseModel):
+    """How much one tick may do."""
+
+    max_keys: int = Field(default=50_000, ge=1)
+    max_seconds: float = Field(default=20.0, gt=0)
+    page_size: int = Field(default=1000, ge=1, le=1000)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScanLimits:
+        return cls(
+            max_keys=settings.pipeline_sensor_keys_per_tick,
+            max_seconds=settings.pipeline_sensor_seconds_per_tick,
+        )
+
+
+class OpenProject(BaseModel):
+    """The project whose keys the sweep is in the middle of."""
+
+    name: str
+    digest: str = "0"  # hex of the running sum of key hashes (mod 2**128)
+    files: int = 0
+
+
+class InboxCursor(BaseModel):
+    """The sensor's cursor, stored as compact JSON.
+
+    `projects` maps a project to [fingerprint, changes seen, sweep it was last seen in].
+    """
+
+    v: int = CURSOR_VERSION
+    sweep: int = 0
+    after: str = ""
+    pos: int = 0
+    last_total: int = 0
+    open: OpenProject | None = None
+    projects: dict[str, tuple[str, int, int]] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cursor: str | None) -> InboxCursor:
+        """The cursor's state; raises ValueError if it is not a cursor of this version."""
+        if not cursor:
+            return cls()
+        try:
+            state = cls.model_validate_json(cursor)
+        except ValidationError as error:
+            raise ValueError(f"unreadable bucket sensor cursor: {error.errors()[0]['msg']}") from None
+        if state.v != CURSOR_VERSION:
+            raise ValueError(f"bucket sensor cursor has version {state.v}, expected {CURSOR_VERSION}")
+        return state
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+
+@dataclass(frozen=True)
+class ProjectChange:
+    """A project whose set of (key, ETag) differs from the last one seen (or is seen for the first time)."""
+
+    project: str
+    fingerprint: str
+    generation: int
+    files: int
+    new: bool
+
+    @property
+    def run_key(self) -> str:
+        # The generation makes a return to earlier content (A -> B -> A) a new run; the same state seen
+        # again (a retried tick) repeats the key, which Dagster drops.
+        return f"{self.project}:{self.fingerprint}:{self.generation}"
+
+
+@dataclass(frozen=True)
+class SkippedKey:
+    key: str
+    reason: str
+
+
+@dataclass
+class ScanStep:
+    """What one `scan_step` did."""
+
+    state: InboxCursor
+    changed: list[ProjectChange] = field(default_factory=list)
+    skipped: list[SkippedKey] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    listed: int = 0
+    sweeps_finished: int = 0
+    seconds: float = 0.0
+    ungrouped: list[str] = field(default_factory=list)
+    already_requested: list[str] = field(default_factory=list)
+
+
+def reconcile(step: ScanStep, requested: Mapping[str, tuple[str, int]]) -> None:
+    """Correct a step's new projects with what was requested for them before the cursor knew them.
+
+    `requested` maps a project to the fingerprint and generation of the last run requested for it
+    (from the run history). The cursor forgets a project that disappears, and may be reset; a project
+    it does not know but whose current content was already requested needs no run, and one whose
+    content differs continues the old generations so its run key is new.
+    """
+    kept = []
+    for change in step.changed:
+        before = requested.get(change.project) if change.new else None
+        if before is None:
+            kept.append(change)
+            continue
+        old_fingerprint, old_generation = before
+        seen = step.state.projects[change.project][2]
+        if old_fingerprint == change.fingerprint:
+            step.state.projects[change.project] = (change.fingerprint, old_generation, seen)
+            step.already_requested.append(change.project)
+            continue
+        generation = old_generation + 1
+        step.state.projects[change.project] = (change.fingerprint, generation, seen)
+        kept.append(dataclasses.replace(change, generation=generation))
+    step.changed = kept
+
+
+def project_of(key: str) -> str:
+    """The project a key belongs to; raises UnsafeKeyError or InvalidProjectName with the reason."""
+    check_key(key)
+    project, slash, _ = key.partition("/")
+    if not slash:
+        raise UnsafeKeyError(f"key {key!r} is not inside a project folder (<project>/<file>)")
+    return check_project_name(project)
+
+
+def key_hash(key: str, etag: str) -> int:
+    digest = hashlib.blake2b(f"{key}\0{etag}".encode(), digest_size=16).digest()
+    return int.from_bytes(digest, "big")
+
+
+def fingerprint(digest: int, files: int) -> str:
+    """Short fingerprint of a project's set of (key, ETag): independent of listing order and paging."""
+    return hashlib.blake2b(f"{digest:x}:{files}".encode(), digest_size=8).hexdigest()[:FINGERPRINT_CHARS]
+
+
+class _Sweep:
+    """Applies a listing, key by key, to a cursor state."""
+
+    def __init__(self, state: InboxCursor, step: ScanStep) -> None:
+        self.state = state
+        self.step = step
+        self.changes: dict[str, ProjectChange] = {}
+        open_project = state.open
+        self.open_name = open_project.name if open_project else None
+        self.open_prefix = self.open_name + "/" if self.open_name else None
+        self.digest = int(open_project.digest, 16) if open_project else 0
+        self.files = open_project.files if open_project else 0
+
+    def consume(self, page: list[ObjectInfo]) -> None:
+        skipped = self.step.skipped
+        for info in page:
+            key = info.key
+            if self.open_prefix is not None and not key.startswith(self.open_prefix):
+                self.close()
+            try:
+                project = project_of(key)
+            except (UnsafeKeyError, InvalidProjectName) as error:
+                skipped.append(SkippedKey(key=key, reason=str(error)))
+                continue
+            if self.open_name is None:
+                self.open_name, self.open_prefix = project, project + "/"
+                self.digest, self.files = 0, 0
+            self.digest = (self.digest + key_hash(key, info.etag)) % _MODULUS
+            self.files += 1
+        if page:
+            self.state.after = page[-1].key
+            self.state.pos += len(page)
+
+    def close(self) -> None:
+        name = self.open_name
+        if name is None:
+            return
+        state = self.state
+        fp = fingerprint(self.digest, self.files)
+        previous = state.projects.get(name)
+        if previous is not None and previous[2] == state.sweep:
+            self.step.ungrouped.append(name)  # seen twice in one sweep: the listing did not keep it together
+        if previous is None or previous[0] != fp:
+            generation = previous[1] + 1 if previous else 1
+            self.changes[name] = ProjectChange(
+                project=name, fingerprint=fp, generation=generation, files=self.files, new=previous is None
+            )
+            state.projects[name] = (fp, generation, state.sweep)
+        else:
+            state.projects[name] = (previous[0], previous[1], state.sweep)
+        self.open_name = self.open_prefix = None
+        self.digest = self.files = 0
+
+    def finish_sweep(self) -> None:
+        """The listing reached the end: projects not seen in this sweep are gone."""
+        self.close()
+        state = self.state
+        gone = [name for name, (_, _, seen) in state.projects.items() if seen != state.sweep]
+        for name in gone:
+            del state.projects[name]
+            self.changes.pop(name, None)
+        self.step.removed.extend(gone)
+        self.step.sweeps_finished += 1
+        state.sweep += 1
+        state.last_total = state.pos
+        state.after, state.pos = "", 0
+
+    def save_open(self) -> None:
+        if self.open_name is None:
+            self.state.open = None
+        else:
+            self.state.open = OpenProject(name=self.open_name, digest=f"{self.digest:x}", files=self.files)
+
+
+def scan_step(
+    store: ObjectStore,
+    state: InboxCursor,
+    limits: ScanLimits,
+    clock: Callable[[], float] = time.monotonic,
+) -> ScanStep:
+    """Continue the sweep from `state`; return the new state and the projects that changed."""
+    started = clock()
+    state = state.model_copy(deep=True)
+    step = ScanStep(state=state)
+    sweep = _Sweep(state, step)
+    # After wrapping to the start, read at most as many keys as preceded this tick's starting point,
+    # so one tick never reads a key twice (and a tick that starts a sweep stops at its end).
+    start_pos = state.pos
+    wrapped = False
+    budget = limits.max_keys
+    while budget > 0:
+        want = min(limits.page_size, budget)
+        if wrapped:
+            want = min(want, start_pos - state.pos)
+            if want <= 0:
+                break
+        page = store.list_page(start_after=state.after, max_keys=want)
+        sweep.consume(page)
+        step.listed += len(page)
+        budget -= len(page)
+        if len(page) < want:
+            sweep.finish_sweep()
+            if wrapped or start_pos == 0:
+                break
+            wrapped = True
+        if clock() - started >= limits.max_seconds:
+            break
+    sweep.save_open()
+    step.changed = sorted(sweep.changes.values(), key=lambda change: change.project)
+    step.seconds = clock() - started
+    return step

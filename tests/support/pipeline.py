@@ -1,0 +1,80 @@
+"""Helpers to run the whole code location in-process on a temporary data folder."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from pipeline_defs.definitions import build_definitions
+from pipeline_defs.io_manager import asset_value_key
+from pipeline_defs.settings import Settings
+from resources.object_store import ObjectStore, object_store_from_url
+
+EXAMPLE_PROJECT = Path(__file__).resolve().parents[2] / "examples" / "acme-tasks"
+
+
+@dataclass
+class PipelineHarness:
+    """A code location on its own settings, with the sensor ticked and jobs run in-process."""
+
+    settings: Settings
+    instance: dg.DagsterInstance
+    defs: dg.Definitions
+    cursor: str | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, instance: dg.DagsterInstance) -> PipelineHarness:
+        return cls(settings=settings, instance=instance, defs=build_definitions(settings))
+
+    @property
+    def inbox(self) -> ObjectStore:
+        return object_store_from_url(self.settings.inbox_url)
+
+    @property
+    def artifacts(self) -> ObjectStore:
+        return object_store_from_url(self.settings.artifacts_url)
+
+    def drop_folder(self, folder: Path, project: str) -> None:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                self.inbox.put_bytes(f"{project}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+
+    def tick(self) -> dg.SensorResult:
+        """One sensor tick; applies its partition requests the way the daemon would."""
+        sensor = self.defs.resolve_sensor_def("bucket_sensor")
+        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs)
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or []:
+            self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        self.cursor = result.cursor
+        return result
+
+    def run(self, project: str) -> dg.ExecuteInProcessResult:
+        job = self.defs.resolve_job_def("project_pipeline")
+        return job.execute_in_process(partition_key=project, instance=self.instance)
+
+    def value(self, asset: str, project: str, model: type[Any]) -> Any:
+        key = asset_value_key(dg.AssetKey(asset), project)
+        return model.model_validate_json(self.artifacts.get_text(key))
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
+    """The plain values of the metadata of `asset`'s materialisation in `result`."""
+    [event] = [
+        event
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey(asset)
+    ]
+    materialization = event.event_specific_data.materialization
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def copy_example(tmp_path: Path) -> Path:
+    target = tmp_path / "example"
+    shutil.copytree(EXAMPLE_PROJECT, target)
+    return target

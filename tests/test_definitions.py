@@ -1,0 +1,55 @@
+"""The code location loads, workspace.yaml points at it, and its shape is what the UI relies on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+import assets
+import resources
+import sensors
+from pipeline_defs.definitions import defs
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ["documents", "requirements", "architecture"]
+
+
+def test_definitions_load_with_every_stage() -> None:
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    for stage in STAGES:
+        node = graph.get(dg.AssetKey(stage))
+        assert node.partitions_def is not None and node.partitions_def.name == "projects"
+        assert node.code_version, f"{stage} has a code_version"
+    assert graph.get(dg.AssetKey("requirements")).parent_keys == {dg.AssetKey("documents")}
+    assert graph.get(dg.AssetKey("architecture")).parent_keys == {dg.AssetKey("requirements")}
+
+
+def test_bucket_sensor_is_on_by_default_and_targets_the_pipeline() -> None:
+    sensor = defs.resolve_sensor_def("bucket_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.job_name == "project_pipeline"
+
+
+def test_workspace_yaml_points_at_the_definitions() -> None:
+    workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
+    [location] = workspace["load_from"]
+    assert location["python_module"]["module_name"] == "pipeline_defs.definitions"
+    # Dagster's own loader, run from the repo root the way `dagster dev` does it.
+    out = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_generic_top_level_packages_come_from_the_checkout() -> None:
+    for package in (assets, resources, sensors):
+        assert Path(package.__file__).resolve().is_relative_to(REPO), package.__file__
