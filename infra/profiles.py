@@ -32,22 +32,6 @@ def env_references(config: Any) -> set[str]:
     return set()
 
 
-def run_env_vars(config: dict[str, Any]) -> list[str]:
-    """Variables the run launcher copies from the daemon's environment into each run task."""
-    return list(config["run_launcher"]["config"].get("env_vars", []))
-
-
-def run_secret_names(config: dict[str, Any]) -> list[str]:
-    """Variables each run task receives as ECS secrets."""
-    return [secret["name"] for secret in config["run_launcher"]["config"].get("secrets", [])]
-
-
-def documented_production_environment() -> set[str]:
-    """Every variable a production deployment sets: those the profile reads and those runs get."""
-    config = load_profile(PRODUCTION_PROFILE)
-    return env_references(config) | set(run_env_vars(config))
-
-
 def production_on_one_machine(compute_logs_dir: Path) -> dict[str, Any]:
     """The production profile with local processes instead of ECS tasks and local compute logs.
 

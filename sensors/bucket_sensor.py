@@ -77,9 +77,14 @@ def evaluate(context: dg.SensorEvaluationContext, inbox: ObjectStore, limits: Sc
         context.log.warning(f"{error}; starting a new sweep from the beginning of the bucket")
         state = InboxCursor()
     step = scan_step(inbox, state, limits)
-    new_to_cursor = [change.project for change in step.changed if change.new]
-    if new_to_cursor:
-        reconcile(step, requested_before(context.instance, new_to_cursor))
+    existing: set[str] = set()
+    if step.changed:
+        existing = set(context.instance.get_dynamic_partitions(projects_partitions.name))
+        # A project the cursor does not know but that has a partition may have had runs already
+        # (its cursor entry was dropped or the cursor reset): continue from its last request.
+        known = [change.project for change in step.changed if change.new and change.project in existing]
+        if known:
+            reconcile(step, requested_before(context.instance, known))
 
     for skipped in step.skipped[:MAX_LINES_PER_TICK]:
         context.log.warning(f"skipped inbox object {skipped.key!r}: {skipped.reason}")
@@ -102,7 +107,6 @@ def evaluate(context: dg.SensorEvaluationContext, inbox: ObjectStore, limits: Sc
 
     partitions_request = []
     if step.changed:
-        existing = set(context.instance.get_dynamic_partitions(projects_partitions.name))
         new_partitions = sorted({change.project for change in step.changed} - existing)
         if new_partitions:
             partitions_request = [projects_partitions.build_add_request(new_partitions)]

@@ -261,11 +261,14 @@ def scan_step(
             want = min(want, start_pos - state.pos)
             if want <= 0:
                 break
-        page = store.list_page(start_after=state.after, max_keys=want)
-        sweep.consume(page)
-        step.listed += len(page)
-        budget -= len(page)
-        if len(page) < want:
+        # On the page that uses up the budget, ask for one key more: if it is not there, the sweep
+        # ends in this tick (otherwise a bucket of exactly N budgets would need one more tick to know).
+        ask = want + 1 if want == budget else want
+        page = store.list_page(start_after=state.after, max_keys=ask)
+        sweep.consume(page[:want])
+        step.listed += min(len(page), want)
+        budget -= min(len(page), want)
+        if len(page) < ask:
             sweep.finish_sweep()
             if wrapped or start_pos == 0:
                 break

@@ -22,14 +22,6 @@ from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
-SECRET_VARIABLES = {
-    "DAGSTER_PG_PASSWORD": "DAGSTER_PG_PASSWORD_SECRET_ARN",
-    "ANTHROPIC_API_KEY": "ANTHROPIC_API_KEY_SECRET_ARN",
-    "GITHUB_TOKEN": "GITHUB_TOKEN_SECRET_ARN",
-    "NETLIFY_AUTH_TOKEN": "NETLIFY_AUTH_TOKEN_SECRET_ARN",
-}
-
-
 def _runs_by_project(instance: dg.DagsterInstance) -> dict[str, dg.DagsterRun]:
     return {run.tags["dagster/partition"]: run for run in instance.get_runs()}
 
@@ -48,8 +40,6 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
         **ecs_account.env,
         **postgres_server.dagster_env(postgres_server.create_database("ecs")),
         "ECS_CONTAINER_METADATA_URI_V4": task_metadata_endpoint,
-        # What the code-location service announces, so runs start from its image.
-        "DAGSTER_CURRENT_IMAGE": IMAGE,
         "PIPELINE_DATA_DIR": str(tmp_path / "data"),
         "PIPELINE_LLM_PROVIDER": "offline",
     }
@@ -72,8 +62,13 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
                 launched = all("ecs/task_arn" in runs[p].tags for p in ("alpha", "gamma"))
                 return runs if launched and runs["beta"].status == dg.DagsterRunStatus.FAILURE else None
 
-            runs = wait_for(settled, what="two launched runs and one failed launch", timeout=240,
-                            process=daemon, log_file=log_file)
+            runs = wait_for(
+                settled,
+                what="two launched runs and one failed launch",
+                timeout=240,
+                process=daemon,
+                log_file=log_file,
+            )
     finally:
         instance.dispose()
 
@@ -101,26 +96,17 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
         )["NetworkInterfaces"]
         assert [group["GroupId"] for group in interface["Groups"]] == [ecs_account.security_group_id]
 
-    # One task definition, registered by the launcher for the first run and reused for the second.
-    assert tasks["alpha"]["taskDefinitionArn"] == tasks["gamma"]["taskDefinitionArn"]
-    families = ecs.list_task_definitions(familyPrefix="run_")["taskDefinitionArns"]
-    assert families == [tasks["alpha"]["taskDefinitionArn"]]
-    definition = ecs.describe_task_definition(taskDefinition=families[0])["taskDefinition"]
-    assert definition["taskRoleArn"] == env["DAGSTER_RUN_TASK_ROLE_ARN"]
-    assert definition["executionRoleArn"] == env["DAGSTER_RUN_EXECUTION_ROLE_ARN"]
-    assert definition["requiresCompatibilities"] == ["FARGATE"]
-    assert definition["networkMode"] == "awsvpc"
-    [container] = definition["containerDefinitions"]
-    assert container["name"] == "run"
+    # Both runs use the stack's run task definition: nothing registered, no secret in the overrides.
+    assert tasks["alpha"]["taskDefinitionArn"] == ecs_account.run_task_definition_arn
+    assert tasks["gamma"]["taskDefinitionArn"] == ecs_account.run_task_definition_arn
+    families = ecs.list_task_definition_families()["families"]
+    assert sorted(families) == ["ai-pipeline-daemon", "ai-pipeline-run"]
+    definition = ecs.describe_task_definition(taskDefinition=ecs_account.run_task_definition_arn)
+    [container] = definition["taskDefinition"]["containerDefinitions"]
     assert container["image"] == IMAGE
-    assert container["logConfiguration"]["options"]["awslogs-group"] == "/ai-pipeline/runs"
-    secrets = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
-    assert secrets == {name: env[arn_variable] for name, arn_variable in SECRET_VARIABLES.items()}
-    environment = {variable["name"]: variable["value"] for variable in container["environment"]}
-    assert not set(secrets) & set(environment), "a secret reached the task definition as a plain value"
-    assert environment["PIPELINE_INBOX"] == "s3://ai-pipeline-inbox"
-    assert environment["PIPELINE_ARTIFACTS"] == "s3://ai-pipeline-artifacts"
-    assert environment["DAGSTER_PG_HOST"] == postgres_server.host
+    for task in tasks.values():
+        [override] = task["overrides"]["containerOverrides"]
+        assert set(override) <= {"name", "command", "cpu", "memory"}, "the launcher must not add env or secrets"
 
     # The failed launch is on the run: failed, with ECS's reason, and no task was started for it.
     failed = runs["beta"]
@@ -134,9 +120,13 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
         ]
     finally:
         instance.dispose()
-    assert any("ClusterNotFoundException" in message or "decommissioned" in message for message in messages), messages
+    assert any(
+        "ClusterNotFoundException" in message or "decommissioned" in message for message in messages
+    ), messages
     all_task_arns = ecs.list_tasks(cluster=CLUSTER)["taskArns"]
     described = ecs.describe_tasks(cluster=CLUSTER, tasks=all_task_arns, include=["TAGS"])["tasks"]
-    run_ids = {tag["value"] for task in described for tag in task.get("tags", []) if tag["key"] == "dagster/run_id"}
+    run_ids = {
+        tag["value"] for task in described for tag in task.get("tags", []) if tag["key"] == "dagster/run_id"
+    }
     assert failed.run_id not in run_ids
     assert run_ids == {runs["alpha"].run_id, runs["gamma"].run_id}

@@ -26,12 +26,15 @@ cdk = pytest.importorskip("aws_cdk", reason="the `infra` extra (aws-cdk-lib) is 
 from aws_cdk.assertions import Annotations, Match, Template  # noqa: E402
 
 from infra.cdk.app import build_app, cdk_json_context  # noqa: E402
-from infra.cdk.stacks import APP_SECRETS, SERVICE_COMMANDS  # noqa: E402
-from infra.profiles import PRODUCTION_PROFILE, env_references, load_profile, run_env_vars  # noqa: E402
+from infra.cdk.stacks import APP_SECRETS, RUN_TASK_FAMILY, SERVICE_COMMANDS  # noqa: E402
+from infra.profiles import PRODUCTION_PROFILE, PRODUCTION_WORKSPACE, env_references, load_profile  # noqa: E402
+from tests.test_instance_profiles import readme_environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
 IMAGE_TAG = "test-1a2b3c"
+CONTAINERS = {"webserver", "daemon", "code-location", "run"}
+LOG_GROUP_OF = {"webserver": "webserver", "daemon": "daemon", "code-location": "code-location", "run": "runs"}
 
 
 def _synth(image_tag: str | None) -> cdk.App:
@@ -134,7 +137,8 @@ def test_both_buckets_are_encrypted_private_and_tls_only(resources: dict[str, di
         next(iter(_references(policy["Properties"]["Bucket"])))
         for policy in policies.values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
     }
     assert tls_only == set(buckets)
 
@@ -210,21 +214,27 @@ def test_daemon_launches_run_tasks_only_in_its_cluster_with_the_two_run_roles(
     run_task = [s for s in statements if "ecs:RunTask" in _as_list(s["Action"])]
     assert len(run_task) == 1
     assert _references(run_task[0]["Condition"]["ArnEquals"]["ecs:cluster"]) == {cluster}
-    assert "task-definition/run_*" in json.dumps(run_task[0]["Resource"])
+    assert json.dumps(run_task[0]["Resource"]).endswith(f':task-definition/{RUN_TASK_FAMILY}:*"]]}}')
     pass_role = [s for s in statements if "iam:PassRole" in _as_list(s["Action"])]
     assert len(pass_role) == 1
     assert _references(pass_role[0]["Resource"]) == run_roles
     assert pass_role[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     assert not [s for s in statements if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
+    everything = [a for _owner, _roles, st in _statements(resources) for a in _as_list(st.get("Action", []))]
+    assert "ecs:RegisterTaskDefinition" not in everything, "the stack registers the run task definition"
     assert not [s for s in statements if any(a.startswith("secretsmanager:") for a in _as_list(s["Action"]))]
 
 
-def test_run_execution_role_reads_exactly_the_secrets_the_runs_get(resources: dict[str, dict[str, Any]]) -> None:
+def test_run_execution_role_reads_exactly_the_secrets_the_runs_get(
+    resources: dict[str, dict[str, Any]],
+) -> None:
     secret_ids = {
         resource["Properties"]["Name"]: name
         for name, resource in _of_type(resources, "AWS::SecretsManager::Secret").items()
     }
-    attachment = _logical_id(resources, "AWS::SecretsManager::SecretTargetAttachment", "DatabaseSecretAttachment")
+    attachment = _logical_id(
+        resources, "AWS::SecretsManager::SecretTargetAttachment", "DatabaseSecretAttachment"
+    )
     statements = _role_statements(resources, "RunExecutionRole")
     readable = set()
     for statement in statements:
@@ -243,7 +253,7 @@ def test_tokens_are_injected_as_secrets_never_as_plain_values(resources: dict[st
         for name, resource in _of_type(resources, "AWS::SecretsManager::Secret").items()
     }
     containers = _containers(resources)
-    assert set(containers) == set(SERVICE_COMMANDS)
+    assert set(containers) == CONTAINERS
     secret_names = set(APP_SECRETS) | {"DAGSTER_PG_PASSWORD"}
     for name, container in containers.items():
         plain = {variable["Name"] for variable in container.get("Environment", [])}
@@ -251,7 +261,7 @@ def test_tokens_are_injected_as_secrets_never_as_plain_values(resources: dict[st
         injected = {secret["Name"]: secret["ValueFrom"] for secret in container.get("Secrets", [])}
         assert "DAGSTER_PG_PASSWORD" in injected, name
         assert ":password::" in json.dumps(injected["DAGSTER_PG_PASSWORD"])
-        if name == "code-location":
+        if name in ("code-location", "run"):
             for variable, secret_name in APP_SECRETS.items():
                 assert _references(injected[variable]) == {secret_ids[secret_name]}, variable
         else:
@@ -269,49 +279,65 @@ def _documented_commands() -> dict[str, list[str]]:
 
 def test_services_use_the_documented_image_and_commands(resources: dict[str, dict[str, Any]]) -> None:
     documented = _documented_commands()
-    assert set(documented) == {"webserver", "daemon", "code-location"}
+    assert set(documented) == set(SERVICE_COMMANDS) == CONTAINERS - {"run"}
     containers = _containers(resources)
     images = set()
     for name, container in containers.items():
-        assert container["Command"] == documented[name], name
+        assert container.get("Command") == documented.get(name), name
         images.add(json.dumps(container["Image"], sort_keys=True))
         assert f":{IMAGE_TAG}" in json.dumps(container["Image"]), name
-        assert "AiPipelineRegistry" in json.dumps(container["Image"]), "image must come from the registry stack"
-    assert len(images) == 1, "all services run the one code-location image"
-    # Runs are started from the code location's image: it must announce exactly that image.
-    environment = {v["Name"]: v["Value"] for v in containers["code-location"]["Environment"]}
-    assert json.dumps(environment["DAGSTER_CURRENT_IMAGE"], sort_keys=True) in images
+        assert "AiPipelineRegistry" in json.dumps(container["Image"]), (
+            "image must come from the registry stack"
+        )
+    assert len(images) == 1, "all services and the runs use the one code-location image"
 
 
-def test_services_get_every_variable_the_production_profile_reads(resources: dict[str, dict[str, Any]]) -> None:
-    profile = load_profile(PRODUCTION_PROFILE)
-    needed = env_references(profile)
-    containers = _containers(resources)
-    for name, container in containers.items():
-        given = {v["Name"] for v in container.get("Environment", [])} | {
-            s["Name"] for s in container.get("Secrets", [])
+def test_runs_start_from_the_stacks_task_definition_with_the_run_roles(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    [run] = [
+        task["Properties"]
+        for task in _of_type(resources, "AWS::ECS::TaskDefinition").values()
+        if task["Properties"]["Family"] == RUN_TASK_FAMILY
+    ]
+    assert [container["Name"] for container in run["ContainerDefinitions"]] == ["run"]
+    assert _references(run["TaskRoleArn"]) == {
+        _logical_id(resources, "AWS::IAM::Role", "CodeLocationTaskRole")
+    }
+    assert _references(run["ExecutionRoleArn"]) == {
+        _logical_id(resources, "AWS::IAM::Role", "RunExecutionRole")
+    }
+    assert run["RequiresCompatibilities"] == ["FARGATE"] and run["NetworkMode"] == "awsvpc"
+    launcher = load_profile(PRODUCTION_PROFILE)["run_launcher"]["config"]
+    assert launcher["container_name"] == "run"
+    for container in _containers(resources).values():
+        environment = {v["Name"]: v["Value"] for v in container["Environment"]}
+        assert environment[launcher["task_definition"]["env"]] == RUN_TASK_FAMILY
+
+
+def test_every_container_gets_the_documented_environment(resources: dict[str, dict[str, Any]]) -> None:
+    needed = env_references(load_profile(PRODUCTION_PROFILE))
+    workspace = yaml.safe_load(PRODUCTION_WORKSPACE.read_text())["load_from"][0]["grpc_server"]
+    needed |= {workspace["host"]["env"], workspace["port"]["env"]}
+    documented = readme_environment()
+    assert needed <= documented
+    for name, container in _containers(resources).items():
+        given = {v["Name"] for v in container["Environment"]} | {
+            s["Name"] for s in container["Secrets"] if s["Name"] not in APP_SECRETS
         }
-        assert needed <= given, f"{name} misses {sorted(needed - given)}"
-    # The daemon copies these from its own environment into each run task.
-    daemon_environment = {v["Name"] for v in containers["daemon"]["Environment"]}
-    assert set(run_env_vars(profile)) <= daemon_environment
-    workspace = yaml.safe_load((INFRA / "dagster" / "workspace.yaml").read_text())
-    grpc = workspace["load_from"][0]["grpc_server"]
-    for name in ("webserver", "daemon"):
-        environment = {v["Name"] for v in containers[name]["Environment"]}
-        assert {grpc["host"]["env"], grpc["port"]["env"]} <= environment
+        assert given == documented, f"{name}: missing {documented - given}, undocumented {given - documented}"
 
 
-def test_each_service_logs_to_its_own_group(resources: dict[str, dict[str, Any]]) -> None:
+def test_each_container_logs_to_its_own_group(resources: dict[str, dict[str, Any]]) -> None:
     groups = {
         resource["Properties"]["LogGroupName"]: name
         for name, resource in _of_type(resources, "AWS::Logs::LogGroup").items()
     }
-    assert set(groups) == {f"/ai-pipeline/{n}" for n in ("webserver", "daemon", "code-location", "runs")}
+    assert set(groups) == {f"/ai-pipeline/{group}" for group in LOG_GROUP_OF.values()}
     for name, container in _containers(resources).items():
         options = container["LogConfiguration"]["Options"]
         assert container["LogConfiguration"]["LogDriver"] == "awslogs"
-        assert _references(options["awslogs-group"]) == {groups[f"/ai-pipeline/{name}"]}
+        assert _references(options["awslogs-group"]) == {groups[f"/ai-pipeline/{LOG_GROUP_OF[name]}"]}
 
 
 def test_database_is_private_encrypted_postgres(template: Template) -> None:
@@ -344,7 +370,9 @@ def test_the_ui_is_not_exposed_to_the_internet(template: Template) -> None:
 
 def test_without_an_image_tag_only_the_registry_is_defined_with_a_warning_saying_why() -> None:
     app = _synth(None)
-    assert [child.node.id for child in app.node.children if isinstance(child, cdk.Stack)] == ["AiPipelineRegistry"]
+    assert [child.node.id for child in app.node.children if isinstance(child, cdk.Stack)] == [
+        "AiPipelineRegistry"
+    ]
     annotations = Annotations.from_stack(app.node.find_child("AiPipelineRegistry"))
     annotations.has_warning("*", Match.string_like_regexp("imageTag"))
 
@@ -355,9 +383,15 @@ def test_the_app_entry_point_synthesises_both_stacks(tmp_path: Path) -> None:
         "CDK_OUTDIR": str(tmp_path),
         "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(), "imageTag": IMAGE_TAG}),
     }
-    subprocess.run([sys.executable, "-m", "infra.cdk.app"], cwd=ROOT, env=environment, check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "infra.cdk.app"], cwd=ROOT, env=environment, check=True, timeout=300
+    )
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    stacks = {name for name, artifact in manifest["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
+    stacks = {
+        name
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
     assert stacks == {"AiPipelineRegistry", "AiPipeline"}
     registry = json.loads((tmp_path / "AiPipelineRegistry.template.json").read_text())
     repository = next(r for r in registry["Resources"].values() if r["Type"] == "AWS::ECR::Repository")
@@ -436,5 +470,7 @@ def test_docker_build_context_leaves_out_local_state() -> None:
         if keyword == "COPY"
         for source in argument.split()[:-1]
     }
-    missing = {source for source in copies if not any(source == i or source.startswith(i + "/") for i in included)}
+    missing = {
+        source for source in copies if not any(source == i or source.startswith(i + "/") for i in included)
+    }
     assert not missing, f"COPY sources excluded from the build context: {missing}"

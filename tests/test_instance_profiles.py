@@ -1,7 +1,8 @@
 """The two dagster.yaml profiles in infra/dagster load, validate and configure what they promise.
 
-The production profile is loaded verbatim against a private PostgreSQL cluster, with the environment
-documented in infra/README.md and nothing else.
+The production profile is loaded verbatim against a private PostgreSQL cluster and moto's server
+(where the run launcher looks up the run task definition), with the environment documented in
+infra/README.md and nothing else.
 """
 
 from __future__ import annotations
@@ -18,22 +19,15 @@ from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from infra.profiles import (
-    EMBEDDED_PROFILE,
-    PRODUCTION_PROFILE,
-    documented_production_environment,
-    env_references,
-    load_profile,
-    run_env_vars,
-    run_secret_names,
-)
+from infra.profiles import EMBEDDED_PROFILE, PRODUCTION_PROFILE, env_references, load_profile
+from tests.support.ecs import EcsAccount, ecs_account, moto_aws  # noqa: F401
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 
 README = Path(__file__).resolve().parents[1] / "infra" / "README.md"
 PROJECT_TAG_LIMIT = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
 
 
-def _readme_environment() -> set[str]:
+def readme_environment() -> set[str]:
     section = README.read_text().split("### Environment", 1)[1].split("\n### ", 1)[0]
     return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, re.M))
 
@@ -97,7 +91,9 @@ def test_embedded_profile_limits_the_llm_pool(embedded_instance: dg.DagsterInsta
     assert embedded_instance.get_concurrency_config().pool_config.pool_granularity.value == "op"
 
 
-def test_embedded_profile_turns_off_telemetry_and_the_welcome_popup(embedded_instance: dg.DagsterInstance) -> None:
+def test_embedded_profile_turns_off_telemetry_and_the_welcome_popup(
+    embedded_instance: dg.DagsterInstance,
+) -> None:
     assert embedded_instance.telemetry_enabled is False
     assert embedded_instance.nux_enabled is False
     assert embedded_instance.run_monitoring_enabled
@@ -107,68 +103,46 @@ def test_embedded_profile_turns_off_telemetry_and_the_welcome_popup(embedded_ins
 # -- production ----------------------------------------------------------------------------------
 
 
-def test_production_environment_is_documented_exactly() -> None:
-    documented = _readme_environment()
+def test_production_profile_reads_only_documented_variables() -> None:
+    documented = readme_environment()
     assert documented, "infra/README.md has no environment table"
-    assert documented == documented_production_environment()
+    assert env_references(load_profile(PRODUCTION_PROFILE)) <= documented
 
 
-def test_run_tasks_get_every_variable_the_profile_reads_and_secrets_only_as_secrets() -> None:
-    profile = load_profile(PRODUCTION_PROFILE)
-    plain, secret = set(run_env_vars(profile)), set(run_secret_names(profile))
-    # A run worker rebuilds the instance from this file, so it needs all of its variables.
-    assert env_references(profile) <= plain | secret
-    assert not plain & secret
-    assert {"DAGSTER_PG_PASSWORD", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "NETLIFY_AUTH_TOKEN"} <= secret
-    for entry in profile["run_launcher"]["config"]["secrets"]:
-        assert entry["valueFrom"]["env"].endswith("_SECRET_ARN"), entry
-    references = [name for name in plain if name.endswith("_SECRET_ARN")]
-    assert len(references) == len(secret), "each secret's ARN reaches the run (for re-launching)"
-    assert not [name for name in set(plain) - set(references) if re.search(r"PASSWORD|_KEY$|_TOKEN$", name)]
-
-
-def _production_environment(postgres: PostgresServer, database: str) -> dict[str, str]:
-    """Every documented variable, with the database pointing at the private cluster."""
-    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai-pipeline/{}-AbCdEf"
-    values = {
-        **postgres.dagster_env(database),
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "PIPELINE_INBOX": "s3://inbox-bucket",
-        "PIPELINE_ARTIFACTS": "s3://artifacts-bucket",
-        "DAGSTER_COMPUTE_LOGS_BUCKET": "artifacts-bucket",
-        "DAGSTER_COMPUTE_LOGS_PREFIX": "dagster/compute-logs",
-        "DAGSTER_RUN_TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/code-location",
-        "DAGSTER_RUN_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/run-execution",
-        "DAGSTER_RUN_LOG_GROUP": "/ai-pipeline/runs",
-        "DAGSTER_PG_PASSWORD_SECRET_ARN": arn.format("database") + ":password::",
-        "ANTHROPIC_API_KEY_SECRET_ARN": arn.format("anthropic-api-key"),
-        "GITHUB_TOKEN_SECRET_ARN": arn.format("github-token"),
-        "NETLIFY_AUTH_TOKEN_SECRET_ARN": arn.format("netlify-auth-token"),
-    }
-    assert set(values) == _readme_environment() | {"DAGSTER_PG_PASSWORD"}
-    return values
+def test_production_profile_leaves_secrets_to_the_run_task_definition() -> None:
+    launcher = load_profile(PRODUCTION_PROFILE)["run_launcher"]["config"]
+    # The stack's task definition carries the environment and the secrets (as ECS secrets); values
+    # listed here would be copied into task definitions as plain text.
+    assert "env_vars" not in launcher and "secrets" not in launcher
+    assert launcher["secrets_tag"] is None, "a tag lookup needs secretsmanager:ListSecrets on *"
+    assert set(launcher["task_definition"]) == {"env"}
 
 
 @pytest.fixture
 def production_env(
     postgres_server: PostgresServer,  # noqa: F811
+    ecs_account: EcsAccount,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
-    values = _production_environment(postgres_server, postgres_server.create_database("profile"))
-    for name in documented_production_environment() | {"DAGSTER_PG_PASSWORD", "AWS_ENDPOINT_URL_S3"}:
+    """Exactly the documented variables, for the private cluster and the account on moto."""
+    documented = readme_environment()
+    values = {
+        **postgres_server.dagster_env(postgres_server.create_database("profile")),
+        **{name: value for name, value in ecs_account.env.items() if name in documented},
+    }
+    assert set(values) == documented
+    for name in documented | {"AWS_ENDPOINT_URL_S3"}:
         monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
+    # Plus the endpoint and keys of moto's server, so no AWS call can leave the machine.
+    for name, value in {**values, **ecs_account.aws.env}.items():
         monkeypatch.setenv(name, value)
-    # Loading makes no AWS call; should that change, it must not leave the machine.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     return values
 
 
 def test_production_profile_loads_with_the_documented_environment(
-    production_env: dict[str, str], tmp_path: Path
+    production_env: dict[str, str],
+    ecs_account: EcsAccount,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     instance = _instance(tmp_path / "home", PRODUCTION_PROFILE)
     try:
@@ -187,16 +161,10 @@ def test_production_profile_loads_with_the_documented_environment(
 
         launcher = instance.run_launcher
         assert isinstance(launcher, EcsRunLauncher)
-        assert launcher.task_role_arn == production_env["DAGSTER_RUN_TASK_ROLE_ARN"]
-        assert launcher.execution_role_arn == production_env["DAGSTER_RUN_EXECUTION_ROLE_ARN"]
-        assert launcher.task_definition_dict["log_group"] == production_env["DAGSTER_RUN_LOG_GROUP"]
-        assert launcher.secrets_tags == [], "secrets are listed, never looked up by tag (ListSecrets)"
-        assert {s["name"]: s["valueFrom"] for s in launcher.secrets} == {
-            "DAGSTER_PG_PASSWORD": production_env["DAGSTER_PG_PASSWORD_SECRET_ARN"],
-            "ANTHROPIC_API_KEY": production_env["ANTHROPIC_API_KEY_SECRET_ARN"],
-            "GITHUB_TOKEN": production_env["GITHUB_TOKEN_SECRET_ARN"],
-            "NETLIFY_AUTH_TOKEN": production_env["NETLIFY_AUTH_TOKEN_SECRET_ARN"],
-        }
+        # The family resolves to the newest revision when the launcher is built.
+        assert launcher.task_definition == ecs_account.run_task_definition_arn
+        assert launcher.container_name == "run"
+        assert launcher.secrets_tags == [] and launcher.secrets == [] and launcher.env_vars == []
 
         logs = instance.compute_log_manager
         assert isinstance(logs, S3ComputeLogManager)

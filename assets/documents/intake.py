@@ -63,8 +63,9 @@ class IntakeResult(BaseModel):
     changes: dict[str, ChangeKind] = Field(default_factory=dict)  # document path -> what happened
 
 
-def parsed_key(project: str, document_json: bytes) -> str:
-    return f"documents/{project}/parsed/{hashlib.sha256(document_json).hexdigest()}.json"
+def parsed_key(project: str, json_sha256: str) -> str:
+    """Where a parsed document is stored: addressed by the sha256 of its JSON, so written once."""
+    return f"documents/{project}/parsed/{json_sha256}.json"
 
 
 def load_parsed(artifacts: ObjectStore, version: DocumentVersion) -> ParsedDocument:
@@ -98,13 +99,15 @@ class _FileResult:
     """What a parser process sends back for one file: documents as JSON, or the rejection reason."""
 
     path: str
-    documents: list[tuple[str, str, bytes]] = field(default_factory=list)  # (path, kind, JSON)
-    sources: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> (size, sha256)
+    sha256: str = ""  # of the file's bytes
+    documents: list[tuple[str, str, bytes, str]] = field(default_factory=list)  # path, kind, JSON, its sha256
+    sources: dict[str, tuple[int, str]] = field(default_factory=dict)  # attachment path -> (size, sha256)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
 
 
 def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int) -> _FileResult:
+    """Parse one file; hashing happens here too, so it runs in the parser processes."""
     try:
         outcome = parser(path, data, max_bytes)
     except RejectedInput as error:
@@ -112,10 +115,17 @@ def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int) -> _FileR
     except Exception as error:  # a parser bug must cost one file, not the run
         message = str(error).strip()[:300]
         return _FileResult(path=path, error=f"{CRASH_PREFIX}: {type(error).__name__}: {message}")
+    documents = []
+    for document in outcome.documents:
+        document_json = document.model_dump_json().encode("utf-8")
+        json_sha256 = hashlib.sha256(document_json).hexdigest()
+        documents.append((document.path, document.kind, document_json, json_sha256))
+    facts = outcome.sources.get(path)
     return _FileResult(
         path=path,
-        documents=[(doc.path, doc.kind, doc.model_dump_json().encode("utf-8")) for doc in outcome.documents],
-        sources={path: (facts.size, facts.sha256) for path, facts in outcome.sources.items()},
+        sha256=facts.sha256 if facts and facts.size == len(data) else hashlib.sha256(data).hexdigest(),
+        documents=documents,
+        sources={source: (facts.size, facts.sha256) for source, facts in outcome.sources.items()},
         skipped=list(outcome.skipped),
     )
 
@@ -234,6 +244,9 @@ class _Intake:
         if before.project != project:
             raise ValueError(f"previous snapshot belongs to project {before.project!r}, not {project!r}")
         self.records: dict[str, DocumentRecord] = {record.path: record for record in before.documents}
+        self.by_source: dict[str, list[DocumentRecord]] = {}  # inbox key -> the file's and its attachments'
+        for record in before.documents:
+            self.by_source.setdefault(record.source_key, []).append(record)
         self.previous_rejected = {entry.path: entry for entry in before.rejected}
         self.skipped_attachments: dict[str, list[RejectedFile]] = {}  # e-mail path -> its skipped attachments
         for entry in before.rejected:
@@ -307,7 +320,7 @@ class _Intake:
             if candidate is None:
                 continue
             record = self.records.get(candidate.relative)
-            if record is not None and record.is_active and record.current.content_hash == candidate.sha256:
+            if candidate.sha256 and record and record.current.content_hash == candidate.sha256:
                 record.current.etag = candidate.info.etag  # touched, not changed: remember the new ETag
                 self._unchanged(candidate.relative, candidate.info)
                 continue
@@ -333,7 +346,9 @@ class _Intake:
             self.present.discard(candidate.relative)  # deleted since the listing: treat as removed
             return None
         candidate.data = data
-        candidate.sha256 = hashlib.sha256(data).hexdigest()
+        record = self.records.get(candidate.relative)
+        if record is not None and record.is_active:  # only a known file needs its hash before parsing
+            candidate.sha256 = hashlib.sha256(data).hexdigest()
         return candidate
 
     def _parse(self, items: list[tuple[str, bytes]]) -> Iterator[list[_FileResult]]:
@@ -355,18 +370,17 @@ class _Intake:
             self.rejected.append(RejectedFile(path=path, reason=reason, size=0, etag=info.etag))
         writes = []
         produced: set[str] = set()
-        for path, kind, document_json in file_result.documents:
+        for path, kind, document_json, json_sha256 in file_result.documents:
             produced.add(path)
-            key = parsed_key(self.project, document_json)
+            key = parsed_key(self.project, json_sha256)
             writes.append(self.io.submit(self._store_once, key, document_json))
-            size, sha256 = file_result.sources.get(
-                path, (len(document_json), hashlib.sha256(document_json).hexdigest())
-            )
             if path == relative:
-                size, sha256 = info.size, candidate.sha256
+                size, sha256 = info.size, file_result.sha256
+            else:  # an attachment; a parser that does not report its bytes gets its JSON's hash
+                size, sha256 = file_result.sources.get(path, (len(document_json), json_sha256))
             self._add_version(path, cast(DocumentKind, kind), info, sha256, size, key)
-        for record in self.records.values():
-            if record.source_key == info.key and record.path not in produced and record.is_active:
+        for record in self.by_source.get(info.key, []):
+            if record.path not in produced and record.is_active:
                 self._tombstone(record)  # an attachment the new version of the e-mail no longer has
         return writes
 
@@ -391,12 +405,13 @@ class _Intake:
             recorded_at=self.now,
         )
         if record is None:
-            self.records[path] = DocumentRecord(path=path, kind=kind, source_key=info.key, versions=[version])
+            record = DocumentRecord(path=path, kind=kind, source_key=info.key, versions=[version])
+            self.records[path] = record
+            self.by_source.setdefault(info.key, []).append(record)
             self._count(path, "new")
         else:
             self._count(path, "changed" if record.is_active else "new")
             record.kind = kind
-            record.source_key = info.key
             record.versions.append(version)
 
     def _tombstone(self, record: DocumentRecord) -> None:

@@ -121,9 +121,11 @@ def extract_task(doc: ParsedDocument, version_hash: str) -> LlmTask[ExtractedSto
 # --- offline rules -------------------------------------------------------------------------------
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
+# Text addressed to a model rather than describing the product: asking it to drop its instructions,
+# to reveal keys or prompts, or telling it what it is.
 _INJECTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b"
-    r"|\b(print|reveal|show|output|send|leak|tell me|give me|push|post)\b.{0,60}"
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|prompts?|directives?)\b"
+    r"|\b(print|reveal|output|leak|dump|expose|exfiltrate|tell me|give me)\b[^.]{0,60}"
     r"(\b[A-Z0-9]+_(API_)?(KEY|TOKEN|SECRET)\b|\bapi[ _-]?keys?\b|\bsecrets?\b"
     r"|\bcredentials\b|\bsystem prompt\b)"
     r"|\byou are (now )?(an? )?(ai|assistant|language model|llm)\b",
@@ -171,6 +173,8 @@ _PRONOUN_SUBJECTS = frozenset(
     ["", "we", "i", "you", "they", "everyone", "everybody", "someone", "it", "this", "there", "that"]
 )
 _LEADING_WANT = re.compile(r"^(?:also|to|be able to|be allowed to)\s+", re.IGNORECASE)
+# Lines that start a new logical line even when the line before them does not end a sentence.
+_NEW_LINE_STARTS = re.compile(r"^(?:Given|When|Then|And|But)\s|^#|^>|^Priority\s*[:=]|^[A-Z][\w ]{0,30}:\s*$")
 _THING_TO = re.compile(
     r"^(?P<subject>(?:the|a|an|our|this|its|their)\s.+?)\s+to\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$",
     re.IGNORECASE,
@@ -183,6 +187,31 @@ def extract_offline(doc: ParsedDocument) -> ExtractedStories:
     for index, segment in enumerate(doc.segments, start=1):
         reader.read_segment(index, segment)
     return reader.result()
+
+
+def unwrap_lines(text: str) -> list[str]:
+    """Logical lines: a line wrapped by a PDF or DOCX page is joined back to the line it continues.
+
+    A line starts anew after a blank line or a line ending a sentence, and at a bullet, a heading,
+    a Given/When/Then line, a "Label:" line, or after a short unpunctuated line (a heading).
+    """
+    logical: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        previous = logical[-1].strip() if logical else ""
+        continues = (
+            line
+            and previous
+            and not re.search(r"[.!?:;]$", previous)
+            and not _BULLET.match(raw)
+            and not _NEW_LINE_STARTS.match(line)
+            and not (len(previous.split()) <= 6 and line[:1].isupper())
+        )
+        if continues:
+            logical[-1] = f"{logical[-1].rstrip()} {line}"
+        else:
+            logical.append(raw)
+    return logical
 
 
 @dataclass
@@ -224,7 +253,7 @@ class _Reader:
             self.heading = segment.heading
             self._reset()
         out_of_scope_label: str | None = None
-        for raw_line in text.splitlines():
+        for raw_line in unwrap_lines(text):
             line = raw_line.strip()
             if not line:
                 out_of_scope_label = None
@@ -323,7 +352,8 @@ def parse_requirement(sentence: str, segment: int) -> _Found | None:
         if re.match(r"^(to|be able)\s", want, re.I):
             want = "to " + _strip_leading_to(want)
         priority: Priority = "Must" if as_a["verb"].lower() == "need" else "Should"
-        return _found(role_of(as_a["role"]), want, why, why_kind, priority, sentence, segment)
+        quote = sentence.strip()[as_a.start() :]  # not the heading a page may have run into it
+        return _found(role_of(as_a["role"]), want, why, why_kind, priority, quote, segment)
 
     matches = [
         (match.start(), -len(match.group(0)), match, priority)

@@ -125,6 +125,12 @@ def merge_stories(
         for position, draft in enumerate(extracted.stories):
             location = locate(doc, draft.segment, draft.quote)
             quote = _quote(doc, draft.segment, draft.quote)
+            if draft.priority == "Won't":  # MoSCoW's "won't have (this time)" is a scope decision
+                statement = ExcludedStatement(
+                    document=path, location=location, text=quote, reason="priority Won't (not this release)"
+                )
+                excluded.setdefault((path, location_key(location), statement.text), statement)
+                continue
             trace = Trace(document=path, version=version, location=location, quote=quote)
             tokens = want_tokens(draft.i_want, draft.title or draft.quote)
             candidates.append(
@@ -184,11 +190,21 @@ def locate(doc: ParsedDocument, segment: int, quote: str) -> Location:
         return Location()
     found = doc.segments[index]
     location = found.location.model_copy()
-    if location.line is not None and quote.strip():
-        at = found.text.find(quote.strip()[:60])
-        if at > 0:
-            location.line += found.text.count("\n", 0, at)
+    if location.line is not None:
+        location.line += _line_offset(found.text, quote)
     return location
+
+
+def _line_offset(text: str, quote: str) -> int:
+    """The line of `text` where `quote` starts, even when the quote was unwrapped from several lines."""
+    needle = _one_line(quote)[:60]
+    lines = text.splitlines()
+    if not needle or len(lines) < 2:
+        return 0
+    for offset in range(len(lines) - 1, -1, -1):
+        if needle in _one_line(" ".join(lines[offset:])):
+            return offset
+    return 0
 
 
 def _quote(doc: ParsedDocument, segment: int, quote: str) -> str:

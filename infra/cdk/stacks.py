@@ -6,10 +6,11 @@ What runs where (infra/README.md has the same in prose):
   the image exists before any service asks for it.
 - `AiPipeline`: the inbox and artifacts buckets, a PostgreSQL database (Dagster's run, event and
   schedule storage), an ECS cluster with three Fargate services from that one image (the Dagster
-  webserver, the daemon, and the code location's gRPC server), one Fargate task per run (started by
-  the daemon through `EcsRunLauncher`, not defined here), the roles, the secrets and the log groups.
+  webserver, the daemon, and the code location's gRPC server), the task definition of the runs (the
+  daemon's `EcsRunLauncher` starts one Fargate task from it per run), the roles, the secrets and the
+  log groups.
 
-The environment variables given to each container are the ones infra/dagster/production.yaml and
+Every container gets the same environment: the variables infra/dagster/production.yaml and
 pipeline_defs/settings.py read; infra/README.md lists them.
 """
 
@@ -39,8 +40,9 @@ CODE_LOCATION_SERVICE_NAME = "code-location"
 COMPUTE_LOGS_PREFIX = "dagster/compute-logs"
 DATABASE_NAME = "dagster"
 DATABASE_USER = "dagster"
-# The EcsRunLauncher names the task definitions it registers `run_<hashes>` (task_definition_prefix).
-RUN_TASK_DEFINITION_FAMILY_PATTERN = "run_*"
+# The daemon's EcsRunLauncher starts runs from the newest revision of this task definition family.
+RUN_TASK_FAMILY = "ai-pipeline-run"
+RUN_CONTAINER = "run"
 
 # The command each service's container runs; infra/README.md documents the same (a test compares).
 SERVICE_COMMANDS: dict[str, list[str]] = {
@@ -113,7 +115,6 @@ class PipelineStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.image = ecs.ContainerImage.from_ecr_repository(repository, settings.image_tag)
-        self.image_uri = repository.repository_uri_for_tag(settings.image_tag)
 
         self.vpc = ec2.Vpc(
             self,
@@ -134,7 +135,7 @@ class PipelineStack(cdk.Stack):
         self._database(settings)
         self._secrets()
         self._log_groups(settings)
-        self._roles(repository)
+        self._roles()
         self._cluster_and_services(settings)
 
     # -- storage ----------------------------------------------------------------------------------
@@ -158,7 +159,9 @@ class PipelineStack(cdk.Stack):
         self.artifacts = s3.Bucket(
             self,
             "Artifacts",
-            lifecycle_rules=[s3.LifecycleRule(prefix=f"{COMPUTE_LOGS_PREFIX}/", expiration=cdk.Duration.days(90))],
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix=f"{COMPUTE_LOGS_PREFIX}/", expiration=cdk.Duration.days(90))
+            ],
             **common,
         )
 
@@ -170,7 +173,9 @@ class PipelineStack(cdk.Stack):
             instance_type=ec2.InstanceType(settings.database_instance_type),
             vpc=self.vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            credentials=rds.Credentials.from_generated_secret(DATABASE_USER, secret_name="ai-pipeline/database"),
+            credentials=rds.Credentials.from_generated_secret(
+                DATABASE_USER, secret_name="ai-pipeline/database"
+            ),
             database_name=DATABASE_NAME,
             multi_az=settings.database_multi_az,
             allocated_storage=20,
@@ -212,7 +217,7 @@ class PipelineStack(cdk.Stack):
 
     # -- identity ---------------------------------------------------------------------------------
 
-    def _roles(self, repository: ecr.IRepository) -> None:
+    def _roles(self) -> None:
         ecs_tasks = iam.ServicePrincipal("ecs-tasks.amazonaws.com")
 
         # The code location (its gRPC server, which evaluates sensors, and every run task): it reads
@@ -224,15 +229,11 @@ class PipelineStack(cdk.Stack):
         self.artifacts.grant_read(self.code_location_role)
         self.artifacts.grant_put(self.code_location_role)
 
-        # What ECS itself needs to start a run task: pull the image, write its logs, resolve its secrets.
+        # What ECS itself needs to start a run task: pull the image, write its logs, resolve its
+        # secrets (granted where the run task definition is built, from what it uses).
         self.run_execution_role = iam.Role(
             self, "RunExecutionRole", assumed_by=ecs_tasks, description="starts ai-pipeline run tasks"
         )
-        repository.grant_pull(self.run_execution_role)
-        self.log_groups["runs"].grant_write(self.run_execution_role)
-        self.database_secret.grant_read(self.run_execution_role)
-        for secret in self.app_secrets.values():
-            secret.grant_read(self.run_execution_role)
 
         self.webserver_role = iam.Role(self, "WebserverTaskRole", assumed_by=ecs_tasks)
         # The UI shows step logs, which the run tasks upload under the compute-logs prefix.
@@ -244,9 +245,20 @@ class PipelineStack(cdk.Stack):
         """Describe and stop run tasks in the cluster (terminating a run from the UI does this)."""
         role.add_to_principal_policy(
             iam.PolicyStatement(
+                sid="ReadRunTaskDefinition",
+                # Every process that builds the run launcher looks the task definition up; IAM has
+                # no resource-level permission for this action.
+                actions=["ecs:DescribeTaskDefinition"],
+                resources=["*"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
                 sid="InspectAndStopRunTasks",
                 actions=["ecs:DescribeTasks", "ecs:StopTask"],
-                resources=[self.format_arn(service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*")],
+                resources=[
+                    self.format_arn(service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*")
+                ],
             )
         )
         role.add_to_principal_policy(
@@ -260,7 +272,7 @@ class PipelineStack(cdk.Stack):
     def _grant_run_launch(self, role: iam.IRole, cluster: ecs.ICluster) -> None:
         """What the daemon's EcsRunLauncher calls to start one Fargate task per run."""
         run_task_definitions = self.format_arn(
-            service="ecs", resource="task-definition", resource_name=RUN_TASK_DEFINITION_FAMILY_PATTERN
+            service="ecs", resource="task-definition", resource_name=f"{RUN_TASK_FAMILY}:*"
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -280,14 +292,8 @@ class PipelineStack(cdk.Stack):
                 conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}},
             )
         )
-        # These two ECS actions and the ENI lookup have no resource-level permissions in IAM.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RegisterRunTaskDefinitions",
-                actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
-                resources=["*"],
-            )
-        )
+        # The launcher copies its own task's subnets and security groups; IAM has no
+        # resource-level permission for this lookup.
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadOwnNetworkConfiguration",
@@ -315,12 +321,8 @@ class PipelineStack(cdk.Stack):
             "DAGSTER_PG_DB": DATABASE_NAME,
             "DAGSTER_COMPUTE_LOGS_BUCKET": self.artifacts.bucket_name,
             "DAGSTER_COMPUTE_LOGS_PREFIX": COMPUTE_LOGS_PREFIX,
-            "DAGSTER_RUN_TASK_ROLE_ARN": self.code_location_role.role_arn,
-            "DAGSTER_RUN_EXECUTION_ROLE_ARN": self.run_execution_role.role_arn,
-            "DAGSTER_RUN_LOG_GROUP": self.log_groups["runs"].log_group_name,
-            # ARNs, not values: the run launcher hands them to ECS as `valueFrom` of each run task.
-            "DAGSTER_PG_PASSWORD_SECRET_ARN": f"{self.database_secret.secret_arn}:password::",
-            **{f"{variable}_SECRET_ARN": secret.secret_arn for variable, secret in self.app_secrets.items()},
+            # A family, not a revision's ARN: the run task definition gets this environment too.
+            "DAGSTER_RUN_TASK_DEFINITION": RUN_TASK_FAMILY,
             "DAGSTER_CODE_LOCATION_HOST": f"{CODE_LOCATION_SERVICE_NAME}.{CLOUD_MAP_NAMESPACE}",
             "DAGSTER_CODE_LOCATION_PORT": str(CODE_LOCATION_PORT),
             # The pipeline reads AWS_REGION; boto3 in Dagster's launcher and log manager reads the other.
@@ -331,15 +333,25 @@ class PipelineStack(cdk.Stack):
         }
 
     def _task_definition(
-        self, name: str, *, role: iam.IRole, cpu: int, memory_mib: int, app_secrets: bool, port: int | None
+        self,
+        name: str,
+        *,
+        role: iam.IRole,
+        cpu: int,
+        memory_mib: int,
+        app_secrets: bool,
+        port: int | None = None,
+        execution_role: iam.IRole | None = None,
+        family: str | None = None,
     ) -> ecs.FargateTaskDefinition:
         task_definition = ecs.FargateTaskDefinition(
             self,
             f"{name.title().replace('-', '')}Task",
-            family=f"ai-pipeline-{name}",
+            family=family or f"ai-pipeline-{name}",
             cpu=cpu,
             memory_limit_mib=memory_mib,
             task_role=role,
+            execution_role=execution_role,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
@@ -348,18 +360,16 @@ class PipelineStack(cdk.Stack):
         secrets = {"DAGSTER_PG_PASSWORD": ecs.Secret.from_secrets_manager(self.database_secret, "password")}
         if app_secrets:
             secrets |= {
-                variable: ecs.Secret.from_secrets_manager(secret) for variable, secret in self.app_secrets.items()
+                variable: ecs.Secret.from_secrets_manager(secret)
+                for variable, secret in self.app_secrets.items()
             }
-        environment = self._instance_environment()
-        if name == "code-location":
-            # Runs started from this code location use this image (EcsRunLauncher reads it from here).
-            environment["DAGSTER_CURRENT_IMAGE"] = self.image_uri
         task_definition.add_container(
             name,
             container_name=name,
             image=self.image,
-            command=SERVICE_COMMANDS[name],
-            environment=environment,
+            # Runs have no command of their own: the launcher gives each task `dagster api execute_run`.
+            command=SERVICE_COMMANDS.get(name),
+            environment=self._instance_environment(),
             secrets=secrets,
             logging=ecs.LogDrivers.aws_logs(stream_prefix=name, log_group=self.log_groups[name]),
             port_mappings=[ecs.PortMapping(container_port=port, name=name)] if port else None,
@@ -385,6 +395,16 @@ class PipelineStack(cdk.Stack):
         services_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         deployment = dict(circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True))
 
+        # Runs: 1 vCPU and 2 GiB each (a run may ask for more with the tags ecs/cpu and ecs/memory).
+        self.run_task_definition = self._task_definition(
+            RUN_CONTAINER,
+            family=RUN_TASK_FAMILY,
+            role=self.code_location_role,
+            execution_role=self.run_execution_role,
+            cpu=1024,
+            memory_mib=2048,
+            app_secrets=True,
+        )
         self._grant_run_launch(self.daemon_role, self.cluster)
         self._grant_run_control(self.daemon_role, self.cluster)
         self._grant_run_control(self.webserver_role, self.cluster)
@@ -413,7 +433,7 @@ class PipelineStack(cdk.Stack):
             "DaemonService",
             cluster=self.cluster,
             task_definition=self._task_definition(
-                "daemon", role=self.daemon_role, cpu=512, memory_mib=1024, app_secrets=False, port=None
+                "daemon", role=self.daemon_role, cpu=512, memory_mib=1024, app_secrets=False
             ),
             desired_count=1,
             min_healthy_percent=0,
@@ -445,9 +465,13 @@ class PipelineStack(cdk.Stack):
             code_location.connections.allow_from(client, ec2.Port.tcp(CODE_LOCATION_PORT), "code server gRPC")
 
         # The UI stays inside the VPC: reach it over a VPN or an SSM port forward (infra/README.md).
-        load_balancer = elbv2.ApplicationLoadBalancer(self, "WebserverLoadBalancer", vpc=self.vpc, internet_facing=False)
+        load_balancer = elbv2.ApplicationLoadBalancer(
+            self, "WebserverLoadBalancer", vpc=self.vpc, internet_facing=False
+        )
         listener = load_balancer.add_listener("Http", port=80, open=False)
-        load_balancer.connections.allow_from(ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.tcp(80), "UI in the VPC")
+        load_balancer.connections.allow_from(
+            ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.tcp(80), "UI in the VPC"
+        )
         listener.add_targets(
             "Webserver",
             port=WEBSERVER_PORT,

@@ -20,6 +20,7 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 import os as _os
+
 CODE_LOCATION = _os.environ.get("PROTO_CODE_LOCATION", "-m pipeline_defs.definitions").split()
 JOB = "project_pipeline"
 
@@ -95,7 +96,9 @@ def backfill(
         start_new_session=True,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"dagster job backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"dagster job backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result.stdout
 
 
@@ -115,7 +118,9 @@ def wait_for(
         if value:
             return value
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the daemon exited ({process.returncode}) while waiting for {what}" + _tail(log_file))
+            raise AssertionError(
+                f"the daemon exited ({process.returncode}) while waiting for {what}" + _tail(log_file)
+            )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + _tail(log_file))
         time.sleep(interval)
@@ -124,4 +129,6 @@ def wait_for(
 def _tail(log_file: Path | None, lines: int = 60) -> str:
     if log_file is None or not log_file.exists():
         return ""
-    return "\n--- daemon log (tail) ---\n" + "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    return "\n--- daemon log (tail) ---\n" + "\n".join(
+        log_file.read_text(errors="replace").splitlines()[-lines:]
+    )

@@ -2,8 +2,8 @@
 
 `moto_aws` starts `moto.server.ThreadedMotoServer` on 127.0.0.1 with a free port. `ecs_account`
 creates in it what infra/cdk/stacks.py creates in AWS and the launcher touches: a VPC subnet and a
-security group, the cluster, the daemon's own running Fargate task, the run roles, the secrets, the
-runs' log group and the buckets. `task_metadata_endpoint` serves the ECS task-metadata endpoint v4
+security group, the cluster, the daemon's own running Fargate task, the run task definition (with
+its roles, secrets and log group, as the stack registers it) and the buckets. `task_metadata_endpoint` serves the ECS task-metadata endpoint v4
 for that daemon task (`ECS_CONTAINER_METADATA_URI_V4`), so the launcher finds its cluster and
 network the way it does inside a Fargate task.
 """
@@ -21,6 +21,7 @@ import pytest
 
 REGION = "us-east-1"
 CLUSTER = "ai-pipeline"
+RUN_TASK_FAMILY = "ai-pipeline-run"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ai-pipeline:test-1a2b3c"
 
 
@@ -69,6 +70,9 @@ class EcsAccount:
     subnet_id: str
     security_group_id: str
     daemon_task_arn: str
+    run_task_definition_arn: str
+    secret_arns: dict[str, str]
+    """Variable in the run container -> `valueFrom` (the database password is a JSON key)."""
     env: dict[str, str]
     """The production environment (infra/README.md) for this account, minus the database."""
 
@@ -87,7 +91,11 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
             ],
         }
     )
@@ -104,6 +112,7 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
             "NETLIFY_AUTH_TOKEN": "netlify-auth-token",
         }.items()
     }
+    secret_arns["DAGSTER_PG_PASSWORD"] += ":password::"
     aws.client("logs").create_log_group(logGroupName="/ai-pipeline/runs")
     s3 = aws.client("s3")
     for bucket in ("ai-pipeline-inbox", "ai-pipeline-artifacts"):
@@ -123,7 +132,11 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
         taskDefinition="ai-pipeline-daemon",
         launchType="FARGATE",
         networkConfiguration={
-            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}
+            "awsvpcConfiguration": {
+                "subnets": [subnet],
+                "securityGroups": [group],
+                "assignPublicIp": "DISABLED",
+            }
         },
     )["tasks"][0]["taskArn"]
 
@@ -133,20 +146,51 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
         "PIPELINE_ARTIFACTS": "s3://ai-pipeline-artifacts",
         "DAGSTER_COMPUTE_LOGS_BUCKET": "ai-pipeline-artifacts",
         "DAGSTER_COMPUTE_LOGS_PREFIX": "dagster/compute-logs",
-        "DAGSTER_RUN_TASK_ROLE_ARN": task_role,
-        "DAGSTER_RUN_EXECUTION_ROLE_ARN": execution_role,
-        "DAGSTER_RUN_LOG_GROUP": "/ai-pipeline/runs",
-        "DAGSTER_PG_PASSWORD_SECRET_ARN": f"{secret_arns['DAGSTER_PG_PASSWORD']}:password::",
-        "ANTHROPIC_API_KEY_SECRET_ARN": secret_arns["ANTHROPIC_API_KEY"],
-        "GITHUB_TOKEN_SECRET_ARN": secret_arns["GITHUB_TOKEN"],
-        "NETLIFY_AUTH_TOKEN_SECRET_ARN": secret_arns["NETLIFY_AUTH_TOKEN"],
+        "DAGSTER_RUN_TASK_DEFINITION": RUN_TASK_FAMILY,
+        "DAGSTER_CODE_LOCATION_HOST": "code-location.dagster.internal",
+        "DAGSTER_CODE_LOCATION_PORT": "4000",
     }
+    # The runs' task definition as the stack registers it, secrets as ECS secrets. (Its environment
+    # leaves out the database: nothing executes in moto's tasks.)
+    run_task_definition = ecs.register_task_definition(
+        family=RUN_TASK_FAMILY,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="1024",
+        memory="2048",
+        taskRoleArn=task_role,
+        executionRoleArn=execution_role,
+        containerDefinitions=[
+            {
+                "name": "run",
+                "image": IMAGE,
+                "memory": 2048,
+                "essential": True,
+                "environment": [
+                    {"name": name, "value": value}
+                    for name, value in env.items()
+                    if name not in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+                ],
+                "secrets": [{"name": name, "valueFrom": arn} for name, arn in secret_arns.items()],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": "/ai-pipeline/runs",
+                        "awslogs-region": REGION,
+                        "awslogs-stream-prefix": "run",
+                    },
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
     return EcsAccount(
         aws=aws,
         cluster_arn=cluster_arn,
         subnet_id=subnet,
         security_group_id=group,
         daemon_task_arn=daemon_task,
+        run_task_definition_arn=run_task_definition,
+        secret_arns=secret_arns,
         env=env,
     )
 

@@ -103,5 +103,10 @@ class ApiTestCase(unittest.TestCase):
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.backend.request(method, path, body)
 
+    @staticmethod
+    def path_of(template: str, item_id: int) -> str:
+        """ "/api/tasks/{id}" with the id filled in."""
+        return re.sub(r"\{[^}]*\}", str(item_id), template)
+
     def shortDescription(self) -> None:  # one line per test in `unittest -v` output
         return None
