@@ -4,9 +4,10 @@
 
 For each size the bucket is filled (concurrently) with small objects, `--files-per-project` per
 project, then measured: the baseline (a bare `list_objects_v2` pagination of the whole bucket), every
-tick of the first sweep of a new sensor, a sweep with nothing new, the time from dropping a file
-into a new project and from changing an object until the run is requested (back-to-back ticks, and
-as wall time at the sensor's interval), all with the default limits from Settings.
+tick of a new sensor until each project has its run, a sweep with nothing new, a sweep after the
+cursor is lost (with the run history present), and the time from dropping a file into a new project
+and from changing an object until the run is requested (back-to-back ticks, and as wall time at the
+sensor's interval), all with the default limits from Settings (PIPELINE_SENSOR_* variables).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,9 +45,12 @@ PREFIX = "inbox"
 class Tick:
     seconds: float
     listed: int
-    runs: list[str]
+    requests: list[dg.RunRequest]
     partitions: int
-    sweep_done: bool
+
+    @property
+    def runs(self) -> list[str]:
+        return [request.partition_key or "" for request in self.requests]
 
 
 @dataclass
@@ -76,20 +81,18 @@ class SensorRunner:
         tick = Tick(
             seconds=seconds,
             listed=_listed(before, after),
-            runs=[request.partition_key or "" for request in result.run_requests or []],
+            requests=list(result.run_requests or []),
             partitions=sum(len(r.partition_keys) for r in result.dynamic_partitions_requests or []),
-            sweep_done=after.sweep > before.sweep,
         )
         self.history.append(tick)
         return tick
 
-    def sweep(self) -> list[Tick]:
-        """Tick until the sweep in progress (or the next one, if at the start) has finished."""
-        ticks = []
-        while True:
+    def cover(self, keys: int) -> list[Tick]:
+        """Tick until the ticks have read `keys` keys (a whole sweep when `keys` is the bucket's size)."""
+        ticks = [self.tick()]
+        while sum(tick.listed for tick in ticks) < keys:
             ticks.append(self.tick())
-            if ticks[-1].sweep_done:
-                return ticks
+        return ticks
 
     def until_run(self, project: str, max_ticks: int = 100) -> list[Tick]:
         ticks = []
@@ -125,14 +128,43 @@ def fill(server: SeaweedFS, bucket: str, keys: list[str], workers: int) -> float
     return time.perf_counter() - started
 
 
-def baseline(server: SeaweedFS, bucket: str) -> tuple[float, int]:
-    """A bare list_objects_v2 pagination of the whole bucket: seconds and keys."""
-    client = server.client()
+def baseline(server: SeaweedFS, bucket: str, parse_timestamps: bool = True) -> tuple[float, int]:
+    """A bare list_objects_v2 pagination of the whole bucket: seconds and keys.
+
+    With `parse_timestamps=False` the client leaves LastModified unparsed, as S3ObjectStore does.
+    """
+    import boto3
+    import botocore.session
+
+    session = botocore.session.get_session()
+    if not parse_timestamps:
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
+    client = boto3.session.Session(botocore_session=session).client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name="us-east-1",
+    )
     started = time.perf_counter()
     count = 0
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{PREFIX}/"):
         count += len(page.get("Contents", []))
     return time.perf_counter() - started, count
+
+
+def record_launches(instance: dg.DagsterInstance, requests: list[dg.RunRequest]) -> None:
+    """Store a run per request, tagged as the daemon tags a sensor's runs (no job is executed)."""
+    for request in requests:
+        tags = {
+            **request.tags,
+            "dagster/sensor_name": "bucket_sensor",
+            "dagster/partition": request.partition_key or "",
+            "dagster/run_key": request.run_key or "",
+        }
+        instance.add_run(
+            dg.DagsterRun(job_name=project_pipeline_job.name, run_id=str(uuid.uuid4()), tags=tags)
+        )
 
 
 @contextmanager
@@ -172,97 +204,74 @@ def measure_size(
     log: Callable[[str], None],
 ) -> tuple[list[Row], float, list[str]]:
     limits = ScanLimits.from_settings(settings)
-    base_runs = [baseline(server, bucket) for _ in range(repeat)]
-    base = median([seconds for seconds, _ in base_runs])
-    assert all(count == size for _, count in base_runs), base_runs
+    interval = settings.pipeline_sensor_interval_seconds
+    projects = size // files_per_project
+    parsed = [baseline(server, bucket) for _ in range(repeat)]
+    unparsed = [baseline(server, bucket, parse_timestamps=False) for _ in range(repeat)]
+    assert all(count == size for _, count in parsed + unparsed)
+    base = median([seconds for seconds, _ in parsed])
+    base_unparsed = median([seconds for seconds, _ in unparsed])
     log(f"  baseline list_objects_v2 of {size:,} keys: {base:.2f} s (median of {repeat})")
-    rows = [Row("baseline: bare list_objects_v2, whole bucket", 1, size, base)]
+    rows = [
+        Row("baseline: bare list_objects_v2, whole bucket", 1, size, base),
+        Row("  same, LastModified left unparsed", 1, size, base_unparsed, "as S3ObjectStore lists"),
+    ]
+
+    def add(what: str, ticks: list[Tick], note: str = "") -> None:
+        rows.append(Row(what, len(ticks), sum(t.listed for t in ticks), sum(t.seconds for t in ticks), note))
 
     sensor = build_bucket_sensor(project_pipeline_job, settings)
     with dg.instance_for_test() as instance:
         runner = SensorRunner(sensor, instance, bucket)
-        first = runner.sweep()
-        projects = size // files_per_project
-        requested = sum(len(tick.runs) for tick in first)
-        assert requested == projects, (requested, projects)
+        # A new sensor on a new deployment: every project is new; ticks until each has its run.
+        first: list[Tick] = []
+        while sum(len(tick.runs) for tick in first) < projects:
+            first.append(runner.tick())
+        assert sum(len(tick.runs) for tick in first) == projects
         for index, tick in enumerate(first, 1):
-            rows.append(
-                Row(
-                    f"new sensor, first sweep, tick {index}",
-                    1,
-                    tick.listed,
-                    tick.seconds,
-                    f"{len(tick.runs)} runs",
-                )
-            )
-        rows.append(
-            Row(
-                "new sensor, whole first sweep",
-                len(first),
-                sum(t.listed for t in first),
-                sum(t.seconds for t in first),
-            )
-        )
+            add(f"new sensor: tick {index}", [tick], f"{len(tick.runs)} runs, {tick.partitions} partitions")
+        add("new sensor: until every project has its run", first)
+        record_launches(instance, [request for tick in first for request in tick.requests])
 
-        quiet = runner.sweep()
+        quiet = runner.cover(size)
         assert not any(tick.runs for tick in quiet)
-        rows.append(
-            Row(
-                "nothing new: one tick (median)",
-                1,
-                int(median([t.listed for t in quiet])),
-                median([t.seconds for t in quiet]),
-            )
-        )
-        rows.append(
-            Row(
-                "nothing new: whole sweep",
-                len(quiet),
-                sum(t.listed for t in quiet),
-                sum(t.seconds for t in quiet),
-            )
-        )
+        add("nothing new: one tick (median)", [sorted(quiet, key=lambda tick: tick.seconds)[len(quiet) // 2]])
+        add("nothing new: a whole sweep", quiet)
+
+        # The cursor is lost (reset, or a renamed sensor) in an instance that ran every project.
+        reset = SensorRunner(sensor, instance, bucket)
+        again = reset.cover(size)
+        assert not any(tick.runs for tick in again), "unchanged projects must not run again"
+        add("cursor reset, run history present: first tick", again[:1], "no runs requested")
+        add("cursor reset: a whole sweep", again)
 
         client = server.client()
         added: list[str] = []
-        # A new project at the start, the middle and the end of the key space, each dropped wherever the
-        # sweep happens to be; the sweep never revisits a key twice per tick, so the worst case is one turn.
-        interval = settings.pipeline_sensor_interval_seconds
-        for label, project in [("start", "aaaa-new"), ("middle", "project-00000-new"), ("end", "zzzz-new")]:
-            if label == "middle":
-                project = f"project-{projects // 2:05d}-new"
+        # A new project at the start, the middle and the end of the key space, dropped wherever the
+        # sweep happens to be (a tick never reads a key twice, so the worst case is one turn).
+        for label, project in [
+            ("start", "aaaa-new"),
+            ("middle", f"project-{projects // 2:05d}-new"),
+            ("end", "zzzz-new"),
+        ]:
             added.append(f"{PREFIX}/{project}/brief.md")
             client.put_object(Bucket=bucket, Key=added[-1], Body=b"a new brief\n")
             ticks = runner.until_run(project)
-            rows.append(
-                Row(
-                    f"new file in a new project ({label} of keys)",
-                    len(ticks),
-                    sum(t.listed for t in ticks),
-                    sum(t.seconds for t in ticks),
-                    f"at {interval} s interval: {wall_time(ticks, interval)}",
-                )
+            add(
+                f"new file in a new project ({label} of keys)",
+                ticks,
+                f"at {interval} s: {wall_time(ticks, interval)}",
             )
         for label, project in [("start", 0), ("end", projects - 1)]:
-            client.put_object(
-                Bucket=bucket, Key=f"{PREFIX}/{key_of(project, 1)}", Body=f"changed {time.time()}\n".encode()
-            )
-            name = f"project-{project:05d}"
-            ticks = runner.until_run(name)
-            rows.append(
-                Row(
-                    f"changed object ({label} of keys)",
-                    len(ticks),
-                    sum(t.listed for t in ticks),
-                    sum(t.seconds for t in ticks),
-                    f"at {interval} s interval: {wall_time(ticks, interval)}",
-                )
-            )
+            body = f"changed {time.time()}\n".encode()
+            client.put_object(Bucket=bucket, Key=f"{PREFIX}/{key_of(project, 1)}", Body=body)
+            ticks = runner.until_run(f"project-{project:05d}")
+            add(f"changed object ({label} of keys)", ticks, f"at {interval} s: {wall_time(ticks, interval)}")
         cursor_bytes = len(runner.cursor or "")
         log(
             f"  cursor: {cursor_bytes:,} bytes for {len(InboxCursor.load(runner.cursor).projects):,} projects"
         )
-        longest = max(t.seconds for t in runner.history)
+        longest = max(t.seconds for t in runner.history + reset.history)
         log(f"  longest tick: {longest:.2f} s (limits: {limits.max_keys:,} keys, {limits.max_seconds:.0f} s)")
     return rows, base, added
 

@@ -5,8 +5,12 @@ of keys and of seconds, and wraps to the start after the end (at most one full t
 listing keeps each project's keys together (`<project>/...` is one folder), so a project's
 fingerprint is accumulated while its keys go by and compared with the one remembered in the cursor
 as soon as the listing leaves the project. The cursor holds, per project, only a short fingerprint,
-a change counter and the sweep it was last seen in; the listing order between projects is never
-assumed (AWS sorts `a-b/` before `a/`, SeaweedFS after).
+a change counter (the generation, part of the run key) and the sweep it was last seen in; a project
+not seen in a whole sweep is forgotten. The listing order between projects is never assumed (AWS
+sorts `a-b/` before `a/`, SeaweedFS after), only that `start_after=<listed key>` continues after it.
+
+A project the cursor does not know may have been run before (the cursor was reset, or the project
+was removed and restored); `reconcile` corrects such changes with the run history the sensor reads.
 """
 
 from __future__ import annotations

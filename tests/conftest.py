@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+# Server fixtures (one per test session): SeaweedFS, the Messages API server, Prism, PostgreSQL.
+pytest_plugins = [
+    "tests.support.seaweedfs",
+    "tests.support.anthropic_server",
+    "tests.support.prism",
+]
+
 _CREDENTIAL_VARIABLES = (
     "ANTHROPIC_API_KEY",
     "GITHUB_TOKEN",

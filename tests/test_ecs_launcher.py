@@ -76,7 +76,7 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
     tasks = {}
     for project in ("alpha", "gamma"):
         run = runs[project]
-        [task] = ecs.describe_tasks(cluster=CLUSTER, tasks=[run.tags["ecs/task_arn"]])["tasks"]
+        [task] = ecs.describe_tasks(cluster=CLUSTER, tasks=[run.tags["ecs/task_arn"]], include=["TAGS"])["tasks"]
         tasks[project] = task
         assert task["clusterArn"] == ecs_account.cluster_arn
         assert task["launchType"] == "FARGATE"
@@ -114,9 +114,9 @@ def test_each_run_is_a_fargate_task_and_a_failed_launch_is_reported(
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         messages = [
-            entry.message or ""
+            f"{entry.message} {event.engine_event_data.error.to_string() if event.engine_event_data.error else ''}"
             for entry in instance.all_logs(failed.run_id)
-            if entry.dagster_event is not None and entry.dagster_event.event_type_value == "ENGINE_EVENT"
+            if (event := entry.dagster_event) is not None and event.event_type_value == "ENGINE_EVENT"
         ]
     finally:
         instance.dispose()

@@ -12,6 +12,7 @@ from assets.documents.models import DocumentsSnapshot
 from assets.requirements.models import RequirementsSet
 from pipeline_defs.settings import Settings
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
+from tests.support.seaweedfs import S3Bucket
 
 PROJECT = "acme-tasks"
 NEW_REQUIREMENT = "\n- The system must let users archive completed tasks so that the board stays tidy.\n"
@@ -96,11 +97,12 @@ def test_example_project_on_the_local_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_example_project_on_s3(tmp_path: Path, s3_bucket_url: str) -> None:
+def test_example_project_on_s3(tmp_path: Path, s3_bucket: S3Bucket) -> None:
+    """The same scenario on SeaweedFS: inbox, artifacts and the response cache all in one bucket."""
     settings = Settings(
         pipeline_data_dir=tmp_path / "var",
-        pipeline_inbox=f"{s3_bucket_url}/inbox",
-        pipeline_artifacts=f"{s3_bucket_url}/artifacts",
+        pipeline_inbox=f"s3://{s3_bucket.name}/inbox",
+        pipeline_artifacts=f"s3://{s3_bucket.name}/artifacts",
         pipeline_llm_provider="offline",
     )
     with dg.instance_for_test() as instance:

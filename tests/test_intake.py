@@ -14,7 +14,7 @@ from pydantic import PrivateAttr
 
 from assets.documents.asset import documents
 from assets.documents.intake import CRASH_PREFIX, IntakeResult, ingest_project, listing_rejection, load_parsed
-from assets.documents.models import DocumentsSnapshot
+from assets.documents.models import DocumentRecord, DocumentsSnapshot
 from assets.documents.parsing import ParseOutcome, parse_source
 from pipeline_defs.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.object_store import LocalObjectStore, ObjectInfo, UnsafeKeyError, check_key
@@ -70,8 +70,11 @@ def counting(calls: list[str]) -> Callable[[str, bytes, int], ParseOutcome]:
     return parser
 
 
+Stores = tuple[Path, CountingStore, LocalObjectStore]
+
+
 @pytest.fixture
-def stores(tmp_path: Path) -> tuple[Path, CountingStore, LocalObjectStore]:
+def stores(tmp_path: Path) -> Stores:
     inbox_root = tmp_path / "inbox"
     inbox_root.mkdir()
     return inbox_root, CountingStore(root=str(inbox_root)), LocalObjectStore(root=str(tmp_path / "artifacts"))
@@ -89,7 +92,7 @@ def ingest(
     return ingest_project(PROJECT, inbox, artifacts, previous, max_bytes, workers, now, parser=parser)
 
 
-def record(result: IntakeResult, path: str):  # type: ignore[no-untyped-def]
+def record(result: IntakeResult, path: str) -> DocumentRecord:
     matches = [r for r in result.snapshot.documents if r.path == path]
     assert matches, f"{path} not in {[r.path for r in result.snapshot.documents]}"
     return matches[0]
@@ -102,7 +105,7 @@ def reasons(result: IntakeResult) -> dict[str, str]:
 # --- first run ----------------------------------------------------------------------------------
 
 
-def test_first_run_creates_version_1_of_every_document(stores) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_creates_version_1_of_every_document(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     files = sample_files()
     for key, data in files.items():
@@ -131,7 +134,7 @@ def test_first_run_creates_version_1_of_every_document(stores) -> None:  # type:
 # --- unchanged files are never parsed again ---------------------------------------------------------
 
 
-def test_unchanged_rerun_neither_downloads_nor_parses(stores) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_rerun_neither_downloads_nor_parses(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     for key, data in sample_files().items():
         put(inbox_root, key, data)
@@ -148,7 +151,7 @@ def test_unchanged_rerun_neither_downloads_nor_parses(stores) -> None:  # type: 
     assert second.snapshot.data_version() == first.snapshot.data_version()
 
 
-def test_touched_file_is_hashed_but_not_parsed(stores) -> None:  # type: ignore[no-untyped-def]
+def test_touched_file_is_hashed_but_not_parsed(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     put(inbox_root, "notes/a.txt", b"Users must log in.\n")
     first = ingest(inbox, artifacts, None)
@@ -167,7 +170,7 @@ def test_touched_file_is_hashed_but_not_parsed(stores) -> None:  # type: ignore[
 # --- version history -------------------------------------------------------------------------------
 
 
-def test_changed_file_gets_a_new_version_and_the_old_one_stays_readable(stores) -> None:  # type: ignore[no-untyped-def]
+def test_changed_file_gets_a_new_version_and_the_old_one_stays_readable(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     put(inbox_root, "spec.md", b"# Spec\n\nUsers must log in.\n")
     put(inbox_root, "other.txt", b"Unrelated.\n")
@@ -194,7 +197,7 @@ def test_changed_file_gets_a_new_version_and_the_old_one_stays_readable(stores) 
     assert second.snapshot.data_version() != first.snapshot.data_version()
 
 
-def test_removed_file_gets_a_tombstone_and_can_come_back(stores) -> None:  # type: ignore[no-untyped-def]
+def test_removed_file_gets_a_tombstone_and_can_come_back(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     put(inbox_root, "a.txt", b"The app must export CSV.\n")
     put(inbox_root, "b.txt", b"The app must import CSV.\n")
@@ -290,7 +293,7 @@ def test_bad_inputs_are_rejected_with_reasons_and_the_rest_carries_on(tmp_path: 
     assert [r.path for r in result.snapshot.documents] == ["good.txt"]
 
 
-def test_rejected_new_version_keeps_the_earlier_versions(stores) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_new_version_keeps_the_earlier_versions(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     put(inbox_root, "spec.pdf", pdf_bytes(["The portal shall export invoices."]))
     first = ingest(inbox, artifacts, None)
@@ -314,7 +317,7 @@ def mail(body: str, attachments: list[tuple[str, bytes, str]]) -> bytes:
     return eml_bytes(body=body, attachments=attachments)
 
 
-def test_attachments_are_documents_that_follow_their_email(stores) -> None:  # type: ignore[no-untyped-def]
+def test_attachments_are_documents_that_follow_their_email(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     pdf = ("spec.pdf", pdf_bytes(["The API must be versioned."]), "application/pdf")
     txt = ("notes.txt", b"Keep audit logs.\n", "text/plain")
@@ -366,26 +369,29 @@ def test_attachments_are_documents_that_follow_their_email(stores) -> None:  # t
 # --- parallel parsing ---------------------------------------------------------------------------------
 
 
-def test_process_pool_survives_a_parser_crash(stores) -> None:  # type: ignore[no-untyped-def]
+def test_process_pool_survives_a_parser_crash(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
-    for number in range(6):
+    GOOD = 14  # with 2 workers: 8 batches of 2, so the crash also takes a good file's batch down
+    for number in range(GOOD):
         put(
-            inbox_root, f"notes/good-{number}.txt", f"Requirement {number}: the system shall work.\n".encode()
+            inbox_root,
+            f"notes/good-{number:02d}.txt",
+            f"Requirement {number}: the system shall work.\n".encode(),
         )
     put(inbox_root, "notes/crash.txt", b"This file kills the parser process.\n")
     put(inbox_root, "notes/boom.txt", b"This file makes the parser raise.\n")
     result = ingest(inbox, artifacts, None, workers=2, parser=crashing_parser)
 
-    assert [r.path for r in result.snapshot.documents] == [f"notes/good-{n}.txt" for n in range(6)]
-    for number in range(6):
+    assert [r.path for r in result.snapshot.documents] == [f"notes/good-{n:02d}.txt" for n in range(GOOD)]
+    for number in range(GOOD):
         assert (
             f"Requirement {number}"
-            in load_parsed(artifacts, record(result, f"notes/good-{number}.txt").current).text
+            in load_parsed(artifacts, record(result, f"notes/good-{number:02d}.txt").current).text
         )
     found = reasons(result)
     assert found["notes/crash.txt"] == f"{CRASH_PREFIX}: its process exited while reading this file"
     assert found["notes/boom.txt"] == f"{CRASH_PREFIX}: RuntimeError: parser exploded"
-    assert result.parsed == 8
+    assert result.parsed == GOOD + 2
 
     # a crash is not a verdict on the file: the next run tries it again (here with a fixed parser)
     again = ingest(inbox, artifacts, result.snapshot, workers=2)

@@ -20,6 +20,10 @@ behaviour of the started backend. A criterion that needs a domain rule the templ
 (sign-in, notifications, time limits, file exports, ...) is reported as uncovered with the reason;
 no test is generated for it.
 
+Generated tests use the standard library's unittest (`python -m unittest discover -s tests -t . -v`
+in each component), so the sandbox and CI need no pytest; each test starts the backend as a real
+process on a free port with its own SQLite file, and restarts it to check persistence.
+
 Pure and deterministic: the same architecture, story and tree always give the same files.
 """
 
@@ -29,6 +33,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -213,9 +218,17 @@ def contract_operations(architecture: Architecture) -> list[ContractOperation]:
             )
     # An entity's item path must sit under its collection path, or the two do not belong together.
     out = []
-    for (entity, kind), operation in sorted(found.items(), key=lambda pair: (pair[0][0], KIND_ORDER.index(pair[0][1]))):
-        collection = next((op.path for (e, k), op in found.items() if e == entity and k in ("list", "create")), None)
-        if kind in ("read", "update", "delete") and collection and operation.path.rsplit("/", 1)[0] != collection:
+    for (entity, kind), operation in sorted(
+        found.items(), key=lambda pair: (pair[0][0], KIND_ORDER.index(pair[0][1]))
+    ):
+        collection = next(
+            (op.path for (e, k), op in found.items() if e == entity and k in ("list", "create")), None
+        )
+        if (
+            kind in ("read", "update", "delete")
+            and collection
+            and operation.path.rsplit("/", 1)[0] != collection
+        ):
             continue
         out.append(operation)
     return out
@@ -320,12 +333,14 @@ UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
         "sets a time or performance limit, which the generated functional tests do not measure",
     ),
     (
-        re.compile(r"\b(?:notif\w*|sends?|sent|sms|push messages?|reminders?|alerts?|e-?mails? (?:to|about))\b"),
+        re.compile(
+            r"\b(?:notif\w*|sends?|sent|sms|push messages?|reminders?|alerts?|e-?mails? (?:to|about))\b"
+        ),
         "needs notifications or messages sent to people, which the offline templates do not implement",
     ),
     (
         re.compile(r"\b(?:csv|pdf|excel|xlsx?|export\w*|import\w*|download\w*|upload\w*|attach\w*|files?)\b"),
-        "needs reading or writing files (export, import, attachments), which the offline templates do not implement",
+        "needs reading or writing files (export, import, attachments), which the offline templates lack",
     ),
     (
         re.compile(
@@ -335,7 +350,9 @@ UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
         "is about how the user interface looks or behaves in a browser, which API tests cannot check",
     ),
     (
-        re.compile(r"\b(?:real[- ]time|live|instantly|automatically|concurrent\w*|at the same time|sync\w*)\b"),
+        re.compile(
+            r"\b(?:real[- ]time|live|instantly|automatically|concurrent\w*|at the same time|sync\w*)\b"
+        ),
         "needs real-time or automatic behaviour, which the offline templates do not implement",
     ),
     (
@@ -363,7 +380,8 @@ UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\b(?:cannot|can't|can not|not allowed|forbidden|prevent\w*|blocked|denied|only (?:the|an?|their|his|her))\b"
+            r"\b(?:cannot|can't|can not|not allowed|forbidden|prevent\w*|blocked|denied|"
+            r"only (?:the|an?|their|his|her))\b"
         ),
         "forbids an action by a business rule, which the offline templates do not implement",
     ),
@@ -453,11 +471,14 @@ def plan_criterion(
                 for field in _fields(entities[entity_name]):
                     if field.required and _mentions(match.group(1), field.name):
                         return CriterionPlan(criterion, "validate", entity_name, missing_field=field.name)
-        return "rejects input by a rule that names no required field of the data model; the templates cannot check it"
+        return (
+            "rejects input by a rule that names no required field of the data model, which the templates lack"
+        )
 
     chosen: ContractOperation | None = None
     verb: VerbObject | None = None
-    for found in verb_objects("to " + when):
+    # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
+    for found in [*verb_objects("to " + when), *verb_objects(story.i_want)]:
         entity = _verb_entity(found, architecture.data_model)
         candidates = [op for op in own if op.kind == found.operation and entity and op.entity == entity.name]
         candidates += [op for op in own if op.kind == found.operation]
@@ -468,15 +489,18 @@ def plan_criterion(
             break
     if chosen is None and own:
         chosen = own[0]
-        verb = next(iter(verb_objects(story.i_want)), None)
     if chosen is None:
         return "names no operation on an entity of the data model that the API contract serves"
     entity = entities[chosen.entity]
     if chosen.kind != "create" and (chosen.entity, "create") not in by_key:
         return f"the API contract has no create operation for {chosen.entity}, so a test cannot set one up"
     context = f"{when} {story.i_want}"
+    if chosen.kind == "update" and not _fields(entity):
+        return f"{chosen.entity} has no field an update could change"
     if chosen.kind == "update":
-        return CriterionPlan(criterion, "update", chosen.entity, update_field=_update_field(entity, verb, context))
+        return CriterionPlan(
+            criterion, "update", chosen.entity, update_field=_update_field(entity, verb, context)
+        )
     if chosen.kind == "list":
         parameters = [
             name
@@ -495,9 +519,9 @@ def _update_field(entity: Entity, verb: VerbObject | None, context: str) -> str:
         for hint in VERB_FIELDS.get(verb.verb, ()):
             if hint in names:
                 return hint
-    for field in fields:
-        if _mentions(context, field.name):
-            return field.name
+    for candidate in fields:
+        if _mentions(context, candidate.name):
+            return candidate.name
     optional = [field.name for field in fields if not field.required]
     return (optional or names)[0]
 
@@ -520,6 +544,11 @@ def sample_value(entity: str, field: EntityField, variant: int) -> Any:
     if field.type == "date":
         return f"2030-01-0{variant}"
     return f"2030-01-0{variant}T09:30:00"
+
+
+def other_value(entity: str, field: EntityField, value: Any) -> Any:
+    """A sample value of `field` that differs from `value`."""
+    return (not value) if field.type == "boolean" else sample_value(entity, field, 3)
 
 
 def wrong_value(field: EntityField) -> Any:
@@ -563,7 +592,12 @@ class Manifest:
         return out
 
     def render(self) -> str:
-        data = {"generator": GENERATOR_VERSION, "project": self.project, "components": COMPONENTS, "stories": self.stories}
+        data = {
+            "generator": GENERATOR_VERSION,
+            "project": self.project,
+            "components": COMPONENTS,
+            "stories": self.stories,
+        }
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
@@ -583,6 +617,7 @@ def component_tests(tree: Mapping[str, str], python: str = "python") -> list[tup
 # Rendering
 
 
+@cache
 def _template(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
@@ -607,7 +642,9 @@ class ResourceSpec:
 
 
 def resource_specs(
-    architecture: Architecture, operations: Sequence[ContractOperation], enabled: Mapping[tuple[str, str], list[str]]
+    architecture: Architecture,
+    operations: Sequence[ContractOperation],
+    enabled: Mapping[tuple[str, str], list[str]],
 ) -> list[ResourceSpec]:
     specs = []
     for entity in sorted(architecture.data_model, key=lambda entity: entity.name):
@@ -644,7 +681,8 @@ def render_resource_module(spec: ResourceSpec) -> str:
         f"        Operation({_py(op.kind)}, {_py(op.method)}, stories={_py_tuple(stories)}),"
         for op, stories in spec.operations
     )
-    return f'''"""{name}: {", ".join(op.kind for op, _ in spec.operations)} over the `{module_name(name)}` table.
+    kinds = ", ".join(op.kind for op, _ in spec.operations)
+    return f'''"""{name}: {kinds} over the `{module_name(name)}` table.
 
 Generated by ai-pipeline ({GENERATOR_VERSION}); each operation lists the stories that use it.
 """
@@ -668,11 +706,9 @@ RESOURCE = Resource(
 
 
 def render_resources_package(specs: Sequence[ResourceSpec]) -> str:
-    imports = "".join(
-        f"from app.resources.{module_name(spec.entity.name)} import RESOURCE as {module_name(spec.entity.name).upper()}\n"
-        for spec in specs
-    )
-    listed = ", ".join(module_name(spec.entity.name).upper() for spec in specs)
+    names = [module_name(spec.entity.name) for spec in specs]
+    imports = "".join(f"from app.resources.{name} import RESOURCE as {name.upper()}\n" for name in names)
+    listed = ", ".join(name.upper() for name in names)
     return (
         '"""The resources the API serves, one module each (regenerated as stories add operations)."""\n\n'
         f"{imports}{chr(10) if imports else ''}"
@@ -689,7 +725,8 @@ def render_resources_js(specs: Sequence[ResourceSpec]) -> str:
             "collection_path": spec.collection_path,
             "item_path": spec.item_path,
             "fields": [
-                {"name": field.name, "type": field.type, "required": field.required} for field in _fields(spec.entity)
+                {"name": field.name, "type": field.type, "required": field.required}
+                for field in _fields(spec.entity)
             ],
             "operations": {op.kind: op.method for op, _ in spec.operations},
             "list_parameters": list(spec.list_parameters),
@@ -722,7 +759,7 @@ def _input(field: EntityField, required: bool) -> str:
         attributes += ' step="any"'
     if required and field.required and field.type != "boolean":
         attributes += " required"
-    return f'<label>{_esc(field.name.replace("_", " "))} <input {attributes}></label>'
+    return f"<label>{_esc(field.name.replace('_', ' '))} <input {attributes}></label>"
 
 
 def render_index_html(architecture: Architecture, specs: Sequence[ResourceSpec]) -> str:
@@ -739,7 +776,9 @@ def render_index_html(architecture: Architecture, specs: Sequence[ResourceSpec])
             lines.append('      <form class="filters" data-role="filters">')
             for parameter in spec.list_parameters:
                 label = "search" if parameter == "q" else parameter.replace("_", " ")
-                lines.append(f'        <label>{_esc(label)} <input name="{_esc(parameter)}" type="search"></label>')
+                lines.append(
+                    f'        <label>{_esc(label)} <input name="{_esc(parameter)}" type="search"></label>'
+                )
             lines.append('        <button type="submit">Filter</button>')
             lines.append("      </form>")
         if spec.has("list"):
@@ -841,7 +880,10 @@ def stack_notes(architecture: Architecture) -> list[str]:
         supported = SUPPORTED_STACK.get(kind)
         asked = " / ".join(part for part in (component.stack.language, component.stack.framework) if part)
         if supported and asked:
-            notes.append(f"{component.name}: the architecture asks for {asked}; the offline templates generate {supported}.")
+            notes.append(
+                f"{component.name}: the architecture asks for {asked}; "
+                f"the offline templates generate {supported}."
+            )
     return notes
 
 
@@ -859,7 +901,9 @@ def render_readme(architecture: Architecture, manifest: Manifest, specs: Sequenc
     for story in manifest.stories:
         ops = ", ".join(f"{op['kind']} {op['entity']}" for op in story.get("operations", [])) or "none"
         covered = ", ".join(story.get("covered", [])) or "none"
-        uncovered = "; ".join(f"{cid}: {reason}" for cid, reason in story.get("uncovered", {}).items()) or "none"
+        uncovered = (
+            "; ".join(f"{cid}: {reason}" for cid, reason in story.get("uncovered", {}).items()) or "none"
+        )
         story_rows.append(f"| {story['id']} | {_md(story['title'])} | {ops} | {covered} | {_md(uncovered)} |")
     notes = "".join(f"- {_md(note)}\n" for note in stack_notes(architecture))
     return f"""# {architecture.project}
@@ -956,7 +1000,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
 
     if plan.kind == "create":
         line(f"sent = {_py(first)}")
-        line(f'status, created = self.api({create}, {collection}, sent)')
+        line(f"status, created = self.api({create}, {collection}, sent)")
         line("self.assertEqual(status, 201, created)")
         line('self.assertIsInstance(created["id"], int)')
         line("self.assertEqual({key: created[key] for key in sent}, sent)")
@@ -973,7 +1017,10 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
         if fields:
             wrong = fields[0]
             line(f"# a {wrong.name} of the wrong type is refused")
-            line(f"status, error = self.api({create}, {collection}, {{**sent, {_py(wrong.name)}: {_py(wrong_value(wrong))}}})")
+            line(
+                f"status, error = self.api({create}, {collection}, "
+                f"{{**sent, {_py(wrong.name)}: {_py(wrong_value(wrong))}}})"
+            )
             line("self.assertEqual(status, 422, error)")
             line(f'self.assertIn({_py(wrong.name)}, str(error["detail"]))')
         if can_list:
@@ -990,9 +1037,12 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
             line("# nothing was stored")
             stored("", None, None)
         line(f"# with {missing} the same item is accepted: the missing field was the reason")
-        line(f"status, created = self.api({create}, {collection}, {{**sent, {_py(missing)}: {_py(first[missing])}}})")
+        line(
+            f"status, created = self.api({create}, {collection}, "
+            f"{{**sent, {_py(missing)}: {_py(first[missing])}}})"
+        )
         line("self.assertEqual(status, 201, created)")
-        line(f'self.assertEqual(created[{_py(missing)}], {_py(first[missing])})')
+        line(f"self.assertEqual(created[{_py(missing)}], {_py(first[missing])})")
     elif plan.kind == "read":
         line(f"status, created = self.api({create}, {collection}, {_py(first)})")
         line("self.assertEqual(status, 201, created)")
@@ -1020,9 +1070,15 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
         line("self.assertEqual(status, 200, updated)")
         line(f"self.assertEqual(updated, {{**created, {_py(name)}: {_py(new_value)}}})")
         stored("updated", "item", "updated")
-        line(f'status, error = self.api({_py(method)}, self.path_of({item_path}, created["id"] + 1000), change)')
+        line(
+            f"status, error = self.api({_py(method)}, "
+            f'self.path_of({item_path}, created["id"] + 1000), change)'
+        )
         line("self.assertEqual(status, 404, error)")
-        line(f"status, error = self.api({_py(method)}, item, {{**change, {_py(name)}: {_py(wrong_value(target))}}})")
+        line(
+            f"status, error = self.api({_py(method)}, item, "
+            f"{{**change, {_py(name)}: {_py(wrong_value(target))}}})"
+        )
         line("self.assertEqual(status, 422, error)")
         line(f'self.assertIn({_py(name)}, str(error["detail"]))')
         restart_then("updated", "item", "updated", "the change")
@@ -1033,7 +1089,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
         line(f"status, kept = self.api({create}, {collection}, {_py(second)})")
         line("self.assertEqual(status, 201, kept)")
         line(f'item = self.path_of({item_path}, gone["id"])')
-        line(f'self.assertEqual(self.api({method}, item), (204, None))')
+        line(f"self.assertEqual(self.api({method}, item), (204, None))")
         if can_read:
             line('status, error = self.api("GET", item)')
             line("self.assertEqual(status, 404, error)")
@@ -1060,13 +1116,17 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
             if len(plan.list_parameters) > 1:
                 for parameter in filters:
                     field = next(f for f in fields if f.name == parameter)
-                    decoys.append((parameter, {**first, parameter: sample_value(entity.name, field, 3)}))
+                    decoys.append(
+                        (parameter, {**first, parameter: other_value(entity.name, field, first[parameter])})
+                    )
                 if "q" in plan.list_parameters:
                     decoy = {**second, **{parameter: first[parameter] for parameter in filters}}
                     if not any(isinstance(v, str) and _WORDS[1] in v for v in decoy.values()):
                         decoys.append(("q", decoy))
             for index, (parameter, body) in enumerate(decoys, start=1):
-                line(f"# differs from the first only in {'the search text' if parameter == 'q' else parameter}")
+                line(
+                    f"# differs from the first only in {'the search text' if parameter == 'q' else parameter}"
+                )
                 line(f"status, decoy{index} = self.api({create}, {collection}, {_py(body)})")
                 line(f"self.assertEqual(status, 201, decoy{index})")
                 names.append(f"decoy{index}")
@@ -1081,7 +1141,8 @@ def render_test_method(story: UserStory, plan: CriterionPlan, spec: ResourceSpec
         line(f'self.assertEqual(self.api("GET", {collection}), (200, [{everything}]))')
     criterion = plan.criterion
     doc = _doc(
-        f"Covers: {story.id} {criterion.id}. Given {criterion.given}, when {criterion.when}, then {criterion.then}."
+        f"Covers: {story.id} {criterion.id}. "
+        f"Given {criterion.given}, when {criterion.when}, then {criterion.then}."
     )
     body = "\n".join(f"        {text}" for text in lines)
     return f'    def {test_name(story.id, criterion.id)}(self):\n        """{doc}"""\n{body}\n'
@@ -1093,7 +1154,11 @@ def render_test_module(
     uncovered: Sequence[UncoveredCriterion],
 ) -> str:
     not_covered = "".join(f"- {item.criterion_id}: {_doc(item.reason)}\n" for item in uncovered)
-    note = f"\nNot covered here (the offline templates cannot implement them):\n{not_covered}" if uncovered else ""
+    note = (
+        f"\nNot covered here (the offline templates cannot implement them):\n{not_covered}"
+        if uncovered
+        else ""
+    )
     return f'''"""Tests of {story.id}: {_doc(story.title)}.
 
 As a {_doc(story.as_a)}, I want {_doc(story.i_want)}, so that {_doc(story.so_that)}.
@@ -1171,7 +1236,9 @@ def generate_story_changes(
         kind = "create" if plan.kind == "validate" else plan.kind
         wanted: list[str] = [kind, *plan.needs]
         readable = [k for k in ("list", "read") if (plan.entity, k) in by_key]
-        if readable and not any((plan.entity, k) in before or (plan.entity, k) in enabled_keys for k in readable):
+        if readable and not any(
+            (plan.entity, k) in before or (plan.entity, k) in enabled_keys for k in readable
+        ):
             wanted.append(readable[0])  # so the test can read back what it stored, also after a restart
         for needed in wanted:
             if (plan.entity, needed) in by_key and (plan.entity, needed) not in enabled_keys:
@@ -1186,7 +1253,9 @@ def generate_story_changes(
         "uncovered": {item.criterion_id: item.reason for item in uncovered},
     }
     stories = [entry for entry in manifest.stories if entry.get("id") != story.id]
-    position = next((i for i, entry in enumerate(manifest.stories) if entry.get("id") == story.id), len(stories))
+    position = next(
+        (i for i, entry in enumerate(manifest.stories) if entry.get("id") == story.id), len(stories)
+    )
     stories.insert(position, record)
     manifest = Manifest(project=manifest.project, stories=stories)
     specs = resource_specs(architecture, operations, manifest.enabled())
@@ -1196,19 +1265,22 @@ def generate_story_changes(
     for template, target in SKELETON_FILES.items():
         if laid_skeleton or target not in current_tree:
             files[target] = _template(template)
-    if laid_skeleton or "backend/openapi.json" not in current_tree:
-        files["backend/openapi.json"] = json.dumps(architecture.openapi, indent=2, sort_keys=True) + "\n"
     static = {
         "backend/app/__init__.py": '"""The generated backend."""\n',
         "backend/tests/__init__.py": "",
         "frontend/tests/__init__.py": "",
         "backend/requirements.txt": "# The backend uses the Python standard library only.\n",
         ".gitignore": "__pycache__/\n*.pyc\nbackend/data/\n",
-        ".github/workflows/ci.yml": render_ci(),
     }
     for path, text in static.items():
         if laid_skeleton or path not in current_tree:
             files[path] = text
+    # Derived files follow the design and the stories built so far: regenerated for every story.
+    files["backend/openapi.json"] = json.dumps(architecture.openapi, indent=2, sort_keys=True) + "\n"
+    files[".github/workflows/ci.yml"] = render_ci()
+    for path in current_tree:
+        if path.startswith("backend/app/resources/") and path.endswith(".py"):
+            files[path] = None  # an entity no longer served; the ones still served are written below
     files["backend/app/resources/__init__.py"] = render_resources_package(specs)
     for spec in specs:
         files[f"backend/app/resources/{module_name(spec.entity.name)}.py"] = render_resource_module(spec)
@@ -1234,7 +1306,9 @@ def generate_story_changes(
             CoveredCriterion(
                 story_id=story.id,
                 criterion_id=plan.criterion.id,
-                test=TestRef(component="backend", file=target_file, name=test_name(story.id, plan.criterion.id)),
+                test=TestRef(
+                    component="backend", file=target_file, name=test_name(story.id, plan.criterion.id)
+                ),
                 behaviour=behaviour,
             )
         )

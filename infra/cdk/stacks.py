@@ -371,7 +371,9 @@ class PipelineStack(cdk.Stack):
             command=SERVICE_COMMANDS.get(name),
             environment=self._instance_environment(),
             secrets=secrets,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=name, log_group=self.log_groups[name]),
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=name, log_group=self.log_groups["runs" if name == RUN_CONTAINER else name]
+            ),
             port_mappings=[ecs.PortMapping(container_port=port, name=name)] if port else None,
             health_check=(
                 ecs.HealthCheck(

@@ -19,9 +19,7 @@ from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-import os as _os
-
-CODE_LOCATION = _os.environ.get("PROTO_CODE_LOCATION", "-m pipeline_defs.definitions").split()
+CODE_LOCATION = ["-m", "pipeline_defs.definitions"]
 JOB = "project_pipeline"
 
 T = TypeVar("T")

@@ -1,6 +1,8 @@
 """An AWS account on moto's server, shaped like the production stack, for the ECS run launcher.
 
-`moto_aws` starts `moto.server.ThreadedMotoServer` on 127.0.0.1 with a free port. `ecs_account`
+`moto_aws` starts `moto.server.ThreadedMotoServer` on 127.0.0.1 with a free port and opens a fresh
+AWS account in it (moto keeps its state per process, shared by every server in it, so each test
+gets its own account and keys instead of a reset that would wipe other fixtures'). `ecs_account`
 creates in it what infra/cdk/stacks.py creates in AWS and the launcher touches: a VPC subnet and a
 security group, the cluster, the daemon's own running Fargate task, the run task definition (with
 its roles, secrets and log group, as the stack registers it) and the buckets. `task_metadata_endpoint` serves the ECS task-metadata endpoint v4
@@ -11,6 +13,7 @@ network the way it does inside a Fargate task.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,14 +31,17 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ai-pipeline:test-1a2b3c"
 @dataclass(frozen=True)
 class MotoAws:
     endpoint: str
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
 
     @property
     def env(self) -> dict[str, str]:
-        """Variables that send every boto3 client (in any process) to this server only."""
+        """Variables that send every boto3 client (in any process) to this server and account only."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
         }
@@ -45,9 +51,34 @@ class MotoAws:
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
         )
+
+
+def _open_account(endpoint: str) -> MotoAws:
+    """A new account on the server: moto maps requests to it by the access key created here."""
+    account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    def in_new_account(request, **_kwargs) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    iam.meta.events.register("before-sign.iam.*", in_new_account)
+    iam.create_user(UserName="tests")
+    key = iam.create_access_key(UserName="tests")["AccessKey"]
+    return MotoAws(
+        endpoint=endpoint,
+        account_id=account_id,
+        access_key_id=key["AccessKeyId"],
+        secret_access_key=key["SecretAccessKey"],
+    )
 
 
 @pytest.fixture
@@ -58,7 +89,7 @@ def moto_aws() -> Iterator[MotoAws]:
     server.start()
     host, port = server.get_host_and_port()
     try:
-        yield MotoAws(endpoint=f"http://{host}:{port}")
+        yield _open_account(f"http://{host}:{port}")
     finally:
         server.stop()
 
@@ -114,8 +145,10 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
     }
     secret_arns["DAGSTER_PG_PASSWORD"] += ":password::"
     aws.client("logs").create_log_group(logGroupName="/ai-pipeline/runs")
+    # Bucket names are global on the server, as on AWS.
+    inbox, artifacts = f"inbox-{aws.account_id}", f"artifacts-{aws.account_id}"
     s3 = aws.client("s3")
-    for bucket in ("ai-pipeline-inbox", "ai-pipeline-artifacts"):
+    for bucket in (inbox, artifacts):
         s3.create_bucket(Bucket=bucket)
 
     # The daemon's own task, as the ECS service would run it (moto needs `memory` on the container).
@@ -142,9 +175,9 @@ def create_ecs_account(aws: MotoAws) -> EcsAccount:
 
     env = {
         **aws.env,
-        "PIPELINE_INBOX": "s3://ai-pipeline-inbox",
-        "PIPELINE_ARTIFACTS": "s3://ai-pipeline-artifacts",
-        "DAGSTER_COMPUTE_LOGS_BUCKET": "ai-pipeline-artifacts",
+        "PIPELINE_INBOX": f"s3://{inbox}",
+        "PIPELINE_ARTIFACTS": f"s3://{artifacts}",
+        "DAGSTER_COMPUTE_LOGS_BUCKET": artifacts,
         "DAGSTER_COMPUTE_LOGS_PREFIX": "dagster/compute-logs",
         "DAGSTER_RUN_TASK_DEFINITION": RUN_TASK_FAMILY,
         "DAGSTER_CODE_LOCATION_HOST": "code-location.dagster.internal",

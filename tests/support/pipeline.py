@@ -46,8 +46,10 @@ class PipelineHarness:
     def tick(self) -> dg.SensorResult:
         """One sensor tick; applies its partition requests the way the daemon would."""
         sensor = self.defs.resolve_sensor_def("bucket_sensor")
-        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs)
-        result = sensor(context)
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursor, resources=dict(self.defs.resources or {})
+        ) as context:
+            result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         for request in result.dynamic_partitions_requests or []:
             self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))

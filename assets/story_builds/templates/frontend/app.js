@@ -126,7 +126,8 @@ function setup(section, resource) {
       const editing = editor.dataset.editing;
       try {
         if (editing && ops.update) {
-          const item = await api(ops.update, itemPath(resource, editing), readEditor(editor, resource, true));
+          const partial = ops.update !== "PUT"; // PUT replaces the item, so it sends every field
+          const item = await api(ops.update, itemPath(resource, editing), readEditor(editor, resource, partial));
           say(`Saved ${resource.label} ${item.id}.`);
         } else if (ops.create) {
           const item = await api(ops.create, resource.collection_path, readEditor(editor, resource, false));

@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--db", default=os.environ.get("DATABASE_PATH", "data/app.sqlite3"))
-    parser.add_argument("--static", default=os.environ.get("STATIC_DIR", str(FRONTEND)), help="frontend folder")
+    parser.add_argument(
+        "--static", default=os.environ.get("STATIC_DIR", str(FRONTEND)), help="frontend folder"
+    )
     parser.add_argument("--no-static", action="store_true", help="serve the API only")
     args = parser.parse_args(argv)
     static = None if args.no_static or not Path(args.static).is_dir() else Path(args.static)

@@ -56,7 +56,9 @@ def match_item(template: str, path: str) -> int | None:
 class Api:
     """The application without the socket: `handle` maps a request to (status, headers, body)."""
 
-    def __init__(self, db_path: str | Path, resources: Sequence[Resource], static_dir: Path | None = None) -> None:
+    def __init__(
+        self, db_path: str | Path, resources: Sequence[Resource], static_dir: Path | None = None
+    ) -> None:
         self.resources = [resource for resource in resources if resource.operations]
         self.store = Store(db_path, self.resources)
         self.static_dir = static_dir.resolve() if static_dir else None

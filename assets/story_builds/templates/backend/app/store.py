@@ -50,7 +50,9 @@ class Store:
                 present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
                 for field in resource.fields:
                     if field.name not in present:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {quote(field.name)} {_COLUMN_TYPES[field.type]}")
+                        db.execute(
+                            f"ALTER TABLE {table} ADD COLUMN {quote(field.name)} {_COLUMN_TYPES[field.type]}"
+                        )
 
     @staticmethod
     def _out(resource: Resource, row: sqlite3.Row) -> dict[str, Any]:
@@ -71,7 +73,9 @@ class Store:
                 cursor = db.execute(sql, list(values.values()))
             else:
                 cursor = db.execute(f"INSERT INTO {quote(resource.table)} DEFAULT VALUES")
-            row = db.execute(f"SELECT * FROM {quote(resource.table)} WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            row = db.execute(
+                f"SELECT * FROM {quote(resource.table)} WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
         return self._out(resource, row)
 
     def get(self, resource: Resource, item_id: int) -> dict[str, Any] | None:
@@ -79,7 +83,9 @@ class Store:
             row = db.execute(f"SELECT * FROM {quote(resource.table)} WHERE id = ?", (item_id,)).fetchone()
         return None if row is None else self._out(resource, row)
 
-    def find(self, resource: Resource, equal: dict[str, Any], text: str | None = None) -> list[dict[str, Any]]:
+    def find(
+        self, resource: Resource, equal: dict[str, Any], text: str | None = None
+    ) -> list[dict[str, Any]]:
         clauses, arguments = [], []
         for name, value in equal.items():
             clauses.append(f"{quote(name)} = ?")
@@ -92,7 +98,9 @@ class Store:
             arguments.extend(pattern for _ in strings)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self.connect() as db:
-            rows = db.execute(f"SELECT * FROM {quote(resource.table)}{where} ORDER BY id", arguments).fetchall()
+            rows = db.execute(
+                f"SELECT * FROM {quote(resource.table)}{where} ORDER BY id", arguments
+            ).fetchall()
         return [self._out(resource, row) for row in rows]
 
     def update(self, resource: Resource, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
@@ -100,7 +108,8 @@ class Store:
             if values:
                 assignments = ", ".join(f"{quote(name)} = ?" for name in values)
                 db.execute(
-                    f"UPDATE {quote(resource.table)} SET {assignments} WHERE id = ?", [*values.values(), item_id]
+                    f"UPDATE {quote(resource.table)} SET {assignments} WHERE id = ?",
+                    [*values.values(), item_id],
                 )
             row = db.execute(f"SELECT * FROM {quote(resource.table)} WHERE id = ?", (item_id,)).fetchone()
         return None if row is None else self._out(resource, row)

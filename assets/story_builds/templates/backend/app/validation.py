@@ -34,7 +34,9 @@ def _problem(field: Field, value: Any) -> str | None:
         ok = False
     if ok:
         return None
-    expected = {"date": "a date (YYYY-MM-DD)", "datetime": "a date and time (ISO 8601)"}.get(kind, f"a {kind}")
+    expected = {"date": "a date (YYYY-MM-DD)", "datetime": "a date and time (ISO 8601)"}.get(
+        kind, f"a {kind}"
+    )
     return f"{field.name}: expected {expected}, got {value!r}"
 
 
@@ -70,7 +72,9 @@ def validate_body(resource: Resource, body: Any, *, partial: bool) -> dict[str, 
         else:
             values[field.name] = value
     if partial and not values and not problems:
-        problems.append("nothing to update: give at least one of " + ", ".join(f.name for f in resource.fields))
+        problems.append(
+            "nothing to update: give at least one of " + ", ".join(f.name for f in resource.fields)
+        )
     if problems:
         raise ValidationError(problems)
     return values

@@ -67,7 +67,9 @@ class TestFrontend(unittest.TestCase):
                 self.assertIn(path, paths, f"{resource['name']} {kind}")
                 self.assertIn(method.lower(), paths[path], f"{resource['name']} {kind}: {method} {path}")
                 if kind == "list":
-                    declared = {p["name"] for p in paths[path]["get"].get("parameters", []) if p["in"] == "query"}
+                    declared = {
+                        p["name"] for p in paths[path]["get"].get("parameters", []) if p["in"] == "query"
+                    }
                     self.assertLessEqual(set(resource["list_parameters"]), declared)
 
     def test_page_has_controls_for_every_resource(self):
