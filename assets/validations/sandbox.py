@@ -2,7 +2,7 @@
 
 The sandbox is a subprocess in a fresh temporary copy of the tree:
 
-- a minimal environment: PATH, HOME (an empty folder in the sandbox), TMPDIR, LANG,
+- a minimal environment: PATH, HOME (an empty folder in the sandbox), TMPDIR, LANG, LC_ALL,
   PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED; nothing else of the pipeline's environment, so no
   API keys, tokens or AWS_* variables;
 - its own session (process group), killed as a whole at the time limit or when the command ends;
