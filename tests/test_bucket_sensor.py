@@ -14,6 +14,7 @@ import pytest
 from pipeline_defs.partitions import projects_partitions
 from pipeline_defs.settings import Settings
 from resources.object_store import LocalObjectStore, ObjectStore
+from sensors import bucket_sensor
 from sensors.bucket_sensor import build_bucket_sensor
 from sensors.inbox_scan import InboxCursor, ScanLimits, scan_step
 from tests.support.seaweedfs import S3Bucket, aws_bucket, aws_s3, s3_bucket, seaweedfs  # noqa: F401
@@ -243,12 +244,19 @@ def launch(instance: dg.DagsterInstance, request: dg.RunRequest) -> None:
     assert job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=tags).success
 
 
+@pytest.mark.parametrize("chunk", [1, 100])
 def test_a_reset_cursor_requests_runs_only_for_changed_projects(
-    tmp_path: Path, instance: dg.DagsterInstance, caplog: pytest.LogCaptureFixture
+    chunk: int,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(bucket_sensor, "HISTORY_CHUNK", chunk)  # projects per run-history query
     inbox = Inbox("local", LocalObjectStore(root=str(tmp_path)), root=tmp_path)
     inbox.put("acme/a.md", b"a")
     inbox.put("beta/b.md", b"b")
+    inbox.put("zeta/z.md", b"z")
     sensor = make_sensor()
     for request in Ticker(sensor, instance, inbox).tick().run_requests:
         launch(instance, request)
@@ -457,3 +465,16 @@ def test_a_tick_stops_at_its_time_budget(tmp_path: Path) -> None:
     )
     # The clock advances one second per reading: started at 0, after page 1 at 1, after page 2 at 2.
     assert step.listed == 4
+
+
+def test_a_tick_that_reads_the_last_key_finishes_the_sweep(tmp_path: Path) -> None:
+    """A bucket of exactly two budgets needs two ticks, not a third to find that nothing follows."""
+    store = LocalObjectStore(root=str(tmp_path))
+    for index in range(6):
+        store.put_bytes(f"p{index}/f.md", b"x")
+    limits = ScanLimits(max_keys=3, page_size=3)
+    first = scan_step(store, InboxCursor(), limits)
+    second = scan_step(store, first.state, limits)
+    assert (first.listed, second.listed) == (3, 3)
+    assert second.sweeps_finished == 1
+    assert [change.project for change in first.changed + second.changed] == [f"p{i}" for i in range(6)]

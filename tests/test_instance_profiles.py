@@ -19,17 +19,17 @@ from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from infra.profiles import EMBEDDED_PROFILE, PRODUCTION_PROFILE, env_references, load_profile
+from infra.profiles import (
+    EMBEDDED_PROFILE,
+    PRODUCTION_PROFILE,
+    documented_environment,
+    env_references,
+    load_profile,
+)
 from tests.support.ecs import EcsAccount, ecs_account, moto_aws  # noqa: F401
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 
-README = Path(__file__).resolve().parents[1] / "infra" / "README.md"
 PROJECT_TAG_LIMIT = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
-
-
-def readme_environment() -> set[str]:
-    section = README.read_text().split("### Environment", 1)[1].split("\n### ", 1)[0]
-    return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, re.M))
 
 
 def _instance(home: Path, profile: Path) -> dg.DagsterInstance:
@@ -104,7 +104,7 @@ def test_embedded_profile_turns_off_telemetry_and_the_welcome_popup(
 
 
 def test_production_profile_reads_only_documented_variables() -> None:
-    documented = readme_environment()
+    documented = documented_environment()
     assert documented, "infra/README.md has no environment table"
     assert env_references(load_profile(PRODUCTION_PROFILE)) <= documented
 
@@ -125,7 +125,7 @@ def production_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     """Exactly the documented variables, for the private cluster and the account on moto."""
-    documented = readme_environment()
+    documented = documented_environment()
     values = {
         **postgres_server.dagster_env(postgres_server.create_database("profile")),
         **{name: value for name, value in ecs_account.env.items() if name in documented},

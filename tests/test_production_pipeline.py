@@ -138,12 +138,6 @@ def test_two_projects_complete_with_one_run_per_project_and_the_llm_pool_respect
                 log_file=log_file,
             )
 
-        t0 = min(r.create_timestamp.timestamp() for r in records)
-        with open("/tmp/tpp.log", "a") as out:
-            for r in sorted(records, key=lambda r: r.create_timestamp):
-                print("RUN", r.dagster_run.tags.get("dagster/partition"), r.dagster_run.tags.get("dagster/sensor_name"), round(r.create_timestamp.timestamp()-t0,1), round(r.start_time-t0,1), round(r.end_time-t0,1), file=out)
-                for k,(a,b) in _step_intervals(instance, r.dagster_run.run_id).items():
-                    print("   ", k, round(a-t0,1), round(b-t0,1), file=out)
         failed = [
             r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS
         ]

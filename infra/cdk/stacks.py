@@ -343,6 +343,7 @@ class PipelineStack(cdk.Stack):
         port: int | None = None,
         execution_role: iam.IRole | None = None,
         family: str | None = None,
+        docker_labels: dict[str, str] | None = None,
     ) -> ecs.FargateTaskDefinition:
         task_definition = ecs.FargateTaskDefinition(
             self,
@@ -375,6 +376,7 @@ class PipelineStack(cdk.Stack):
                 stream_prefix=name, log_group=self.log_groups["runs" if name == RUN_CONTAINER else name]
             ),
             port_mappings=[ecs.PortMapping(container_port=port, name=name)] if port else None,
+            docker_labels=docker_labels,
             health_check=(
                 ecs.HealthCheck(
                     command=["CMD", "dagster", "api", "grpc-health-check", "-p", str(CODE_LOCATION_PORT)],
@@ -435,7 +437,16 @@ class PipelineStack(cdk.Stack):
             "DaemonService",
             cluster=self.cluster,
             task_definition=self._task_definition(
-                "daemon", role=self.daemon_role, cpu=512, memory_mib=1024, app_secrets=False
+                "daemon",
+                role=self.daemon_role,
+                cpu=512,
+                memory_mib=1024,
+                app_secrets=False,
+                # The launcher resolves the run family's newest revision when the daemon starts;
+                # naming the revision here restarts the daemon whenever the run definition changes.
+                docker_labels={
+                    "ai-pipeline.run-task-definition": self.run_task_definition.task_definition_arn
+                },
             ),
             desired_count=1,
             min_healthy_percent=0,
@@ -460,9 +471,9 @@ class PipelineStack(cdk.Stack):
             vpc_subnets=services_subnets,
             **deployment,
         )
+        # Run tasks inherit the daemon's security groups, so they reach the database through it.
         for service in (code_location, daemon, webserver):
             self.database.connections.allow_default_port_from(service, "Dagster storage")
-        # Run tasks inherit the daemon's security groups, so they reach the database through it.
         for client in (daemon, webserver):
             code_location.connections.allow_from(client, ec2.Port.tcp(CODE_LOCATION_PORT), "code server gRPC")
 
