@@ -18,7 +18,11 @@ def drop(folder: Path, project: str) -> int:
     """Upload every file below `folder` to `<inbox>/<project>/...`; unchanged files are skipped."""
     settings = get_settings()
     inbox = object_store_from_url(settings.inbox_url, region_name=settings.aws_region)
-    files = sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith("."))
+    files = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
     if not files:
         print(f"no files under {folder}", file=sys.stderr)
         return 1

@@ -103,8 +103,32 @@ class ObjectStore(dg.ConfigurableResource, ABC):
         self.put_bytes(key, text.encode("utf-8"), content_type=content_type)
 
 
+# MD5 of each local file, remembered by (path, inode, size, mtime) so a listing hashes only new or
+# touched files: re-saving identical content keeps the ETag, as S3's content MD5 does.
+_ETAG_CACHE: dict[tuple[str, int, int, int], str] = {}
+_ETAG_CACHE_LIMIT = 500_000
+
+
+def _local_etag(path: str, stat: os.stat_result) -> str:
+    cache_key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    etag = _ETAG_CACHE.get(cache_key)
+    if etag is None:
+        digest = hashlib.md5(usedforsecurity=False)
+        try:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            return f"{stat.st_size:x}-{stat.st_mtime_ns:x}"  # unreadable now; the reader reports why
+        etag = digest.hexdigest()
+        if len(_ETAG_CACHE) >= _ETAG_CACHE_LIMIT:
+            _ETAG_CACHE.clear()
+        _ETAG_CACHE[cache_key] = etag
+    return etag
+
+
 class LocalObjectStore(ObjectStore):
-    """A folder on disk. The ETag is derived from size and modification time (cheap to list)."""
+    """A folder on disk. The ETag is the content's MD5, as on S3 (cached by size and mtime)."""
 
     root: str
 
@@ -118,8 +142,8 @@ class LocalObjectStore(ObjectStore):
         return self._root().joinpath(*check_key(key).split("/"))
 
     @staticmethod
-    def _info(key: str, stat: os.stat_result) -> ObjectInfo:
-        return ObjectInfo(key=key, etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}", size=stat.st_size)
+    def _info(key: str, path: str, stat: os.stat_result) -> ObjectInfo:
+        return ObjectInfo(key=key, etag=_local_etag(path, stat), size=stat.st_size)
 
     def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
@@ -154,13 +178,14 @@ class LocalObjectStore(ObjectStore):
                 yield from self._walk(Path(entry.path), key, prefix, start_after)
             elif key.startswith(prefix) and key > start_after:
                 try:
-                    yield self._info(key, entry.stat(follow_symlinks=False))
+                    yield self._info(key, entry.path, entry.stat(follow_symlinks=False))
                 except FileNotFoundError:
                     continue
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
-            return self._info(key, self._path(key).stat())
+            path = self._path(key)
+            return self._info(key, str(path), path.stat())
         except (FileNotFoundError, NotADirectoryError):
             return None
 

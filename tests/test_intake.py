@@ -53,8 +53,27 @@ class ExtraListingStore(CountingStore):
         return super().get_bytes(key)
 
 
+class ReuploadStore(CountingStore):
+    """ETags that change on every upload even for the same bytes (S3 multipart uploads, copies)."""
+
+    _generation: int = PrivateAttr(default=0)
+
+    def reupload(self) -> None:
+        self._generation += 1
+
+    def _tagged(self, info: ObjectInfo) -> ObjectInfo:
+        return info.model_copy(update={"etag": f"{info.etag}-{self._generation}"})
+
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
+        return [self._tagged(info) for info in super().list_page(prefix, start_after, max_keys)]
+
+    def head(self, key: str) -> ObjectInfo | None:
+        info = super().head(key)
+        return self._tagged(info) if info else None
+
+
 def put(inbox_root: Path, key: str, data: bytes) -> None:
-    """Write a file with a fresh modification time, so its local ETag changes even at the same size."""
+    """Write a file with a fresh modification time (as a new upload of it would have)."""
     path = inbox_root / PROJECT / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -151,11 +170,26 @@ def test_unchanged_rerun_neither_downloads_nor_parses(stores: Stores) -> None:
     assert second.snapshot.data_version() == first.snapshot.data_version()
 
 
-def test_touched_file_is_hashed_but_not_parsed(stores: Stores) -> None:
+def test_touched_local_file_is_neither_downloaded_nor_parsed(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     put(inbox_root, "notes/a.txt", b"Users must log in.\n")
     first = ingest(inbox, artifacts, None)
-    put(inbox_root, "notes/a.txt", b"Users must log in.\n")  # same bytes, new modification time
+    put(inbox_root, "notes/a.txt", b"Users must log in.\n")  # saved again: new mtime, same content ETag
+    calls: list[str] = []
+    inbox._downloads.clear()
+    second = ingest(inbox, artifacts, first.snapshot, parser=counting(calls))
+    assert calls == [] and inbox._downloads == []
+    assert second.snapshot == first.snapshot
+
+
+def test_reuploaded_identical_file_is_hashed_but_not_parsed(tmp_path: Path) -> None:
+    inbox_root = tmp_path / "inbox"
+    inbox = ReuploadStore(root=str(inbox_root))
+    artifacts = LocalObjectStore(root=str(tmp_path / "artifacts"))
+    put(inbox_root, "notes/a.txt", b"Users must log in.\n")
+    first = ingest(inbox, artifacts, None)
+    put(inbox_root, "notes/a.txt", b"Users must log in.\n")  # the same bytes uploaded again
+    inbox.reupload()
     calls: list[str] = []
     inbox._downloads.clear()
     second = ingest(inbox, artifacts, first.snapshot, parser=counting(calls))
@@ -165,6 +199,10 @@ def test_touched_file_is_hashed_but_not_parsed(stores: Stores) -> None:
     assert version.etag != record(first, "notes/a.txt").current.etag
     assert version.etag == inbox.head(f"{PROJECT}/notes/a.txt").etag  # type: ignore[union-attr]
     assert second.unchanged == 1 and second.snapshot.data_version() == first.snapshot.data_version()
+
+    inbox._downloads.clear()
+    third = ingest(inbox, artifacts, second.snapshot, parser=counting(calls))  # the new ETag was kept
+    assert calls == [] and inbox._downloads == [] and third.snapshot == second.snapshot
 
 
 # --- version history -------------------------------------------------------------------------------
@@ -228,15 +266,19 @@ def test_removed_file_gets_a_tombstone_and_can_come_back(stores: Stores) -> None
 def test_data_version_depends_on_content_only(tmp_path: Path) -> None:
     snapshots = []
     files = sample_files()
-    for name in ("one", "two"):
+    for generation, name in enumerate(("one", "two")):
         inbox_root = tmp_path / name / "inbox"
-        for key, data in files.items():
-            put(inbox_root, key, data)  # different modification times, hence different ETags
-        inbox = LocalObjectStore(root=str(inbox_root))
+        for key, data in reversed(files.items()):  # other upload order, other modification times
+            put(inbox_root, key, data)
+        inbox = ReuploadStore(root=str(inbox_root))
+        for _ in range(generation):
+            inbox.reupload()  # and other ETags
         artifacts = LocalObjectStore(root=str(tmp_path / name / "artifacts"))
         snapshots.append(ingest(inbox, artifacts, None, now=name).snapshot)
-    assert snapshots[0].documents[0].current.etag != snapshots[1].documents[0].current.etag
-    assert snapshots[0].data_version() == snapshots[1].data_version()
+    one, two = snapshots
+    assert one.documents[0].current.etag != two.documents[0].current.etag
+    assert one.documents[0].current.recorded_at != two.documents[0].current.recorded_at
+    assert one.data_version() == two.data_version()
 
 
 # --- rejections --------------------------------------------------------------------------------------
