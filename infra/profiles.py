@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,13 @@ def documented_environment() -> set[str]:
     """The variables in infra/README.md's environment table: what every production container gets."""
     section = README.read_text().split("### Environment", 1)[1].split("\n### ", 1)[0]
     return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, re.M))
+
+
+def documented_commands() -> dict[str, list[str]]:
+    """Container name -> command, from infra/README.md's service-commands table."""
+    section = README.read_text().split("### Service commands", 1)[1].split("\n### ", 1)[0]
+    rows = re.findall(r"^\|[^|]+\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|$", section, re.M)
+    return {container: shlex.split(command) for container, command in rows}
 
 
 def production_on_one_machine(compute_logs_dir: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from resources.object_store import LocalObjectStore, ObjectStore
 from sensors import bucket_sensor
 from sensors.bucket_sensor import build_bucket_sensor
 from sensors.inbox_scan import InboxCursor, ScanLimits, scan_step
-from tests.support.seaweedfs import S3Bucket, aws_bucket, aws_s3, s3_bucket, seaweedfs  # noqa: F401
+from tests.support.seaweedfs import S3Bucket
 
 
 @dg.asset(partitions_def=projects_partitions)

@@ -23,7 +23,7 @@ from nacl.public import PrivateKey, SealedBox
 
 from resources.forge.base import FileChange, ForgeError, GitIdentity
 from resources.forge.github import GitHubForge, web_url_for
-from tests.support.prism import PrismProxy, github_api, github_prism  # noqa: F401
+from tests.support.prism import PrismProxy
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def make_forge(url: str, owner: str = "octocat", **overrides: Any) -> GitHubForg
 
 
 @pytest.fixture
-def api(github_api: PrismProxy) -> PrismProxy:  # noqa: F811
+def api(github_api: PrismProxy) -> PrismProxy:
     """The recording proxy to GitHub's contract (see tests/support/prism.py)."""
     return github_api
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from infra.cdk.stacks import APP_SECRETS, RUN_TASK_FAMILY, SERVICE_COMMANDS  # n
 from infra.profiles import (  # noqa: E402
     PRODUCTION_PROFILE,
     PRODUCTION_WORKSPACE,
+    documented_commands,
     documented_environment,
     env_references,
     load_profile,
@@ -278,17 +278,8 @@ def test_tokens_are_injected_as_secrets_never_as_plain_values(resources: dict[st
             assert not set(APP_SECRETS) & set(injected), f"{name} does not need the service tokens"
 
 
-def _documented_commands() -> dict[str, list[str]]:
-    text = (INFRA / "README.md").read_text()
-    section = text.split("### Service commands", 1)[1].split("\n### ", 1)[0]
-    commands = {}
-    for container, command in re.findall(r"^\|[^|]+\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|$", section, re.M):
-        commands[container] = shlex.split(command)
-    return commands
-
-
 def test_services_use_the_documented_image_and_commands(resources: dict[str, dict[str, Any]]) -> None:
-    documented = _documented_commands()
+    documented = documented_commands()
     assert set(documented) == set(SERVICE_COMMANDS) == CONTAINERS - {"run"}
     containers = _containers(resources)
     images = set()

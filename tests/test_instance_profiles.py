@@ -7,14 +7,19 @@ infra/README.md and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster._core.workspace.load import location_origins_from_yaml_paths
+from dagster._grpc.client import DagsterGrpcClient
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
@@ -22,10 +27,13 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from infra.profiles import (
     EMBEDDED_PROFILE,
     PRODUCTION_PROFILE,
+    PRODUCTION_WORKSPACE,
+    documented_commands,
     documented_environment,
     env_references,
     load_profile,
 )
+from tests.support.dagster_daemon import BIN, ROOT, process_env, stop, wait_for
 from tests.support.ecs import EcsAccount, ecs_account, moto_aws  # noqa: F401
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 
@@ -192,3 +200,55 @@ def test_production_profile_names_each_missing_variable(
                     _touch_everything(instance)
                 finally:
                     instance.dispose()
+
+
+def test_production_workspace_reaches_the_code_server_started_as_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = documented_commands()["code-location"]
+    port = _free_port()
+    # The documented command, bound to loopback on a free port instead of 0.0.0.0:4000.
+    command[command.index("-h") + 1] = "127.0.0.1"
+    command[command.index("-p") + 1] = str(port)
+    assert command[0] == "dagster"
+    environment = process_env(tmp_path / "dagster_home", {"PIPELINE_DATA_DIR": str(tmp_path / "data")})
+    with (tmp_path / "code-server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(BIN / "dagster"), *command[1:]],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        client = DagsterGrpcClient(port=port, host="127.0.0.1")
+
+        def answers() -> bool:
+            with contextlib.suppress(Exception):
+                return client.ping("ready")["echo"] == "ready"
+            return False
+
+        wait_for(
+            answers,
+            what="the code server",
+            timeout=120,
+            process=server,
+            log_file=tmp_path / "code-server.log",
+        )
+        monkeypatch.setenv("DAGSTER_CODE_LOCATION_HOST", "127.0.0.1")
+        monkeypatch.setenv("DAGSTER_CODE_LOCATION_PORT", str(port))
+        [origin] = location_origins_from_yaml_paths([str(PRODUCTION_WORKSPACE)])
+        assert origin.location_name == command[command.index("--location-name") + 1]
+        with dg.instance_for_test() as instance, origin.create_location(instance) as location:
+            [repository] = location.get_repositories().values()
+            assert repository.has_job("project_pipeline")
+            assert "bucket_sensor" in {sensor.name for sensor in repository.get_sensors()}
+    finally:
+        stop(server)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -6,9 +6,6 @@ delimited documents), the response cache, the offline provider, usage and cost a
 run_many's thread safety, Bedrock request construction, and that the API key never leaks.
 """
 
-# Fixtures imported from tests.support are parameters of the same name (pytest's way).
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import json
@@ -27,11 +24,10 @@ from resources.llm import LlmResource, LlmSession, LlmTask, LlmTaskError, Quoted
 from resources.llm.pricing import HAIKU, OPUS, OPUS_4_0, SONNET, estimate_cost_usd, price_for
 from resources.llm.prompt import QUOTED_DATA_NOTICE, cache_key
 from resources.object_store import LocalObjectStore
-from tests.support.anthropic_server import (  # noqa: F401
+from tests.support.anthropic_server import (
     AnthropicServer,
     RecordedRequest,
     ScriptedResponse,
-    anthropic_server,
     error_body,
     message_body,
 )

@@ -15,7 +15,7 @@ from resources.object_store import (
     check_key,
     object_store_from_url,
 )
-from tests.support.seaweedfs import S3Bucket, aws_bucket, aws_s3, s3_bucket, seaweedfs  # noqa: F401
+from tests.support.seaweedfs import S3Bucket
 
 # Keys whose UTF-8 byte order differs from a folder-by-folder walk: '-' and '.' sort before '/'.
 KEYS = [
@@ -81,7 +81,7 @@ def store(store_factory: StoreFactory) -> ObjectStore:
     return store_factory()
 
 
-def test_listing_is_in_byte_order_on_local_and_aws(tmp_path: Path, aws_bucket: S3Bucket) -> None:  # noqa: F811
+def test_listing_is_in_byte_order_on_local_and_aws(tmp_path: Path, aws_bucket: S3Bucket) -> None:
     local = LocalObjectStore(root=str(tmp_path / "store"))
     aws = aws_bucket.store()
     fill(local, KEYS)
@@ -103,7 +103,7 @@ def test_listing_is_in_byte_order_on_local_and_aws(tmp_path: Path, aws_bucket: S
         )
 
 
-def test_local_and_seaweedfs_agree_where_s3_servers_agree(tmp_path: Path, s3_bucket: S3Bucket) -> None:  # noqa: F811
+def test_local_and_seaweedfs_agree_where_s3_servers_agree(tmp_path: Path, s3_bucket: S3Bucket) -> None:
     local = LocalObjectStore(root=str(tmp_path / "store"))
     s3 = s3_bucket.store()
     fill(local, PLAIN_KEYS)
@@ -118,7 +118,7 @@ def test_local_and_seaweedfs_agree_where_s3_servers_agree(tmp_path: Path, s3_buc
 @pytest.mark.xfail(
     strict=True, reason="SeaweedFS 4.48 lists folder by folder (a/x before a-b/x), AWS S3 by UTF-8 bytes"
 )
-def test_seaweedfs_lists_in_byte_order(s3_bucket: S3Bucket) -> None:  # noqa: F811
+def test_seaweedfs_lists_in_byte_order(s3_bucket: S3Bucket) -> None:
     s3 = s3_bucket.store()
     fill(s3, KEYS)
     assert listed(s3) == BYTE_ORDER
@@ -225,7 +225,7 @@ def test_local_listing_hides_in_flight_and_hidden_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("root", ["", "inbox", "/inbox/sub/"])
-def test_s3_prefix_scopes_every_operation(s3_bucket: S3Bucket, root: str) -> None:  # noqa: F811
+def test_s3_prefix_scopes_every_operation(s3_bucket: S3Bucket, root: str) -> None:
     client = s3_bucket.client
     outside = ["inboxes/x.txt", "other/y.txt", "inbox.txt"]
     for key in outside:

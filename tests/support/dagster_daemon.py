@@ -109,7 +109,7 @@ def wait_for(
     log_file: Path | None = None,
     interval: float = 0.5,
 ) -> T:
-    """Poll `probe` until it returns a truthy value; fail with the daemon's log if it never does."""
+    """Poll `probe` until it returns a truthy value; fail with the process log if it never does."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -117,7 +117,7 @@ def wait_for(
             return value
         if process is not None and process.poll() is not None:
             raise AssertionError(
-                f"the daemon exited ({process.returncode}) while waiting for {what}" + _tail(log_file)
+                f"the process exited ({process.returncode}) while waiting for {what}" + _tail(log_file)
             )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + _tail(log_file))
@@ -127,6 +127,6 @@ def wait_for(
 def _tail(log_file: Path | None, lines: int = 60) -> str:
     if log_file is None or not log_file.exists():
         return ""
-    return "\n--- daemon log (tail) ---\n" + "\n".join(
+    return f"\n--- {log_file.name} (tail) ---\n" + "\n".join(
         log_file.read_text(errors="replace").splitlines()[-lines:]
     )

@@ -5,9 +5,10 @@ AWS account in it (moto keeps its state per process, shared by every server in i
 gets its own account and keys instead of a reset that would wipe other fixtures'). `ecs_account`
 creates in it what infra/cdk/stacks.py creates in AWS and the launcher touches: a VPC subnet and a
 security group, the cluster, the daemon's own running Fargate task, the run task definition (with
-its roles, secrets and log group, as the stack registers it) and the buckets. `task_metadata_endpoint` serves the ECS task-metadata endpoint v4
-for that daemon task (`ECS_CONTAINER_METADATA_URI_V4`), so the launcher finds its cluster and
-network the way it does inside a Fargate task.
+its roles, secrets and log group, as the stack registers it) and the buckets.
+`task_metadata_endpoint` serves the ECS task-metadata endpoint v4 for that daemon task
+(`ECS_CONTAINER_METADATA_URI_V4`), so the launcher finds its cluster and network the way it does
+inside a Fargate task.
 """
 
 from __future__ import annotations
