@@ -2,12 +2,14 @@
 
 # No `from __future__ import annotations` here: Dagster must see `ResourceDependency[...]` as a real
 # type, not a string, or passing a store instance fails validation.
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 from pydantic import BaseModel
 
 from resources.object_store import ObjectStore
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def asset_value_key(asset_key: dg.AssetKey, partition_key: str | None) -> str:
@@ -41,3 +43,19 @@ class ArtifactJsonIOManager(dg.ConfigurableIOManager):
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate_json(text)
         raise TypeError(f"input {context.name} must be annotated with a pydantic model type")
+
+
+def read_previous_value(store: ObjectStore, asset: str, partition_key: str, model: type[ModelT]) -> ModelT | None:
+    """The last stored value of `asset` for a partition (None if there is none or it is unreadable).
+
+    Stages read their own previous value to keep ids stable and to skip work whose inputs did not change.
+    """
+    try:
+        text = store.get_text(asset_value_key(dg.AssetKey(asset), partition_key))
+    except FileNotFoundError:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except ValueError:
+        dg.get_dagster_logger().warning(f"ignoring an unreadable stored value of {asset} for {partition_key!r}")
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -95,3 +96,48 @@ def apply_changes(tree: Mapping[str, str], changes: Sequence[FileChange]) -> dic
 
 def tree_hash(tree: Mapping[str, str]) -> str:
     return content_hash(sorted(tree.items()))
+
+
+class StoryBuild(BaseModel):
+    """One story's build: its branch, commit and pull request, and the key of the inputs it was built from."""
+
+    story_id: str
+    title: str
+    status: Literal["built", "unchanged", "failed", "blocked"]
+    build_key: str = Field(
+        description="hash of the story's spec, its architecture slice, its dependencies' builds "
+        "and the review feedback on it"
+    )
+    spec_hash: str
+    depends_on: list[str] = Field(default_factory=list)
+    branch: str
+    base_branch: str
+    commit: str | None = None
+    pull_request: int | None = None
+    pull_request_url: str | None = None
+    files_changed: list[str] = Field(default_factory=list)
+    operations: list[str] = Field(default_factory=list)
+    covered_criteria: list[CoveredCriterion] = Field(default_factory=list)
+    uncovered_criteria: list[UncoveredCriterion] = Field(default_factory=list)
+    reason: str | None = Field(None, description="why the build failed or is blocked")
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class StoryBuildsSet(BaseModel):
+    """The value of the `story_builds` asset for one project."""
+
+    project: str
+    repository: str
+    repository_url: str
+    build_order: list[list[str]]
+    stories: list[StoryBuild]
+    integration_branch: str = Field(description="branch holding every built story together")
+    integration_commit: str | None = None
+
+    def data_version(self) -> str:
+        return content_hash(
+            sorted((build.story_id, build.status, build.build_key, build.commit) for build in self.stories)
+        )

@@ -1,0 +1,131 @@
+"""The `story_builds` asset: the project's repository, written story by story with a pull request each."""
+
+from collections.abc import Iterator, Mapping
+
+import dagster as dg
+
+from assets.architecture.models import Architecture
+from assets.requirements.models import RequirementsSet
+from assets.story_builds.build import StoryGenerator, Tree, build_stories
+from assets.story_builds.codegen_offline import GENERATOR_VERSION, generate_story_changes
+from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
+from pipeline_defs.io_manager import read_previous_value
+from pipeline_defs.partitions import projects_partitions
+from resources.forge import Forge
+from resources.llm.resource import LlmResource
+from resources.llm.task import LlmUsage
+from resources.object_store import ObjectStore
+
+# Bump with the build logic; the generator's own version is part of every story's build key.
+STORY_BUILDS_CODE_VERSION = "story-builds-1"
+ALL_BUILT_CHECK = "all_stories_built"
+
+
+def offline_generator(architecture: Architecture, requirements: RequirementsSet) -> StoryGenerator:
+    """The template generator: no model, each generation counted as one call of the offline provider."""
+
+    def generate(
+        story_id: str, tree: Mapping[str, str], feedback: str | None
+    ) -> tuple[StoryChangeSet, LlmUsage]:
+        return generate_story_changes(architecture, requirements, story_id, tree), LlmUsage(model_calls=1)
+
+    def finalize(tree: Mapping[str, str], built: list[str]) -> Tree:
+        # Rebuilding the last story on the combined tree re-derives the shared files from every story.
+        return apply_changes(tree, generate_story_changes(architecture, requirements, built[-1], tree).files)
+
+    return StoryGenerator(id=GENERATOR_VERSION, generate=generate, finalize=finalize)
+
+
+def model_generator(
+    llm: LlmResource, architecture: Architecture, requirements: RequirementsSet
+) -> StoryGenerator:
+    """Claude writes each story's change set (validated, confined to the repository, repaired once)."""
+    from assets.story_builds.codegen_claude import PROMPT_VERSION, generate_story_changes_with_model
+
+    def generate(
+        story_id: str, tree: Mapping[str, str], feedback: str | None
+    ) -> tuple[StoryChangeSet, LlmUsage]:
+        session = llm.session()
+        change_set = generate_story_changes_with_model(
+            session, architecture, requirements, story_id, tree, review_feedback=feedback
+        )
+        return change_set, session.usage
+
+    return StoryGenerator(id=f"{llm.provider}:{llm.effective_model()}:{PROMPT_VERSION}", generate=generate)
+
+
+def _stories_table(value: StoryBuildsSet) -> str:
+    rows = [
+        "| story | status | branch | commit | pull request | files | tokens | cost (USD) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for build in value.stories:
+        pull = f"[#{build.pull_request}]({build.pull_request_url})" if build.pull_request else ""
+        note = f" ({build.reason})" if build.reason else ""
+        commit = (build.commit or "")[:10]
+        tokens = build.input_tokens + build.output_tokens
+        rows.append(
+            f"| {build.story_id} | {build.status}{note} | `{build.branch}` | `{commit}` | {pull} "
+            f"| {len(build.files_changed)} | {tokens} | {build.cost_usd:.4f} |"
+        )
+    return "\n".join(rows)
+
+
+@dg.asset(
+    partitions_def=projects_partitions,
+    code_version=STORY_BUILDS_CODE_VERSION,
+    pool="llm",
+    group_name="build",
+    check_specs=[dg.AssetCheckSpec(ALL_BUILT_CHECK, asset="story_builds")],
+)
+def story_builds(
+    context: dg.AssetExecutionContext,
+    requirements: RequirementsSet,
+    architecture: Architecture,
+    forge: Forge,
+    llm: LlmResource,
+    artifacts: ObjectStore,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """Per story: a branch built on its dependencies' code, one commit, one pull request, and the key of
+    the inputs it was built from. Only stories whose key changed are rebuilt; a failed story is recorded
+    with its reason while the others are built, and a re-run retries it."""
+    project = context.partition_key
+    previous = read_previous_value(artifacts, "story_builds", project, StoryBuildsSet)
+    if llm.provider == "offline":
+        generator = offline_generator(architecture, requirements)
+    else:
+        generator = model_generator(llm, architecture, requirements)
+    value = build_stories(project, requirements, architecture, forge, generator, previous)
+
+    counts = {
+        status: sum(b.status == status for b in value.stories)
+        for status in ("built", "unchanged", "failed", "blocked")
+    }
+    generated = [b for b in value.stories if b.status == "built"]
+    context.log.info(f"{project}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    yield dg.Output(
+        value,
+        data_version=dg.DataVersion(value.data_version()),
+        metadata={
+            "repository": dg.MetadataValue.url(value.repository_url),
+            "stories": dg.MetadataValue.md(_stories_table(value)),
+            **{f"stories_{status}": dg.MetadataValue.int(n) for status, n in counts.items()},
+            "integration_commit": dg.MetadataValue.text(value.integration_commit or "none"),
+            "generator": dg.MetadataValue.text(generator.id),
+            "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in generated)),
+            "llm_input_tokens": dg.MetadataValue.int(sum(b.input_tokens for b in generated)),
+            "llm_output_tokens": dg.MetadataValue.int(sum(b.output_tokens for b in generated)),
+            "llm_estimated_cost_usd": dg.MetadataValue.float(float(round(sum(b.cost_usd for b in generated), 6))),
+        },
+    )
+    unbuilt = [b for b in value.stories if b.status in ("failed", "blocked")]
+    yield dg.AssetCheckResult(
+        check_name=ALL_BUILT_CHECK,
+        passed=not unbuilt,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "not_built": dg.MetadataValue.md(
+                "\n".join(f"- {b.story_id}: {b.reason}" for b in unbuilt) or "none"
+            )
+        },
+    )

@@ -1,0 +1,346 @@
+"""Building a project's stories into a repository, one branch, commit and pull request per story.
+
+The plain logic behind the `story_builds` asset. Each story is built on top of the code its
+dependencies produced (their trees combined), in dependency order; independent stories of one layer
+are built concurrently. A story is rebuilt only when its build key changes: the hash of its spec,
+the slice of the architecture it touches, its dependencies' build keys and the review feedback on it.
+A branch whose head does not carry the expected `Build-Key` trailer (moved, or half-written by a
+failed run) is never trusted: the story is redone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from assets.architecture.models import Architecture
+from assets.hashing import content_hash
+from assets.requirements.models import RequirementsSet, UserStory
+from assets.story_builds.codegen_offline import MANIFEST_PATH, BuildOrderError, plan_build_order
+from assets.story_builds.models import StoryBuild, StoryBuildsSet, StoryChangeSet, apply_changes
+from resources.forge import BUILD_KEY_TRAILER, STORY_ID_TRAILER, Forge
+from resources.forge.base import FileChange as ForgeFileChange
+from resources.llm.task import LlmUsage
+
+INTEGRATION_BRANCH = "ai-pipeline/integration"
+
+Tree = dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoryGenerator:
+    """Turns (story, base tree, review feedback) into a change set, reporting the model usage it cost.
+
+    `id` names the generator, its version and model: it is part of every build key. `finalize`
+    (optional) brings a combined tree into a consistent state, for generators that derive shared files
+    from state kept in the tree.
+    """
+
+    id: str
+    generate: Callable[[str, Mapping[str, str], str | None], tuple[StoryChangeSet, LlmUsage]]
+    finalize: Callable[[Mapping[str, str], list[str]], Tree] | None = None
+
+
+def story_branch(story_id: str) -> str:
+    return f"story/{story_id.lower()}"
+
+
+def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, Any]:
+    """The parts of the design one story touches: its components, its operations and their entities."""
+    components = {entry.story_id: entry.components for entry in architecture.story_map}.get(story_id, [])
+    operations: dict[str, Any] = {}
+    refs: set[str] = set()
+    for path, item in sorted(architecture.openapi.get("paths", {}).items()):
+        for method, operation in sorted(item.items()):
+            if isinstance(operation, dict) and story_id in operation.get("x-story-ids", []):
+                operations[f"{method.upper()} {path}"] = {
+                    k: v for k, v in operation.items() if k != "x-story-ids"
+                }
+                refs.update(_refs(operation))
+    entities = [
+        entity for entity in architecture.data_model if any(ref.endswith(f"/{entity.name}") for ref in refs)
+    ]
+    return {
+        "components": [c.model_dump(mode="json") for c in architecture.components if c.name in components],
+        "operations": operations,
+        "entities": [entity.model_dump(mode="json") for entity in entities],
+    }
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"]} if isinstance(value.get("$ref"), str) else set()
+        for item in value.values():
+            found |= _refs(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_refs(item) for item in value)) if value else set()
+    return set()
+
+
+def build_key(
+    generator_id: str,
+    story: UserStory,
+    slice_: dict[str, Any],
+    dependency_keys: list[str],
+    feedback: str | None,
+) -> str:
+    return content_hash(
+        {
+            "generator": generator_id,
+            "story": story.model_dump(mode="json", exclude={"traces"}),
+            "architecture": slice_,
+            "dependencies": dependency_keys,
+            "feedback": feedback or "",
+        },
+        length=24,
+    )
+
+
+def combine_trees(trees: list[Mapping[str, str]]) -> Tree:
+    """The union of several stories' trees, in build order (a later tree wins a differing file).
+
+    The generator's manifest is merged record by record, so that the next generation sees every
+    dependency's story as built.
+    """
+    combined: Tree = {}
+    manifests: list[dict[str, Any]] = []
+    for tree in trees:
+        combined.update(tree)
+        if MANIFEST_PATH in tree:
+            try:
+                manifests.append(json.loads(tree[MANIFEST_PATH]))
+            except json.JSONDecodeError:
+                continue
+    if len(manifests) > 1:
+        merged = dict(manifests[-1])
+        seen: dict[str, Any] = {}
+        for manifest in manifests:
+            for record in manifest.get("stories", []):
+                seen.setdefault(record["id"], record)
+        merged["stories"] = list(seen.values())
+        combined[MANIFEST_PATH] = json.dumps(merged, indent=2) + "\n"
+    return dict(sorted(combined.items()))
+
+
+def tree_changes(base: Mapping[str, str], target: Mapping[str, str]) -> list[ForgeFileChange]:
+    """The forge changes that turn `base` into `target`."""
+    changes = [
+        ForgeFileChange(path=path, content=text)
+        for path, text in sorted(target.items())
+        if base.get(path) != text
+    ]
+    changes += [ForgeFileChange(path=path, delete=True) for path in sorted(base) if path not in target]
+    return changes
+
+
+def _text_tree(tree: Mapping[str, bytes]) -> Tree:
+    return {path: data.decode("utf-8", errors="replace") for path, data in tree.items()}
+
+
+@dataclass
+class _Context:
+    project: str
+    repo: str
+    forge: Forge
+    requirements: RequirementsSet
+    architecture: Architecture
+    generator: StoryGenerator
+    previous: dict[str, StoryBuild]
+    default_branch: str
+
+
+def _review_feedback(context: _Context, previous: StoryBuild | None) -> str | None:
+    """Changes requested by reviewers on the story's pull request: part of its build key."""
+    if previous is None or previous.pull_request is None:
+        return None
+    reviews = context.forge.get_reviews(context.repo, previous.pull_request)
+    requested = [
+        review.body.strip() for review in reviews if review.state == "changes_requested" and review.body
+    ]
+    return "\n\n".join(requested) or None
+
+
+def _build_one(
+    context: _Context, story: UserStory, done: dict[str, StoryBuild], order_index: dict[str, int]
+) -> StoryBuild:
+    previous = context.previous.get(story.id)
+    dependencies = sorted((d for d in story.depends_on if d in order_index), key=order_index.__getitem__)
+    branch = story_branch(story.id)
+    base_branch = story_branch(dependencies[-1]) if dependencies else context.default_branch
+    record = {
+        "story_id": story.id,
+        "title": story.title,
+        "spec_hash": story.content_hash or story.compute_hash(),
+        "depends_on": dependencies,
+        "branch": branch,
+        "base_branch": base_branch,
+    }
+    unbuilt = [d for d in dependencies if done[d].status not in ("built", "unchanged")]
+    if unbuilt:
+        return StoryBuild(
+            **record, status="blocked", build_key="", reason=f"waits for {', '.join(unbuilt)} (not built)"
+        )
+    feedback = _review_feedback(context, previous)
+    key = build_key(
+        context.generator.id,
+        story,
+        architecture_slice(context.architecture, story.id),
+        [done[d].build_key for d in dependencies],
+        feedback,
+    )
+    record["build_key"] = key
+
+    # Unchanged inputs and a branch head that carries this build key: nothing to do, no forge writes.
+    if previous is not None and previous.build_key == key and previous.status in ("built", "unchanged"):
+        head = context.forge.find_commit_with_trailer(context.repo, branch, BUILD_KEY_TRAILER, key)
+        if head is not None:
+            pull = previous
+            if previous.pull_request is None:
+                opened = context.forge.open_pull_request(
+                    context.repo, branch, base_branch, previous.title, story_id=story.id
+                )
+                pull = previous.model_copy(
+                    update={"pull_request": opened.number, "pull_request_url": opened.url}
+                )
+            return pull.model_copy(update={"status": "unchanged", "commit": head.sha, "reason": None})
+
+    try:
+        if dependencies:
+            base_commit = done[dependencies[-1]].commit
+            trees = [
+                _text_tree(context.forge.read_tree(context.repo, done[d].commit or "")) for d in dependencies
+            ]
+            base_tree = trees[-1]
+            current = combine_trees(trees)
+        else:
+            base_commit = context.forge.branch_head(context.repo, context.default_branch)
+            base_tree = _text_tree(
+                context.forge.read_tree(context.repo, base_commit or context.default_branch)
+            )
+            current = base_tree
+        change_set, usage = context.generator.generate(story.id, current, feedback)
+        target = apply_changes(current, change_set.files)
+        commit = context.forge.commit_files(
+            context.repo,
+            branch,
+            base_commit or context.default_branch,
+            tree_changes(base_tree, target),
+            message=change_set.message,
+            trailers={STORY_ID_TRAILER: story.id, BUILD_KEY_TRAILER: key},
+        )
+        body = _pull_request_body(story, change_set)
+        pull = context.forge.open_pull_request(
+            context.repo, branch, base_branch, change_set.message, body, story.id
+        )
+    except Exception as error:  # one story's failure is recorded; the others carry on
+        return StoryBuild(**record, status="failed", reason=f"{type(error).__name__}: {error}")
+    return StoryBuild(
+        **record,
+        status="built",
+        commit=commit.sha,
+        pull_request=pull.number,
+        pull_request_url=pull.url,
+        files_changed=[change.path for change in change_set.files],
+        operations=change_set.operations,
+        covered_criteria=change_set.covered_criteria,
+        uncovered_criteria=change_set.uncovered_criteria,
+        model_calls=usage.model_calls,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+    )
+
+
+def _pull_request_body(story: UserStory, change_set: StoryChangeSet) -> str:
+    lines = [
+        f"**{story.id}**: As a {story.as_a}, I want {story.i_want}, so that {story.so_that}.",
+        "",
+        "Acceptance criteria:",
+        *[f"- {c.id}: Given {c.given}, when {c.when}, then {c.then}" for c in story.acceptance_criteria],
+        "",
+        f"Covered by tests: {', '.join(c.criterion_id for c in change_set.covered_criteria) or 'none'}",
+    ]
+    if change_set.uncovered_criteria:
+        lines.append(
+            "Not covered: "
+            + "; ".join(f"{c.criterion_id} ({c.reason})" for c in change_set.uncovered_criteria)
+        )
+    return "\n".join(lines)
+
+
+def build_stories(
+    project: str,
+    requirements: RequirementsSet,
+    architecture: Architecture,
+    forge: Forge,
+    generator: StoryGenerator,
+    previous: StoryBuildsSet | None,
+    max_workers: int = 4,
+) -> StoryBuildsSet:
+    """Build every story whose build key changed; keep the others as they are."""
+    repository = forge.ensure_repository(project, f"Generated by ai-pipeline from the {project} requirements")
+    try:
+        order = plan_build_order(requirements)
+    except BuildOrderError as error:
+        raise ValueError(f"cannot build {project}: {error}") from error
+    order_index = {story_id: index for index, story_id in enumerate(s for layer in order for s in layer)}
+    stories = {story.id: story for story in requirements.stories}
+    context = _Context(
+        project=project,
+        repo=repository.name,
+        forge=forge,
+        requirements=requirements,
+        architecture=architecture,
+        generator=generator,
+        previous={build.story_id: build for build in (previous.stories if previous else [])},
+        default_branch=repository.default_branch,
+    )
+    done: dict[str, StoryBuild] = {}
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        for layer in order:
+            for build in pool.map(
+                lambda story_id: _build_one(context, stories[story_id], done, order_index), layer
+            ):
+                done[build.story_id] = build
+    builds = [done[story_id] for layer in order for story_id in layer]
+    integration_commit = _integrate(context, builds)
+    return StoryBuildsSet(
+        project=project,
+        repository=repository.name,
+        repository_url=repository.url,
+        build_order=order,
+        stories=builds,
+        integration_branch=INTEGRATION_BRANCH,
+        integration_commit=integration_commit,
+    )
+
+
+def _integrate(context: _Context, builds: list[StoryBuild]) -> str | None:
+    """Point the integration branch at every built story together (what validations test)."""
+    built = [build for build in builds if build.status in ("built", "unchanged") and build.commit]
+    if not built:
+        return None
+    key = content_hash([(build.story_id, build.build_key) for build in built], length=24)
+    head = context.forge.find_commit_with_trailer(context.repo, INTEGRATION_BRANCH, BUILD_KEY_TRAILER, key)
+    if head is not None:
+        return head.sha
+    tree = combine_trees(
+        [_text_tree(context.forge.read_tree(context.repo, build.commit or "")) for build in built]
+    )
+    if context.generator.finalize is not None:
+        tree = context.generator.finalize(tree, [build.story_id for build in built])
+    base = context.forge.branch_head(context.repo, context.default_branch) or context.default_branch
+    base_tree = _text_tree(context.forge.read_tree(context.repo, base))
+    commit = context.forge.commit_files(
+        context.repo,
+        INTEGRATION_BRANCH,
+        base,
+        tree_changes(base_tree, tree),
+        message=f"Integrate {len(built)} stories",
+        trailers={BUILD_KEY_TRAILER: key},
+    )
+    return commit.sha

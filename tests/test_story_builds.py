@@ -1,0 +1,251 @@
+"""story_builds: one branch, commit and pull request per story, rebuilt only when its inputs change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.architecture.models import Architecture
+from assets.requirements.models import RequirementsSet
+from assets.story_builds.asset import offline_generator
+from assets.story_builds.build import INTEGRATION_BRANCH, StoryGenerator, build_stories, story_branch
+from assets.story_builds.codegen_offline import MANIFEST_PATH
+from assets.story_builds.models import StoryBuildsSet, StoryChangeSet
+from pipeline_defs.settings import Settings
+from resources.forge import BUILD_KEY_TRAILER, LocalForge
+from resources.forge.base import ForgeError
+from resources.llm.task import LlmUsage
+from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
+
+PROJECT = "acme-tasks"
+
+
+@pytest.fixture(scope="module")
+def designed(tmp_path_factory: pytest.TempPathFactory) -> tuple[RequirementsSet, Architecture]:
+    """The example project's stories and architecture, from the real stages."""
+    tmp = tmp_path_factory.mktemp("designed")
+    with dg.instance_for_test() as instance:
+        harness = PipelineHarness.create(
+            Settings(pipeline_data_dir=tmp / "var", pipeline_llm_provider="offline"), instance
+        )
+        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
+        harness.tick()
+        job = harness.defs.resolve_job_def("project_pipeline")
+        assert job.execute_in_process(
+            partition_key=PROJECT,
+            instance=instance,
+            asset_selection=[dg.AssetKey(n) for n in ("documents", "requirements", "architecture")],
+        ).success
+        return (
+            harness.value("requirements", PROJECT, RequirementsSet),
+            harness.value("architecture", PROJECT, Architecture),
+        )
+
+
+def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
+    """`story_id` and every story that depends on it, directly or not."""
+    found = {story_id}
+    grew = True
+    while grew:
+        grew = False
+        for story in requirements.stories:
+            if story.id not in found and found & set(story.depends_on):
+                found.add(story.id)
+                grew = True
+    return found
+
+
+class CountingForge(LocalForge):
+    """A local forge that counts its writes and can be told to fail a story's commit."""
+
+    def model_post_init(self, context: object) -> None:
+        super().model_post_init(context)
+        object.__setattr__(self, "writes", [])
+        object.__setattr__(self, "fail_branches", set())
+
+    def commit_files(self, repo, branch, base, changes, message, author=None, trailers=None, date=None):  # type: ignore[no-untyped-def]
+        if branch in self.fail_branches:
+            raise ForgeError(f"simulated forge outage while writing {branch}")
+        self.writes.append(("commit", branch))
+        return super().commit_files(repo, branch, base, changes, message, author, trailers, date)
+
+    def open_pull_request(self, repo, branch, base, title, body="", story_id=None):  # type: ignore[no-untyped-def]
+        self.writes.append(("pull", branch))
+        return super().open_pull_request(repo, branch, base, title, body, story_id)
+
+
+def test_every_story_gets_its_own_branch_commit_and_pull_request(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    value = build_stories(
+        PROJECT, requirements, architecture, forge, offline_generator(architecture, requirements), None
+    )
+
+    assert {b.status for b in value.stories} == {"built"}
+    assert {b.story_id for b in value.stories} == {s.id for s in requirements.stories}
+    pulls = {pull.branch: pull for pull in forge.list_pull_requests(PROJECT)}
+    for build in value.stories:
+        assert forge.branch_head(PROJECT, build.branch) == build.commit
+        commit = forge.get_commit(PROJECT, build.commit or "")
+        assert commit.trailers[BUILD_KEY_TRAILER] == build.build_key
+        # Built on top of its dependency's code, as its own commit: the parent is the base branch's head.
+        assert commit.parents == [forge.branch_head(PROJECT, build.base_branch)]
+        assert pulls[build.branch].story_id == build.story_id
+        assert pulls[build.branch].base == build.base_branch
+        assert build.files_changed, build.story_id
+    # Dependencies come first in the build order.
+    position = {story_id: i for i, story_id in enumerate(s for layer in value.build_order for s in layer)}
+    for story in requirements.stories:
+        assert all(position[d] < position[story.id] for d in story.depends_on)
+    # The integration branch holds every story's tests.
+    tree = forge.read_tree(PROJECT, INTEGRATION_BRANCH)
+    for build in value.stories:
+        for covered in build.covered_criteria:
+            assert f"def {covered.test.name}(" in tree[covered.test.file].decode()
+    assert forge.branch_head(PROJECT, INTEGRATION_BRANCH) == value.integration_commit
+
+
+def test_a_rerun_with_nothing_changed_makes_no_forge_writes_and_no_generation(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = CountingForge(root=str(tmp_path / "forge"))
+    calls: list[str] = []
+    offline = offline_generator(architecture, requirements)
+
+    def counting(
+        story_id: str, tree: Mapping[str, str], feedback: str | None
+    ) -> tuple[StoryChangeSet, LlmUsage]:
+        calls.append(story_id)
+        return offline.generate(story_id, tree, feedback)
+
+    generator = StoryGenerator(id=offline.id, generate=counting, finalize=offline.finalize)
+    first = build_stories(PROJECT, requirements, architecture, forge, generator, None)
+    assert len(calls) == len(requirements.stories)
+    forge.writes.clear()
+    calls.clear()
+    second = build_stories(PROJECT, requirements, architecture, forge, generator, first)
+    assert forge.writes == [] and calls == []
+    assert {b.status for b in second.stories} == {"unchanged"}
+    assert [b.commit for b in second.stories] == [b.commit for b in first.stories]
+    assert second.integration_commit == first.integration_commit
+
+
+def test_a_changed_story_rebuilds_only_itself_and_its_dependents(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    generator = offline_generator(architecture, requirements)
+    first = build_stories(PROJECT, requirements, architecture, forge, generator, None)
+
+    target = next(s for s in requirements.stories if s.depends_on)  # a story in the middle of the graph
+    changed = requirements.model_copy(deep=True)
+    story = next(s for s in changed.stories if s.id == target.id)
+    story.so_that = story.so_that + " and nobody is surprised"
+    story.content_hash = story.compute_hash()
+    second = build_stories(
+        PROJECT, changed, architecture, forge, offline_generator(architecture, changed), first
+    )
+    rebuilt = {b.story_id for b in second.stories if b.status == "built"}
+    assert rebuilt == dependents(changed, target.id)
+    assert len(rebuilt) < len(requirements.stories)
+    before = {b.story_id: b.commit for b in first.stories}
+    for build in second.stories:
+        if build.story_id not in rebuilt:
+            assert build.status == "unchanged" and build.commit == before[build.story_id]
+    assert second.integration_commit != first.integration_commit
+
+
+def test_a_failed_story_is_recorded_its_dependents_wait_and_a_rerun_retries_only_them(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    offline = offline_generator(architecture, requirements)
+    broken = next(s for s in requirements.stories if any(s.id in o.depends_on for o in requirements.stories))
+
+    def failing(
+        story_id: str, tree: Mapping[str, str], feedback: str | None
+    ) -> tuple[StoryChangeSet, LlmUsage]:
+        if story_id == broken.id:
+            raise ValueError("the model answered nonsense")
+        return offline.generate(story_id, tree, feedback)
+
+    first = build_stories(
+        PROJECT, requirements, architecture, forge, StoryGenerator(id=offline.id, generate=failing), None
+    )
+    by_id = {b.story_id: b for b in first.stories}
+    assert by_id[broken.id].status == "failed"
+    assert "the model answered nonsense" in (by_id[broken.id].reason or "")
+    waiting = dependents(requirements, broken.id) - {broken.id}
+    assert waiting and all(by_id[s].status == "blocked" for s in waiting)
+    others = {s.id for s in requirements.stories} - waiting - {broken.id}
+    assert all(by_id[s].status == "built" for s in others)
+    assert forge.branch_head(PROJECT, story_branch(broken.id)) is None
+    assert first.integration_commit is not None  # the others are integrated and can be validated
+
+    calls: list[str] = []
+
+    def counting(
+        story_id: str, tree: Mapping[str, str], feedback: str | None
+    ) -> tuple[StoryChangeSet, LlmUsage]:
+        calls.append(story_id)
+        return offline.generate(story_id, tree, feedback)
+
+    second = build_stories(
+        PROJECT, requirements, architecture, forge, StoryGenerator(id=offline.id, generate=counting), first
+    )
+    assert set(calls) == waiting | {broken.id}
+    assert {b.status for b in second.stories} == {"built", "unchanged"}
+
+
+def test_a_forge_failure_mid_story_leaves_no_branch_a_rerun_would_trust(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = CountingForge(root=str(tmp_path / "forge"))
+    generator = offline_generator(architecture, requirements)
+    first = build_stories(PROJECT, requirements, architecture, forge, generator, None)
+    victim = first.stories[-1]
+    # Someone (or a half-finished run) moved the story's branch: its head no longer carries the build key.
+    other = first.stories[0]
+    forge.commit_files(PROJECT, victim.branch, other.commit or "", [], "stray commit")
+    forge.fail_branches.add(victim.branch)
+    second = build_stories(PROJECT, requirements, architecture, forge, generator, first)
+    failed = {b.story_id: b for b in second.stories}[victim.story_id]
+    assert failed.status == "failed" and "simulated forge outage" in (failed.reason or "")
+
+    forge.fail_branches.clear()
+    third = build_stories(PROJECT, requirements, architecture, forge, generator, second)
+    redone = {b.story_id: b for b in third.stories}[victim.story_id]
+    assert redone.status == "built"
+    head = forge.get_commit(PROJECT, forge.branch_head(PROJECT, victim.branch) or "")
+    assert head.trailers[BUILD_KEY_TRAILER] == redone.build_key
+
+
+def test_the_asset_reports_stories_links_and_model_calls(tmp_path: Path) -> None:
+    settings = Settings(pipeline_data_dir=tmp_path / "var", pipeline_llm_provider="offline")
+    with dg.instance_for_test() as instance:
+        harness = PipelineHarness.create(settings, instance)
+        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
+        harness.tick()
+        first = harness.run(PROJECT)
+        assert first.success
+        value = harness.value("story_builds", PROJECT, StoryBuildsSet)
+        metadata = materialization_metadata(first, "story_builds")
+        assert metadata["stories_built"] == len(value.stories) == metadata["llm_model_calls"]
+        assert metadata["repository"] == value.repository_url
+        assert all(f"[#{b.pull_request}]" in metadata["stories"] for b in value.stories)
+        manifest = LocalForge(root=str(settings.data_dir / "forge")).read_tree(PROJECT, INTEGRATION_BRANCH)
+        assert MANIFEST_PATH in manifest
+
+        again = harness.run(PROJECT)
+        metadata = materialization_metadata(again, "story_builds")
+        assert metadata["stories_unchanged"] == len(value.stories)
+        assert metadata["llm_model_calls"] == 0
