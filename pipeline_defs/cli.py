@@ -1,6 +1,6 @@
 """Command line for people: drop a folder of documents into a project's inbox (local or S3).
 
-    python -m pipeline_defs.cli drop examples/acme-tasks --project acme-tasks
+python -m pipeline_defs.cli drop examples/acme-tasks --project acme-tasks
 """
 
 from __future__ import annotations

@@ -45,7 +45,9 @@ class ArtifactJsonIOManager(dg.ConfigurableIOManager):
         raise TypeError(f"input {context.name} must be annotated with a pydantic model type")
 
 
-def read_previous_value(store: ObjectStore, asset: str, partition_key: str, model: type[ModelT]) -> ModelT | None:
+def read_previous_value(
+    store: ObjectStore, asset: str, partition_key: str, model: type[ModelT]
+) -> ModelT | None:
     """The last stored value of `asset` for a partition (None if there is none or it is unreadable).
 
     Stages read their own previous value to keep ids stable and to skip work whose inputs did not change.
@@ -57,5 +59,7 @@ def read_previous_value(store: ObjectStore, asset: str, partition_key: str, mode
     try:
         return model.model_validate_json(text)
     except ValueError:
-        dg.get_dagster_logger().warning(f"ignoring an unreadable stored value of {asset} for {partition_key!r}")
+        dg.get_dagster_logger().warning(
+            f"ignoring an unreadable stored value of {asset} for {partition_key!r}"
+        )
         return None

@@ -115,7 +115,9 @@ def story_builds(
             "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in generated)),
             "llm_input_tokens": dg.MetadataValue.int(sum(b.input_tokens for b in generated)),
             "llm_output_tokens": dg.MetadataValue.int(sum(b.output_tokens for b in generated)),
-            "llm_estimated_cost_usd": dg.MetadataValue.float(float(round(sum(b.cost_usd for b in generated), 6))),
+            "llm_estimated_cost_usd": dg.MetadataValue.float(
+                float(round(sum(b.cost_usd for b in generated), 6))
+            ),
         },
     )
     unbuilt = [b for b in value.stories if b.status in ("failed", "blocked")]

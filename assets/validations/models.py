@@ -117,6 +117,7 @@ class ContractResult(BaseModel):
         description="documented operations no built story enables, answered 404/405 (not a mismatch)",
     )
     requests: int = 0
+    notes: list[str] = Field(default_factory=list, description="what could not be checked, and why")
     mismatches: list[ContractMismatch] = Field(default_factory=list)
     started: bool = False
     timed_out: bool = False
