@@ -4,9 +4,11 @@ For each N (default 1, 4, 16): a fresh database on a private PostgreSQL cluster,
 the production profile on one machine (infra.profiles.production_on_one_machine: the queued run
 coordinator with one run per project, the `llm` pool, local run processes instead of Fargate tasks),
 and N projects dropped into a fresh inbox (the example project, each copy with a sentence of its
-own so no project reuses another's cached model answers). The real `dagster-daemon` runs the bucket
-sensor, which requests one run per project, and the queue. Measured: from the first run's creation
-to the last run's end. Printed: projects per minute and the ratio to one project's rate.
+own so no project reuses another's cached model answers). An asset backfill of the three stages
+for the N partitions (what "Materialize" on the three assets does in the UI) goes to the real
+`dagster-daemon`, whose backfill daemon submits one run per project to the queue. The bucket sensor
+is stopped (it would start the whole job, later stages included). Measured: from the first run's
+creation to the last run's end. Printed: projects per minute and the ratio to one project's rate.
 
     .venv/bin/python benchmarks/projects_scaling.py [--projects 1,4,16] [--max-concurrent-runs N]
 """
@@ -27,12 +29,15 @@ if str(ROOT) not in sys.path:  # run as a script: make the checkout's packages i
     sys.path.insert(0, str(ROOT))
 
 import dagster as dg  # noqa: E402
+from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill  # noqa: E402
+from dagster._core.utils import make_new_backfill_id  # noqa: E402
 
 from infra.profiles import production_on_one_machine, write_dagster_home  # noqa: E402
-from tests.support.dagster_daemon import running_daemon, wait_for  # noqa: E402
+from tests.support.dagster_daemon import CODE_LOCATION, dagster_cli, running_daemon, wait_for  # noqa: E402
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "acme-tasks"
+STAGES = [dg.AssetKey("documents"), dg.AssetKey("requirements"), dg.AssetKey("architecture")]
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def measure(postgres: PostgresServer, count: int, work: Path, max_concurrent_run
     if max_concurrent_runs is not None:
         profile["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent_runs
     write_dagster_home(home, profile)
-    drop_projects(data / "inbox", count)
+    projects = drop_projects(data / "inbox", count)
     env = {
         **postgres.dagster_env(postgres.create_database(f"bench{count}")),
         "PIPELINE_DATA_DIR": str(data),
@@ -84,17 +89,39 @@ def measure(postgres: PostgresServer, count: int, work: Path, max_concurrent_run
     }
     for name in ("PIPELINE_INBOX", "PIPELINE_ARTIFACTS", "ANTHROPIC_API_KEY"):
         env[name] = ""  # the local defaults under PIPELINE_DATA_DIR, and the offline provider
-    # This process reads the run records through the same profile, so it needs the database too.
-    os.environ.update({name: value for name, value in env.items() if name.startswith("DAGSTER_PG_")})
+    # This process creates the backfill and reads the runs through the same profile and settings.
+    os.environ.update(env)
+    from pipeline_defs.definitions import build_definitions
+    from pipeline_defs.settings import Settings
+
+    dagster_cli(home, env, "sensor", "stop", "bucket_sensor", *CODE_LOCATION)
     instance = dg.DagsterInstance.from_config(str(home))
     try:
+        instance.add_dynamic_partitions("projects", projects)
+        backfill = PartitionBackfill.from_asset_partitions(
+            backfill_id=make_new_backfill_id(),
+            asset_graph=build_definitions(Settings()).resolve_asset_graph(),
+            partition_names=projects,
+            asset_selection=STAGES,
+            backfill_timestamp=time.time(),
+            tags={},
+            dynamic_partitions_store=instance,
+            all_partitions=False,
+            title=f"projects_scaling N={count}",
+            description=None,
+            run_config=None,
+        )
+        instance.add_backfill(backfill)
         log_file = work / "daemon.log"
         with running_daemon(home, env, log_file) as daemon:
 
             def finished() -> list[dg.RunRecord] | None:
+                status = instance.get_backfill(backfill.backfill_id).status
                 records = instance.get_run_records()
-                done = len(records) >= count and all(r.dagster_run.is_finished for r in records)
-                return records if done else None
+                done = status != BulkActionStatus.REQUESTED and all(
+                    r.dagster_run.is_finished for r in records
+                )
+                return records if done and records else None
 
             records = wait_for(
                 finished,
@@ -109,6 +136,9 @@ def measure(postgres: PostgresServer, count: int, work: Path, max_concurrent_run
     failed = [r.dagster_run.run_id for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
     if failed:
         raise SystemExit(f"{len(failed)} run(s) failed for N={count}; see {work}/daemon.log")
+    per_project = sorted(r.dagster_run.tags.get("dagster/partition", "") for r in records)
+    if per_project != sorted(projects):
+        raise SystemExit(f"expected one run per project for N={count}, got partitions {per_project}")
     created = [r.create_timestamp.timestamp() for r in records]
     intervals = [(r.start_time, r.end_time) for r in records]
     return Measurement(

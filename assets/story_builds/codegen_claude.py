@@ -55,7 +55,8 @@ from assets.story_builds.models import (
 from resources.llm.resource import LlmSession
 from resources.llm.task import LlmTask, LlmTaskError, QuotedDocument
 
-CODEGEN_VERSION = "claude-codegen-1"
+CODEGEN_VERSION = "claude-codegen-1"  # bump with the prompt, the output model or the validation
+PROMPT_VERSION = CODEGEN_VERSION  # the name assets/story_builds/asset.py imports
 TASK_NAME = "story-codegen"
 MAX_TREE_LISTING = 2000  # entries of the file-tree document; more are counted, not listed
 MAX_REASONS = 25  # problems reported back to the model and in errors
@@ -283,9 +284,12 @@ def architecture_context(architecture: Architecture, story: UserStory) -> dict[s
             if (path, method) in tagged or entities & touched:
                 target = selected.setdefault(path, {k: v for k, v in item.items() if k not in _METHODS})
                 target[method] = operation
-    schemas_all = (architecture.openapi.get("components") or {}).get("schemas") or {}
+    components_all = architecture.openapi.get("components") or {}
+    schemas_all = components_all.get("schemas") or {}
+    # Shared responses, parameters, security schemes: small, and referenced by the operations.
+    shared = {key: value for key, value in components_all.items() if key != "schemas"}
     wanted = {name for name in schemas_all if _entity_of_schema(name, touched)}
-    wanted |= _schema_refs(selected)
+    wanted |= _schema_refs(selected) | _schema_refs(shared)
     queue = list(wanted)
     while queue:  # schemas referencing other schemas
         for ref in _schema_refs(schemas_all.get(queue.pop(), {})):
@@ -296,12 +300,15 @@ def architecture_context(architecture: Architecture, story: UserStory) -> dict[s
         key: value for key, value in architecture.openapi.items() if key not in ("paths", "components")
     }
     openapi_slice["paths"] = selected
-    openapi_slice["components"] = {"schemas": {name: schemas_all[name] for name in sorted(wanted)}}
+    openapi_slice["components"] = {
+        **shared,
+        "schemas": {name: schemas_all[name] for name in sorted(wanted) if name in schemas_all},
+    }
 
     mapped = {entry.story_id: entry.components for entry in architecture.story_map}.get(story.id)
     components = [c for c in architecture.components if not mapped or c.name in mapped]
     shown = {
-        label for label in contract_labels(architecture) for path in selected if label.endswith(f" {path}")
+        f"{method.upper()} {path}" for path, item in selected.items() for method in item if method in _METHODS
     }
     return {
         "project": architecture.project,
@@ -360,7 +367,7 @@ def select_context_files(
     chosen, used = [], 0
     for _, path in ranked:
         size = len(current_tree[path].encode("utf-8", "surrogatepass"))
-        if used + size <= budget:
+        if size and used + size <= budget:  # an empty file is fully described by the listing
             chosen.append(path)
             used += size
     return chosen
@@ -508,17 +515,26 @@ def merged_components(tree: Mapping[str, str], proposed: Sequence[ProposedCompon
         if isinstance(component, dict) and isinstance(component.get("name"), str):
             out[component["name"]] = component
     for component in proposed:
-        out[component.name] = {"name": component.name, "path": component.path, "test": list(component.test)}
+        path = component_folder(component.path)
+        out[component.name] = {"name": component.name, "path": path, "test": list(component.test)}
     return list(out.values())
 
 
+def component_folder(path: str) -> str:
+    """A component's folder as the manifest keeps it: 'backend/' -> 'backend', '' or './' -> '.'."""
+    folder = path.rstrip("/")
+    return "." if folder in ("", ".") else folder
+
+
 def component_of(path: str, components: Sequence[Mapping[str, Any]]) -> str | None:
-    """The component whose folder holds `path` (the deepest one)."""
+    """The component whose folder holds `path` (the deepest one; '.' is the repository root)."""
     best: tuple[int, str] | None = None
     for component in components:
-        folder = str(component.get("path", "")).strip("/")
-        if folder and path.startswith(folder + "/") and (best is None or len(folder) > best[0]):
-            best = (len(folder), str(component["name"]))
+        folder = component_folder(str(component.get("path", "")))
+        depth = 0 if folder == "." else len(folder)
+        inside = folder == "." or path.startswith(folder + "/")
+        if inside and (best is None or depth > best[0]):
+            best = (depth, str(component["name"]))
     return best[1] if best else None
 
 
@@ -679,10 +695,11 @@ def validate_proposal(
         label = f"component {component.name!r}"
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", component.name):
             reasons.append(f"{label}: the name must be letters, digits, '.', '_' or '-'")
-        problem = path_problem(component.path, limits)
+        folder = component_folder(component.path)
+        problem = None if folder == "." else path_problem(folder, limits)
         if problem:
             reasons.append(f"{label}: path {component.path!r}: {problem}")
-        elif not any(path.startswith(component.path.rstrip("/") + "/") for path in result):
+        elif folder != "." and not any(path.startswith(folder + "/") for path in result):
             reasons.append(f"{label}: no file of the repository is under its path {component.path!r}")
         if not component.test or any(not part or "\x00" in part for part in component.test):
             reasons.append(f"{label}: the test command must be a non-empty argv of non-empty strings")
@@ -847,18 +864,22 @@ def generate_story_changes_with_model(
             limits=limits,
         )
 
-    proposal = _ask(session, task(None), story.id)
+    first_task = task(None)
+    proposal = _ask(session, first_task, story.id)
     try:
         files = validate_proposal(proposal, current_tree, limits, story=story, contract=contract)
     except InvalidProposal as first:
+        session.forget(first_task)  # a rejected answer must not be replayed from the cache on a re-run
         dg.get_dagster_logger().warning(
             f"story {story.id}: the model's change set was rejected, asking once for a repair:\n"
             f"{_bullets(first.reasons)}"
         )
-        proposal = _ask(session, task(repair_feedback(story.id, first.reasons)), story.id)
+        repair_task = task(repair_feedback(story.id, first.reasons))
+        proposal = _ask(session, repair_task, story.id)
         try:
             files = validate_proposal(proposal, current_tree, limits, story=story, contract=contract)
         except InvalidProposal as second:
+            session.forget(repair_task)
             raise StoryGenerationError(
                 story.id,
                 "the model's change set was still invalid after one repair, so nothing was applied:\n"

@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
-import selectors
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +50,18 @@ from assets.validations.sandbox import run_tests_in_sandbox
 BACKEND_FOLDER = "backend"
 BACKEND_ENTRY = "backend/app/__main__.py"
 # Started in BACKEND_FOLDER; {port} and {db} are filled in by the driver.
-BACKEND_COMMAND = ("{python}", "-m", "app", "--host", "127.0.0.1", "--port", "{port}", "--db", "{db}", "--no-static")
+BACKEND_COMMAND = (
+    "{python}",
+    "-m",
+    "app",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--db",
+    "{db}",
+    "--no-static",
+)
 CHECK_FOLDER = ".ai-pipeline-contract-check"
 FRONTEND_FOLDER = "frontend"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -207,7 +216,9 @@ def _first_type(schema: Mapping[str, Any]) -> str | None:
     return kind
 
 
-def sample_value(document: Mapping[str, Any], schema: Any, name: str = "value", variant: int = 1, depth: int = 0) -> Any:
+def sample_value(
+    document: Mapping[str, Any], schema: Any, name: str = "value", variant: int = 1, depth: int = 0
+) -> Any:
     """A deterministic value that satisfies `schema` (type, format, enum, bounds, required)."""
     schema = resolve(document, schema)
     if not isinstance(schema, Mapping) or depth > 8:
@@ -257,7 +268,10 @@ def sample_value(document: Mapping[str, Any], schema: Any, name: str = "value", 
         return variant % 2 == 1
     if kind == "array":
         count = max(int(schema.get("minItems") or 0), 1)
-        return [sample_value(document, schema.get("items") or {}, name, variant + i, depth + 1) for i in range(count)]
+        return [
+            sample_value(document, schema.get("items") or {}, name, variant + i, depth + 1)
+            for i in range(count)
+        ]
     if kind == "object":
         out = {}
         for key, child in (schema.get("properties") or {}).items():
@@ -282,7 +296,9 @@ def _wrong_value(document: Mapping[str, Any], schema: Any) -> Any:
     return [None]
 
 
-def invalid_bodies(document: Mapping[str, Any], schema: Mapping[str, Any], valid: Any) -> list[tuple[str, Any]]:
+def invalid_bodies(
+    document: Mapping[str, Any], schema: Mapping[str, Any], valid: Any
+) -> list[tuple[str, Any]]:
     """(what is wrong, body) pairs that break `schema`, each checked to really be invalid."""
     resolved = resolve(document, schema)
     candidates: list[tuple[str, Any]] = []
@@ -302,7 +318,9 @@ def invalid_bodies(document: Mapping[str, Any], schema: Mapping[str, Any], valid
                 )
                 break
     else:
-        candidates.append(("a JSON value of the wrong type", {"not": "this"} if not isinstance(valid, dict) else 1))
+        candidates.append(
+            ("a JSON value of the wrong type", {"not": "this"} if not isinstance(valid, dict) else 1)
+        )
     return [(what, body) for what, body in candidates if schema_problem(document, schema, body)]
 
 
@@ -318,6 +336,10 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
+
+    def shown(self) -> str:
+        """The body as text, cut short for a report."""
+        return _short(self.body.decode("utf-8", "replace"))
 
 
 def _short(value: Any) -> str:
@@ -347,7 +369,9 @@ class Driver:
 
     # --- requests and findings -------------------------------------------------------------
 
-    def send(self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None) -> Response:
+    def send(
+        self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None
+    ) -> Response:
         if time.monotonic() > self.deadline:
             raise TimeoutError("the contract check ran out of time")
         target = path + ("?" + urlencode(query) if query else "")
@@ -406,7 +430,7 @@ class Driver:
                 op.label,
                 "response_not_json",
                 f"a JSON body for {response.status}",
-                f"{response.content_type or 'no content type'}: {_short(response.body.decode('utf-8', 'replace'))}",
+                f"{response.content_type or 'no content type'}: {response.shown()}",
                 request,
             )
             return
@@ -438,7 +462,7 @@ class Driver:
             op.label,
             "status",
             f"{what} ({', '.join(wanted) or 'none documented'})",
-            f"{response.status}: {_short(response.body.decode('utf-8', 'replace'))}",
+            f"{response.status}: {response.shown()}",
             request,
         )
         return False
@@ -475,12 +499,19 @@ class Driver:
         values = self.path_values(op) if op.path_parameters else {}
         if op.path_parameters and op.documented(404) == "404":
             path = _fill(op.path, self.missing_values(op))
-            body = sample_value(self.document, op.request_schema, "body", variant) if op.request_schema else None
+            body = (
+                sample_value(self.document, op.request_schema, "body", variant) if op.request_schema else None
+            )
             response = self.send(op.method, path, body)
             request = self.describe(op.method, path, body)
             if response.status != 404 and not self._unserved(op, response):
-                self.mismatch(op.label, "not_found", "404 for an id nothing was created with",
-                              f"{response.status}: {_short(response.body.decode('utf-8', 'replace'))}", request)
+                self.mismatch(
+                    op.label,
+                    "not_found",
+                    "404 for an id nothing was created with",
+                    f"{response.status}: {response.shown()}",
+                    request,
+                )
             elif response.status == 404:
                 self.check_response(op, response, request)
         if values is None:
@@ -514,14 +545,25 @@ class Driver:
             value = str(value).lower() if isinstance(value, bool) else value
             query = {name: value}
             response = self.send(op.method, path, query=query)
-            self.expect(op, response, self.describe(op.method, path, query=query), wanted, "a documented success status")
+            self.expect(
+                op,
+                response,
+                self.describe(op.method, path, query=query),
+                wanted,
+                "a documented success status",
+            )
         if op.request_schema is not None:
             for what, bad in invalid_bodies(self.document, op.request_schema, body):
                 request = self.describe(op.method, path, bad)
                 response = self.send(op.method, path, bad)
                 if 200 <= response.status < 300:
-                    self.mismatch(op.label, "invalid_body_accepted", f"a documented 4xx for a body {what}",
-                                  f"{response.status}: {_short(response.body.decode('utf-8', 'replace'))}", request)
+                    self.mismatch(
+                        op.label,
+                        "invalid_body_accepted",
+                        f"a documented 4xx for a body {what}",
+                        f"{response.status}: {response.shown()}",
+                        request,
+                    )
                 else:
                     self.expect(op, response, request, op.statuses(4), f"a documented 4xx for a body {what}")
 
@@ -538,7 +580,9 @@ class Driver:
         for op in ops:
             by_path.setdefault(op.path, []).append(op)
         for template, mine in by_path.items():
-            values = (self.path_values(mine[0]) or self.missing_values(mine[0])) if mine[0].path_parameters else {}
+            values = (
+                (self.path_values(mine[0]) or self.missing_values(mine[0])) if mine[0].path_parameters else {}
+            )
             path = _fill(template, values)
             documented = {op.method for op in mine}
             for method in (m.upper() for m in METHODS):
@@ -559,9 +603,13 @@ class Driver:
     def _expect_absent(self, label: str, method: str, path: str, body: Any) -> None:
         response = self.send(method, path, body)
         if response.status not in (404, 405, 501):
-            self.mismatch(label, "undocumented_operation", "404 or 405 (not in the document)",
-                          f"{response.status}: {_short(response.body.decode('utf-8', 'replace'))}",
-                          self.describe(method, path, body))
+            self.mismatch(
+                label,
+                "undocumented_operation",
+                "404 or 405 (not in the document)",
+                f"{response.status}: {response.shown()}",
+                self.describe(method, path, body),
+            )
 
     def delete(self, op: Operation) -> None:
         """The documented delete on a created object, then (if the path documents GET and 404) gone."""
@@ -576,31 +624,46 @@ class Driver:
         if not self.expect(op, response, request, wanted, "a documented success status") or not wanted:
             return
         reader = next(
-            (other for other in operations(self.document) if other.path == op.path and other.method == "GET"), None
+            (other for other in operations(self.document) if other.path == op.path and other.method == "GET"),
+            None,
         )
         if reader is not None and reader.documented(404) == "404":
             response = self.send("GET", path)
             if response.status != 404:
-                self.mismatch(reader.label, "not_found", "404 after the item was deleted",
-                              f"{response.status}: {_short(response.body.decode('utf-8', 'replace'))}",
-                              self.describe("GET", path))
+                self.mismatch(
+                    reader.label,
+                    "not_found",
+                    "404 after the item was deleted",
+                    f"{response.status}: {response.shown()}",
+                    self.describe("GET", path),
+                )
 
     def run(self) -> ContractResult:
         ops = operations(self.document)
         order = {method.upper(): index for index, method in enumerate(METHODS)}
-        ordered = sorted(ops, key=lambda op: (len(op.path_parameters), len(_segments(op.path)), op.path, order[op.method]))
+        ordered = sorted(
+            ops, key=lambda op: (len(op.path_parameters), len(_segments(op.path)), op.path, order[op.method])
+        )
         try:
             for variant, op in enumerate((op for op in ordered if op.method != "DELETE"), start=1):
                 self.result.operations.append(op.label)
                 self.exercise(op, (variant % 3) + 1)
             self.probe_undocumented(ops)
-            for op in sorted((op for op in ops if op.method == "DELETE"), key=lambda op: -len(_segments(op.path))):
+            for op in sorted(
+                (op for op in ops if op.method == "DELETE"), key=lambda op: -len(_segments(op.path))
+            ):
                 self.result.operations.append(op.label)
                 self.delete(op)
         except TimeoutError:
             self.result.timed_out = True
         except (OSError, http.client.HTTPException) as error:
-            self.mismatch("(all)", "unreachable", "the backend answering every request", f"{type(error).__name__}: {error}", "")
+            self.mismatch(
+                "(all)",
+                "unreachable",
+                "the backend answering every request",
+                f"{type(error).__name__}: {error}",
+                "",
+            )
         self.result.operations = sorted(set(self.result.operations))
         return self.result
 
@@ -616,3 +679,329 @@ def _matches(template: str, path: str) -> bool:
         if expected != actual:
             return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting the backend (inside the sandbox) and the check around it
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def drive_backend(
+    backend_dir: Path,
+    document: Mapping[str, Any],
+    deadline: float,
+    expected: Collection[str] | None = None,
+    python: str = sys.executable,
+) -> ContractResult:
+    """Start the backend in `backend_dir` on a free port of 127.0.0.1 with a database of its own,
+    drive it from `document` until `deadline` (time.monotonic()), stop it. Runs in the sandbox."""
+    work = Path(tempfile.mkdtemp(prefix="contract-"))
+    port = free_port()
+    command = [
+        part.format(python=python, port=port, db=work / "contract.sqlite3") for part in BACKEND_COMMAND
+    ]
+    log_path = work / "backend.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=backend_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+    result = ContractResult()
+    try:
+        started = _wait_for_port(process, port, min(deadline, time.monotonic() + START_TIMEOUT_S))
+        result.started = started
+        if not started:
+            state = f"exited with {process.returncode}" if process.poll() is not None else "did not listen"
+            result.mismatches.append(
+                ContractMismatch(
+                    component=BACKEND_FOLDER,
+                    operation="(all)",
+                    check="unreachable",
+                    expected="the backend listening on a free port of 127.0.0.1",
+                    got=f"the backend {state}",
+                    request=" ".join(["python", *BACKEND_COMMAND[1:]]),
+                    detail=log_path.read_text(encoding="utf-8", errors="replace")[-1000:],
+                )
+            )
+        else:
+            result = Driver(document, port, deadline, expected, result=result).run()
+    finally:
+        _stop(process)
+        result.log_tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def sandbox_main(argv: Sequence[str]) -> int:
+    """Entry point inside the sandbox: `<check folder> <seconds>`; writes result.json there."""
+    folder, seconds = Path(argv[0]), float(argv[1])
+    deadline = time.monotonic() + seconds
+    document = json.loads((folder / "openapi.json").read_text(encoding="utf-8"))
+    expected_file = folder / "expected.json"
+    expected = json.loads(expected_file.read_text(encoding="utf-8")) if expected_file.exists() else None
+    try:
+        result = drive_backend(folder.parent / BACKEND_FOLDER, document, deadline, expected)
+    except ContractDocumentError as error:
+        result = ContractResult(
+            mismatches=[
+                ContractMismatch(
+                    component=BACKEND_FOLDER,
+                    operation="(document)",
+                    check="unreachable",
+                    expected="a usable OpenAPI document",
+                    got=str(error),
+                )
+            ]
+        )
+    (folder / "result.json").write_text(result.model_dump_json(), encoding="utf-8")
+    return 0
+
+
+_BOOT = (
+    "import sys; sys.path.insert(0, {root!r}); "
+    "from assets.validations.contract import sandbox_main; sys.exit(sandbox_main(sys.argv[1:]))"
+)
+
+
+def check_backend_contract(
+    tree: Mapping[str, str],
+    openapi: Mapping[str, Any],
+    timeout_s: float = 120.0,
+    *,
+    expected: Collection[str] | None = None,
+    workdir_parent: Path | None = None,
+    isolate: bool = True,
+) -> ContractResult:
+    """Start the backend of `tree` (path -> text) in the sandbox and drive it from `openapi`.
+
+    `expected` lists the operations ('METHOD /path') the backend must serve; a documented operation
+    outside it that answers 404/405 is listed as `unserved`, not as a mismatch. None: all of them.
+    """
+    started = time.monotonic()
+    if BACKEND_ENTRY not in tree:
+        return ContractResult(
+            mismatches=[
+                ContractMismatch(
+                    component=BACKEND_FOLDER,
+                    operation="(all)",
+                    check="unreachable",
+                    expected=f"a backend entry point ({BACKEND_ENTRY})",
+                    got="no such file in the tree",
+                )
+            ]
+        )
+    files = {**tree, f"{CHECK_FOLDER}/openapi.json": json.dumps(openapi)}
+    if expected is not None:
+        files[f"{CHECK_FOLDER}/expected.json"] = json.dumps(sorted(expected))
+    # The driver's own deadline comes first, so it reports what it found before the sandbox kills it.
+    inner = max(timeout_s - 5.0, timeout_s * 0.8)
+    # -I: the tree's own files (a json.py, an `assets` folder) must not shadow the driver's imports.
+    command = [sys.executable, "-I", "-c", _BOOT.format(root=str(REPO_ROOT)), CHECK_FOLDER, f"{inner:.1f}"]
+    with tempfile.TemporaryDirectory(prefix="contract-check-", dir=workdir_parent) as parent:
+        run = run_tests_in_sandbox(
+            files, command, timeout_s=timeout_s, workdir_parent=Path(parent), isolate=isolate, keep=True
+        )
+        outputs = list(Path(parent).glob(f"sandbox-*/work/{CHECK_FOLDER}/result.json"))
+        text = outputs[0].read_text(encoding="utf-8") if outputs else None
+    if text is not None:
+        result = ContractResult.model_validate_json(text)
+    else:
+        result = ContractResult(
+            timed_out=run.timed_out,
+            mismatches=[
+                ContractMismatch(
+                    component=BACKEND_FOLDER,
+                    operation="(all)",
+                    check="unreachable",
+                    expected=f"the contract check to finish within {timeout_s:g} s",
+                    got="it was killed at the time limit"
+                    if run.timed_out
+                    else f"it stopped with exit code {run.returncode}",
+                    detail=(run.stderr_tail or run.stdout_tail)[-1000:],
+                )
+            ],
+        )
+    result.network_isolated = run.network_isolated
+    result.isolation = run.isolation
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The frontend's calls
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One API request the frontend makes: method, path (parameters as `{name}`), where it is made."""
+
+    method: str
+    path: str
+    source: str
+    query: tuple[str, ...] = ()
+
+
+_QUOTED = r"(?P<q>['\"`])(?P<path>(?:\$\{[^}]*\})?/api(?:/[^'\"`]*)?)(?P=q)"
+_BASE = r"(?:[A-Za-z_$][\w$.]*\s*\+\s*)?"
+_CALL_PATTERNS = (
+    # fetch("/api/x", { method: "POST" }) (the method, if any, follows within the call)
+    re.compile(r"\bfetch\(\s*" + _BASE + _QUOTED + r"(?P<rest>[^)]{0,400})"),
+    # api("POST", "/api/x") and similar helpers that take the method first
+    re.compile(r"\(\s*['\"](?P<method>GET|POST|PUT|PATCH|DELETE)['\"]\s*,\s*" + _BASE + _QUOTED, re.I),
+    # axios.get("/api/x"), http.post(`/api/x/${id}`)
+    re.compile(r"\.(?P<method>get|post|put|patch|delete)\(\s*" + _BASE + _QUOTED),
+)
+_FORM = re.compile(r"<form\b[^>]*>", re.I)
+_ATTRIBUTE = re.compile(r"""(\w[\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_METHOD_OPTION = re.compile(r"""\bmethod\s*:\s*['"](\w+)['"]""")
+_RESOURCES = re.compile(r"^\s*window\.RESOURCES\s*=\s*(?P<data>.*?);?\s*$", re.S)
+
+
+def _call_path(raw: str) -> tuple[str, tuple[str, ...]]:
+    """A literal path with `${...}` as `{param}` and its query parameter names."""
+    path = re.sub(r"^\$\{[^}]*\}", "", raw)  # a base URL prefix: ${API_BASE}/api/...
+    path, _, query = path.partition("?")
+    path = re.sub(r"\$\{[^}]*\}", "{param}", path)
+    if path.endswith("/") and path.strip("/") != "api":  # "/api/tasks/" + id
+        path += "{param}"
+    names = tuple(part.split("=", 1)[0] for part in query.split("&") if part and not part.startswith("${"))
+    return path, names
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def frontend_calls(tree: Mapping[str, str], folder: str = FRONTEND_FOLDER) -> list[ApiCall]:
+    """The API calls of the frontend in `folder/` (its tests are not the frontend)."""
+    calls: list[ApiCall] = []
+    prefix = folder.rstrip("/") + "/"
+    for path, text in sorted(tree.items()):
+        if not path.startswith(prefix) or path.startswith(prefix + "tests/"):
+            continue
+        if path.endswith("resources.js"):
+            calls += _resource_table_calls(path, text)
+        if not path.endswith((".js", ".mjs", ".ts", ".jsx", ".tsx", ".html", ".htm", ".vue", ".svelte")):
+            continue
+        for pattern in _CALL_PATTERNS:
+            for match in pattern.finditer(text):
+                method = match.groupdict().get("method")
+                if method is None:
+                    option = _METHOD_OPTION.search(match.groupdict().get("rest") or "")
+                    method = option.group(1) if option else "GET"
+                api_path, query = _call_path(match.group("path"))
+                calls.append(ApiCall(method.upper(), api_path, f"{path}:{_line(text, match.start())}", query))
+        for match in _FORM.finditer(text):
+            attributes = {
+                m.group(1).lower(): m.group(2) or m.group(3) or ""
+                for m in _ATTRIBUTE.finditer(match.group(0))
+            }
+            action = attributes.get("action", "")
+            if action.startswith("/api"):
+                api_path, query = _call_path(action)
+                method = attributes.get("method", "get").upper()
+                calls.append(ApiCall(method, api_path, f"{path}:{_line(text, match.start())}", query))
+    return calls
+
+
+def _resource_table_calls(path: str, text: str) -> list[ApiCall]:
+    """The calls the generated frontend makes from its `window.RESOURCES = [...]` table."""
+    match = _RESOURCES.match(text)
+    if not match:
+        return []
+    try:
+        resources = json.loads(match.group("data"))
+    except json.JSONDecodeError:
+        return [ApiCall("?", "?", f"{path}: not a JSON table")]
+    calls = []
+    for resource in resources if isinstance(resources, list) else []:
+        name = resource.get("name", "?")
+        for kind, method in (resource.get("operations") or {}).items():
+            collection = kind in ("list", "create")
+            target = resource.get("collection_path" if collection else "item_path") or ""
+            query = tuple(resource.get("list_parameters") or []) if kind == "list" else ()
+            calls.append(ApiCall(str(method).upper(), target, f"{path}: {name} {kind}", query))
+    return calls
+
+
+def check_frontend_calls(
+    tree: Mapping[str, str], openapi: Mapping[str, Any], folder: str = FRONTEND_FOLDER
+) -> list[ContractMismatch]:
+    """Every frontend call whose path, method or query parameter the document does not have."""
+    ops = operations(openapi)
+    templates = sorted({op.path for op in ops})
+    out: list[ContractMismatch] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for call in frontend_calls(tree, folder):
+        label = f"{call.method} {call.path}"
+        candidates = [template for template in templates if _matches(template, call.path)]
+        # A literal segment beats a parameter: /api/tasks/search before /api/tasks/{id}.
+        candidates.sort(key=lambda template: template.count("{"))
+        found = next(
+            (op for template in candidates for op in ops if op.path == template and op.method == call.method),
+            None,
+        )
+        if found is None:
+            got = (
+                f"no {call.method} on {candidates[0]} (it has "
+                + ", ".join(op.method for op in ops if op.path == candidates[0])
+                + ")"
+                if candidates
+                else "no such path in the document"
+            )
+            finding = (label, "undocumented_call", got, call.source)
+            if finding not in seen:
+                seen.add(finding)
+                out.append(
+                    ContractMismatch(
+                        component=folder,
+                        operation=label,
+                        check="undocumented_call",
+                        expected="a documented path and method",
+                        got=got,
+                        source=call.source,
+                    )
+                )
+            continue
+        declared = {str(parameter.get("name")) for parameter in found.query_parameters()}
+        for name in call.query:
+            if name not in declared:
+                out.append(
+                    ContractMismatch(
+                        component=folder,
+                        operation=found.label,
+                        check="undocumented_parameter",
+                        expected="a query parameter the operation declares ("
+                        + (", ".join(sorted(declared)) or "none")
+                        + ")",
+                        got=name,
+                        source=call.source,
+                    )
+                )
+    return out

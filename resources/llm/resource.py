@@ -211,6 +211,15 @@ class LlmSession:
             self._write_cache(key, task, result)
             return result
 
+    def forget(self, task: LlmTask[Any]) -> None:
+        """Drop the cached answer of `task`: the caller rejected it, so a re-run must ask again."""
+        key = cache_key(self._provider, self._model, task)
+        with self._key_lock(key):
+            try:
+                self._store.delete(self.cache_path(key))
+            except OSError as error:
+                dg.get_dagster_logger().warning(f"could not drop a rejected cached answer: {error}")
+
     def run_many(self, tasks: Sequence[LlmTask[OutputT]], max_workers: int = 4) -> list[OutputT]:
         """Answers in the order of `tasks`. Every task runs (and is cached) even if one fails;
         then the first failure is raised."""

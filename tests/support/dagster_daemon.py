@@ -71,21 +71,10 @@ def running_daemon(
         stop(process)
 
 
-def backfill(
-    home: Path,
-    env: Mapping[str, str],
-    partitions: list[str],
-    tags: Mapping[str, str] | None = None,
-    timeout: float = 300,
-    code_location: list[str] = CODE_LOCATION,
-) -> str:
-    """`dagster job backfill` for `partitions`: one run per partition, submitted to the run queue."""
-    command = [str(BIN / "dagster"), "job", "backfill", *code_location, "-j", JOB]
-    command += ["--partitions", ",".join(partitions), "--noprompt"]
-    if tags:
-        command += ["--tags", json.dumps(dict(tags))]
+def dagster_cli(home: Path, env: Mapping[str, str], *args: str, timeout: float = 300) -> str:
+    """`dagster <args>` against DAGSTER_HOME; its output, or an error with it."""
     result = subprocess.run(
-        command,
+        [str(BIN / "dagster"), *args],
         cwd=ROOT,
         env=process_env(home, env),
         capture_output=True,
@@ -95,9 +84,24 @@ def backfill(
     )
     if result.returncode != 0:
         raise RuntimeError(
-            f"dagster job backfill failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            f"dagster {' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
     return result.stdout
+
+
+def backfill(
+    home: Path,
+    env: Mapping[str, str],
+    partitions: list[str],
+    tags: Mapping[str, str] | None = None,
+    timeout: float = 300,
+    code_location: list[str] = CODE_LOCATION,
+) -> str:
+    """`dagster job backfill` for `partitions`: one run per partition, submitted to the run queue."""
+    args = ["job", "backfill", *code_location, "-j", JOB, "--partitions", ",".join(partitions), "--noprompt"]
+    if tags:
+        args += ["--tags", json.dumps(dict(tags))]
+    return dagster_cli(home, env, *args, timeout=timeout)
 
 
 def wait_for(
