@@ -8,6 +8,7 @@ from assets.architecture.asset import architecture
 from assets.documents.asset import documents
 from assets.requirements.asset import requirements
 from assets.story_builds.asset import story_builds
+from assets.validations.asset import validations
 from pipeline_defs.jobs import project_pipeline_job
 from pipeline_defs.resources import build_resources
 from pipeline_defs.settings import Settings, get_settings
@@ -17,7 +18,7 @@ from sensors.bucket_sensor import build_bucket_sensor
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for the given settings (tests pass their own; Dagster loads `defs`)."""
     return dg.Definitions(
-        assets=[documents, requirements, architecture, story_builds],
+        assets=[documents, requirements, architecture, story_builds, validations],
         jobs=[project_pipeline_job],
         sensors=[build_bucket_sensor(project_pipeline_job, settings)],
         resources=build_resources(settings),

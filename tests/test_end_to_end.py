@@ -10,6 +10,8 @@ import pytest
 from assets.architecture.models import Architecture
 from assets.documents.models import DocumentsSnapshot
 from assets.requirements.models import RequirementsSet
+from assets.story_builds.models import StoryBuildsSet
+from assets.validations.models import ValidationReport
 from pipeline_defs.settings import Settings
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 from tests.support.seaweedfs import S3Bucket
@@ -27,7 +29,10 @@ def _check_first_run(harness: PipelineHarness) -> tuple[RequirementsSet, dg.Exec
     assert run.success
     checks = run.get_asset_check_evaluations()
     assert checks, "the stages report asset checks"
-    assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
+    blocking = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    assert not blocking, blocking
+    # The only warning allowed is coverage: the offline templates cannot implement every criterion.
+    assert {c.check_name for c in checks if not c.passed} <= {"criteria_covered"}
 
     snapshot = harness.value("documents", PROJECT, DocumentsSnapshot)
     example_files = {path.name for path in EXAMPLE_PROJECT.iterdir() if path.is_file()}
@@ -47,6 +52,13 @@ def _check_first_run(harness: PipelineHarness) -> tuple[RequirementsSet, dg.Exec
     mapped = {entry.story_id for entry in architecture.story_map if entry.components}
     assert mapped == {story.id for story in stories.stories}
     assert architecture.openapi["paths"]
+
+    builds = harness.value("story_builds", PROJECT, StoryBuildsSet)
+    assert {b.story_id for b in builds.stories if b.status == "built"} == {s.id for s in stories.stories}
+    assert len({b.pull_request for b in builds.stories}) == len(stories.stories)
+    report = harness.value("validations", PROJECT, ValidationReport)
+    assert report.commit == builds.integration_commit
+    assert report.tests_pass and report.contract_matches
     return stories, run
 
 
@@ -69,6 +81,10 @@ def _check_incremental(harness: PipelineHarness, before: RequirementsSet) -> Non
     assert {trace.document for trace in added[0].traces} == {"requirements.md"}
     documents_meta = materialization_metadata(run, "documents")
     assert documents_meta["parsed"] == 1
+    # Only the new story is built; every earlier story keeps its commit.
+    builds = harness.value("story_builds", PROJECT, StoryBuildsSet)
+    assert {b.story_id for b in builds.stories if b.status == "built"} == {added[0].id}
+    assert materialization_metadata(run, "story_builds")["llm_model_calls"] == 1
 
 
 def _check_noop(harness: PipelineHarness) -> None:
@@ -77,10 +93,11 @@ def _check_noop(harness: PipelineHarness) -> None:
     run = harness.run(PROJECT)  # as a user re-materialising by hand would
     assert run.success
     assert materialization_metadata(run, "documents")["parsed"] == 0
-    for asset in ("requirements", "architecture"):
+    for asset in ("requirements", "architecture", "story_builds"):
         metadata = materialization_metadata(run, asset)
         assert metadata["llm_model_calls"] == 0, asset
-        assert metadata["llm_cache_hits"] >= 1, asset
+        if asset != "story_builds":
+            assert metadata["llm_cache_hits"] >= 1, asset
 
 
 def _run_scenario(harness: PipelineHarness) -> None:

@@ -79,6 +79,7 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=ARCHITECTURE_CODE_VERSION,
+    group_name="design",
     pool="llm",
     check_specs=[
         dg.AssetCheckSpec(

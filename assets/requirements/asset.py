@@ -66,6 +66,7 @@ def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=REQUIREMENTS_CODE_VERSION,
+    group_name="design",
     pool="llm",
     check_specs=[
         dg.AssetCheckSpec(

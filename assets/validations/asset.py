@@ -551,6 +551,7 @@ class ValidationsConfig(dg.Config):
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=VALIDATIONS_CODE_VERSION,
+    group_name="build",
     check_specs=[
         dg.AssetCheckSpec(
             TESTS_CHECK,
