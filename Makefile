@@ -55,9 +55,11 @@ lint: install-test
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 benchmarks: install-test
-	$(PY) benchmarks/intake.py
-	$(PY) benchmarks/sensor.py
-	$(PY) benchmarks/noop_rerun.py
+	$(PY) -m benchmarks.intake
+	$(PY) -m benchmarks.sensor --sizes 10000,100000
+	$(PY) -m benchmarks.noop_rerun
+	$(PY) -m benchmarks.story_builds
+	$(PY) -m benchmarks.projects_scaling --projects 1,4,16
 
 clean:
 	rm -rf var
