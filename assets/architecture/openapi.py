@@ -252,3 +252,18 @@ def openapi_problem(document: Mapping[str, Any]) -> str | None:
 def operation_count(document: Mapping[str, Any]) -> int:
     methods = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
     return sum(1 for item in document.get("paths", {}).values() for method in item if method in methods)
+
+
+def schema_refs(value: Any) -> set[str]:
+    """Names of the component schemas (`#/components/schemas/<name>`) referenced anywhere in `value`."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for item in value.values():
+            found |= schema_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= schema_refs(item)
+    return found

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assets.architecture.models import Architecture
+from assets.architecture.openapi import schema_refs
 from assets.hashing import content_hash
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.codegen_offline import MANIFEST_PATH, BuildOrderError, plan_build_order
@@ -59,26 +60,13 @@ def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, A
                 operations[f"{method.upper()} {path}"] = {
                     k: v for k, v in operation.items() if k != "x-story-ids"
                 }
-                refs.update(_refs(operation))
-    entities = [
-        entity for entity in architecture.data_model if any(ref.endswith(f"/{entity.name}") for ref in refs)
-    ]
+                refs.update(schema_refs(operation))
+    entities = [entity for entity in architecture.data_model if entity.name in refs]
     return {
         "components": [c.model_dump(mode="json") for c in architecture.components if c.name in components],
         "operations": operations,
         "entities": [entity.model_dump(mode="json") for entity in entities],
     }
-
-
-def _refs(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        found = {value["$ref"]} if isinstance(value.get("$ref"), str) else set()
-        for item in value.values():
-            found |= _refs(item)
-        return found
-    if isinstance(value, list):
-        return set().union(*(_refs(item) for item in value)) if value else set()
-    return set()
 
 
 def build_key(

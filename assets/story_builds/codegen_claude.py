@@ -31,6 +31,7 @@ import dagster as dg
 from pydantic import BaseModel, ConfigDict, Field
 
 from assets.architecture.models import Architecture, Entity
+from assets.architecture.openapi import schema_refs
 from assets.hashing import content_hash
 from assets.requirements.language import singular, words
 from assets.requirements.models import RequirementsSet, UserStory
@@ -197,21 +198,6 @@ def _instructions(limits: CodegenLimits) -> str:
     )
 
 
-def _schema_refs(value: Any) -> set[str]:
-    """Schema names referenced (`#/components/schemas/<name>`) anywhere in `value`."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        ref = value.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            found.add(ref.rsplit("/", 1)[1])
-        for item in value.values():
-            found |= _schema_refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= _schema_refs(item)
-    return found
-
-
 _SCHEMA_SUFFIXES = ("Input", "Update", "Create", "Patch", "")
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 
@@ -264,7 +250,7 @@ def architecture_context(architecture: Architecture, story: UserStory) -> dict[s
     touched = {
         entity
         for path, method in tagged
-        for schema in _schema_refs(paths[path][method])
+        for schema in schema_refs(paths[path][method])
         if (entity := _entity_of_schema(schema, names))
     }
     story_words = words(_story_text(story))
@@ -278,7 +264,7 @@ def architecture_context(architecture: Architecture, story: UserStory) -> dict[s
             if method not in _METHODS or not isinstance(operation, dict):
                 continue
             entities = {
-                entity for schema in _schema_refs(operation) if (entity := _entity_of_schema(schema, names))
+                entity for schema in schema_refs(operation) if (entity := _entity_of_schema(schema, names))
             }
             entities |= {tag for tag in operation.get("tags") or [] if tag in names}
             if (path, method) in tagged or entities & touched:
@@ -289,10 +275,10 @@ def architecture_context(architecture: Architecture, story: UserStory) -> dict[s
     # Shared responses, parameters, security schemes: small, and referenced by the operations.
     shared = {key: value for key, value in components_all.items() if key != "schemas"}
     wanted = {name for name in schemas_all if _entity_of_schema(name, touched)}
-    wanted |= _schema_refs(selected) | _schema_refs(shared)
+    wanted |= schema_refs(selected) | schema_refs(shared)
     queue = list(wanted)
     while queue:  # schemas referencing other schemas
-        for ref in _schema_refs(schemas_all.get(queue.pop(), {})):
+        for ref in schema_refs(schemas_all.get(queue.pop(), {})):
             if ref not in wanted:
                 wanted.add(ref)
                 queue.append(ref)

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from assets.architecture.models import Architecture, Entity, EntityField
+from assets.architecture.openapi import schema_refs
 from assets.hashing import content_hash
 from assets.requirements.language import VerbObject, plural, singular, verb_objects, words
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
@@ -149,25 +150,11 @@ class ContractOperation:
         return f"{self.method} {self.path}"
 
 
-def _schema_refs(value: Any) -> set[str]:
-    refs: set[str] = set()
-    if isinstance(value, dict):
-        ref = value.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            refs.add(ref.rsplit("/", 1)[1])
-        for item in value.values():
-            refs |= _schema_refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            refs |= _schema_refs(item)
-    return refs
-
-
 def _operation_entity(operation: Mapping[str, Any], names: set[str]) -> str | None:
     for tag in operation.get("tags") or []:
         if tag in names:
             return tag
-    for ref in sorted(_schema_refs({k: operation.get(k) for k in ("requestBody", "responses")})):
+    for ref in sorted(schema_refs({k: operation.get(k) for k in ("requestBody", "responses")})):
         for suffix in ("Input", "Update", "Create", ""):
             if ref.endswith(suffix) and ref[: len(ref) - len(suffix)] in names:
                 return ref[: len(ref) - len(suffix)]
