@@ -26,7 +26,7 @@ PROJECT = "acme-tasks"
 def _model_calls(result: dg.ExecuteInProcessResult) -> int:
     return sum(
         int(materialization_metadata(result, asset)["llm_model_calls"])
-        for asset in ("requirements", "architecture")
+        for asset in ("requirements", "architecture", "story_builds")
     )
 
 

@@ -134,6 +134,8 @@ def test_a_rerun_with_nothing_changed_makes_no_forge_writes_and_no_generation(
     assert {b.status for b in second.stories} == {"unchanged"}
     assert [b.commit for b in second.stories] == [b.commit for b in first.stories]
     assert second.integration_commit == first.integration_commit
+    # Unchanged output, unchanged data version: downstream stages are not marked changed.
+    assert second.data_version() == first.data_version()
 
 
 def test_a_changed_story_rebuilds_only_itself_and_its_dependents(

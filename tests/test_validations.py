@@ -393,7 +393,11 @@ def _materialise(
             selection=[validations, deployment_stand_in],
             partition_key=PROJECT,
             instance=instance,
-            resources={"io_manager": ArtifactJsonIOManager(store=artifacts), "forge": forge},
+            resources={
+                "io_manager": ArtifactJsonIOManager(store=artifacts),
+                "forge": forge,
+                "artifacts": artifacts,
+            },
             run_config={"ops": {"validations": {"config": {"timeout_s": 120, "contract_timeout_s": 60}}}},
             raise_on_error=False,
         )
@@ -560,3 +564,23 @@ def test_validations_of_what_the_real_story_builds_stage_integrated(acme: Acme, 
     covered = {(c.story_id, c.criterion_id) for b in built.stories for c in b.covered_criteria}
     assert {(i.story_id, i.criterion_id) for i in report.coverage if i.status == "passed"} == covered
     assert {(i.story_id, i.criterion_id) for i in report.uncovered()} == criteria(acme) - covered
+
+
+def test_identical_inputs_reuse_the_previous_results(
+    acme: Acme, forge: LocalForge, good_commit: str, tmp_path: Path
+) -> None:
+    builds = acme.story_builds(forge, good_commit)
+    first, _ = _materialise(tmp_path, forge, acme, builds)
+    second, artifacts = _materialise(tmp_path, forge, acme, builds)
+    metadata = [
+        _metadata(event.event_specific_data.materialization.metadata)
+        for result in (first, second)
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey("validations")
+    ]
+    assert [m["reused_previous_results"] for m in metadata] == [False, True]
+    assert _checks(second)[TESTS_CHECK].passed and _checks(second)[CONTRACT_CHECK].passed
+    stored = ValidationReport.model_validate_json(
+        artifacts.get_text(asset_value_key(dg.AssetKey("validations"), PROJECT))
+    )
+    assert stored.commit == good_commit and stored.input_key

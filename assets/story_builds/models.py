@@ -139,5 +139,14 @@ class StoryBuildsSet(BaseModel):
 
     def data_version(self) -> str:
         return content_hash(
-            sorted((build.story_id, build.status, build.build_key, build.commit) for build in self.stories)
+            # "unchanged" is "built" in an earlier run: the same output, so the same data version.
+            sorted(
+                (
+                    build.story_id,
+                    "built" if build.status == "unchanged" else build.status,
+                    build.build_key,
+                    build.commit,
+                )
+                for build in self.stories
+            )
         )

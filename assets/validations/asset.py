@@ -18,6 +18,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.architecture.models import Architecture
+from assets.hashing import content_hash
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import markdown_table
 from assets.story_builds.codegen_offline import component_tests
@@ -47,8 +48,10 @@ from assets.validations.sandbox import (
     run_tests_in_sandbox,
     story_report,
 )
+from pipeline_defs.io_manager import read_previous_value
 from pipeline_defs.partitions import projects_partitions
 from resources.forge import Forge
+from resources.object_store import ObjectStore
 
 # Bump with the checks, the coverage rules or the sandbox's behaviour.
 VALIDATIONS_CODE_VERSION = "validations-1"
@@ -579,6 +582,7 @@ def validations(
     architecture: Architecture,
     requirements: RequirementsSet,
     forge: Forge,
+    artifacts: ObjectStore,
 ) -> Iterator[dg.Output[ValidationReport] | dg.AssetCheckResult]:
     """The integration commit of the project's story builds, validated: each component's generated
     tests run in a sandbox (fresh checkout, time limit, minimal environment, no network where the
@@ -586,7 +590,22 @@ def validations(
     against it, and every acceptance criterion traced to the tests that cover it. The data version
     changes only when the results do.
     """
-    if story_builds.integration_commit is None:
+    input_key = content_hash(
+        {
+            "code_version": VALIDATIONS_CODE_VERSION,
+            "commit": story_builds.integration_commit,
+            "builds": story_builds.data_version(),
+            "architecture": architecture.data_version(),
+            "requirements": requirements.data_version(),
+            "config": config.model_dump(),
+        }
+    )
+    previous = read_previous_value(artifacts, "validations", context.partition_key, ValidationReport)
+    reused = previous is not None and previous.input_key == input_key and previous.commit is not None
+    if reused:
+        # The same commit, design and stories were validated already: the results stand.
+        report = previous
+    elif story_builds.integration_commit is None:
         report = nothing_built_report(
             story_builds, requirements, "nothing is built: story_builds has no integration commit"
         )
@@ -604,14 +623,19 @@ def validations(
         )
         if skipped:
             report.problems.append(f"not UTF-8 text, left out of the sandbox: {', '.join(skipped)}")
+    report.input_key = input_key
     context.log.info(
-        f"{report.project}: tests {'pass' if report.tests_pass else 'FAIL'}, "
+        ("reused the results of an identical validation; " if reused else "")
+        + f"{report.project}: tests {'pass' if report.tests_pass else 'FAIL'}, "
         f"{len(report.mismatches())} contract mismatch(es), {len(report.uncovered())} uncovered criteria"
     )
     yield dg.Output(
         report,
         data_version=dg.DataVersion(report.data_version()),
-        metadata=report_metadata(report, requirements, story_builds.repository_url),
+        metadata={
+            **report_metadata(report, requirements, story_builds.repository_url),
+            "reused_previous_results": dg.MetadataValue.bool(reused),
+        },
     )
     yield check_tests(report)
     yield check_contract(report)

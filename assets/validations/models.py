@@ -161,6 +161,7 @@ class ValidationReport(BaseModel):
     contract: ContractResult | None = None
     frontend_mismatches: list[ContractMismatch] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list, description="why something could not be validated")
+    input_key: str = Field("", description="hash of everything validated; equal inputs reuse the report")
 
     @property
     def tests_pass(self) -> bool:
