@@ -68,9 +68,7 @@ class PipelineHarness:
 def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
     """The plain values of the metadata of `asset`'s materialisation in `result`."""
     [event] = [
-        event
-        for event in result.get_asset_materialization_events()
-        if event.asset_key == dg.AssetKey(asset)
+        event for event in result.get_asset_materialization_events() if event.asset_key == dg.AssetKey(asset)
     ]
     materialization = event.event_specific_data.materialization
     return {key: value.value for key, value in materialization.metadata.items()}
