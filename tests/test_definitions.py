@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ def test_bucket_sensor_is_on_by_default_and_targets_the_pipeline() -> None:
     assert sensor.job_name == "project_pipeline"
 
 
-def test_workspace_yaml_points_at_the_definitions() -> None:
+def test_workspace_yaml_points_at_the_definitions(tmp_path: Path) -> None:
     workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
     [location] = workspace["load_from"]
     assert location["python_module"]["module_name"] == "pipeline_defs.definitions"
@@ -43,6 +44,7 @@ def test_workspace_yaml_points_at_the_definitions() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=300,
