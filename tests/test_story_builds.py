@@ -251,3 +251,23 @@ def test_the_asset_reports_stories_links_and_model_calls(tmp_path: Path) -> None
         metadata = materialization_metadata(again, "story_builds")
         assert metadata["stories_unchanged"] == len(value.stories)
         assert metadata["llm_model_calls"] == 0
+
+
+def test_requested_changes_on_a_pull_request_rebuild_that_story(
+    designed: tuple[RequirementsSet, Architecture], tmp_path: Path
+) -> None:
+    requirements, architecture = designed
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    generator = offline_generator(architecture, requirements)
+    first = build_stories(PROJECT, requirements, architecture, forge, generator, None)
+    reviewed = next(
+        b for b in first.stories if not any(b.story_id in s.depends_on for s in requirements.stories)
+    )
+    forge.add_review(
+        PROJECT, reviewed.pull_request or 0, "changes_requested", "Sort the list by due date", "ana"
+    )
+
+    second = build_stories(PROJECT, requirements, architecture, forge, generator, first)
+    rebuilt = {b.story_id for b in second.stories if b.status == "built"}
+    assert rebuilt == {reviewed.story_id}
+    assert {b.story_id: b.build_key for b in second.stories}[reviewed.story_id] != reviewed.build_key
