@@ -12,7 +12,7 @@ from assets.requirements.extraction import extract_task
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import excluded_table, markdown_table, stories_table
-from pipeline_defs.io_manager import asset_value_key
+from pipeline_defs.io_manager import read_previous_value
 from pipeline_defs.partitions import projects_partitions
 from resources.llm.resource import LlmResource
 from resources.object_store import ObjectStore
@@ -34,19 +34,6 @@ def load_documents(
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             skipped.append((record.path, f"parsed version not readable: {reason}"))
     return loaded, skipped
-
-
-def previous_requirements(artifacts: ObjectStore, project: str) -> RequirementsSet | None:
-    """The last stored value of this asset for the project (for id continuity), if any."""
-    try:
-        text = artifacts.get_text(asset_value_key(dg.AssetKey("requirements"), project))
-    except FileNotFoundError:
-        return None
-    try:
-        return RequirementsSet.model_validate_json(text)
-    except ValidationError:
-        dg.get_dagster_logger().warning(f"ignoring unreadable previous requirements of {project!r}")
-        return None
 
 
 def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
@@ -96,7 +83,7 @@ def requirements(
     )
     value = merge_stories(
         [(record, doc, result) for (record, doc), result in zip(loaded, extracted, strict=True)],
-        previous_requirements(artifacts, project),
+        read_previous_value(artifacts, "requirements", project, RequirementsSet),
         project=project,
     )
     priorities = Counter(story.priority for story in value.stories)
