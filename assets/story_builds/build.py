@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assets.architecture.models import Architecture
@@ -139,6 +139,15 @@ class _Context:
     generator: StoryGenerator
     previous: dict[str, StoryBuild]
     default_branch: str
+    default_head: str | None  # read once per run
+    trees: dict[str, Tree] = field(default_factory=dict)  # commit -> tree, read or built in this run
+
+    def tree_at(self, commit: str) -> Tree:
+        """The tree of `commit`, read from the forge at most once per run (GitHub reads cost a request
+        per file); trees this run committed are known without reading."""
+        if commit not in self.trees:
+            self.trees[commit] = _text_tree(self.forge.read_tree(self.repo, commit))
+        return self.trees[commit]
 
 
 def _review_feedback(context: _Context, previous: StoryBuild | None) -> str | None:
@@ -198,24 +207,20 @@ def _build_one(
 
     try:
         if dependencies:
-            base_commit = done[dependencies[-1]].commit
-            trees = [
-                _text_tree(context.forge.read_tree(context.repo, done[d].commit or "")) for d in dependencies
-            ]
+            base_commit = done[dependencies[-1]].commit or ""
+            trees = [context.tree_at(done[d].commit or "") for d in dependencies]
             base_tree = trees[-1]
             current = combine_trees(trees)
         else:
-            base_commit = context.forge.branch_head(context.repo, context.default_branch)
-            base_tree = _text_tree(
-                context.forge.read_tree(context.repo, base_commit or context.default_branch)
-            )
+            base_commit = context.default_head or context.default_branch
+            base_tree = context.tree_at(base_commit)
             current = base_tree
         change_set, usage = context.generator.generate(story.id, current, feedback)
         target = apply_changes(current, change_set.files)
         commit = context.forge.commit_files(
             context.repo,
             branch,
-            base_commit or context.default_branch,
+            base_commit,
             tree_changes(base_tree, target),
             message=change_set.message,
             trailers={STORY_ID_TRAILER: story.id, BUILD_KEY_TRAILER: key},
@@ -226,6 +231,7 @@ def _build_one(
         )
     except Exception as error:  # one story's failure is recorded; the others carry on
         return StoryBuild(**record, status="failed", reason=f"{type(error).__name__}: {error}")
+    context.trees[commit.sha] = target
     return StoryBuild(
         **record,
         status="built",
@@ -286,6 +292,7 @@ def build_stories(
         generator=generator,
         previous={build.story_id: build for build in (previous.stories if previous else [])},
         default_branch=repository.default_branch,
+        default_head=forge.branch_head(repository.name, repository.default_branch),
     )
     done: dict[str, StoryBuild] = {}
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
@@ -316,13 +323,11 @@ def _integrate(context: _Context, builds: list[StoryBuild]) -> str | None:
     head = context.forge.find_commit_with_trailer(context.repo, INTEGRATION_BRANCH, BUILD_KEY_TRAILER, key)
     if head is not None:
         return head.sha
-    tree = combine_trees(
-        [_text_tree(context.forge.read_tree(context.repo, build.commit or "")) for build in built]
-    )
+    tree = combine_trees([context.tree_at(build.commit or "") for build in built])
     if context.generator.finalize is not None:
         tree = context.generator.finalize(tree, [build.story_id for build in built])
-    base = context.forge.branch_head(context.repo, context.default_branch) or context.default_branch
-    base_tree = _text_tree(context.forge.read_tree(context.repo, base))
+    base = context.default_head or context.default_branch
+    base_tree = context.tree_at(base)
     commit = context.forge.commit_files(
         context.repo,
         INTEGRATION_BRANCH,
