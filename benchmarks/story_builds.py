@@ -11,7 +11,6 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -21,12 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assets.architecture.models import Architecture  # noqa: E402
 from assets.requirements.models import RequirementsSet  # noqa: E402
 from assets.story_builds.asset import offline_generator  # noqa: E402
-from assets.story_builds.build import StoryGenerator, build_stories  # noqa: E402
-from assets.story_builds.models import StoryBuildsSet, StoryChangeSet  # noqa: E402
+from assets.story_builds.build import build_stories  # noqa: E402
+from assets.story_builds.models import StoryBuildsSet  # noqa: E402
 from pipeline_defs.settings import Settings  # noqa: E402
-from resources.forge import LocalForge  # noqa: E402
-from resources.llm.task import LlmUsage  # noqa: E402
 from tests.support.pipeline import PipelineHarness  # noqa: E402
+from tests.support.story_builds import CountingForge, counting_generator  # noqa: E402
 
 PROJECT = "bench-stories"
 ENTITIES = {
@@ -58,20 +56,6 @@ def requirements_document(stories: int) -> str:
     return "\n".join(lines)
 
 
-class CountingForge(LocalForge):
-    def model_post_init(self, context: object) -> None:
-        super().model_post_init(context)
-        object.__setattr__(self, "writes", 0)
-
-    def commit_files(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        object.__setattr__(self, "writes", self.writes + 1)
-        return super().commit_files(*args, **kwargs)
-
-    def open_pull_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        object.__setattr__(self, "writes", self.writes + 1)
-        return super().open_pull_request(*args, **kwargs)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=30)
@@ -89,25 +73,14 @@ def main() -> None:
         requirements = harness.value("requirements", PROJECT, RequirementsSet)
         architecture = harness.value("architecture", PROJECT, Architecture)
         forge = CountingForge(root=str(Path(tmp) / "forge"))
-        calls = [0]
-
-        def generator_for(reqs: RequirementsSet) -> StoryGenerator:
-            offline = offline_generator(architecture, reqs)
-
-            def generate(
-                story_id: str, tree: Mapping[str, str], fb: str | None
-            ) -> tuple[StoryChangeSet, LlmUsage]:
-                calls[0] += 1
-                return offline.generate(story_id, tree, fb)
-
-            return StoryGenerator(id=offline.id, generate=generate, finalize=offline.finalize)
 
         def timed(name: str, reqs: RequirementsSet, previous: StoryBuildsSet | None) -> tuple:
-            calls[0] = 0
-            object.__setattr__(forge, "writes", 0)
+            calls: list[str] = []
+            forge.writes.clear()
+            generator = counting_generator(offline_generator(architecture, reqs), calls)
             started = time.perf_counter()
-            value = build_stories(PROJECT, reqs, architecture, forge, generator_for(reqs), previous)
-            return name, time.perf_counter() - started, calls[0], forge.writes, value
+            value = build_stories(PROJECT, reqs, architecture, forge, generator, previous)
+            return name, time.perf_counter() - started, len(calls), len(forge.writes), value
 
         rows = [timed("full build (baseline)", requirements, None)]
         rows.append(timed("no-op re-run", requirements, rows[0][4]))

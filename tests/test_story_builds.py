@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -11,14 +10,13 @@ import pytest
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.asset import offline_generator
-from assets.story_builds.build import INTEGRATION_BRANCH, StoryGenerator, build_stories, story_branch
+from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, story_branch
 from assets.story_builds.codegen_offline import MANIFEST_PATH
-from assets.story_builds.models import StoryBuildsSet, StoryChangeSet
+from assets.story_builds.models import StoryBuildsSet
 from pipeline_defs.settings import Settings
 from resources.forge import BUILD_KEY_TRAILER, LocalForge
-from resources.forge.base import ForgeError
-from resources.llm.task import LlmUsage
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
+from tests.support.story_builds import CountingForge, counting_generator
 
 PROJECT = "acme-tasks"
 
@@ -56,25 +54,6 @@ def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
                 found.add(story.id)
                 grew = True
     return found
-
-
-class CountingForge(LocalForge):
-    """A local forge that counts its writes and can be told to fail a story's commit."""
-
-    def model_post_init(self, context: object) -> None:
-        super().model_post_init(context)
-        object.__setattr__(self, "writes", [])
-        object.__setattr__(self, "fail_branches", set())
-
-    def commit_files(self, repo, branch, base, changes, message, author=None, trailers=None, date=None):  # type: ignore[no-untyped-def]
-        if branch in self.fail_branches:
-            raise ForgeError(f"simulated forge outage while writing {branch}")
-        self.writes.append(("commit", branch))
-        return super().commit_files(repo, branch, base, changes, message, author, trailers, date)
-
-    def open_pull_request(self, repo, branch, base, title, body="", story_id=None):  # type: ignore[no-untyped-def]
-        self.writes.append(("pull", branch))
-        return super().open_pull_request(repo, branch, base, title, body, story_id)
 
 
 def test_every_story_gets_its_own_branch_commit_and_pull_request(
@@ -116,15 +95,7 @@ def test_a_rerun_with_nothing_changed_makes_no_forge_writes_and_no_generation(
     requirements, architecture = designed
     forge = CountingForge(root=str(tmp_path / "forge"))
     calls: list[str] = []
-    offline = offline_generator(architecture, requirements)
-
-    def counting(
-        story_id: str, tree: Mapping[str, str], feedback: str | None
-    ) -> tuple[StoryChangeSet, LlmUsage]:
-        calls.append(story_id)
-        return offline.generate(story_id, tree, feedback)
-
-    generator = StoryGenerator(id=offline.id, generate=counting, finalize=offline.finalize)
+    generator = counting_generator(offline_generator(architecture, requirements), calls)
     first = build_stories(PROJECT, requirements, architecture, forge, generator, None)
     assert len(calls) == len(requirements.stories)
     forge.writes.clear()
@@ -172,16 +143,8 @@ def test_a_failed_story_is_recorded_its_dependents_wait_and_a_rerun_retries_only
     offline = offline_generator(architecture, requirements)
     broken = next(s for s in requirements.stories if any(s.id in o.depends_on for o in requirements.stories))
 
-    def failing(
-        story_id: str, tree: Mapping[str, str], feedback: str | None
-    ) -> tuple[StoryChangeSet, LlmUsage]:
-        if story_id == broken.id:
-            raise ValueError("the model answered nonsense")
-        return offline.generate(story_id, tree, feedback)
-
-    first = build_stories(
-        PROJECT, requirements, architecture, forge, StoryGenerator(id=offline.id, generate=failing), None
-    )
+    failing = counting_generator(offline, [], fail=frozenset({broken.id}))
+    first = build_stories(PROJECT, requirements, architecture, forge, failing, None)
     by_id = {b.story_id: b for b in first.stories}
     assert by_id[broken.id].status == "failed"
     assert "the model answered nonsense" in (by_id[broken.id].reason or "")
@@ -193,15 +156,8 @@ def test_a_failed_story_is_recorded_its_dependents_wait_and_a_rerun_retries_only
     assert first.integration_commit is not None  # the others are integrated and can be validated
 
     calls: list[str] = []
-
-    def counting(
-        story_id: str, tree: Mapping[str, str], feedback: str | None
-    ) -> tuple[StoryChangeSet, LlmUsage]:
-        calls.append(story_id)
-        return offline.generate(story_id, tree, feedback)
-
     second = build_stories(
-        PROJECT, requirements, architecture, forge, StoryGenerator(id=offline.id, generate=counting), first
+        PROJECT, requirements, architecture, forge, counting_generator(offline, calls), first
     )
     assert set(calls) == waiting | {broken.id}
     assert {b.status for b in second.stories} == {"built", "unchanged"}
