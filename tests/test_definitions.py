@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,13 +11,11 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-import assets
-import resources
-import sensors
 from pipeline_defs.definitions import defs
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ["documents", "requirements", "architecture"]
+PACKAGES = ("assets", "resources", "sensors", "pipeline_defs", "infra")
 
 
 def test_definitions_load_with_every_stage() -> None:
@@ -52,6 +51,21 @@ def test_workspace_yaml_points_at_the_definitions(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_generic_top_level_packages_come_from_the_checkout() -> None:
-    for package in (assets, resources, sensors):
-        assert Path(package.__file__).resolve().is_relative_to(REPO), package.__file__
+def test_generic_top_level_packages_come_from_the_checkout_and_are_not_installed(tmp_path: Path) -> None:
+    """The bare names must not leak into site-packages, where they would shadow other projects' imports."""
+    probe = (
+        "import importlib.util, json, sys; "
+        "print(json.dumps({n: getattr(importlib.util.find_spec(n), 'origin', None) for n in sys.argv[1:]}))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+    def origins(cwd: Path) -> dict[str, str | None]:
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *PACKAGES], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    assert origins(tmp_path) == {name: None for name in PACKAGES}
+    for name, origin in origins(REPO).items():
+        assert origin is not None and Path(origin).resolve().is_relative_to(REPO), (name, origin)
