@@ -29,7 +29,7 @@ from typing import Any, Literal, TypeVar
 import anthropic
 import dagster as dg
 from anthropic.types import Message
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from pipeline_defs.settings import DEFAULT_ANTHROPIC_MODEL
 from resources.llm.pricing import estimate_cost_usd
@@ -101,6 +101,24 @@ class LlmResource(dg.ConfigurableResource):
     max_retries: int = Field(default=4, ge=0, description="SDK retries on 429, 5xx/529 and time-outs.")
     timeout_seconds: float = Field(default=300.0, gt=0, description="Per-attempt request time-out.")
 
+    # Shared by every session of this resource: one cache store and one SDK client (connection pool)
+    # per run, not one per session (story_builds opens a session per story).
+    _shared_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _cache_store: ObjectStore | None = PrivateAttr(default=None)
+    _client: anthropic.Anthropic | anthropic.AnthropicBedrock | None = PrivateAttr(default=None)
+
+    def cache_store(self) -> ObjectStore:
+        with self._shared_lock:
+            if self._cache_store is None:
+                self._cache_store = object_store_from_url(self.cache_url, region_name=self.aws_region)
+            return self._cache_store
+
+    def client(self) -> anthropic.Anthropic | anthropic.AnthropicBedrock:
+        with self._shared_lock:
+            if self._client is None:
+                self._client = self.create_client()
+            return self._client
+
     def effective_model(self) -> str:
         """The model id the provider is called with (and that keys the cache)."""
         if self.provider == "offline":
@@ -147,15 +165,9 @@ class LlmSession:
         self._resource = resource
         self._provider = resource.provider
         self._model = resource.effective_model()
-        self._store = (
-            store
-            if store is not None
-            else object_store_from_url(resource.cache_url, region_name=resource.aws_region)
-        )
+        self._store = store if store is not None else resource.cache_store()
         self._usage = LlmUsage()
         self._usage_lock = threading.Lock()
-        self._client: anthropic.Anthropic | anthropic.AnthropicBedrock | None = None
-        self._client_lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_lock = threading.Lock()
         self._log = dg.get_dagster_logger()
@@ -316,13 +328,10 @@ class LlmSession:
         return _Attempt(parsed, text, "")
 
     def _get_client(self, task: LlmTask[Any]) -> anthropic.Anthropic | anthropic.AnthropicBedrock:
-        with self._client_lock:
-            if self._client is None:
-                try:
-                    self._client = self._resource.create_client()
-                except ValueError as error:
-                    raise LlmTaskError(task.name, str(error)) from None
-            return self._client
+        try:
+            return self._resource.client()
+        except ValueError as error:
+            raise LlmTaskError(task.name, str(error)) from None
 
     # -- accounting ------------------------------------------------------------------------------
 
