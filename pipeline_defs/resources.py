@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.documents.asset import IntakeLimits
 from pipeline_defs.io_manager import ArtifactJsonIOManager
 from pipeline_defs.settings import Settings
 from resources.forge import make_forge
@@ -36,6 +37,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "artifacts": artifacts,
         "llm": llm,
         "io_manager": ArtifactJsonIOManager(store=artifacts),
+        "intake": IntakeLimits(
+            max_file_bytes=settings.max_file_bytes, workers=settings.pipeline_intake_workers
+        ),
         "forge": make_forge(
             settings.pipeline_forge,
             settings.data_dir,

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from pydantic import PrivateAttr
 
-from assets.documents.asset import documents
+from assets.documents.asset import IntakeLimits, documents
 from assets.documents.intake import CRASH_PREFIX, IntakeResult, ingest_project, listing_rejection, load_parsed
 from assets.documents.models import DocumentRecord, DocumentsSnapshot
 from assets.documents.parsing import ParseOutcome, parse_source
@@ -468,7 +468,12 @@ def test_documents_asset_materialises(tmp_path: Path) -> None:
     put(inbox_root, "broken.pdf", b"%PDF-1.7 nope")
     inbox = LocalObjectStore(root=str(inbox_root))
     artifacts = LocalObjectStore(root=str(tmp_path / "artifacts"))
-    resources = {"inbox": inbox, "artifacts": artifacts, "io_manager": ArtifactJsonIOManager(store=artifacts)}
+    resources = {
+        "inbox": inbox,
+        "artifacts": artifacts,
+        "io_manager": ArtifactJsonIOManager(store=artifacts),
+        "intake": IntakeLimits(max_file_bytes=10_000, workers=1),
+    }
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("projects", [PROJECT])
 
@@ -502,3 +507,9 @@ def test_documents_asset_materialises(tmp_path: Path) -> None:
     assert changed.metadata["changed"].value == 1
     assert "| spec.md | markdown | 2 |" in changed.metadata["document_table"].value
     assert changed.tags["dagster/data_version"] != stored.data_version()
+
+    # The size limit is the `intake` resource's (built from PIPELINE_MAX_FILE_MB), not a global one.
+    put(inbox_root, "big.md", b"# Big\n\n" + b"Users must see a long page. " * 500)
+    fourth = dg.materialize([documents], partition_key=PROJECT, resources=resources, instance=instance)
+    rejected = fourth.asset_materializations_for_node("documents")[0].metadata["rejected_table"].value
+    assert "| big.md |" in rejected

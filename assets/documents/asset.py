@@ -10,7 +10,6 @@ from assets.documents.models import DocumentsSnapshot
 from assets.documents.parsing import human_size
 from pipeline_defs.io_manager import asset_value_key
 from pipeline_defs.partitions import projects_partitions
-from pipeline_defs.settings import get_settings
 from resources.object_store import ObjectStore
 
 CODE_VERSION = "documents-v1"
@@ -65,6 +64,13 @@ def rejected_table(snapshot: DocumentsSnapshot) -> str:
     return "\n".join(lines)
 
 
+class IntakeLimits(dg.ConfigurableResource):
+    """How much the documents stage accepts and how many parser processes it uses."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    workers: int = 0  # 0: one per core
+
+
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=CODE_VERSION,
@@ -72,7 +78,7 @@ def rejected_table(snapshot: DocumentsSnapshot) -> str:
     kinds={"python"},
 )
 def documents(
-    context: dg.AssetExecutionContext, inbox: ObjectStore, artifacts: ObjectStore
+    context: dg.AssetExecutionContext, inbox: ObjectStore, artifacts: ObjectStore, intake: IntakeLimits
 ) -> dg.Output[DocumentsSnapshot]:
     """Every source file of the project (`<inbox>/<project>/...`) parsed to structured text: pages,
     speakers, timestamps, e-mail headers, chat authors. Each document keeps its version history by
@@ -80,14 +86,13 @@ def documents(
     Unchanged files are never parsed again. The data version changes exactly when the set of
     (document, version) changes."""
     project = context.partition_key
-    settings = get_settings()
     result = ingest_project(
         project=project,
         inbox=inbox,
         artifacts=artifacts,
         previous=load_previous_snapshot(artifacts, project),
-        max_bytes=settings.max_file_bytes,
-        workers=settings.pipeline_intake_workers,
+        max_bytes=intake.max_file_bytes,
+        workers=intake.workers,
         now=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     snapshot = result.snapshot
