@@ -6,32 +6,42 @@ python -m pipeline_defs.cli drop examples/acme-tasks --project acme-tasks
 from __future__ import annotations
 
 import argparse
-import sys
+import hashlib
 from pathlib import Path
 
 from pipeline_defs.partitions import InvalidProjectName, check_project_name
 from pipeline_defs.settings import get_settings
-from resources.object_store import object_store_from_url
+from resources.object_store import ObjectStore, object_store_from_url
+
+
+def drop_folder(inbox: ObjectStore, folder: Path, project: str) -> list[str]:
+    """Upload every file below `folder` (hidden paths left out) to `<project>/...` in the inbox.
+
+    Returns the keys written; a file whose content the inbox already holds (same MD5 ETag) is skipped,
+    so re-dropping a folder starts no run for what did not change.
+    """
+    written = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        key = f"{project}/{relative.as_posix()}"
+        data = path.read_bytes()
+        existing = inbox.head(key)
+        if existing is not None and existing.etag == hashlib.md5(data, usedforsecurity=False).hexdigest():
+            continue
+        inbox.put_bytes(key, data)
+        written.append(key)
+    return written
 
 
 def drop(folder: Path, project: str) -> int:
-    """Upload every file below `folder` to `<inbox>/<project>/...`; unchanged files are skipped."""
     settings = get_settings()
     inbox = object_store_from_url(settings.inbox_url, region_name=settings.aws_region)
-    files = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
-    if not files:
-        print(f"no files under {folder}", file=sys.stderr)
-        return 1
-    for path in files:
-        key = f"{project}/{path.relative_to(folder).as_posix()}"
-        data = path.read_bytes()
-        inbox.put_bytes(key, data)
-        print(f"dropped {key} ({len(data)} bytes)")
-    print(f"{len(files)} file(s) in {inbox.url()}/{project}/")
+    written = drop_folder(inbox, folder, project)
+    for key in written:
+        print(f"dropped {key}")
+    print(f"{len(written)} new or changed file(s) in {inbox.url()}/{project}/")
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline_defs.cli import drop_folder
 from pipeline_defs.definitions import build_definitions
 from pipeline_defs.io_manager import asset_value_key
 from pipeline_defs.settings import Settings
@@ -39,9 +40,7 @@ class PipelineHarness:
         return object_store_from_url(self.settings.artifacts_url)
 
     def drop_folder(self, folder: Path, project: str) -> None:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                self.inbox.put_bytes(f"{project}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+        drop_folder(self.inbox, folder, project)
 
     def tick(self) -> dg.SensorResult:
         """One sensor tick; applies its partition requests the way the daemon would."""
