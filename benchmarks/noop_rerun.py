@@ -17,7 +17,7 @@ import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline_defs.settings import Settings  # noqa: E402
+from pipeline_core.settings import Settings  # noqa: E402
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata  # noqa: E402
 
 PROJECT = "acme-tasks"

@@ -91,8 +91,8 @@ def measure(postgres: PostgresServer, count: int, work: Path, max_concurrent_run
         env[name] = ""  # the local defaults under PIPELINE_DATA_DIR, and the offline provider
     # This process creates the backfill and reads the runs through the same profile and settings.
     os.environ.update(env)
+    from pipeline_core.settings import Settings
     from pipeline_defs.definitions import build_definitions
-    from pipeline_defs.settings import Settings
 
     dagster_cli(home, env, "sensor", "stop", "bucket_sensor", *CODE_LOCATION)
     instance = dg.DagsterInstance.from_config(str(home))

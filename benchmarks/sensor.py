@@ -31,8 +31,8 @@ if __package__ in (None, ""):  # run as a script: put the repo root on the path
 
 import dagster as dg  # noqa: E402
 
+from pipeline_core.settings import Settings  # noqa: E402
 from pipeline_defs.jobs import project_pipeline_job  # noqa: E402
-from pipeline_defs.settings import Settings  # noqa: E402
 from resources.object_store import S3ObjectStore  # noqa: E402
 from sensors.bucket_sensor import build_bucket_sensor  # noqa: E402
 from sensors.inbox_scan import InboxCursor, ScanLimits  # noqa: E402

@@ -22,7 +22,7 @@ from assets.requirements.models import RequirementsSet  # noqa: E402
 from assets.story_builds.asset import offline_generator  # noqa: E402
 from assets.story_builds.build import build_stories  # noqa: E402
 from assets.story_builds.models import StoryBuildsSet  # noqa: E402
-from pipeline_defs.settings import Settings  # noqa: E402
+from pipeline_core.settings import Settings  # noqa: E402
 from tests.support.pipeline import PipelineHarness  # noqa: E402
 from tests.support.story_builds import CountingForge, counting_generator  # noqa: E402
 

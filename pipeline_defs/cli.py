@@ -9,8 +9,8 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from pipeline_defs.partitions import InvalidProjectName, check_project_name
-from pipeline_defs.settings import get_settings
+from pipeline_core.partitions import InvalidProjectName, check_project_name
+from pipeline_core.settings import get_settings
 from resources.object_store import ObjectStore, object_store_from_url
 
 

@@ -9,9 +9,9 @@ from assets.documents.asset import documents
 from assets.requirements.asset import requirements
 from assets.story_builds.asset import story_builds
 from assets.validations.asset import validations
+from pipeline_core.settings import Settings, get_settings
 from pipeline_defs.jobs import project_pipeline_job
 from pipeline_defs.resources import build_resources
-from pipeline_defs.settings import Settings, get_settings
 from sensors.bucket_sensor import build_bucket_sensor
 
 

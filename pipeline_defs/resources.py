@@ -8,9 +8,9 @@ from typing import Any
 import dagster as dg
 
 from assets.documents.asset import IntakeLimits
-from pipeline_defs.io_manager import ArtifactJsonIOManager
-from pipeline_defs.settings import Settings
+from pipeline_core.settings import Settings
 from resources.forge import make_forge
+from resources.io_manager import ArtifactJsonIOManager
 from resources.llm.resource import LlmResource
 from resources.object_store import object_store_from_url
 

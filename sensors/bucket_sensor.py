@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipeline_defs.partitions import projects_partitions
-from pipeline_defs.settings import Settings, get_settings
+from pipeline_core.partitions import projects_partitions
+from pipeline_core.settings import Settings, get_settings
 from resources.object_store import ObjectStore
 from sensors.inbox_scan import InboxCursor, ProjectChange, ScanLimits, ScanStep, reconcile, scan_step
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pipeline_defs.partitions import InvalidProjectName, check_project_name
-from pipeline_defs.settings import Settings
+from pipeline_core.partitions import InvalidProjectName, check_project_name
+from pipeline_core.settings import Settings
 from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
 
 CURSOR_VERSION = 1

@@ -23,8 +23,8 @@ from assets.documents.models import Location
 from assets.requirements.extraction import extract_offline
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, Trace, UserStory
-from pipeline_defs.io_manager import ArtifactJsonIOManager, asset_value_key
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
+from resources.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.llm.resource import LlmResource
 from resources.object_store import LocalObjectStore
 from tests.support.acme import acme_parsed, stage_project

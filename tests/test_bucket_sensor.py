@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline_defs.partitions import projects_partitions
-from pipeline_defs.settings import Settings
+from pipeline_core.partitions import projects_partitions
+from pipeline_core.settings import Settings
 from resources.object_store import LocalObjectStore, ObjectStore
 from sensors import bucket_sensor
 from sensors.bucket_sensor import build_bucket_sensor

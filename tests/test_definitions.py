@@ -15,7 +15,7 @@ from pipeline_defs.definitions import defs
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ["documents", "requirements", "architecture"]
-PACKAGES = ("assets", "resources", "sensors", "pipeline_defs", "infra")
+PACKAGES = ("assets", "resources", "sensors", "pipeline_defs", "pipeline_core", "infra")
 
 
 def test_definitions_load_with_every_stage() -> None:

@@ -12,7 +12,7 @@ from assets.documents.models import DocumentsSnapshot
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
-from pipeline_defs.settings import Settings
+from pipeline_core.settings import Settings
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 from tests.support.seaweedfs import S3Bucket
 

@@ -16,7 +16,7 @@ from assets.documents.asset import IntakeLimits, documents
 from assets.documents.intake import CRASH_PREFIX, IntakeResult, ingest_project, listing_rejection, load_parsed
 from assets.documents.models import DocumentRecord, DocumentsSnapshot
 from assets.documents.parsing import ParseOutcome, parse_source
-from pipeline_defs.io_manager import ArtifactJsonIOManager, asset_value_key
+from resources.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.object_store import LocalObjectStore, ObjectInfo, UnsafeKeyError, check_key
 from tests.support.corpus import crashing_parser, eml_bytes, pdf_bytes, sample_files
 

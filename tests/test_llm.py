@@ -19,7 +19,7 @@ import pytest
 from anthropic._data.deprecated_models import DEPRECATED_MODELS
 from pydantic import BaseModel
 
-from pipeline_defs.settings import DEFAULT_ANTHROPIC_MODEL
+from pipeline_core.settings import DEFAULT_ANTHROPIC_MODEL
 from resources.llm import LlmResource, LlmSession, LlmTask, LlmTaskError, QuotedDocument, bedrock_model_id
 from resources.llm.pricing import HAIKU, OPUS, OPUS_4_0, SONNET, estimate_cost_usd, price_for
 from resources.llm.prompt import QUOTED_DATA_NOTICE, cache_key

@@ -21,7 +21,7 @@ from dagster._core.events import DagsterEventType
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from infra.profiles import production_on_one_machine, write_dagster_home
-from pipeline_defs.io_manager import asset_value_key
+from resources.io_manager import asset_value_key
 from resources.object_store import LocalObjectStore
 from tests.support.dagster_daemon import backfill, running_daemon, wait_for
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401

@@ -10,7 +10,6 @@ import dagster as dg
 import pytest
 
 from assets.documents.models import Location, ParsedDocument, Segment
-from assets.hashing import content_hash
 from assets.requirements.extraction import (
     INJECTION_REASON,
     DraftStory,
@@ -21,8 +20,9 @@ from assets.requirements.extraction import (
 from assets.requirements.language import jaccard
 from assets.requirements.merge import MERGE_THRESHOLD, merge_stories, natural_story_id, want_tokens
 from assets.requirements.models import RequirementsSet, Trace, UserStory
-from pipeline_defs.io_manager import ArtifactJsonIOManager, asset_value_key
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.hashing import content_hash
+from pipeline_core.partitions import projects_partitions
+from resources.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.llm.resource import LlmResource
 from resources.object_store import LocalObjectStore
 from tests.support.acme import (

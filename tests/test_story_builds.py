@@ -13,7 +13,7 @@ from assets.story_builds.asset import offline_generator
 from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, story_branch
 from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuildsSet
-from pipeline_defs.settings import Settings
+from pipeline_core.settings import Settings
 from resources.forge import BUILD_KEY_TRAILER, LocalForge
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 from tests.support.story_builds import CountingForge, counting_generator

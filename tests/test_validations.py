@@ -40,9 +40,9 @@ from assets.validations.contract import (
 )
 from assets.validations.models import ValidationReport
 from assets.validations.sandbox import coverage_report, namespace_support
-from pipeline_defs.io_manager import ArtifactJsonIOManager, asset_value_key
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
 from resources.forge import FileChange, LocalForge
+from resources.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.llm.resource import LlmResource
 from resources.object_store import LocalObjectStore
 from tests.support.acme import acme_parsed

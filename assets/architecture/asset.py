@@ -9,7 +9,7 @@ from assets.architecture.models import Architecture
 from assets.architecture.openapi import openapi_problem, operation_count
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import markdown_table
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
 from resources.llm.resource import LlmResource
 
 # Bump with the design prompt, the offline rules or the OpenAPI rendering.

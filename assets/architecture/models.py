@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assets.hashing import content_hash
+from pipeline_core.hashing import content_hash
 
 ComponentKind = Literal["frontend", "backend", "database", "worker"]
 

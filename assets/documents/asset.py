@@ -3,13 +3,12 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-from pydantic import ValidationError
 
 from assets.documents.intake import IntakeResult, ingest_project
 from assets.documents.models import DocumentsSnapshot
 from assets.documents.parsing import human_size
-from pipeline_defs.io_manager import asset_value_key
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
+from resources.io_manager import read_previous_value
 from resources.object_store import ObjectStore
 
 CODE_VERSION = "documents-v1"
@@ -17,20 +16,12 @@ _MAX_TABLE_ROWS = 500
 
 
 def load_previous_snapshot(artifacts: ObjectStore, project: str) -> DocumentsSnapshot | None:
-    """The last stored value of `documents` for this project, or None on the first run."""
-    key = asset_value_key(dg.AssetKey("documents"), project)
-    try:
-        text = artifacts.get_text(key)
-    except FileNotFoundError:
-        return None
-    try:
-        return DocumentsSnapshot.model_validate_json(text)
-    except ValidationError as error:
-        # Starting from nothing would silently renumber every version: stop and say where.
-        raise ValueError(
-            f"the stored documents snapshot {artifacts.url()}/{key} is unreadable ({error.error_count()} "
-            "validation errors); restore or delete it to start the version history again"
-        ) from None
+    """The last stored value of `documents` for this project, or None on the first run.
+
+    Strict: starting from nothing would silently renumber every version, so an unreadable snapshot
+    stops the stage and says where it is.
+    """
+    return read_previous_value(artifacts, "documents", project, DocumentsSnapshot, strict=True)
 
 
 def _cell(value: object) -> str:

@@ -36,7 +36,7 @@ from assets.documents.parsing import (
     preload,
     unsupported_reason,
 )
-from pipeline_defs.partitions import check_project_name
+from pipeline_core.partitions import check_project_name
 from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
 
 Parser = Callable[[str, bytes, int], ParseOutcome]

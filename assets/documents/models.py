@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assets.hashing import content_hash
+from pipeline_core.hashing import content_hash
 
 DocumentKind = Literal["pdf", "docx", "eml", "msg", "vtt", "srt", "slack", "chat", "markdown", "text", "html"]
 

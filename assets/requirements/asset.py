@@ -12,8 +12,8 @@ from assets.requirements.extraction import extract_task
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import excluded_table, markdown_table, stories_table
-from pipeline_defs.io_manager import read_previous_value
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
+from resources.io_manager import read_previous_value
 from resources.llm.resource import LlmResource
 from resources.object_store import ObjectStore
 

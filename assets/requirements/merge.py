@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assets.documents.models import DocumentRecord, Location, ParsedDocument
-from assets.hashing import content_hash
 from assets.requirements.extraction import (
     DEFAULT_SO_THAT,
     PRIORITY_RANK,
@@ -40,6 +39,7 @@ from assets.requirements.models import (
     Trace,
     UserStory,
 )
+from pipeline_core.hashing import content_hash
 
 # Paraphrases of one need ("export the tasks of a project to a CSV file" / "export a project's tasks
 # as CSV": 0.8) stay above it; distinct needs on the same entity ("assign a task to a colleague" /

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assets.documents.models import Location
-from assets.hashing import content_hash
+from pipeline_core.hashing import content_hash
 
 Priority = Literal["Must", "Should", "Could", "Won't"]
 

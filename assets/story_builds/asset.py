@@ -9,9 +9,9 @@ from assets.requirements.models import RequirementsSet
 from assets.story_builds.build import StoryGenerator, Tree, build_stories
 from assets.story_builds.codegen_offline import GENERATOR_VERSION, generate_story_changes
 from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
-from pipeline_defs.io_manager import read_previous_value
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.partitions import projects_partitions
 from resources.forge import Forge
+from resources.io_manager import read_previous_value
 from resources.llm.resource import LlmResource
 from resources.llm.task import LlmUsage
 from resources.object_store import ObjectStore

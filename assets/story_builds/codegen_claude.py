@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assets.architecture.models import Architecture, Entity
 from assets.architecture.openapi import schema_refs
-from assets.hashing import content_hash
 from assets.requirements.language import singular, words
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.codegen_offline import (
@@ -53,6 +52,7 @@ from assets.story_builds.models import (
     check_tree_path,
     tree_hash,
 )
+from pipeline_core.hashing import content_hash
 from resources.llm.resource import LlmSession
 from resources.llm.task import LlmTask, LlmTaskError, QuotedDocument
 

@@ -40,7 +40,6 @@ from urllib.parse import urlencode
 
 from assets.architecture.models import Architecture, Entity, EntityField
 from assets.architecture.openapi import schema_refs
-from assets.hashing import content_hash
 from assets.requirements.language import VerbObject, plural, singular, verb_objects, words
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.story_builds.models import (
@@ -51,6 +50,7 @@ from assets.story_builds.models import (
     UncoveredCriterion,
     tree_hash,
 )
+from pipeline_core.hashing import content_hash
 
 GENERATOR_VERSION = "offline-templates-1"
 MANIFEST_PATH = ".ai-pipeline/manifest.json"

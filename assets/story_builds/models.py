@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from assets.hashing import content_hash
+from pipeline_core.hashing import content_hash
 
 
 def check_tree_path(path: str) -> str:

@@ -18,7 +18,6 @@ import dagster as dg
 from pydantic import Field
 
 from assets.architecture.models import Architecture
-from assets.hashing import content_hash
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import markdown_table
 from assets.story_builds.codegen_offline import component_tests
@@ -48,9 +47,10 @@ from assets.validations.sandbox import (
     run_tests_in_sandbox,
     story_report,
 )
-from pipeline_defs.io_manager import read_previous_value
-from pipeline_defs.partitions import projects_partitions
+from pipeline_core.hashing import content_hash
+from pipeline_core.partitions import projects_partitions
 from resources.forge import Forge
+from resources.io_manager import read_previous_value
 from resources.object_store import ObjectStore
 
 # Bump with the checks, the coverage rules or the sandbox's behaviour.

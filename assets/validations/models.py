@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assets.hashing import content_hash
 from assets.validations.sandbox import CoveringTest, CriterionCoverage, SandboxResult, TestOutcome
+from pipeline_core.hashing import content_hash
 
 __all__ = [
     "ComponentRun",

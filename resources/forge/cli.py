@@ -22,7 +22,7 @@ from resources.forge.local import LocalForge
 
 
 def _default_root() -> Path:
-    from pipeline_defs.settings import get_settings
+    from pipeline_core.settings import get_settings
 
     return get_settings().data_dir / "forge"
 

@@ -31,7 +31,7 @@ import dagster as dg
 from anthropic.types import Message
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
-from pipeline_defs.settings import DEFAULT_ANTHROPIC_MODEL
+from pipeline_core.settings import DEFAULT_ANTHROPIC_MODEL
 from resources.llm.pricing import estimate_cost_usd
 from resources.llm.prompt import (
     cache_key,

@@ -28,8 +28,8 @@ from assets.documents.models import (
     ParsedDocument,
     Segment,
 )
-from assets.hashing import content_hash
-from pipeline_defs.io_manager import asset_value_key
+from pipeline_core.hashing import content_hash
+from resources.io_manager import asset_value_key
 from resources.object_store import ObjectStore
 
 ACME = Path(__file__).resolve().parents[2] / "examples" / "acme-tasks"

@@ -9,10 +9,10 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline_core.settings import Settings
 from pipeline_defs.cli import drop_folder
 from pipeline_defs.definitions import build_definitions
-from pipeline_defs.io_manager import asset_value_key
-from pipeline_defs.settings import Settings
+from resources.io_manager import asset_value_key
 from resources.object_store import ObjectStore, object_store_from_url
 
 EXAMPLE_PROJECT = Path(__file__).resolve().parents[2] / "examples" / "acme-tasks"

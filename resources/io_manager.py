@@ -46,19 +46,28 @@ class ArtifactJsonIOManager(dg.ConfigurableIOManager):
 
 
 def read_previous_value(
-    store: ObjectStore, asset: str, partition_key: str, model: type[ModelT]
+    store: ObjectStore, asset: str, partition_key: str, model: type[ModelT], *, strict: bool = False
 ) -> ModelT | None:
-    """The last stored value of `asset` for a partition (None if there is none or it is unreadable).
+    """The last stored value of `asset` for a partition (None if there is none).
 
-    Stages read their own previous value to keep ids stable and to skip work whose inputs did not change.
+    Stages read their own previous value to keep ids stable and to skip work whose inputs did not
+    change. An unreadable value is skipped with a warning, or with `strict` raises (for a stage where
+    starting from nothing would silently lose history).
     """
+    key = asset_value_key(dg.AssetKey(asset), partition_key)
     try:
-        text = store.get_text(asset_value_key(dg.AssetKey(asset), partition_key))
+        text = store.get_text(key)
     except FileNotFoundError:
         return None
     try:
         return model.model_validate_json(text)
-    except ValueError:
+    except ValueError as error:
+        if strict:
+            count = error.error_count() if hasattr(error, "error_count") else 1
+            raise ValueError(
+                f"the stored {asset} value {store.url()}/{key} is unreadable ({count} validation errors); "
+                "restore or delete it to start again"
+            ) from None
         dg.get_dagster_logger().warning(
             f"ignoring an unreadable stored value of {asset} for {partition_key!r}"
         )
