@@ -143,7 +143,7 @@ class StoryRecord(BaseModel):
     title: str
     spec_hash: str
     operations: list[str] = Field(
-        default_factory=list, description="operationIds of the OpenAPI contract this story enabled"
+        default_factory=list, description="API operations this story enabled, as 'METHOD /path' of the contract"
     )
     tests: list[str] = Field(default_factory=list, description="repository paths of the story's test files")
     covered: list[str] = Field(default_factory=list, description="criterion ids with a covering test")
