@@ -142,9 +142,7 @@ class StoryRecord(BaseModel):
     id: str
     title: str
     spec_hash: str
-    operations: list[str] = Field(
-        default_factory=list, description="API operations this story enabled, as 'METHOD /path' of the contract"
-    )
+    operations: list[str] = Field(default_factory=list, description="operations it enabled, 'METHOD /path'")
     tests: list[str] = Field(default_factory=list, description="repository paths of the story's test files")
     covered: list[str] = Field(default_factory=list, description="criterion ids with a covering test")
     uncovered: dict[str, str] = Field(default_factory=dict, description="criterion id -> why not covered")
