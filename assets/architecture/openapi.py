@@ -8,7 +8,8 @@ lists the stories it serves in `x-story-ids`, so a story can be followed to its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import openapi_spec_validator
@@ -249,9 +250,41 @@ def openapi_problem(document: Mapping[str, Any]) -> str | None:
     return None
 
 
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+
+
+@dataclass(frozen=True)
+class PathOperation:
+    """One operation of an OpenAPI document, with the path-level parameters it inherits."""
+
+    path: str
+    method: str  # lowercase
+    operation: Mapping[str, Any]
+    path_parameters: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def story_ids(self) -> list[str]:
+        return list(self.operation.get("x-story-ids") or [])
+
+
+def iter_operations(document: Mapping[str, Any]) -> Iterator[PathOperation]:
+    """Every operation of the document, by path then method: the one walker of OpenAPI paths."""
+    for path, item in sorted((document.get("paths") or {}).items()):
+        if not isinstance(item, Mapping):
+            continue
+        shared = tuple(p for p in item.get("parameters") or [] if isinstance(p, Mapping))
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, Mapping):
+                yield PathOperation(path=path, method=method, operation=operation, path_parameters=shared)
+
+
 def operation_count(document: Mapping[str, Any]) -> int:
-    methods = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-    return sum(1 for item in document.get("paths", {}).values() for method in item if method in methods)
+    return sum(1 for _ in iter_operations(document))
 
 
 def schema_refs(value: Any) -> set[str]:
