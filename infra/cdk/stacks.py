@@ -11,7 +11,7 @@ What runs where (infra/README.md has the same in prose):
   log groups.
 
 Every container gets the same environment: the variables infra/dagster/production.yaml and
-pipeline_defs/settings.py read; infra/README.md lists them.
+pipeline_core/settings.py read; infra/README.md lists them.
 """
 
 from __future__ import annotations
