@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,15 @@ from tests.support.corpus import (
 )
 
 LIMIT = 10 * 1024 * 1024
+# The real meeting of ../shared/corpus (beside the checkout, or beside a parent of a worktree).
+REAL_MEETING = next(
+    (
+        folder / "shared" / "corpus" / "meeting-transcript" / "IS1004b.txt"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared" / "corpus").is_dir()
+    ),
+    Path("shared/corpus/meeting-transcript/IS1004b.txt"),
+)
 
 
 def parse_one(path: str, data: bytes) -> ParsedDocument:
@@ -413,6 +423,72 @@ def test_text_paragraphs_with_line_numbers_and_encodings() -> None:
     assert parse_one("fr.txt", latin).text.startswith("Les données doivent être chiffrées")
     utf16 = "Unicode text in UTF-16.".encode("utf-16")
     assert parse_one("u16.txt", utf16).text == "Unicode text in UTF-16."
+
+
+TRANSCRIPT_TXT = """\
+Priya Raman: Morning all, shall we start?
+Tom: Yes. So the clinic wants patients to book appointments online.
+Priya Raman: Right, and they need to cancel a booking up to a day before.
+Dr. Okafor: The front desk should see every booking of the day
+on one screen, sorted by time.
+Tom: Agreed.
+Priya Raman: Great, thanks everyone.
+"""
+
+
+def test_plain_text_transcript_keeps_a_speaker_on_every_turn() -> None:
+    document = parse_one("meetings/standup.txt", TRANSCRIPT_TXT.encode())
+    assert [(s.location.line, s.location.speaker) for s in document.segments] == [
+        (1, "Priya Raman"),
+        (2, "Tom"),
+        (3, "Priya Raman"),
+        (4, "Dr. Okafor"),
+        (6, "Tom"),
+        (7, "Priya Raman"),
+    ]
+    # A turn wrapped over two lines stays one turn; the speaker prefix is not part of the text.
+    assert document.segments[3].text == (
+        "The front desk should see every booking of the day on one screen, sorted by time."
+    )
+    assert document.segments[1].text.startswith("Yes. So the clinic")
+
+
+def test_chat_log_lines_with_times_are_turns_too() -> None:
+    log = (
+        "[09:14] anna: can we get a dark theme?\n"
+        "[09:15] ben_k: +1\n"
+        "[09:15] anna: also we need CSV export of the report\n"
+        "[09:16] ben_k: ok I'll file it\n"
+    )
+    document = parse_one("chat.txt", log.encode())
+    assert [(s.location.start, s.location.speaker, s.text) for s in document.segments][:2] == [
+        ("09:14", "anna", "can we get a dark theme?"),
+        ("09:15", "ben_k", "+1"),
+    ]
+
+
+def test_text_with_labels_is_not_taken_for_a_transcript() -> None:
+    spec = (
+        "Title: Stock control\nAuthor: Jo Bloggs\nStatus: Draft\n\n"
+        "The system shall record every stock movement.\nNote: see the glossary.\n"
+    )
+    document = parse_one("spec.txt", spec.encode())
+    assert all(segment.location.speaker is None for segment in document.segments)
+    assert document.segments[0].text.startswith("Title: Stock control\nAuthor:")
+
+
+def test_the_real_meeting_transcript_has_its_four_speakers() -> None:
+    path = REAL_MEETING
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    document = parse_one("IS1004b.txt", path.read_bytes())
+    assert len(document.segments) == 401  # one per turn, as the corpus README says
+    assert {s.location.speaker for s in document.segments} == {
+        "Project Manager",
+        "Marketing",
+        "User Interface",
+        "Industrial Designer",
+    }
 
 
 def test_binary_txt_is_rejected() -> None:
