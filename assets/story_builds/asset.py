@@ -1,13 +1,19 @@
 """The `story_builds` asset: the project's repository, written story by story with a pull request each."""
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import dagster as dg
 
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.build import StoryGenerator, Tree, build_stories
-from assets.story_builds.codegen_offline import GENERATOR_VERSION, generate_story_changes
+from assets.story_builds.codegen_offline import (
+    GENERATOR_VERSION,
+    TEMPLATES,
+    generate_story_changes,
+    story_templates_hash,
+)
 from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
 from pipeline_core.partitions import projects_partitions
 from resources.forge import Forge
@@ -21,19 +27,30 @@ STORY_BUILDS_CODE_VERSION = "story-builds-1"
 ALL_BUILT_CHECK = "all_stories_built"
 
 
-def offline_generator(architecture: Architecture, requirements: RequirementsSet) -> StoryGenerator:
-    """The template generator: no model, each generation counted as one call of the offline provider."""
+def offline_generator(
+    architecture: Architecture, requirements: RequirementsSet, templates: Path = TEMPLATES
+) -> StoryGenerator:
+    """The template generator: no model, each generation counted as one call of the offline provider.
+    Each story's build key holds the hash of the templates (from `templates`) it renders."""
 
     def generate(
         story_id: str, tree: Mapping[str, str], feedback: str | None
     ) -> tuple[StoryChangeSet, LlmUsage]:
-        return generate_story_changes(architecture, requirements, story_id, tree), LlmUsage(model_calls=1)
+        return generate_story_changes(architecture, requirements, story_id, tree, templates), LlmUsage(
+            model_calls=1
+        )
 
     def finalize(tree: Mapping[str, str], built: list[str]) -> Tree:
         # Rebuilding the last story on the combined tree re-derives the shared files from every story.
-        return apply_changes(tree, generate_story_changes(architecture, requirements, built[-1], tree).files)
+        change = generate_story_changes(architecture, requirements, built[-1], tree, templates)
+        return apply_changes(tree, change.files)
 
-    return StoryGenerator(id=GENERATOR_VERSION, generate=generate, finalize=finalize)
+    return StoryGenerator(
+        id=GENERATOR_VERSION,
+        generate=generate,
+        finalize=finalize,
+        story_key=lambda story_id: story_templates_hash(architecture, requirements, story_id, templates),
+    )
 
 
 def model_generator(

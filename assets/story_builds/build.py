@@ -37,12 +37,14 @@ class StoryGenerator:
 
     `id` names the generator, its version and model: it is part of every build key. `finalize`
     (optional) brings a combined tree into a consistent state, for generators that derive shared files
-    from state kept in the tree.
+    from state kept in the tree. `story_key` (optional) gives a per-story part of the build key, such
+    as the hash of the templates a story renders.
     """
 
     id: str
     generate: Callable[[str, Mapping[str, str], str | None], tuple[StoryChangeSet, LlmUsage]]
     finalize: Callable[[Mapping[str, str], list[str]], Tree] | None = None
+    story_key: Callable[[str], str] | None = None
 
 
 def story_branch(story_id: str) -> str:
@@ -182,8 +184,11 @@ def _build_one(
             **record, status="blocked", build_key="", reason=f"waits for {', '.join(unbuilt)} (not built)"
         )
     feedback = _review_feedback(context, previous)
+    generator_id = context.generator.id
+    if context.generator.story_key is not None:
+        generator_id += ":" + context.generator.story_key(story.id)
     key = build_key(
-        context.generator.id,
+        generator_id,
         story,
         architecture_slice(context.architecture, story.id),
         [done[d].build_key for d in dependencies],

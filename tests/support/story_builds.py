@@ -43,4 +43,6 @@ def counting_generator(
             raise ValueError("the model answered nonsense")
         return generator.generate(story_id, tree, feedback)
 
-    return StoryGenerator(id=generator.id, generate=generate, finalize=generator.finalize)
+    return StoryGenerator(
+        id=generator.id, generate=generate, finalize=generator.finalize, story_key=generator.story_key
+    )
