@@ -8,9 +8,10 @@ import dagster as dg
 import pytest
 
 from assets.architecture.models import Architecture
-from assets.requirements.models import RequirementsSet
+from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.story_builds.asset import offline_generator
 from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, story_branch
+from assets.story_builds.build_order import BuildOrderError, plan_build_order
 from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuildsSet
 from pipeline_core.settings import Settings
@@ -227,3 +228,48 @@ def test_requested_changes_on_a_pull_request_rebuild_that_story(
     rebuilt = {b.story_id for b in second.stories if b.status == "built"}
     assert rebuilt == {reviewed.story_id}
     assert {b.story_id: b.build_key for b in second.stories}[reviewed.story_id] != reviewed.build_key
+
+
+def _story(story_id: str, depends_on: list[str] | None = None) -> UserStory:
+    return UserStory(
+        id=story_id,
+        title=story_id,
+        as_a="user",
+        i_want="to create a note",
+        so_that="it is done",
+        depends_on=depends_on or [],
+        acceptance_criteria=[AcceptanceCriterion(id="AC1", given="a user", when="they act", then="it works")],
+    )
+
+
+def test_build_order_layers_put_dependencies_first_and_keep_the_given_order() -> None:
+    requirements = RequirementsSet(
+        project="p",
+        stories=[
+            _story("US-d", ["US-b"]),
+            _story("US-a"),
+            _story("US-b", ["US-a", "US-gone"]),
+            _story("US-c"),
+            _story("US-e", ["US-a"]),
+        ],
+    )
+    assert plan_build_order(requirements) == [["US-a", "US-c"], ["US-b", "US-e"], ["US-d"]]
+
+
+def test_a_dependency_cycle_names_its_stories() -> None:
+    requirements = RequirementsSet(
+        project="p",
+        stories=[
+            _story("US-free"),
+            _story("US-a", ["US-c"]),
+            _story("US-b", ["US-a"]),
+            _story("US-c", ["US-b"]),
+        ],
+    )
+    with pytest.raises(BuildOrderError) as caught:
+        plan_build_order(requirements)
+    assert set(caught.value.cycle) == {"US-a", "US-b", "US-c"}
+    assert caught.value.cycle[0] == caught.value.cycle[-1]
+    assert "dependency cycle" in str(caught.value) and "US-a" in str(caught.value)
+    with pytest.raises(BuildOrderError, match="US-self -> US-self"):
+        plan_build_order(RequirementsSet(project="p", stories=[_story("US-self", ["US-self"])]))

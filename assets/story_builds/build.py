@@ -19,7 +19,8 @@ from typing import Any
 from assets.architecture.models import Architecture
 from assets.architecture.openapi import schema_refs
 from assets.requirements.models import RequirementsSet, UserStory
-from assets.story_builds.codegen_offline import MANIFEST_PATH, BuildOrderError, plan_build_order
+from assets.story_builds.build_order import BuildOrderError, plan_build_order
+from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuild, StoryBuildsSet, StoryChangeSet, apply_changes
 from pipeline_core.hashing import content_hash
 from resources.forge import BUILD_KEY_TRAILER, STORY_ID_TRAILER, Forge
