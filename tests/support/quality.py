@@ -1,0 +1,793 @@
+"""Measure the offline provider on text nobody tuned for: run a corpus project, score it.
+
+A project is a folder of requirement documents with an `expected.json` written by a person before
+anything ran (`tests/quality_corpus/<slug>/`), or a real document set of `../shared/corpus/` with its
+expectations in `tests/quality_corpus/_shared/<slug>.json` (stories expected there are the gold
+list). `run_project` drops the documents into a fresh data folder and runs documents ->
+requirements -> architecture -> story_builds -> validations in-process; `score_project` compares
+what came out with what a person expects:
+
+- stories: each expected story is a few key words (`"a|b"` is either word) that one story's title
+  or want must all contain (word stems, so "book" matches "booking"); gold stories match when most
+  of their want's content words appear. Matching is one to one; unmatched found stories are
+  spurious. Out-of-scope texts and filler ("{vocalsound}", "um", "+1") must appear in no story.
+- entities by name (case, plural and aliases ignored, "RecyclingFacility" matches "Facility"),
+  their fields by name (and type where the text makes it clear), operations from the contract
+  (CRUD, transitions by verb, searches by query parameter, summaries);
+- acceptance criteria covered by passing tests (from `validations`), whether the generated tests
+  pass, and, with the generated backend started from the tree by its manifest in the sandbox,
+  whether it serves create/read/update/list/delete for each expected entity and refuses a create
+  without a required field (4xx) and a read of an unknown id (404).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import BaseModel, Field
+
+from assets.architecture.models import Architecture, Entity
+from assets.requirements.models import RequirementsSet, UserStory
+from assets.story_builds.models import StoryBuildsSet
+from assets.validations.contract import resolve, sample_value
+from assets.validations.models import ValidationReport
+from assets.validations.sandbox import run_tests_in_sandbox
+from pipeline_core.settings import Settings
+from resources.forge.local import LocalForge
+from tests.support.pipeline import PipelineHarness
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CORPUS = REPO_ROOT / "tests" / "quality_corpus"
+SHARED_EXPECTATIONS = CORPUS / "_shared"
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+PROBE = Path(__file__).resolve().parent / "quality_probe.py"
+CRUD = ("create", "read", "update", "list", "delete")
+HTTP_CHECKS = (*CRUD, "refuses_missing_field", "missing_id_404")
+# Never part of a story a person wrote: disfluency tags, filler words, chat acknowledgements.
+FILLER = re.compile(
+    r"\{(?:vocalsound|disfmarker|gap|nonvocalsound)\}|\b(?:um+|uh+|erm|you know)\b|(?:^|\s)\+1\b", re.I
+)
+STOPWORDS = frozenset(
+    "a an the to be able i want my me of and or for in on at with by from so that as is are it its this "
+    "these those can could would should will all any each their they them our we us his her into about "
+    "up out not no do get have has more some other own also which who what when where how there than "
+    "such successfully then".split()
+)
+
+
+def shared_corpus_root() -> Path | None:
+    """`../shared/corpus` of the checkout (or PIPELINE_SHARED_CORPUS): the nearest ancestor that has it."""
+    configured = os.environ.get("PIPELINE_SHARED_CORPUS")
+    if configured:
+        return Path(configured) if Path(configured).is_dir() else None
+    for parent in REPO_ROOT.parents:
+        candidate = parent / "shared" / "corpus"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# What a person expects
+
+
+class ExpectedStory(BaseModel):
+    keys: list[str] = Field(default_factory=list, description="words the title or want must contain")
+    text: str = Field("", description="a gold story: matched by most of its want's content words")
+    priority: str | None = None
+
+    def label(self) -> str:
+        return self.text[:80] if self.text else " + ".join(self.keys)
+
+
+class ExpectedEntity(BaseModel):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    fields: dict[str, str] = Field(default_factory=dict, description="'name|alt' -> 'type|alt' ('' any)")
+    required: list[str] = Field(default_factory=list)
+    operations: list[str] = Field(default_factory=list)
+
+
+class Expected(BaseModel):
+    summary: str = ""
+    styles: list[str] = Field(default_factory=list)
+    stories: list[ExpectedStory] = Field(default_factory=list)
+    entities: list[ExpectedEntity] = Field(default_factory=list)
+    not_stories: list[str] = Field(default_factory=list)
+    max_stories: int | None = None
+
+
+class Project(BaseModel):
+    slug: str
+    documents: list[Path]
+    expected: Expected
+    shared: bool = False
+
+
+def _expected(data: dict[str, Any], base: Path | None) -> Expected:
+    stories = [
+        ExpectedStory(keys=item) if isinstance(item, list) else ExpectedStory.model_validate(item)
+        for item in data.get("stories", [])
+    ]
+    if data.get("gold") and base is not None:
+        gold = json.loads((base / data["gold"]).read_text(encoding="utf-8"))
+        stories += [ExpectedStory(text=text) for text in gold["stories"]]
+    return Expected.model_validate({**data, "stories": [story.model_dump() for story in stories]})
+
+
+def load_projects(include_shared: bool = True) -> list[Project]:
+    """Every project of the corpus, then the shared real documents (when `../shared/corpus` exists)."""
+    projects = []
+    for folder in sorted(
+        path for path in CORPUS.iterdir() if path.is_dir() and not path.name.startswith("_")
+    ):
+        documents = sorted(
+            path for path in folder.iterdir() if path.is_file() and path.name != "expected.json"
+        )
+        data = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+        projects.append(Project(slug=folder.name, documents=documents, expected=_expected(data, None)))
+    shared = shared_corpus_root() if include_shared else None
+    if shared is not None:
+        for spec in sorted(SHARED_EXPECTATIONS.glob("*.json")):
+            data = json.loads(spec.read_text(encoding="utf-8"))
+            documents = [shared / name for name in data.get("documents", [])]
+            if all(path.is_file() for path in documents):
+                projects.append(
+                    Project(
+                        slug=spec.stem, documents=documents, expected=_expected(data, shared), shared=True
+                    )
+                )
+    return projects
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+def stem(word: str) -> str:
+    word = word.lower()
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("xes", "x")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + replacement
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def stems(text: str) -> list[str]:
+    return [stem(word) for word in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+def _key_in(key: str, found: Sequence[str]) -> bool:
+    """One expected key word ('a|b') against the stems of a story's words (prefix: remind ~ reminder)."""
+    options = [stems(option) for option in key.split("|")]
+    for option in options:
+        if not option:
+            continue
+        if len(option) == 1 and any(word.startswith(option[0]) for word in found):
+            return True
+        joined = " ".join(found)
+        if len(option) > 1 and " ".join(option) in joined:
+            return True
+    return False
+
+
+def story_text(story: UserStory) -> str:
+    return f"{story.title} {story.i_want}"
+
+
+def story_matches(expected: ExpectedStory, story: UserStory) -> bool:
+    found = stems(story_text(story))
+    if expected.text:
+        want = re.split(r"\bso that\b|\bso\b", expected.text.split("want", 1)[-1], maxsplit=1)[0]
+        wanted = [word for word in stems(want) if word not in STOPWORDS and len(word) > 1]
+        if not wanted:
+            return False
+        hits = sum(1 for word in wanted if _key_in(word, found))
+        return hits / len(wanted) >= 0.6
+    return bool(expected.keys) and all(_key_in(key, found) for key in expected.keys)
+
+
+def one_to_one(expected: Sequence[Any], found: Sequence[Any], matches: Any) -> dict[int, int]:
+    """Maximum bipartite matching expected index -> found index (augmenting paths)."""
+    edges = [[j for j, item in enumerate(found) if matches(want, item)] for want in expected]
+    owner: dict[int, int] = {}
+
+    def assign(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or assign(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(expected)):
+        assign(i, set())
+    return {i: j for j, i in owner.items()}
+
+
+def norm_name(name: str) -> str:
+    """'StockMovements', 'stock_movement', 'Stock movement' -> 'stockmovement'."""
+    flat = re.sub(r"[^a-z0-9]", "", name.lower())
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("xes", "x")):
+        if flat.endswith(suffix):
+            return flat[: -len(suffix)] + replacement
+    return flat[:-1] if flat.endswith("s") and not flat.endswith("ss") else flat
+
+
+def _pascal_words(name: str) -> list[str]:
+    return [part.lower() for part in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)] or [name.lower()]
+
+
+def entity_matches(expected: ExpectedEntity, entity: Entity) -> bool:
+    names = {norm_name(name) for name in [expected.name, *expected.aliases]}
+    if norm_name(entity.name) in names:
+        return True
+    return norm_name(_pascal_words(entity.name)[-1]) in names and len(_pascal_words(entity.name)) > 1
+
+
+def field_names(option: str) -> set[str]:
+    out = set()
+    for name in option.split("|"):
+        flat = norm_name(name)
+        out |= {flat, flat.removesuffix("id")} if flat.endswith("id") and len(flat) > 2 else {flat}
+    return out
+
+
+def find_field(entity: Entity, option: str) -> Any:
+    wanted = field_names(option)
+    for field in entity.fields:
+        if field.name != "id" and (field_names(field.name) & wanted):
+            return field
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the pipeline on one project
+
+
+class PipelineOutcome(BaseModel):
+    """What the stages produced for one project (None where a stage did not materialise)."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    slug: str
+    run_success: bool
+    failed_checks: list[str] = Field(default_factory=list)
+    requirements: RequirementsSet | None = None
+    architecture: Architecture | None = None
+    builds: StoryBuildsSet | None = None
+    validations: ValidationReport | None = None
+    tree: dict[str, str] | None = None
+    seconds: float = 0.0
+
+
+def run_project(project: Project, workdir: Path, instance: dg.DagsterInstance) -> PipelineOutcome:
+    """Drop the project's documents into a fresh data folder and run the pipeline in-process."""
+    started = time.monotonic()
+    inbox_copy = workdir / "documents" / project.slug
+    inbox_copy.mkdir(parents=True, exist_ok=True)
+    for document in project.documents:
+        shutil.copy2(document, inbox_copy / document.name)
+    settings = Settings(pipeline_data_dir=workdir / "var" / project.slug, pipeline_llm_provider="offline")
+    harness = PipelineHarness.create(settings, instance)
+    harness.drop_folder(inbox_copy, project.slug)
+    instance.add_dynamic_partitions("projects", [project.slug])
+    job = harness.defs.resolve_job_def("project_pipeline")
+    result = job.execute_in_process(
+        partition_key=project.slug, instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    failed = [
+        f"{check.asset_key.to_user_string()}:{check.check_name}"
+        for check in result.get_asset_check_evaluations()
+        if not check.passed
+    ]
+
+    def value(asset: str, model: type[BaseModel]) -> Any:
+        try:
+            return harness.value(asset, project.slug, model)
+        except Exception:  # not materialised: the stage failed or did not run
+            return None
+
+    outcome = PipelineOutcome(
+        slug=project.slug,
+        run_success=result.success,
+        failed_checks=failed,
+        requirements=value("requirements", RequirementsSet),
+        architecture=value("architecture", Architecture),
+        builds=value("story_builds", StoryBuildsSet),
+        validations=value("validations", ValidationReport),
+    )
+    builds = outcome.builds
+    if builds is not None and builds.integration_commit:
+        forge = LocalForge(root=str(settings.pipeline_data_dir / "forge"))
+        try:
+            files = forge.read_tree(builds.repository, builds.integration_commit)
+            outcome.tree = {path: data.decode("utf-8", "replace") for path, data in files.items()}
+        except Exception:
+            outcome.tree = None
+    outcome.seconds = round(time.monotonic() - started, 2)
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations in the contract
+
+
+class EntityOperations(BaseModel):
+    collection: str | None = None
+    item: str | None = None
+    kinds: dict[str, str] = Field(default_factory=dict, description="create/read/... -> METHOD")
+    list_parameters: list[str] = Field(default_factory=list)
+    transitions: list[str] = Field(default_factory=list, description="words of each transition path/op")
+    summaries: list[str] = Field(default_factory=list)
+    create_schema: Any = None
+    update_schema: Any = None
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            found.add(ref.rsplit("/", 1)[-1])
+        for child in node.values():
+            found |= _refs(child)
+    elif isinstance(node, list):
+        for child in node:
+            found |= _refs(child)
+    return found
+
+
+def entity_operations(document: Mapping[str, Any], entity: str) -> EntityOperations:
+    """The contract's operations on `entity`, found by tag or schema, classified by shape."""
+    out = EntityOperations()
+    schemas = {entity, f"{entity}Input", f"{entity}Update", f"{entity}Create", f"{entity}Patch"}
+    for path, item in sorted((document.get("paths") or {}).items()):
+        if not isinstance(item, Mapping):
+            continue
+        for method in ("get", "post", "put", "patch", "delete"):
+            op = item.get(method)
+            if not isinstance(op, Mapping):
+                continue
+            if entity not in (op.get("tags") or []) and not (_refs(op) & schemas):
+                continue
+            segments = [part for part in path.split("/") if part]
+            params = [i for i, part in enumerate(segments) if part.startswith("{")]
+            tail = segments[params[-1] + 1 :] if params else []
+            words = " ".join(
+                re.findall(r"[A-Za-z][a-z]*", " ".join(tail) + " " + str(op.get("operationId", "")))
+            )
+            if not params:
+                if method == "get" and len(segments) >= 2 and out.collection and path != out.collection:
+                    out.summaries.append(path)
+                elif method == "get" and _is_array(document, op):
+                    out.collection = path
+                    out.kinds["list"] = "GET"
+                    out.list_parameters = [
+                        str(p.get("name")) for p in op.get("parameters") or [] if isinstance(p, Mapping)
+                    ]
+                elif method == "post" and not _summary_words(words):
+                    out.collection = out.collection or path
+                    out.kinds["create"] = "POST"
+                    out.create_schema = _body_schema(op)
+                elif method == "get":
+                    out.summaries.append(path)
+            elif not tail:
+                out.item = path
+                kind = {"get": "read", "put": "update", "patch": "update", "delete": "delete"}.get(method)
+                if kind and (kind != "update" or "update" not in out.kinds or method == "patch"):
+                    out.kinds[kind] = method.upper()
+                    if kind == "update":
+                        out.update_schema = _body_schema(op)
+            elif method in ("post", "put", "patch"):
+                out.transitions.append(words.lower())
+            elif method == "get":
+                out.summaries.append(path)
+    for path in document.get("paths") or {}:
+        if (
+            _summary_words(path)
+            and out.collection
+            and path.startswith(out.collection)
+            and path not in out.summaries
+        ):
+            out.summaries.append(path)
+    return out
+
+
+def _summary_words(text: str) -> bool:
+    return bool(re.search(r"summar|report|stat|total|count|dashboard|per[-_]", text.lower()))
+
+
+def _is_array(document: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
+    for response in (op.get("responses") or {}).values():
+        content = (resolve(document, response) or {}).get("content") or {}
+        schema = resolve(document, (content.get("application/json") or {}).get("schema"))
+        if isinstance(schema, Mapping) and (
+            schema.get("type") == "array" or "array" in (schema.get("type") or []) or "items" in schema
+        ):
+            return True
+        if isinstance(schema, Mapping) and "items" in (schema.get("properties") or {}):
+            return True
+    return False
+
+
+def _body_schema(op: Mapping[str, Any]) -> Any:
+    content = ((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
+    return content.get("schema")
+
+
+def operation_served(expected: str, entity: Entity, ops: EntityOperations) -> bool:
+    """One expected operation ('create', 'transition:close', 'search:name|q', 'summary') in the contract."""
+    kind, _, detail = expected.partition(":")
+    if kind in CRUD:
+        return kind in ops.kinds
+    if kind == "transition":
+        found = [stems(words) for words in ops.transitions]
+        return any(_key_in(detail, words) for words in found)
+    if kind == "search":
+        wanted = field_names(detail)
+        return any(field_names(name) & wanted for name in ops.list_parameters)
+    if kind == "summary":
+        return bool(ops.summaries)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Over HTTP: the generated backend started from its manifest, in the sandbox
+
+
+def backend_start(tree: Mapping[str, str]) -> tuple[list[str], str, str] | None:
+    """(argv with {port}, folder, health path) of the tree's backend: its manifest, else the old shape."""
+    from pipeline_core.repository.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+
+    text = tree.get(MANIFEST_PATH)
+    if text is not None:
+        try:
+            manifest = parse_manifest(text)
+        except ManifestError:
+            manifest = None
+        if manifest is not None:
+            for component in manifest.components:
+                if component.kind == "backend" and component.start is not None:
+                    return list(component.start.argv), component.path, component.health
+    if "backend/app/__main__.py" in tree:  # the offline templates' manifest before it named `start`
+        argv = [
+            "python",
+            "-m",
+            "app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+            "--db",
+            "{db}",
+            "--no-static",
+        ]
+        return argv, "backend", "/api/health"
+    return None
+
+
+def _reference_map(document: Mapping[str, Any], entity: Entity, known: Iterable[str]) -> dict[str, str]:
+    """Field -> entity it refers to (data model `references`, else a `<entity>_id` name)."""
+    names = {norm_name(name): name for name in known}
+    out = {}
+    for field in entity.fields:
+        if field.type == "reference" and field.references:
+            out[field.name] = field.references
+        elif field.name.endswith("_id") and norm_name(field.name[:-3]) in names:
+            out[field.name] = names[norm_name(field.name[:-3])]
+    return out
+
+
+def _body(document: Mapping[str, Any], schema: Any, refs: Mapping[str, str], variant: int) -> dict[str, Any]:
+    value = sample_value(document, schema, variant=variant) if schema is not None else {}
+    body = dict(value) if isinstance(value, dict) else {}
+    for name, target in refs.items():
+        if name in body or name in ((resolve(document, schema) or {}).get("properties") or {}):
+            body[name] = {"$id_of": target}
+    return body
+
+
+def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) -> dict[str, Any]:
+    """Per generated entity to probe: paths and bodies (variant 1 to create, 2 to update)."""
+    document = architecture.openapi
+    known = [entity.name for entity in architecture.data_model]
+    entities: dict[str, Any] = {}
+    for entity in architecture.data_model:
+        ops = entity_operations(document, entity.name)
+        if not ops.collection:
+            continue
+        refs = _reference_map(document, entity, known)
+        create_body = _body(document, ops.create_schema, refs, 1)
+        update_body: dict[str, Any] = {}
+        if ops.update_schema is not None:
+            candidate = _body(document, ops.update_schema, refs, 2)
+            plain = {
+                key: value
+                for key, value in candidate.items()
+                if key not in refs and not isinstance(value, dict)
+            }
+            strings = {k: v for k, v in plain.items() if isinstance(v, str)}
+            update_body = dict(list((strings or plain).items())[:1])
+        schema = resolve(document, ops.create_schema) or {}
+        required = [name for name in schema.get("required") or [] if name in create_body]
+        missing = required[0] if required else None
+        expected = wanted.get(entity.name)
+        if missing is None and expected is not None:
+            for option in expected.required:
+                field = find_field(entity, option)
+                if field is not None and field.name in create_body:
+                    missing = field.name
+                    break
+        entities[entity.name] = {
+            "collection": ops.collection,
+            "item": ops.item,
+            "create": "create" in ops.kinds,
+            "read": "read" in ops.kinds,
+            "list": "list" in ops.kinds,
+            "update": ops.kinds.get("update"),
+            "delete": "delete" in ops.kinds,
+            "body": create_body,
+            "update_body": update_body,
+            "missing_field": missing,
+        }
+    return entities
+
+
+class HttpResult(BaseModel):
+    started: bool = False
+    entities: dict[str, dict[str, bool | None]] = Field(default_factory=dict)
+    detail: dict[str, dict[str, str]] = Field(default_factory=dict)
+    problem: str = ""
+
+
+def probe_http(
+    outcome: PipelineOutcome, wanted: Mapping[str, ExpectedEntity], timeout_s: float = 90.0
+) -> HttpResult:
+    """Start the generated backend in the sandbox and exercise each wanted entity over HTTP."""
+    if outcome.tree is None or outcome.architecture is None:
+        return HttpResult(problem="no generated tree")
+    start = backend_start(outcome.tree)
+    if start is None:
+        return HttpResult(problem="the tree names no backend to start")
+    argv, folder, health = start
+    entities = http_plan(outcome.architecture, wanted)
+    order = [name for name in wanted if name in entities]
+    if not order:
+        return HttpResult(problem="no expected entity has a collection path in the contract")
+    with tempfile.TemporaryDirectory(prefix="quality-") as scratch:
+        root = Path(scratch)
+        tree = root / "tree"
+        for path, text in outcome.tree.items():
+            target = tree / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        check = tree / ".ai-pipeline-quality"
+        check.mkdir()
+        shutil.copy2(PROBE, check / "probe.py")
+        plan = {"argv": argv, "cwd": f"../{folder}" if folder != "." else "..", "health": health}
+        plan |= {"entities": entities, "order": order}
+        (check / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        parent = root / "sandbox"
+        parent.mkdir()
+        run_tests_in_sandbox(
+            tree,
+            [sys.executable, "probe.py", "plan.json", "result.json"],
+            timeout_s,
+            parent,
+            cwd=".ai-pipeline-quality",
+            keep=True,
+        )
+        results = list(parent.glob("sandbox-*/work/.ai-pipeline-quality/result.json"))
+        if not results:
+            return HttpResult(problem="the probe wrote no result (time limit?)")
+        data = json.loads(results[0].read_text(encoding="utf-8"))
+    out = HttpResult(started=bool(data.get("started")))
+    if not out.started:
+        out.problem = "the backend did not start: " + str(data.get("log_tail", ""))[-300:]
+    for name, item in (data.get("entities") or {}).items():
+        out.entities[name] = item["checks"]
+        out.detail[name] = item["detail"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The score
+
+
+class EntityScore(BaseModel):
+    expected: str
+    matched: str | None = None
+    fields_expected: int = 0
+    fields_found: list[str] = Field(default_factory=list)
+    fields_missing: list[str] = Field(default_factory=list)
+    types_wrong: list[str] = Field(default_factory=list)
+    operations_expected: list[str] = Field(default_factory=list)
+    operations_missing: list[str] = Field(default_factory=list)
+    http: dict[str, bool | None] = Field(default_factory=dict)
+    http_detail: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def http_ok(self) -> bool:
+        """CRUD served and both refusals (where the entity has a required field) over HTTP."""
+        required = [
+            check
+            for check in HTTP_CHECKS
+            if check != "refuses_missing_field" or self.http.get(check) is not None
+        ]
+        return bool(self.http) and all(self.http.get(check) for check in required)
+
+
+class ProjectScore(BaseModel):
+    slug: str
+    shared: bool
+    seconds: float
+    run_success: bool
+    failed_checks: list[str]
+    stories_expected: int
+    stories_found: int
+    stories_matched: int
+    stories_missing: list[str]
+    stories_spurious: list[str]
+    priorities_expected: int = 0
+    priorities_right: int = 0
+    not_story_violations: list[str]
+    max_stories: int | None = None
+    entities: list[EntityScore]
+    criteria_total: int = 0
+    criteria_covered: int = 0
+    matched_story_criteria: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="expected story label -> (criteria passing, criteria)"
+    )
+    app_tests_pass: bool = False
+    http_started: bool = False
+    http_problem: str = ""
+
+    @property
+    def story_recall(self) -> float:
+        return self.stories_matched / self.stories_expected if self.stories_expected else 1.0
+
+    @property
+    def entities_matched(self) -> int:
+        return sum(1 for entity in self.entities if entity.matched)
+
+    @property
+    def field_recall(self) -> float:
+        wanted = sum(entity.fields_expected for entity in self.entities)
+        return sum(len(entity.fields_found) for entity in self.entities) / wanted if wanted else 1.0
+
+    @property
+    def operations_expected(self) -> int:
+        return sum(len(entity.operations_expected) for entity in self.entities)
+
+    @property
+    def operations_matched(self) -> int:
+        return sum(
+            len(entity.operations_expected) - len(entity.operations_missing) for entity in self.entities
+        )
+
+    @property
+    def http_entities_ok(self) -> int:
+        return sum(1 for entity in self.entities if entity.http_ok)
+
+
+def score_project(project: Project, outcome: PipelineOutcome, http: bool = True) -> ProjectScore:
+    expected = project.expected
+    stories = outcome.requirements.stories if outcome.requirements else []
+    pairs = one_to_one(expected.stories, stories, story_matches)
+    matched_found = set(pairs.values())
+    violations = []
+    for story in stories:
+        text = f"{story.title} | {story.i_want} | {story.so_that}"
+        for phrase in expected.not_stories:
+            if phrase.lower() in text.lower():
+                violations.append(f"{story.id} {story.title!r} contains {phrase!r}")
+        if FILLER.search(text):
+            violations.append(
+                f"{story.id} {story.title!r} holds filler ({FILLER.search(text).group(0).strip()!r})"
+            )
+    coverage = outcome.validations.coverage if outcome.validations else []
+    per_story: dict[str, tuple[int, int]] = {}
+    for i, j in pairs.items():
+        story = stories[j]
+        items = [item for item in coverage if item.story_id == story.id]
+        per_story[expected.stories[i].label()] = (
+            sum(1 for item in items if item.status == "passed"),
+            len(story.acceptance_criteria),
+        )
+    with_priority = [(i, j) for i, j in pairs.items() if expected.stories[i].priority]
+    score = ProjectScore(
+        slug=project.slug,
+        shared=project.shared,
+        seconds=outcome.seconds,
+        run_success=outcome.run_success,
+        failed_checks=outcome.failed_checks,
+        stories_expected=len(expected.stories),
+        stories_found=len(stories),
+        stories_matched=len(pairs),
+        stories_missing=[story.label() for i, story in enumerate(expected.stories) if i not in pairs],
+        stories_spurious=[f"{s.id} {s.title}" for j, s in enumerate(stories) if j not in matched_found],
+        priorities_expected=len(with_priority),
+        priorities_right=sum(
+            1 for i, j in with_priority if stories[j].priority == expected.stories[i].priority
+        ),
+        not_story_violations=violations,
+        max_stories=expected.max_stories,
+        entities=[],
+        criteria_total=sum(len(story.acceptance_criteria) for story in stories),
+        criteria_covered=sum(1 for item in coverage if item.status == "passed"),
+        matched_story_criteria=per_story,
+        app_tests_pass=bool(outcome.validations and outcome.validations.tests_pass),
+    )
+    model = outcome.architecture.data_model if outcome.architecture else []
+    entity_pairs = one_to_one(expected.entities, model, entity_matches)
+    wanted: dict[str, ExpectedEntity] = {}
+    for i, want in enumerate(expected.entities):
+        entity_score = EntityScore(
+            expected=want.name, fields_expected=len(want.fields), operations_expected=list(want.operations)
+        )
+        if i not in entity_pairs:
+            entity_score.fields_missing = list(want.fields)
+            entity_score.operations_missing = list(want.operations)
+            score.entities.append(entity_score)
+            continue
+        entity = model[entity_pairs[i]]
+        wanted[entity.name] = want
+        entity_score.matched = entity.name
+        for option, types in want.fields.items():
+            field = find_field(entity, option)
+            if field is None:
+                entity_score.fields_missing.append(option)
+                continue
+            entity_score.fields_found.append(field.name)
+            if types and field.type not in types.split("|"):
+                entity_score.types_wrong.append(f"{field.name}: {field.type} (expected {types})")
+        ops = entity_operations(outcome.architecture.openapi, entity.name) if outcome.architecture else None
+        entity_score.operations_missing = [
+            op for op in want.operations if ops is None or not operation_served(op, entity, ops)
+        ]
+        score.entities.append(entity_score)
+    if http and wanted:
+        result = probe_http(outcome, wanted)
+        score.http_started = result.started
+        score.http_problem = result.problem
+        for entity_score in score.entities:
+            if entity_score.matched and entity_score.matched in result.entities:
+                entity_score.http = result.entities[entity_score.matched]
+                entity_score.http_detail = result.detail.get(entity_score.matched, {})
+    elif not wanted:
+        score.http_problem = "no expected entity in the data model"
+    return score
+
+
+def measure(
+    projects: Sequence[Project], workdir: Path, http: bool = True
+) -> list[tuple[PipelineOutcome, ProjectScore]]:
+    """Every project through the pipeline in this process (one Dagster instance), then scored."""
+    out = []
+    with dg.instance_for_test() as instance:
+        for project in projects:
+            outcome = run_project(project, workdir / project.slug, instance)
+            out.append((outcome, score_project(project, outcome, http=http)))
+    return out
