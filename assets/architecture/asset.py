@@ -13,7 +13,7 @@ from pipeline_core.partitions import projects_partitions
 from resources.llm.resource import LlmResource
 
 # Bump with the design prompt, the offline rules or the OpenAPI rendering.
-ARCHITECTURE_CODE_VERSION = "architecture-1"
+ARCHITECTURE_CODE_VERSION = "architecture-2"
 STORY_MAP_CHECK = "stories_mapped_to_components"
 OPENAPI_CHECK = "openapi_valid"
 
@@ -86,9 +86,13 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
             STORY_MAP_CHECK,
             asset="architecture",
             description="Every story is mapped to at least one component.",
+            partitions_def=projects_partitions,
         ),
         dg.AssetCheckSpec(
-            OPENAPI_CHECK, asset="architecture", description="The API contract is a valid OpenAPI document."
+            OPENAPI_CHECK,
+            asset="architecture",
+            description="The API contract is a valid OpenAPI document.",
+            partitions_def=projects_partitions,
         ),
     ],
 )

@@ -1,9 +1,31 @@
 """The backend's API contract as an OpenAPI 3.1 document, rendered from the data model.
 
-Every entity gets CRUD paths (`/api/<plural>` and `/api/<plural>/{id}`) for the operations the
-design gives it, a schema for what the API returns (`Task`), one for what a client sends to create
-(`TaskInput`) and one for a partial update (`TaskUpdate`). Each operation has an `operationId` and
-lists the stories it serves in `x-story-ids`, so a story can be followed to its endpoints.
+The conventions every stage (and the generated application) codes against:
+
+- list `GET /api/<plural>`: one optional query parameter per filterable field (exact match, typed
+  like the field), `q` (case-insensitive substring search over the string, text and email fields)
+  and `sort` (`<field>` ascending or `-<field>` descending, an enum of the sortable fields) when
+  the design asks for them; 200 with an array of the entity, 422 for a malformed parameter.
+- create `POST /api/<plural>` (body `<Entity>Input`) -> 201 entity, 422 invalid; 409 when a unique
+  field clashes or a count limit is reached (only where the entity has either).
+- read `GET`, update `PATCH` (body `<Entity>Update`, at least one field), delete `DELETE` on
+  `/api/<plural>/{id}` -> 200 / 200 / 204, 404 unknown id; update 409 as create; delete 409 when
+  another entity still references the item (only where one can).
+- transition `POST /api/<plural>/{id}/<kebab-name>` (no body), operationId `<camelName><Entity>`
+  ("shipOrder"), `x-transition: <name>` -> 200 entity, 404, 409 (Error) when the item is not in
+  one of the transition's from-states or a count limit forbids the target state.
+- summary `GET /api/<plural>/summaries/<kebab-name>`, operationId `get<PascalName>`,
+  `x-summary: <name>` -> 200 array of `SummaryRow` `{group, value}`.
+- every operation has `tags: [<Entity>]` and `x-story-ids` (the stories it serves).
+
+Schemas: `<Entity>` (what the API returns; optional fields are nullable), `<Entity>Input` and
+`<Entity>Update`. Field types map to JSON Schema with formats (`date`, `date-time`, `time`,
+`email`, `uri`), `enum`, `minimum`/`maximum`, `maxLength`, `default`; money is a number with
+`minimum: 0` unless the model states another minimum (`x-field-type: money`), free text a string
+with `x-field-type: text`; a reference is an integer with `x-references: <Entity>`; a unique field
+carries `x-unique: true`. A state field that transitions move (`Transition.field`) is `readOnly`
+in `<Entity>`, starts at its default (else its first value) and is left out of `<Entity>Input` and
+`<Entity>Update`: only its transitions change it.
 """
 
 from __future__ import annotations
@@ -15,44 +37,49 @@ from typing import Any, Literal
 import openapi_spec_validator
 from pydantic import BaseModel, Field
 
-from assets.architecture.models import Entity, EntityField
+from assets.architecture.models import Entity, EntityField, Summary, Transition
 from assets.requirements.language import plural, snake_case
 
 OPENAPI_VERSION = "3.1.0"
 OperationKind = Literal["list", "create", "read", "update", "delete"]
 OPERATION_ORDER: tuple[OperationKind, ...] = ("list", "create", "read", "update", "delete")
+SEARCH_PARAMETER = "q"
+SORT_PARAMETER = "sort"
+SEARCHABLE_TYPES = frozenset({"string", "text", "email"})
+SORTABLE_TYPES = frozenset(
+    {"string", "integer", "number", "money", "date", "datetime", "time", "email", "enum"}
+)
 
-_TYPES: dict[str, dict[str, str]] = {
+_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
+    "text": {"type": "string", "x-field-type": "text"},
     "integer": {"type": "integer"},
     "number": {"type": "number"},
+    "money": {"type": "number", "x-field-type": "money"},
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
     "datetime": {"type": "string", "format": "date-time"},
+    "time": {"type": "string", "format": "time"},
+    "email": {"type": "string", "format": "email"},
+    "url": {"type": "string", "format": "uri"},
+    "enum": {"type": "string"},
+    "reference": {"type": "integer"},
 }
 
 
 class EntityOperation(BaseModel):
-    """One operation on an entity and the stories that need it."""
+    """One CRUD operation on an entity and the stories that need it."""
 
     kind: OperationKind
     story_ids: list[str] = Field(default_factory=list)
     parameters: list[str] = Field(
-        default_factory=list, description="query parameters of a list operation, such as 'status' or 'q'"
+        default_factory=list,
+        description="query parameters of a list operation: field names (exact match), 'q' (text "
+        "search), 'sort'",
     )
-
-
-def collection_path(entity: str) -> str:
-    """ "Task" -> "/api/tasks", "SupportTicket" -> "/api/support-tickets"."""
-    parts = snake_case(_split_pascal(entity)).split("_")
-    return "/api/" + "-".join([*parts[:-1], plural(parts[-1])])
-
-
-def operation_id(kind: OperationKind, entity: str) -> str:
-    if kind == "list":
-        parts = _split_pascal(entity).split()
-        return "list" + "".join(parts[:-1]) + plural(parts[-1]).capitalize()
-    return {"create": "create", "read": "get", "update": "update", "delete": "delete"}[kind] + entity
+    sort_fields: list[str] = Field(
+        default_factory=list, description="fields a list may be sorted by (with 'sort'); empty: all sortable"
+    )
 
 
 def _split_pascal(name: str) -> str:
@@ -62,33 +89,106 @@ def _split_pascal(name: str) -> str:
     return out
 
 
-def _property(field: EntityField, optional: bool) -> dict[str, Any]:
+def collection_path(entity: str) -> str:
+    """ "Task" -> "/api/tasks", "SupportTicket" -> "/api/support-tickets"."""
+    parts = snake_case(_split_pascal(entity)).split("_")
+    return "/api/" + "-".join([*parts[:-1], plural(parts[-1])])
+
+
+def kebab_case(name: str) -> str:
+    """ "mark_done" -> "mark-done"."""
+    return snake_case(name).replace("_", "-")
+
+
+def camel_case(name: str) -> str:
+    """ "mark_done" -> "markDone"."""
+    parts = snake_case(name).split("_")
+    return parts[0] + "".join(part.capitalize() for part in parts[1:])
+
+
+def operation_id(kind: OperationKind, entity: str) -> str:
+    if kind == "list":
+        parts = _split_pascal(entity).split()
+        return "list" + "".join(parts[:-1]) + plural(parts[-1]).capitalize()
+    return {"create": "create", "read": "get", "update": "update", "delete": "delete"}[kind] + entity
+
+
+def transition_path(entity: str, transition: str) -> str:
+    return f"{collection_path(entity)}/{{id}}/{kebab_case(transition)}"
+
+
+def transition_operation_id(entity: str, transition: str) -> str:
+    """ "ship", "Order" -> "shipOrder"."""
+    return camel_case(transition) + entity
+
+
+def summary_path(entity: str, summary: str) -> str:
+    return f"{collection_path(entity)}/summaries/{kebab_case(summary)}"
+
+
+def summary_operation_id(summary: str) -> str:
+    """ "open_tasks_per_assignee" -> "getOpenTasksPerAssignee"."""
+    return "get" + "".join(part.capitalize() for part in snake_case(summary).split("_"))
+
+
+def state_fields(entity: Entity) -> set[str]:
+    """The fields only transitions change."""
+    return {transition.field for transition in entity.transitions}
+
+
+def field_schema(field: EntityField, *, nullable: bool) -> dict[str, Any]:
+    """The JSON Schema of one field's value."""
     schema = dict(_TYPES[field.type])
-    if optional:
+    if field.type == "enum" and field.values:
+        schema["enum"] = list(field.values)
+    if field.type == "reference" and field.references:
+        schema["x-references"] = field.references
+    if field.type in ("integer", "number", "money"):
+        minimum = field.minimum if field.minimum is not None else (0 if field.type == "money" else None)
+        if minimum is not None:
+            schema["minimum"] = int(minimum) if field.type == "integer" else minimum
+        if field.maximum is not None:
+            schema["maximum"] = int(field.maximum) if field.type == "integer" else field.maximum
+    if field.max_length is not None and schema["type"] == "string":
+        schema["maxLength"] = field.max_length
+    if field.unique:
+        schema["x-unique"] = True
+    if field.default is not None:
+        schema["default"] = field.default
+    if nullable:
         schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
     return schema
 
 
 def _schemas(entity: Entity) -> dict[str, dict[str, Any]]:
     fields = [field for field in entity.fields if field.name != "id"]
+    states = state_fields(entity)
+    properties: dict[str, Any] = {"id": {"type": "integer", "readOnly": True}}
+    for field in fields:
+        schema = field_schema(field, nullable=not field.required and field.name not in states)
+        if field.name in states:
+            schema["readOnly"] = True
+            if "default" not in schema and field.values:
+                schema["default"] = field.values[0]
+        properties[field.name] = schema
     full: dict[str, Any] = {
         "type": "object",
-        "properties": {
-            "id": {"type": "integer", "readOnly": True},
-            **{field.name: _property(field, not field.required) for field in fields},
-        },
-        "required": ["id", *(field.name for field in fields if field.required)],
+        "properties": properties,
+        "required": ["id", *(field.name for field in fields if field.required or field.name in states)],
     }
+    writable = [field for field in fields if field.name not in states]
     create: dict[str, Any] = {
         "type": "object",
-        "properties": {field.name: _property(field, not field.required) for field in fields},
+        "properties": {field.name: field_schema(field, nullable=not field.required) for field in writable},
     }
-    required = [field.name for field in fields if field.required]
+    required = [field.name for field in writable if field.required]
     if required:
         create["required"] = required
     update = {
         "type": "object",
-        "properties": {field.name: _property(field, not field.required) for field in fields},
+        "properties": {field.name: field_schema(field, nullable=not field.required) for field in writable},
         "minProperties": 1,
     }
     return {entity.name: full, f"{entity.name}Input": create, f"{entity.name}Update": update}
@@ -102,11 +202,52 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+_NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
+_INVALID = {"$ref": "#/components/responses/Invalid"}
+_CONFLICT = {"$ref": "#/components/responses/Conflict"}
+
+
+def _label(entity: str) -> str:
+    return _split_pascal(entity).lower()
+
+
+def _list_parameters(entity: Entity, operation: EntityOperation) -> list[dict[str, Any]]:
+    words = _label(entity.name)
+    fields = {field.name: field for field in entity.fields}
+    parameters = []
+    for name in sorted(set(operation.parameters)):
+        if name == SEARCH_PARAMETER:
+            searched = [f.name for f in entity.fields if f.type in SEARCHABLE_TYPES]
+            schema: dict[str, Any] = {"type": "string"}
+            description = "text to search for (any part of " + (", ".join(searched) or "the text") + ")"
+        elif name == SORT_PARAMETER:
+            sortable = [
+                f.name
+                for f in entity.fields
+                if (f.name in operation.sort_fields or not operation.sort_fields)
+                and (f.type in SORTABLE_TYPES or f.name == "id")
+            ]
+            schema = {"type": "string", "enum": [v for f in sortable for v in (f, f"-{f}")]}
+            description = "the field to sort by; a leading '-' sorts descending"
+        elif name in fields:
+            schema = field_schema(
+                fields[name].model_copy(update={"default": None, "unique": False}), nullable=False
+            )
+            description = f"only {plural(words)} with this {name.replace('_', ' ')}"
+        else:
+            schema = {"type": "string"}
+            description = f"only {plural(words)} with this {name.replace('_', ' ')}"
+        parameters.append(
+            {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+        )
+    return parameters
+
+
 def _operation(
-    kind: OperationKind, entity: Entity, operation: EntityOperation, known_fields: set[str]
+    kind: OperationKind, entity: Entity, operation: EntityOperation, conflicts: set[str]
 ) -> dict[str, Any]:
     name = entity.name
-    words = _split_pascal(name).lower()
+    words = _label(name)
     summaries = {
         "list": f"List {plural(words)}",
         "create": f"Create a {words}",
@@ -120,27 +261,8 @@ def _operation(
         "tags": [name],
         "x-story-ids": sorted(set(operation.story_ids)),
     }
-    not_found = {"$ref": "#/components/responses/NotFound"}
-    invalid = {"$ref": "#/components/responses/Invalid"}
     if kind == "list":
-        parameters = []
-        for parameter in sorted(set(operation.parameters)):
-            schema = _TYPES["string"]
-            if parameter in known_fields:
-                field = next(field for field in entity.fields if field.name == parameter)
-                schema = _TYPES[field.type]
-            description = (
-                "text to search for" if parameter == "q" else f"only {plural(words)} with this {parameter}"
-            )
-            parameters.append(
-                {
-                    "name": parameter,
-                    "in": "query",
-                    "required": False,
-                    "schema": dict(schema),
-                    "description": description,
-                }
-            )
+        parameters = _list_parameters(entity, operation)
         if parameters:
             body["parameters"] = parameters
         body["responses"] = {
@@ -149,27 +271,89 @@ def _operation(
                 "content": _json({"type": "array", "items": _ref(name)}),
             }
         }
+        if parameters:
+            body["responses"]["422"] = _INVALID
     elif kind == "create":
         body["requestBody"] = {"required": True, "content": _json(_ref(f"{name}Input"))}
         body["responses"] = {
             "201": {"description": f"The new {words}", "content": _json(_ref(name))},
-            "422": invalid,
+            "422": _INVALID,
         }
     elif kind == "read":
         body["responses"] = {
             "200": {"description": f"The {words}", "content": _json(_ref(name))},
-            "404": not_found,
+            "404": _NOT_FOUND,
         }
     elif kind == "update":
         body["requestBody"] = {"required": True, "content": _json(_ref(f"{name}Update"))}
         body["responses"] = {
             "200": {"description": f"The updated {words}", "content": _json(_ref(name))},
-            "404": not_found,
-            "422": invalid,
+            "404": _NOT_FOUND,
+            "422": _INVALID,
         }
     else:
-        body["responses"] = {"204": {"description": f"The {words} is deleted"}, "404": not_found}
+        body["responses"] = {"204": {"description": f"The {words} is deleted"}, "404": _NOT_FOUND}
+    if kind in conflicts:
+        body["responses"]["409"] = _CONFLICT
     return body
+
+
+def _transition_operation(entity: Entity, transition: Transition) -> dict[str, Any]:
+    words = _label(entity.name)
+    starts = ", ".join(transition.from_states) or f"any state but {transition.to_state}"
+    description = f"Moves {transition.field} from {starts} to {transition.to_state}."
+    if transition.rule:
+        description += f" Rule: {transition.rule}"
+    return {
+        "operationId": transition_operation_id(entity.name, transition.name),
+        "summary": f"{transition.name.replace('_', ' ').capitalize()} a {words}",
+        "description": description,
+        "tags": [entity.name],
+        "x-transition": transition.name,
+        "x-story-ids": sorted(set(transition.story_ids)),
+        "responses": {
+            "200": {
+                "description": f"The {words}, now {transition.to_state}",
+                "content": _json(_ref(entity.name)),
+            },
+            "404": _NOT_FOUND,
+            "409": _CONFLICT,
+        },
+    }
+
+
+def _summary_operation(entity: Entity, summary: Summary) -> dict[str, Any]:
+    words = _label(entity.name)
+    measured = summary.measure if summary.field is None else f"{summary.measure} of {summary.field}"
+    if summary.multiply_by:
+        measured += f" * {summary.multiply_by}"
+    description = f"The {measured} of {plural(words)}"
+    if summary.where_field:
+        description += f" where {summary.where_field} is {' or '.join(summary.where_values)}"
+    description += f", per {summary.group_by}." if summary.group_by else " (one row, group null)."
+    return {
+        "operationId": summary_operation_id(summary.name),
+        "summary": summary.name.replace("_", " ").capitalize(),
+        "description": description,
+        "tags": [entity.name],
+        "x-summary": summary.name,
+        "x-story-ids": sorted(set(summary.story_ids)),
+        "responses": {
+            "200": {
+                "description": "One row per group",
+                "content": _json({"type": "array", "items": _ref("SummaryRow")}),
+            }
+        },
+    }
+
+
+def _conflicts(entity: Entity, referenced: set[str]) -> set[str]:
+    kinds: set[str] = set()
+    if entity.limits or any(field.unique for field in entity.fields):
+        kinds |= {"create", "update"}
+    if entity.name in referenced:
+        kinds.add("delete")
+    return kinds
 
 
 def render_openapi(
@@ -179,7 +363,8 @@ def render_openapi(
     version: str = "0.1.0",
     description: str = "",
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for `entities` with the given operations (entity name -> operations)."""
+    """The OpenAPI 3.1 document for `entities`: the CRUD operations given (entity name ->
+    operations) and every entity's transitions and summaries."""
     paths: dict[str, Any] = {
         "/api/health": {
             "get": {
@@ -205,24 +390,49 @@ def render_openapi(
     schemas: dict[str, Any] = {
         "Error": {"type": "object", "properties": {"detail": {}}, "required": ["detail"]},
     }
+    referenced = {
+        field.references for entity in entities for field in entity.fields if field.type == "reference"
+    }
+    methods = {"list": "get", "create": "post", "read": "get", "update": "patch", "delete": "delete"}
+    id_parameter = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    used_ids = {"getHealth"}
     for entity in sorted(entities, key=lambda entity: entity.name):
         schemas.update(_schemas(entity))
         by_kind = {operation.kind: operation for operation in operations.get(entity.name, [])}
-        known_fields = {field.name for field in entity.fields}
+        conflicts = _conflicts(entity, referenced)
         collection: dict[str, Any] = {}
         item: dict[str, Any] = {}
-        methods = {"list": "get", "create": "post", "read": "get", "update": "patch", "delete": "delete"}
         for kind in OPERATION_ORDER:
             if kind in by_kind:
                 target = collection if kind in ("list", "create") else item
-                target[methods[kind]] = _operation(kind, entity, by_kind[kind], known_fields)
+                target[methods[kind]] = _operation(kind, entity, by_kind[kind], conflicts)
+                used_ids.add(target[methods[kind]]["operationId"])
         base = collection_path(entity.name)
         if collection:
             paths[base] = collection
         if item:
-            paths[base + "/{id}"] = {
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                **item,
+            paths[base + "/{id}"] = {"parameters": id_parameter, **item}
+        for transition in entity.transitions:
+            path = transition_path(entity.name, transition.name)
+            if path not in paths:
+                paths[path] = {"parameters": id_parameter, "post": _transition_operation(entity, transition)}
+                used_ids.add(paths[path]["post"]["operationId"])
+        for summary in entity.summaries:
+            path = summary_path(entity.name, summary.name)
+            if path in paths:
+                continue
+            operation = _summary_operation(entity, summary)
+            if operation["operationId"] in used_ids:
+                operation["operationId"] += entity.name
+            used_ids.add(operation["operationId"])
+            paths[path] = {"get": operation}
+            schemas["SummaryRow"] = {
+                "type": "object",
+                "properties": {
+                    "group": {"type": ["string", "integer", "number", "boolean", "null"]},
+                    "value": {"type": "number"},
+                },
+                "required": ["group", "value"],
             }
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
@@ -232,7 +442,12 @@ def render_openapi(
             "schemas": schemas,
             "responses": {
                 "NotFound": {"description": "No such item", "content": _json(_ref("Error"))},
-                "Invalid": {"description": "The request body is not valid", "content": _json(_ref("Error"))},
+                "Invalid": {"description": "The request is not valid", "content": _json(_ref("Error"))},
+                "Conflict": {
+                    "description": "Not allowed in the item's current state (a rule, a limit, a "
+                    "unique value or a reference)",
+                    "content": _json(_ref("Error")),
+                },
             },
         },
     }
