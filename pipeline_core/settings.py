@@ -49,6 +49,21 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_private: bool = True
 
+    pipeline_install_cache_dir: Path | None = Field(
+        default=None, description="Installed component environments. Default <data>/install-cache."
+    )
+    pipeline_install_timeout_seconds: float = Field(default=600.0, gt=0, description="Per component install.")
+    pipeline_test_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Base time limit of a component's tests."
+    )
+    pipeline_test_seconds_per_test: float = Field(
+        default=2.0, ge=0, description="Added to a component's test time limit per test it holds."
+    )
+
+    @property
+    def install_cache_dir(self) -> Path:
+        return (self.pipeline_install_cache_dir or self.data_dir / "install-cache").resolve()
+
     @property
     def data_dir(self) -> Path:
         return self.pipeline_data_dir.resolve()

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -41,7 +41,7 @@ from pydantic import BaseModel, Field
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.models import StoryChangeSet, TestRef, check_tree_path
 
-TestStatus = Literal["passed", "failed", "error", "skipped", "timeout"]
+TestStatus = Literal["passed", "failed", "error", "skipped", "timeout", "not_run"]
 TAIL = 4000
 DETAIL = 2000
 MAX_REPORT_BYTES = 20_000_000
@@ -180,9 +180,11 @@ def _hidden_candidates(protect: Sequence[Path]) -> list[str]:
     return out
 
 
-def _minimal_env(home: Path, tmp: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
+def _minimal_env(
+    home: Path, tmp: Path, extra: Mapping[str, str] | None, path_prefix: Sequence[str] = ()
+) -> dict[str, str]:
     env = {
-        "PATH": os.environ.get("PATH") or DEFAULT_PATH,
+        "PATH": os.pathsep.join([*path_prefix, os.environ.get("PATH") or DEFAULT_PATH]),
         "HOME": str(home),
         "TMPDIR": str(tmp),
         "LANG": "C.UTF-8",
@@ -232,12 +234,22 @@ def run_tests_in_sandbox(
     hide_paths: Sequence[Path] = (),
     env: Mapping[str, str] | None = None,
     keep: bool = False,
+    network: bool = False,
+    path_prefix: Sequence[str] = (),
+    links: Mapping[str, Path] | None = None,
+    collect: Callable[[Path], None] | None = None,
 ) -> SandboxResult:
     """Run `command` in a fresh copy of `tree` (path -> text, or a folder), in folder `cwd` of it.
 
     `junit_xml` is where the command writes a JUnit report (relative to `cwd`), if it does.
     The run is killed with its whole process group after `timeout_s` seconds of wall time; each of
     its processes also gets `cpu_seconds` of CPU (default: the time limit plus 5 s).
+
+    `network=True` keeps the host's network (an install step reaching a package registry; the
+    credential paths are still hidden and the environment still minimal). `path_prefix` comes
+    first on PATH (a component's virtualenv `bin/`); `links` are symlinks made in the copy
+    (tree path -> target, e.g. a cached `node_modules`); `collect(run_dir)` is called after the
+    command ended, before the copy is removed (to keep what an install wrote).
     """
     if not command:
         raise ValueError("empty command")
@@ -250,6 +262,14 @@ def run_tests_in_sandbox(
         run_dir = work / check_tree_path(cwd) if cwd not in ("", ".") else work
         if not run_dir.is_dir():
             raise ValueError(f"no folder {cwd!r} in the tree")
+        for relative, target in (links or {}).items():
+            link = work / check_tree_path(relative)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)  # a node_modules committed into the tree is replaced by the installed one
+            elif link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target, target_is_directory=target.is_dir())
 
         cpu = cpu_seconds if cpu_seconds is not None else math.ceil(timeout_s) + 5
         limits = [
@@ -260,14 +280,16 @@ def run_tests_in_sandbox(
         if memory_bytes is not None:
             limits.append(["RLIMIT_AS", memory_bytes, memory_bytes])
         isolated, isolation = namespace_support() if isolate else (False, "isolation not requested")
+        if isolated and network:
+            isolation = "user and mount namespaces (unshare -rm): the host's network, credentials hidden"
         hidden: list[str] = []
         if isolated:
             protect = [root.resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
             hidden = [*_hidden_candidates(protect), *(str(path) for path in hide_paths if path.exists())]
-        config = {"limits": limits, "loopback": isolated, "hide": hidden, "probe": False}
+        config = {"limits": limits, "loopback": isolated and not network, "hide": hidden, "probe": False}
         argv = [sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), *command]
         if isolated:
-            argv = [shutil.which("unshare") or "unshare", "-rnm", *argv]
+            argv = [shutil.which("unshare") or "unshare", "-rm" if network else "-rnm", *argv]
 
         out_path, err_path = root / "stdout.txt", root / "stderr.txt"
         started = time.monotonic()
@@ -276,7 +298,7 @@ def run_tests_in_sandbox(
             process = subprocess.Popen(
                 argv,
                 cwd=run_dir,
-                env=_minimal_env(home, tmp, env),
+                env=_minimal_env(home, tmp, env, path_prefix),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -293,6 +315,8 @@ def run_tests_in_sandbox(
             finally:
                 _kill_group(process.pid)  # whatever the tests left running (servers, children)
         duration = time.monotonic() - started
+        if collect is not None:
+            collect(run_dir)
 
         stdout = out_path.read_text(encoding="utf-8", errors="replace")
         stderr = err_path.read_text(encoding="utf-8", errors="replace")
@@ -302,13 +326,15 @@ def run_tests_in_sandbox(
             tests = parse_junit_xml(report.read_text(encoding="utf-8", errors="replace"))
         if not tests:
             tests = parse_test_output(stderr + "\n" + stdout, timed_out=timed_out)
+        if not tests:
+            tests = parse_tap(stdout)
         return SandboxResult(
             command=list(command),
             cwd=cwd,
             returncode=returncode,
             timed_out=timed_out,
             duration_s=round(duration, 3),
-            network_isolated=isolated,
+            network_isolated=isolated and not network,
             isolation=isolation,
             hidden_paths=hidden,
             tests=tests,
@@ -332,6 +358,37 @@ _PYTEST_LINE = re.compile(
     r"^(?P<id>\S+::\S+?)(?:\s+(?P<result>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*)?\s*$"
 )
 _SEPARATOR = re.compile(r"^(?:=|-){20,}$")
+# TAP (node --test, tap-style reporters): "ok 1 - title", "not ok 2 - title # SKIP why"
+_TAP_RESULT = re.compile(
+    r"^(?P<indent>\s*)(?P<not>not )?ok \d+(?: - (?P<title>.*?))?(?:\s+#\s*(?P<directive>SKIP|TODO)\b.*)?$",
+    re.I,
+)
+_TAP_PLAN = re.compile(r"^(?P<indent>\s*)1\.\.\d+\s*$")
+
+
+def parse_tap(text: str) -> list[TestOutcome]:
+    """Per-test outcomes from TAP output; a suite (a result right after its subtests' plan) is not a test."""
+    outcomes: list[TestOutcome] = []
+    deeper_plan: int | None = None  # indent of the last plan line: the next result less indented is its suite
+    for line in text.splitlines():
+        plan = _TAP_PLAN.match(line)
+        if plan:
+            deeper_plan = len(plan["indent"])
+            continue
+        match = _TAP_RESULT.match(line)
+        if not match:
+            continue
+        indent = len(match["indent"])
+        if deeper_plan is not None and indent < deeper_plan:
+            deeper_plan = None
+            continue
+        title = (match["title"] or "").strip()
+        if not title:
+            continue
+        directive = (match["directive"] or "").upper()
+        status: TestStatus = "skipped" if directive else "failed" if match["not"] else "passed"
+        outcomes.append(TestOutcome(id=title, name=title, status=status))
+    return outcomes
 
 
 def _unittest_id(name: str, where: str) -> str:
