@@ -60,6 +60,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.noop_rerun
 	$(PY) -m benchmarks.story_builds
 	$(PY) -m benchmarks.projects_scaling --projects 1,4,16
+	$(PY) -m benchmarks.offline_quality
 
 clean:
 	rm -rf var

@@ -273,7 +273,8 @@ class PipelineOutcome(BaseModel):
 
     slug: str
     run_success: bool
-    failed_checks: list[str] = Field(default_factory=list)
+    failed_checks: list[str] = Field(default_factory=list, description="'asset:check', '(blocking)' if ERROR")
+    failed_check_text: dict[str, str] = Field(default_factory=dict, description="what each failed check says")
     requirements: RequirementsSet | None = None
     architecture: Architecture | None = None
     builds: StoryBuildsSet | None = None
@@ -299,9 +300,17 @@ def run_project(project: Project, workdir: Path, instance: dg.DagsterInstance) -
     )
     failed = [
         f"{check.asset_key.to_user_string()}:{check.check_name}"
+        + (" (blocking)" if check.severity == dg.AssetCheckSeverity.ERROR else "")
         for check in result.get_asset_check_evaluations()
         if not check.passed
     ]
+    descriptions = {
+        f"{check.asset_key.to_user_string()}:{check.check_name}": str(check.description or "")
+        + " "
+        + json.dumps({key: str(value.value) for key, value in check.metadata.items()})
+        for check in result.get_asset_check_evaluations()
+        if not check.passed
+    }
 
     def value(asset: str, model: type[BaseModel]) -> Any:
         try:
@@ -313,6 +322,7 @@ def run_project(project: Project, workdir: Path, instance: dg.DagsterInstance) -
         slug=project.slug,
         run_success=result.success,
         failed_checks=failed,
+        failed_check_text=descriptions,
         requirements=value("requirements", RequirementsSet),
         architecture=value("architecture", Architecture),
         builds=value("story_builds", StoryBuildsSet),
