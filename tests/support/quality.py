@@ -239,11 +239,25 @@ def _pascal_words(name: str) -> list[str]:
     return [part.lower() for part in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)] or [name.lower()]
 
 
-def entity_matches(expected: ExpectedEntity, entity: Entity) -> bool:
+def entity_matches(expected: ExpectedEntity, entity: Entity, compound: bool = True) -> bool:
+    """Same name or alias (case, plural ignored); `compound`: also 'RecyclingFacility' ~ 'Facility'."""
     names = {norm_name(name) for name in [expected.name, *expected.aliases]}
     if norm_name(entity.name) in names:
         return True
-    return norm_name(_pascal_words(entity.name)[-1]) in names and len(_pascal_words(entity.name)) > 1
+    words = _pascal_words(entity.name)
+    return compound and len(words) > 1 and norm_name(words[-1]) in names
+
+
+def match_entities(expected: Sequence[ExpectedEntity], model: Sequence[Entity]) -> dict[int, int]:
+    """Expected index -> model index: exact names first, then compound names among the rest."""
+    exact = one_to_one(expected, model, lambda want, entity: entity_matches(want, entity, compound=False))
+    rest_expected = [i for i in range(len(expected)) if i not in exact]
+    taken = set(exact.values())
+    rest_model = [j for j in range(len(model)) if j not in taken]
+    compound = one_to_one(
+        [expected[i] for i in rest_expected], [model[j] for j in rest_model], entity_matches
+    )
+    return exact | {rest_expected[i]: rest_model[j] for i, j in compound.items()}
 
 
 def field_names(option: str) -> set[str]:
@@ -283,14 +297,23 @@ class PipelineOutcome(BaseModel):
     seconds: float = 0.0
 
 
-def run_project(project: Project, workdir: Path, instance: dg.DagsterInstance) -> PipelineOutcome:
-    """Drop the project's documents into a fresh data folder and run the pipeline in-process."""
+def run_project(
+    project: Project, workdir: Path, instance: dg.DagsterInstance, install_cache: Path | None = None
+) -> PipelineOutcome:
+    """Drop the project's documents into a fresh data folder and run the pipeline in-process.
+
+    `install_cache`: where validations keeps installed component environments; shared between
+    projects so that equal dependencies are installed once per measurement."""
     started = time.monotonic()
     inbox_copy = workdir / "documents" / project.slug
     inbox_copy.mkdir(parents=True, exist_ok=True)
     for document in project.documents:
         shutil.copy2(document, inbox_copy / document.name)
-    settings = Settings(pipeline_data_dir=workdir / "var" / project.slug, pipeline_llm_provider="offline")
+    settings = Settings(
+        pipeline_data_dir=workdir / "var" / project.slug,
+        pipeline_llm_provider="offline",
+        pipeline_install_cache_dir=install_cache,
+    )
     harness = PipelineHarness.create(settings, instance)
     harness.drop_folder(inbox_copy, project.slug)
     instance.add_dynamic_partitions("projects", [project.slug])
@@ -499,14 +522,34 @@ def backend_start(tree: Mapping[str, str]) -> tuple[list[str], str, str] | None:
 
 
 def _reference_map(document: Mapping[str, Any], entity: Entity, known: Iterable[str]) -> dict[str, str]:
-    """Field -> entity it refers to (data model `references`, else a `<entity>_id` name)."""
+    """Field -> entity it refers to (`x-references`, data model `references`, else `<entity>_id`)."""
     names = {norm_name(name): name for name in known}
+    schema = resolve(document, {"$ref": f"#/components/schemas/{entity.name}"}) or {}
     out = {}
     for field in entity.fields:
-        if field.type == "reference" and field.references:
+        prop = resolve(document, (schema.get("properties") or {}).get(field.name)) or {}
+        if isinstance(prop, Mapping) and prop.get("x-references"):
+            out[field.name] = str(prop["x-references"])
+        elif field.type == "reference" and field.references:
             out[field.name] = field.references
         elif field.name.endswith("_id") and norm_name(field.name[:-3]) in names:
             out[field.name] = names[norm_name(field.name[:-3])]
+    return out
+
+
+def _plain_strings(document: Mapping[str, Any], schema: Any, body: Mapping[str, Any]) -> list[str]:
+    """Fields of `body` that are free strings (no format, no enum): compared exactly after a write."""
+    properties = (resolve(document, schema) or {}).get("properties") or {}
+    out = []
+    for name, value in body.items():
+        prop = resolve(document, properties.get(name)) or {}
+        if (
+            isinstance(value, str)
+            and isinstance(prop, Mapping)
+            and not prop.get("format")
+            and not prop.get("enum")
+        ):
+            out.append(name)
     return out
 
 
@@ -533,13 +576,9 @@ def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) 
         update_body: dict[str, Any] = {}
         if ops.update_schema is not None:
             candidate = _body(document, ops.update_schema, refs, 2)
-            plain = {
-                key: value
-                for key, value in candidate.items()
-                if key not in refs and not isinstance(value, dict)
-            }
-            strings = {k: v for k, v in plain.items() if isinstance(v, str)}
-            update_body = dict(list((strings or plain).items())[:1])
+            plain = {key: value for key, value in candidate.items() if key not in refs}
+            strings = _plain_strings(document, ops.update_schema, plain)
+            update_body = {strings[0]: plain[strings[0]]} if strings else dict(list(plain.items())[:1])
         schema = resolve(document, ops.create_schema) or {}
         required = [name for name in schema.get("required") or [] if name in create_body]
         missing = required[0] if required else None
@@ -559,6 +598,8 @@ def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) 
             "update": ops.kinds.get("update"),
             "delete": "delete" in ops.kinds,
             "body": create_body,
+            "parent_body": _body(document, ops.create_schema, refs, 3),
+            "compare": _plain_strings(document, ops.create_schema, create_body),
             "update_body": update_body,
             "missing_field": missing,
         }
@@ -660,6 +701,7 @@ class ProjectScore(BaseModel):
     stories_matched: int
     stories_missing: list[str]
     stories_spurious: list[str]
+    story_pairs: list[tuple[str, str]] = Field(default_factory=list, description="(expected, found title)")
     priorities_expected: int = 0
     priorities_right: int = 0
     not_story_violations: list[str]
@@ -738,6 +780,7 @@ def score_project(project: Project, outcome: PipelineOutcome, http: bool = True)
         stories_matched=len(pairs),
         stories_missing=[story.label() for i, story in enumerate(expected.stories) if i not in pairs],
         stories_spurious=[f"{s.id} {s.title}" for j, s in enumerate(stories) if j not in matched_found],
+        story_pairs=[(expected.stories[i].label(), stories[j].title) for i, j in sorted(pairs.items())],
         priorities_expected=len(with_priority),
         priorities_right=sum(
             1 for i, j in with_priority if stories[j].priority == expected.stories[i].priority
@@ -751,7 +794,7 @@ def score_project(project: Project, outcome: PipelineOutcome, http: bool = True)
         app_tests_pass=bool(outcome.validations and outcome.validations.tests_pass),
     )
     model = outcome.architecture.data_model if outcome.architecture else []
-    entity_pairs = one_to_one(expected.entities, model, entity_matches)
+    entity_pairs = match_entities(expected.entities, model)
     wanted: dict[str, ExpectedEntity] = {}
     for i, want in enumerate(expected.entities):
         entity_score = EntityScore(
@@ -798,6 +841,6 @@ def measure(
     out = []
     with dg.instance_for_test() as instance:
         for project in projects:
-            outcome = run_project(project, workdir / project.slug, instance)
+            outcome = run_project(project, workdir / project.slug, instance, workdir / "install-cache")
             out.append((outcome, score_project(project, outcome, http=http)))
     return out

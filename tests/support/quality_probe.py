@@ -79,7 +79,7 @@ class Prober:
         if plan is None or depth > 6 or not plan.get("create"):
             self.notes.append(f"no way to create a {entity} to refer to")
             return 1
-        status, body = self.client.send("POST", plan["collection"], self.fill(plan["body"], depth))
+        status, body = self.client.send("POST", plan["collection"], self.fill(plan["parent_body"], depth))
         if 200 <= status < 300 and isinstance(body, dict) and "id" in body:
             self.ids[entity] = body["id"]
             return body["id"]
@@ -109,8 +109,12 @@ class Prober:
         path = item.replace("{id}", str(record_id)) if item and record_id is not None else None
         if plan.get("read") and path:
             status, body = send("GET", path)
-            same = isinstance(body, dict) and all(
-                body.get(key) == value for key, value in sent.items() if not isinstance(value, (dict, list))
+            # Free strings must come back as sent; formatted values (dates, times) may be normalised.
+            same = (
+                isinstance(body, dict)
+                and body.get("id") == record_id
+                and all(key in body for key in sent)
+                and all(body.get(key) == sent[key] for key in plan.get("compare", []))
             )
             checks["read"] = status == 200 and same
             if not checks["read"]:
@@ -179,7 +183,8 @@ class Prober:
             checks["delete"] = ok
             if not ok:
                 detail["delete"] = f"DELETE {path} -> {status}"
-            self.ids.pop(name, None)
+            if self.ids.get(name) == record_id:
+                self.ids.pop(name)
         else:
             checks["delete"] = False
         return {"checks": checks, "detail": detail}
