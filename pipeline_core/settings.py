@@ -29,10 +29,18 @@ class Settings(BaseSettings):
     )
     pipeline_max_file_mb: float = Field(default=50.0, gt=0, description="Largest accepted input file.")
     pipeline_intake_workers: int = Field(default=0, ge=0, description="Parser processes; 0 = one per core.")
+    pipeline_parse_timeout_seconds: float = Field(default=60.0, gt=0, description="Time limit per file.")
+    pipeline_parse_memory_mb: int = Field(default=2048, gt=0, description="Memory limit per parser process.")
+    pipeline_parse_max_expanded_mb: float = Field(
+        default=200.0, gt=0, description="How far a zip-based file (DOCX) may inflate."
+    )
 
     pipeline_sensor_interval_seconds: int = Field(default=30, ge=1)
     pipeline_sensor_keys_per_tick: int = Field(default=50_000, ge=1)
     pipeline_sensor_seconds_per_tick: float = Field(default=20.0, gt=0)
+    pipeline_sensor_settle_seconds: float = Field(
+        default=10.0, ge=0, description="A project's objects must be unchanged this long before a run."
+    )
 
     pipeline_llm_provider: Literal["auto", "offline", "anthropic", "bedrock"] = "auto"
     pipeline_llm_model: str = DEFAULT_ANTHROPIC_MODEL

@@ -38,7 +38,11 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "llm": llm,
         "io_manager": ArtifactJsonIOManager(store=artifacts),
         "intake": IntakeLimits(
-            max_file_bytes=settings.max_file_bytes, workers=settings.pipeline_intake_workers
+            max_file_bytes=settings.max_file_bytes,
+            workers=settings.pipeline_intake_workers,
+            max_expanded_bytes=int(settings.pipeline_parse_max_expanded_mb * 1024 * 1024),
+            memory_bytes=settings.pipeline_parse_memory_mb * 1024 * 1024,
+            timeout_seconds=settings.pipeline_parse_timeout_seconds,
         ),
         "forge": make_forge(
             settings.pipeline_forge,

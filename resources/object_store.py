@@ -11,13 +11,17 @@ contiguous.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat as stat_module
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 import dagster as dg
@@ -53,6 +57,30 @@ class ObjectInfo(BaseModel):
     key: str
     etag: str
     size: int
+    # When the object last changed (Unix seconds, the store's clock), or None if the store does not say.
+    modified: float | None = None
+    # A local folder can hold what is not a file; it is listed (so it can be refused with a reason)
+    # but never read or followed.
+    kind: Literal["file", "symlink", "special"] = "file"
+
+
+class NotARegularFileError(OSError):
+    """The key names a symbolic link, a special file, or a path through a linked folder."""
+
+
+def s3_time(value: object) -> float | None:
+    """LastModified as S3 returns it (ISO string unparsed, or a datetime) in Unix seconds."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            try:
+                return parsedate_to_datetime(value).timestamp()  # a HEAD answer's HTTP date
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 class ObjectStore(dg.ConfigurableResource, ABC):
@@ -143,7 +171,15 @@ class LocalObjectStore(ObjectStore):
 
     @staticmethod
     def _info(key: str, path: str, stat: os.stat_result) -> ObjectInfo:
-        return ObjectInfo(key=key, etag=_local_etag(path, stat), size=stat.st_size)
+        if not stat_module.S_ISREG(stat.st_mode):
+            kind = "symlink" if stat_module.S_ISLNK(stat.st_mode) else "special"
+            # Identified by its own metadata, never by what it points at (nothing is read through it).
+            etag = f"{kind}-{stat.st_ino:x}-{stat.st_mtime_ns:x}"
+            return ObjectInfo(key=key, etag=etag, size=0, modified=stat.st_mtime, kind=kind)
+        # ctime as well as mtime: a file copied with its times kept (cp -p, tar) or moved in has an
+        # old mtime, but its ctime says when it arrived.
+        modified = max(stat.st_mtime, stat.st_ctime)
+        return ObjectInfo(key=key, etag=_local_etag(path, stat), size=stat.st_size, modified=modified)
 
     def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
@@ -163,9 +199,7 @@ class LocalObjectStore(ObjectStore):
         for entry in entries:
             if entry.name.startswith(".") or entry.name.endswith(".partial"):
                 continue  # hidden files and in-flight writes are not objects
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if not is_dir and not entry.is_file(follow_symlinks=False):
-                continue
+            is_dir = entry.is_dir(follow_symlinks=False)  # a linked folder is listed as one symlink
             keyed.append((base + entry.name + ("/" if is_dir else ""), is_dir, entry))
         keyed.sort(key=lambda item: item[0].encode("utf-8"))
         for key, is_dir, entry in keyed:
@@ -185,12 +219,26 @@ class LocalObjectStore(ObjectStore):
     def head(self, key: str) -> ObjectInfo | None:
         try:
             path = self._path(key)
-            return self._info(key, str(path), path.stat())
+            return self._info(key, str(path), path.lstat())
         except (FileNotFoundError, NotADirectoryError):
             return None
 
     def get_bytes(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        path = self._path(key)
+        if os.path.realpath(path.parent) != str(path.parent):
+            raise NotARegularFileError(f"{key!r} lies in a linked folder; links are not followed")
+        # O_NOFOLLOW: a link swapped in after the listing is refused, not read; O_NONBLOCK: opening a
+        # FIFO does not wait for a writer.
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise NotARegularFileError(f"{key!r} is a symbolic link; links are not followed") from None
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                raise NotARegularFileError(f"{key!r} is not a regular file")
+            return handle.read()
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
@@ -264,7 +312,10 @@ class S3ObjectStore(ObjectStore):
                     continue  # a folder marker (the S3 console's "Create folder"), not an object
                 out.append(
                     ObjectInfo(
-                        key=self._relative(item["Key"]), etag=item["ETag"].strip('"'), size=item["Size"]
+                        key=self._relative(item["Key"]),
+                        etag=item["ETag"].strip('"'),
+                        size=item["Size"],
+                        modified=s3_time(item.get("LastModified")),
                     )
                 )
             if not response.get("IsTruncated"):
@@ -281,7 +332,12 @@ class S3ObjectStore(ObjectStore):
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return ObjectInfo(key=key, etag=response["ETag"].strip('"'), size=response["ContentLength"])
+        return ObjectInfo(
+            key=key,
+            etag=response["ETag"].strip('"'),
+            size=response["ContentLength"],
+            modified=s3_time(response.get("LastModified")),
+        )
 
     def get_bytes(self, key: str) -> bytes:
         from botocore.exceptions import ClientError

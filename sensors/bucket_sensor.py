@@ -6,6 +6,8 @@ requests and log lines.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -69,18 +71,48 @@ def summary(step: ScanStep, inbox: ObjectStore) -> str:
     return (
         f"{inbox.url()}: listed {step.listed:,} keys in {step.seconds:.2f} s ({where}); "
         f"{len(step.changed)} project(s) changed, {len(step.removed)} gone, "
-        f"{len(step.skipped)} key(s) skipped; {len(state.projects)} project(s) known"
+        f"{step.skipped_total} key(s) skipped; {len(state.projects)} project(s) known"
     )
 
 
-def evaluate(context: dg.SensorEvaluationContext, inbox: ObjectStore, limits: ScanLimits) -> dg.SensorResult:
-    """One tick: continue the sweep, request partitions and runs for changed projects."""
+def refusal_note(step: ScanStep) -> str:
+    """The refusals first seen in this tick, for its skip reason (each is reported once)."""
+    if not step.skipped:
+        return ""
+    reasons: dict[str, str] = {}
+    for skipped in step.skipped:
+        reasons.setdefault(skipped.refusal or skipped.key, skipped.reason)
+    shown = "; ".join(reasons[name] for name in list(reasons)[:MAX_LINES_PER_TICK])
+    more = len(reasons) - MAX_LINES_PER_TICK
+    return f"refused (reported once): {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def waiting_note(step: ScanStep, limits: ScanLimits) -> str:
+    """Which changed projects wait for the settle window, for the tick's log and skip reason."""
+    if not step.waiting:
+        return ""
+    shown = ", ".join(entry.describe() for entry in step.waiting[:MAX_LINES_PER_TICK])
+    more = len(step.waiting) - MAX_LINES_PER_TICK
+    return (
+        f"waiting for {len(step.waiting)} changed project(s) to settle (no change for "
+        f"{limits.settle_seconds:g} s, PIPELINE_SENSOR_SETTLE_SECONDS): {shown}"
+        + (f" and {more} more" if more > 0 else "")
+    )
+
+
+def evaluate(
+    context: dg.SensorEvaluationContext,
+    inbox: ObjectStore,
+    limits: ScanLimits,
+    wall_clock: Callable[[], float] = time.time,
+) -> dg.SensorResult:
+    """One tick: continue the sweep, request partitions and runs for changed projects that settled."""
     try:
         state = InboxCursor.load(context.cursor)
     except ValueError as error:
         context.log.warning(f"{error}; starting a new sweep from the beginning of the bucket")
         state = InboxCursor()
-    step = scan_step(inbox, state, limits)
+    step = scan_step(inbox, state, limits, wall_clock=wall_clock)
     existing: set[str] = set()
     if step.changed:
         existing = set(context.instance.get_dynamic_partitions(projects_partitions.name))
@@ -124,6 +156,13 @@ def evaluate(context: dg.SensorEvaluationContext, inbox: ObjectStore, limits: Sc
             context.log.info(f"... and {len(step.changed) - MAX_LINES_PER_TICK} more projects changed")
     message = summary(step, inbox)
     context.log.info(message)
+    waiting = waiting_note(step, limits)
+    if waiting:
+        context.log.info(waiting)
+        message = f"{message}; {waiting}"
+    refused = refusal_note(step)
+    if refused:
+        message = f"{message}; {refused}"
     return dg.SensorResult(
         run_requests=[run_request(change) for change in step.changed],
         dynamic_partitions_requests=partitions_request,
@@ -136,6 +175,7 @@ def build_bucket_sensor(
     job: ExecutableDefinition,
     settings: Settings | None = None,
     limits: ScanLimits | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> dg.SensorDefinition:
     """The bucket sensor targeting `job` (a job over `projects_partitions`), on by default."""
     settings = settings or get_settings()
@@ -148,10 +188,11 @@ def build_bucket_sensor(
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Watches the inbox (<inbox>/<project>/<file>): adds a partition for each new project and "
-            "requests a run when a project's files change (new, changed or removed objects)."
+            "requests a run when a project's files change (new, changed or removed objects) and then "
+            f"stay unchanged for {tick_limits.settle_seconds:g} s."
         ),
     )
     def bucket_sensor(context: dg.SensorEvaluationContext, inbox: ObjectStore) -> dg.SensorResult:
-        return evaluate(context, inbox, tick_limits)
+        return evaluate(context, inbox, tick_limits, wall_clock)
 
     return bucket_sensor

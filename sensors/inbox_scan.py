@@ -29,6 +29,7 @@ from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, chec
 
 CURSOR_VERSION = 1
 FINGERPRINT_CHARS = 16
+MAX_REMEMBERED_REFUSALS = 1000
 _MODULUS = 1 << 128
 
 
@@ -38,12 +39,15 @@ class ScanLimits(BaseModel):
     max_keys: int = Field(default=50_000, ge=1)
     max_seconds: float = Field(default=20.0, gt=0)
     page_size: int = Field(default=1000, ge=1, le=1000)
+    # A changed project is requested only once its objects have not changed for this long.
+    settle_seconds: float = Field(default=0.0, ge=0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ScanLimits:
         return cls(
             max_keys=settings.pipeline_sensor_keys_per_tick,
             max_seconds=settings.pipeline_sensor_seconds_per_tick,
+            settle_seconds=settings.pipeline_sensor_settle_seconds,
         )
 
 
@@ -53,12 +57,15 @@ class OpenProject(BaseModel):
     name: str
     digest: str = "0"  # hex of the running sum of key hashes (mod 2**128)
     files: int = 0
+    newest: float | None = None  # latest modification time of its keys so far, if the store gives them
 
 
 class InboxCursor(BaseModel):
     """The sensor's cursor, stored as compact JSON.
 
-    `projects` maps a project to [fingerprint, changes seen, sweep it was last seen in].
+    `projects` maps a project to [fingerprint, changes seen, sweep it was last seen in]; `pending`
+    maps a project whose content changed but has not settled yet to [its new fingerprint, when that
+    fingerprint was first seen (Unix seconds), sweep]. The project's run is requested once it settles.
     """
 
     v: int = CURSOR_VERSION
@@ -68,6 +75,10 @@ class InboxCursor(BaseModel):
     last_total: int = 0
     open: OpenProject | None = None
     projects: dict[str, tuple[str, int, int]] = Field(default_factory=dict)
+    pending: dict[str, tuple[str, float, int]] = Field(default_factory=dict)
+    # Refused folders and keys already reported, with the sweep they were last seen in: each is
+    # reported once, when first seen, not on every tick.
+    refused: dict[str, int] = Field(default_factory=dict)
 
     @classmethod
     def load(cls, cursor: str | None) -> InboxCursor:
@@ -107,6 +118,19 @@ class ProjectChange:
 class SkippedKey:
     key: str
     reason: str
+    refusal: str = ""  # what is remembered as reported: the folder for a bad project name, else the key
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A changed project whose objects changed too recently: its run waits for a later tick."""
+
+    project: str
+    quiet_seconds: float  # how long its objects are known to have been unchanged
+    files: int
+
+    def describe(self) -> str:
+        return f"{self.project} ({self.files} file(s), unchanged for {max(self.quiet_seconds, 0):.0f} s)"
 
 
 @dataclass
@@ -115,13 +139,15 @@ class ScanStep:
 
     state: InboxCursor
     changed: list[ProjectChange] = field(default_factory=list)
-    skipped: list[SkippedKey] = field(default_factory=list)
+    skipped: list[SkippedKey] = field(default_factory=list)  # refused keys not reported before
+    skipped_total: int = 0  # every refused key listed, reported before or not
     removed: list[str] = field(default_factory=list)
     listed: int = 0
     sweeps_finished: int = 0
     seconds: float = 0.0
     ungrouped: list[str] = field(default_factory=list)
     already_requested: list[str] = field(default_factory=list)
+    waiting: list[Unsettled] = field(default_factory=list)
 
 
 def reconcile(step: ScanStep, requested: Mapping[str, tuple[str, int]]) -> None:
@@ -172,18 +198,21 @@ def fingerprint(digest: int, files: int) -> str:
 class _Sweep:
     """Applies a listing, key by key, to a cursor state."""
 
-    def __init__(self, state: InboxCursor, step: ScanStep) -> None:
+    def __init__(self, state: InboxCursor, step: ScanStep, settle_seconds: float, now: float) -> None:
         self.state = state
         self.step = step
+        self.settle_seconds = settle_seconds
+        self.now = now
         self.changes: dict[str, ProjectChange] = {}
         open_project = state.open
         self.open_name = open_project.name if open_project else None
         self.open_prefix = self.open_name + "/" if self.open_name else None
         self.digest = int(open_project.digest, 16) if open_project else 0
         self.files = open_project.files if open_project else 0
+        self.newest = open_project.newest if open_project else None
+        self.reported_now: set[str] = set()
 
     def consume(self, page: list[ObjectInfo]) -> None:
-        skipped = self.step.skipped
         for info in page:
             key = info.key
             if self.open_prefix is not None and not key.startswith(self.open_prefix):
@@ -191,16 +220,32 @@ class _Sweep:
             try:
                 project = project_of(key)
             except (UnsafeKeyError, InvalidProjectName) as error:
-                skipped.append(SkippedKey(key=key, reason=str(error)))
+                self.refuse(key, error)
                 continue
             if self.open_name is None:
                 self.open_name, self.open_prefix = project, project + "/"
-                self.digest, self.files = 0, 0
+                self.digest, self.files, self.newest = 0, 0, None
             self.digest = (self.digest + key_hash(key, info.etag)) % _MODULUS
             self.files += 1
+            if info.modified is not None and (self.newest is None or info.modified > self.newest):
+                self.newest = info.modified
         if page:
             self.state.after = page[-1].key
             self.state.pos += len(page)
+
+    def refuse(self, key: str, error: Exception) -> None:
+        self.step.skipped_total += 1
+        refusal = key.partition("/")[0] if isinstance(error, InvalidProjectName) else key
+        refused = self.state.refused
+        new = refusal not in refused or refusal in self.reported_now  # (all keys of a new folder)
+        if refusal not in refused and len(refused) >= MAX_REMEMBERED_REFUSALS:
+            # Too many to remember: reported every time rather than growing the cursor without bound.
+            self.step.skipped.append(SkippedKey(key=key, reason=str(error), refusal=refusal))
+            return
+        refused[refusal] = self.state.sweep
+        if new:
+            self.reported_now.add(refusal)
+            self.step.skipped.append(SkippedKey(key=key, reason=str(error), refusal=refusal))
 
     def close(self) -> None:
         name = self.open_name
@@ -211,16 +256,43 @@ class _Sweep:
         previous = state.projects.get(name)
         if previous is not None and previous[2] == state.sweep:
             self.step.ungrouped.append(name)  # seen twice in one sweep: the listing did not keep it together
-        if previous is None or previous[0] != fp:
+        if previous is not None and previous[0] == fp:
+            state.projects[name] = (previous[0], previous[1], state.sweep)
+            state.pending.pop(name, None)  # changed and changed back before it settled: nothing to do
+        elif not self.settled(name, fp):
+            if previous is not None:
+                state.projects[name] = (previous[0], previous[1], state.sweep)
+        else:
+            state.pending.pop(name, None)
             generation = previous[1] + 1 if previous else 1
             self.changes[name] = ProjectChange(
                 project=name, fingerprint=fp, generation=generation, files=self.files, new=previous is None
             )
             state.projects[name] = (fp, generation, state.sweep)
-        else:
-            state.projects[name] = (previous[0], previous[1], state.sweep)
         self.open_name = self.open_prefix = None
         self.digest = self.files = 0
+        self.newest = None
+
+    def settled(self, name: str, fp: str) -> bool:
+        """Whether the project's changed content has stayed as it is for the settle window.
+
+        Quiet for at least the window by either clock: the store's (the newest object's modification
+        time) or this sensor's (the same fingerprint seen on an earlier tick that long ago). The
+        second covers stores without modification times and a store whose clock runs ahead.
+        """
+        if self.settle_seconds <= 0:
+            return True
+        state = self.state
+        pending = state.pending.get(name)
+        first_seen = pending[1] if pending is not None and pending[0] == fp else round(self.now, 1)
+        quiet = self.now - first_seen
+        if self.newest is not None and self.newest <= self.now + 1:
+            quiet = max(quiet, self.now - self.newest)
+        if quiet >= self.settle_seconds:
+            return True
+        state.pending[name] = (fp, first_seen, state.sweep)
+        self.step.waiting.append(Unsettled(project=name, quiet_seconds=quiet, files=self.files))
+        return False
 
     def finish_sweep(self) -> None:
         """The listing reached the end: projects not seen in this sweep are gone."""
@@ -231,6 +303,10 @@ class _Sweep:
             del state.projects[name]
             self.changes.pop(name, None)
         self.step.removed.extend(gone)
+        for name in [name for name, (_, _, seen) in state.pending.items() if seen != state.sweep]:
+            del state.pending[name]  # it went away before it settled
+        for refusal in [refusal for refusal, seen in state.refused.items() if seen != state.sweep]:
+            del state.refused[refusal]  # gone: reported again if it comes back
         self.step.sweeps_finished += 1
         state.sweep += 1
         state.last_total = state.pos
@@ -240,7 +316,9 @@ class _Sweep:
         if self.open_name is None:
             self.state.open = None
         else:
-            self.state.open = OpenProject(name=self.open_name, digest=f"{self.digest:x}", files=self.files)
+            self.state.open = OpenProject(
+                name=self.open_name, digest=f"{self.digest:x}", files=self.files, newest=self.newest
+            )
 
 
 def scan_step(
@@ -248,12 +326,17 @@ def scan_step(
     state: InboxCursor,
     limits: ScanLimits,
     clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
 ) -> ScanStep:
-    """Continue the sweep from `state`; return the new state and the projects that changed."""
+    """Continue the sweep from `state`; return the new state and the projects that changed.
+
+    A project whose objects changed less than `limits.settle_seconds` ago is not reported as
+    changed yet but listed in `waiting`; a later sweep reports it once it has settled.
+    """
     started = clock()
     state = state.model_copy(deep=True)
     step = ScanStep(state=state)
-    sweep = _Sweep(state, step)
+    sweep = _Sweep(state, step, limits.settle_seconds, wall_clock())
     # After wrapping to the start, read at most as many keys as preceded this tick's starting point,
     # so one tick never reads a key twice (and a tick that starts a sweep stops at its end).
     start_pos = state.pos

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 from pipeline_core.partitions import projects_partitions
 from pipeline_core.settings import Settings
-from resources.object_store import LocalObjectStore, ObjectStore
+from resources.object_store import LocalObjectStore, NotARegularFileError, ObjectInfo, ObjectStore
 from sensors import bucket_sensor
 from sensors.bucket_sensor import build_bucket_sensor
 from sensors.inbox_scan import InboxCursor, ScanLimits, scan_step
@@ -28,11 +30,19 @@ def inbox_probe() -> None:
 probe_job = dg.define_asset_job("probe_job", selection=[inbox_probe])
 
 
-def make_sensor(keys_per_tick: int = 50_000, interval: int = 30) -> dg.SensorDefinition:
+def make_sensor(
+    keys_per_tick: int = 50_000,
+    interval: int = 30,
+    settle: float = 0.0,
+    wall_clock: Callable[[], float] = time.time,
+) -> dg.SensorDefinition:
+    """The sensor; without a settle window unless asked (the tests below write whole files)."""
     settings = Settings(
-        pipeline_sensor_keys_per_tick=keys_per_tick, pipeline_sensor_interval_seconds=interval
+        pipeline_sensor_keys_per_tick=keys_per_tick,
+        pipeline_sensor_interval_seconds=interval,
+        pipeline_sensor_settle_seconds=settle,
     )
-    return build_bucket_sensor(probe_job, settings)
+    return build_bucket_sensor(probe_job, settings, wall_clock=wall_clock)
 
 
 @dataclass
@@ -115,6 +125,10 @@ class Ticker:
             if self.sweeps() >= target:
                 return self.requested[before:]
         raise AssertionError("the sweep never finished")
+
+
+def skip_message(result: dg.SensorResult) -> str:
+    return result.skip_reason.skip_message or "" if result.skip_reason else ""
 
 
 def runs(result: dg.SensorResult) -> list[tuple[str | None, str | None]]:
@@ -478,3 +492,172 @@ def test_a_tick_that_reads_the_last_key_finishes_the_sweep(tmp_path: Path) -> No
     assert (first.listed, second.listed) == (3, 3)
     assert second.sweeps_finished == 1
     assert [change.project for change in first.changed + second.changed] == [f"p{i}" for i in range(6)]
+
+
+# The settle window: a project is requested only once its objects stopped changing.
+
+SETTLE = 2.0
+
+
+@pytest.fixture(params=["local", "aws"])
+def timed_inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Inbox:
+    """An inbox whose listing carries modification times: the local folder and AWS-like S3."""
+    if request.param == "local":
+        root = tmp_path / "inbox"
+        root.mkdir()
+        return Inbox("local", LocalObjectStore(root=str(root)), root=root)
+    bucket: S3Bucket = request.getfixturevalue("aws_bucket")
+    return Inbox("aws", bucket.store(), bucket=bucket)
+
+
+def test_the_default_settle_window_is_ten_seconds() -> None:
+    assert Settings().pipeline_sensor_settle_seconds == 10
+    assert ScanLimits.from_settings(Settings()).settle_seconds == 10
+
+
+def test_files_arriving_over_several_ticks_start_one_run(
+    timed_inbox: Inbox, instance: dg.DagsterInstance
+) -> None:
+    ticker = Ticker(make_sensor(settle=SETTLE), instance, timed_inbox)
+    for name in ("a.md", "b.md", "c.md"):
+        timed_inbox.put(f"acme/{name}", name.encode())
+        result = ticker.tick()
+        assert runs(result) == [] and result.dynamic_partitions_requests == []
+        note = skip_message(result)
+        assert "waiting for 1 changed project(s) to settle" in note and "acme (" in note, note
+        time.sleep(SETTLE / 4)
+    assert instance.get_dynamic_partitions("projects") == []
+
+    time.sleep(SETTLE + 0.2)
+    settled = ticker.tick()
+    [(partition, _)] = runs(settled)
+    assert partition == "acme" and settled.run_requests[0].tags["pipeline/inbox_files"] == "3"
+    assert instance.get_dynamic_partitions("projects") == ["acme"]
+    again = ticker.tick()
+    assert runs(again) == [] and "waiting" not in skip_message(again)
+    assert ticker.requested == settled.run_requests
+
+
+def test_a_file_still_growing_starts_no_run_until_it_settles(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    inbox = Inbox("local", LocalObjectStore(root=str(tmp_path)), root=tmp_path)
+    inbox.put("acme/brief.md", b"# Brief\n")
+    (tmp_path / "acme" / "brief.md").touch()
+    ticker = Ticker(make_sensor(settle=SETTLE), instance, inbox)
+    growing = tmp_path / "acme" / "minutes.txt"
+    with growing.open("wb") as handle:
+        for chunk in range(6):  # written over 1.5 s, longer than a tick apart, less than the window
+            handle.write(b"line %d of a long transcript\n" % chunk * 1000)
+            handle.flush()
+            assert runs(ticker.tick()) == []
+            time.sleep(SETTLE / 8)
+    final_size = growing.stat().st_size
+    time.sleep(SETTLE + 0.2)
+    [request] = ticker.tick().run_requests
+    assert request.tags["pipeline/inbox_files"] == "2"
+    # The run is for the whole file: its fingerprint is the one of the finished content.
+    fresh = scan_step(inbox.store, InboxCursor(), ScanLimits())
+    [change] = fresh.changed
+    assert request.run_key == change.run_key and growing.stat().st_size == final_size
+    assert ticker.requested == [request]
+
+
+class TimelessStore(LocalObjectStore):
+    """A store whose listing has no modification times (as some S3 servers' could be)."""
+
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
+        page = super().list_page(prefix, start_after, max_keys)
+        return [info.model_copy(update={"modified": None}) for info in page]
+
+
+def test_without_modification_times_the_sensor_waits_for_the_same_content_twice(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    now = [1_000_000.0]
+    inbox = Inbox("local", TimelessStore(root=str(tmp_path)), root=tmp_path)
+    ticker = Ticker(make_sensor(settle=10, wall_clock=lambda: now[0]), instance, inbox)
+    inbox.put("acme/a.md", b"a")
+    assert runs(ticker.tick()) == []
+    now[0] += 6
+    inbox.put("acme/b.md", b"b")  # a new fingerprint: its quiet time starts again
+    assert runs(ticker.tick()) == []
+    now[0] += 6
+    assert runs(ticker.tick()) == []  # b's fingerprint seen 6 s ago only
+    now[0] += 5
+    [(partition, _)] = runs(ticker.tick())
+    assert partition == "acme"
+    assert InboxCursor.load(ticker.cursor).pending == {}
+
+
+def test_a_project_removed_before_it_settled_is_forgotten(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    now = [1_000_000.0]
+    inbox = Inbox("local", TimelessStore(root=str(tmp_path)), root=tmp_path)
+    ticker = Ticker(make_sensor(settle=10, wall_clock=lambda: now[0]), instance, inbox)
+    inbox.put("acme/a.md", b"a")
+    ticker.tick()
+    assert list(InboxCursor.load(ticker.cursor).pending) == ["acme"]
+    inbox.store.delete("acme/a.md")
+    now[0] += 20
+    assert runs(ticker.tick()) == []
+    assert InboxCursor.load(ticker.cursor).pending == {}
+
+
+# Refusals are reported once, with the rule, in the tick (its skip message and log), not every tick.
+
+
+def test_an_invalid_project_folder_is_reported_once_with_the_rule(
+    tmp_path: Path, instance: dg.DagsterInstance, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox = Inbox("local", LocalObjectStore(root=str(tmp_path)), root=tmp_path)
+    inbox.put_raw("My Project/brief.md")
+    inbox.put_raw("My Project/notes.md")
+    inbox.put("acme/a.md", b"a")
+    ticker = Ticker(make_sensor(), instance, inbox, log_handler=caplog.handler)
+    ticker.tick()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([line for line in warnings if "'My Project/" in line]) == 2
+    assert all("use a lowercase slug (a-z, 0-9, inner '-'" in line for line in warnings)
+
+    caplog.clear()
+    quiet = ticker.tick()
+    assert [r for r in caplog.records if r.levelno == logging.WARNING] == []
+    assert "refused" not in skip_message(quiet) and "2 key(s) skipped" in skip_message(quiet)
+
+    inbox.put_raw("Other Folder/x.md")  # a new refusal is reported in the tick's skip message
+    noted = skip_message(ticker.tick())
+    assert "refused (reported once): invalid project name 'Other Folder'" in noted, noted
+    assert "lowercase slug" in noted and "My Project" not in noted
+    assert "Other Folder" not in skip_message(ticker.tick())
+
+    for name in ("brief.md", "notes.md"):  # gone, then back: reported again
+        (tmp_path / "My Project" / name).unlink()
+    ticker.tick()
+    inbox.put_raw("My Project/brief.md")
+    assert "'My Project'" in skip_message(ticker.tick())
+
+
+def test_links_and_special_files_are_listed_for_refusal_never_followed(tmp_path: Path) -> None:
+    root = tmp_path / "inbox"
+    (root / "acme").mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the database password")
+    (root / "acme" / "brief.md").write_text("# Brief")
+    (root / "acme" / "link.md").symlink_to(secret)
+    (root / "acme" / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(root / "acme" / "pipe.txt")
+    store = LocalObjectStore(root=str(root))
+    listing = {info.key: info for info in store.list_page()}
+    assert {key: info.kind for key, info in listing.items()} == {
+        "acme/brief.md": "file",
+        "acme/link.md": "symlink",
+        "acme/linked-folder": "symlink",
+        "acme/pipe.txt": "special",
+    }
+    assert "secret" not in json.dumps([info.model_dump() for info in listing.values()])
+    for key in ("acme/link.md", "acme/pipe.txt", "acme/linked-folder/secret.txt"):
+        with pytest.raises(NotARegularFileError):
+            store.get_bytes(key)
+    assert store.get_bytes("acme/brief.md") == b"# Brief"

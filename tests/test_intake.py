@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from assets.documents.intake import CRASH_PREFIX, IntakeResult, ingest_project, 
 from assets.documents.models import DocumentRecord, DocumentsSnapshot
 from assets.documents.parsing import ParseOutcome, parse_source
 from resources.io_manager import ArtifactJsonIOManager, asset_value_key
-from resources.object_store import LocalObjectStore, ObjectInfo, UnsafeKeyError, check_key
+from resources.object_store import (
+    LocalObjectStore,
+    NotARegularFileError,
+    ObjectInfo,
+    UnsafeKeyError,
+    check_key,
+)
 from tests.support.corpus import crashing_parser, eml_bytes, pdf_bytes, sample_files
 
 PROJECT = "acme"
@@ -81,9 +88,34 @@ def put(inbox_root: Path, key: str, data: bytes) -> None:
     os.utime(path, ns=(_clock[0], _clock[0]))
 
 
-def counting(calls: list[str]) -> Callable[[str, bytes, int], ParseOutcome]:
+class CallLog:
+    """The paths a parser was called with, in whichever parser process it ran (kept in a file)."""
+
+    def __init__(self) -> None:
+        fd, name = tempfile.mkstemp(prefix="parser-calls-")
+        os.close(fd)
+        self.path = Path(name)
+
+    def record(self, path: str) -> None:
+        with self.path.open("a") as handle:  # one short append per call: whole lines across processes
+            handle.write(path + "\n")
+
+    def list(self) -> list[str]:
+        return self.path.read_text().splitlines()
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+    def __len__(self) -> int:
+        return len(self.list())
+
+    def __eq__(self, other: object) -> bool:
+        return self.list() == other
+
+
+def counting(calls: CallLog) -> Callable[[str, bytes, int], ParseOutcome]:
     def parser(path: str, data: bytes, max_bytes: int) -> ParseOutcome:
-        calls.append(path)
+        calls.record(path)
         return parse_source(path, data, max_bytes)
 
     return parser
@@ -157,7 +189,7 @@ def test_unchanged_rerun_neither_downloads_nor_parses(stores: Stores) -> None:
     inbox_root, inbox, artifacts = stores
     for key, data in sample_files().items():
         put(inbox_root, key, data)
-    calls: list[str] = []
+    calls = CallLog()
     first = ingest(inbox, artifacts, None, parser=counting(calls))
     assert len(calls) == len(sample_files())
     calls.clear()
@@ -175,7 +207,7 @@ def test_touched_local_file_is_neither_downloaded_nor_parsed(stores: Stores) -> 
     put(inbox_root, "notes/a.txt", b"Users must log in.\n")
     first = ingest(inbox, artifacts, None)
     put(inbox_root, "notes/a.txt", b"Users must log in.\n")  # saved again: new mtime, same content ETag
-    calls: list[str] = []
+    calls = CallLog()
     inbox._downloads.clear()
     second = ingest(inbox, artifacts, first.snapshot, parser=counting(calls))
     assert calls == [] and inbox._downloads == []
@@ -190,7 +222,7 @@ def test_reuploaded_identical_file_is_hashed_but_not_parsed(tmp_path: Path) -> N
     first = ingest(inbox, artifacts, None)
     put(inbox_root, "notes/a.txt", b"Users must log in.\n")  # the same bytes uploaded again
     inbox.reupload()
-    calls: list[str] = []
+    calls = CallLog()
     inbox._downloads.clear()
     second = ingest(inbox, artifacts, first.snapshot, parser=counting(calls))
     assert calls == [] and inbox._downloads == [f"{PROJECT}/notes/a.txt"]
@@ -217,7 +249,7 @@ def test_changed_file_gets_a_new_version_and_the_old_one_stays_readable(stores: 
     v1_bytes = artifacts.get_bytes(v1.parsed_key or "")
 
     put(inbox_root, "spec.md", b"# Spec\n\nUsers must log in with SSO.\n")
-    calls: list[str] = []
+    calls = CallLog()
     second = ingest(inbox, artifacts, first.snapshot, parser=counting(calls), now="2024-02-01T00:00:00+00:00")
     assert calls == ["spec.md"]
     history = record(second, "spec.md").versions
@@ -346,7 +378,7 @@ def test_rejected_new_version_keeps_the_earlier_versions(stores: Stores) -> None
     assert reasons(second)["spec.pdf"].startswith("corrupt PDF")
     assert second.snapshot.data_version() == first.snapshot.data_version()
 
-    calls: list[str] = []
+    calls = CallLog()
     third = ingest(inbox, artifacts, second.snapshot, parser=counting(calls))
     assert calls == []  # the same rejected bytes are not parsed again
     assert third.snapshot == second.snapshot
@@ -431,7 +463,8 @@ def test_process_pool_survives_a_parser_crash(stores: Stores) -> None:
             in load_parsed(artifacts, record(result, f"notes/good-{number:02d}.txt").current).text
         )
     found = reasons(result)
-    assert found["notes/crash.txt"] == f"{CRASH_PREFIX}: its process exited while reading this file"
+    crash = f"{CRASH_PREFIX} (its process exited with status 3 while reading this file)"
+    assert found["notes/crash.txt"] == crash
     assert found["notes/boom.txt"] == f"{CRASH_PREFIX}: RuntimeError: parser exploded"
     assert result.parsed == GOOD + 2
 
@@ -513,3 +546,55 @@ def test_documents_asset_materialises(tmp_path: Path) -> None:
     fourth = dg.materialize([documents], partition_key=PROJECT, resources=resources, instance=instance)
     rejected = fourth.asset_materializations_for_node("documents")[0].metadata["rejected_table"].value
     assert "| big.md |" in rejected
+
+
+# --- links and special files ---------------------------------------------------------------------
+
+
+def test_links_and_special_files_are_rejected_with_a_reason_and_nothing_leaks(tmp_path: Path) -> None:
+    inbox_root = tmp_path / "inbox"
+    put(inbox_root, "spec.md", b"# Spec\n\nUsers must log in.\n")
+    secret = tmp_path / "outside" / "credentials.txt"
+    secret.parent.mkdir()
+    secret.write_text("Users must know the root password hunter2.\n")
+    project = inbox_root / PROJECT
+    (project / "notes.txt").symlink_to(secret)
+    (project / "shared").symlink_to(secret.parent, target_is_directory=True)
+    os.mkfifo(project / "live.txt")
+    inbox = CountingStore(root=str(inbox_root))
+    artifacts = LocalObjectStore(root=str(tmp_path / "artifacts"))
+
+    result = ingest(inbox, artifacts, None, workers=1)
+
+    assert [r.path for r in result.snapshot.documents] == ["spec.md"]
+    found = reasons(result)
+    assert found["notes.txt"].startswith("a symbolic link: links are never followed")
+    assert found["shared"].startswith("a symbolic link")
+    assert found["live.txt"].startswith("not a regular file (a FIFO, socket or device)")
+    assert inbox._downloads == [f"{PROJECT}/spec.md"]
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "artifacts").rglob("*") if path.is_file())
+    assert b"hunter2" not in stored and b"hunter2" not in result.snapshot.model_dump_json().encode()
+
+    # The rejection shows in the asset's metadata, the way a person sees it.
+    resources = {
+        "inbox": inbox,
+        "artifacts": artifacts,
+        "io_manager": ArtifactJsonIOManager(store=artifacts),
+        "intake": IntakeLimits(workers=1),
+    }
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("projects", [PROJECT])
+    outcome = dg.materialize([documents], partition_key=PROJECT, resources=resources, instance=instance)
+    table = outcome.asset_materializations_for_node("documents")[0].metadata["rejected_table"].value
+    assert "| notes.txt |" in table and "links are never followed" in table and "| live.txt |" in table
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_refused_not_read(tmp_path: Path) -> None:
+    root = tmp_path / "inbox"
+    (root / PROJECT).mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2")
+    (root / PROJECT / "a.txt").symlink_to(secret)
+    store = LocalObjectStore(root=str(root))
+    with pytest.raises(NotARegularFileError, match="symbolic link"):
+        store.get_bytes(f"{PROJECT}/a.txt")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from assets.documents.intake import IntakeResult, ingest_project
+from assets.documents.limits import ParseLimits
 from assets.documents.models import DocumentsSnapshot
 from assets.documents.parsing import human_size
 from pipeline_core.partitions import projects_partitions
@@ -56,10 +57,20 @@ def rejected_table(snapshot: DocumentsSnapshot) -> str:
 
 
 class IntakeLimits(dg.ConfigurableResource):
-    """How much the documents stage accepts and how many parser processes it uses."""
+    """How much the documents stage accepts, how many parser processes it uses and what each may cost."""
 
     max_file_bytes: int = 50 * 1024 * 1024
     workers: int = 0  # 0: one per core
+    max_expanded_bytes: int = 200 * 1024 * 1024
+    memory_bytes: int = 2048 * 1024 * 1024
+    timeout_seconds: float = 60.0
+
+    def parse_limits(self) -> ParseLimits:
+        return ParseLimits(
+            max_expanded_bytes=self.max_expanded_bytes,
+            memory_bytes=self.memory_bytes,
+            timeout_seconds=self.timeout_seconds,
+        )
 
 
 @dg.asset(
@@ -74,7 +85,9 @@ def documents(
     """Every source file of the project (`<inbox>/<project>/...`) parsed to structured text: pages,
     speakers, timestamps, e-mail headers, chat authors. Each document keeps its version history by
     content hash (removed files get a tombstone); rejected files are listed with their reason.
-    Unchanged files are never parsed again. The data version changes exactly when the set of
+    Unchanged files are never parsed again, nor is a file rejected before with the same content;
+    every file is parsed in a process under a memory and time limit, an archive (DOCX) only once
+    its members' sizes are checked. The data version changes exactly when the set of
     (document, version) changes."""
     project = context.partition_key
     result = ingest_project(
@@ -85,12 +98,13 @@ def documents(
         max_bytes=intake.max_file_bytes,
         workers=intake.workers,
         now=datetime.now(UTC).isoformat(timespec="seconds"),
+        limits=intake.parse_limits(),
     )
     snapshot = result.snapshot
     context.log.info(
         f"{project}: {len(snapshot.active())} documents ({result.new} new, {result.changed} changed, "
         f"{result.removed} removed), {result.parsed} files parsed, {result.unchanged} unchanged, "
-        f"{result.rejected} rejected"
+        f"{result.rejected} rejected ({result.remembered} by a reason remembered for the same content)"
     )
     return dg.Output(
         snapshot,
@@ -101,6 +115,7 @@ def documents(
             "documents": dg.MetadataValue.int(len(snapshot.active())),
             "rejected": dg.MetadataValue.int(result.rejected),
             "parsed": dg.MetadataValue.int(result.parsed),
+            "rejected_remembered": dg.MetadataValue.int(result.remembered),
             "unchanged": dg.MetadataValue.int(result.unchanged),
             "new": dg.MetadataValue.int(result.new),
             "changed": dg.MetadataValue.int(result.changed),

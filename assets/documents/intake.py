@@ -8,17 +8,29 @@ and never overwritten, so earlier versions stay readable after a file changes or
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
+from assets.documents.limits import (
+    ParseLimits,
+    ParseTimeout,
+    archive_rejection,
+    exit_reason,
+    limit_process,
+    memory_reason,
+    stopped_by_time_limit,
+    time_limit,
+    timeout_reason,
+)
 from assets.documents.models import (
     DocumentKind,
     DocumentRecord,
@@ -37,7 +49,13 @@ from assets.documents.parsing import (
     unsupported_reason,
 )
 from pipeline_core.partitions import check_project_name
-from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
+from resources.object_store import (
+    NotARegularFileError,
+    ObjectInfo,
+    ObjectStore,
+    UnsafeKeyError,
+    check_key,
+)
 
 Parser = Callable[[str, bytes, int], ParseOutcome]
 ChangeKind = Literal["new", "changed", "removed"]
@@ -48,6 +66,10 @@ _WAVE_FILES = 2000
 _BATCHES_PER_WORKER = 4  # enough batches to balance uneven files, few enough to keep overhead low
 _BATCH_BYTES = 32 * 1024 * 1024
 _IO_THREADS = 16
+_ISOLATED_GRACE_SECONDS = 10.0  # beyond the time limit, before a silent parser process is killed
+# fork shares the parent's already imported parser libraries (import pymupdf alone costs about
+# half a second per process); platforms without a safe fork use spawn.
+_START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 class IntakeResult(BaseModel):
@@ -60,7 +82,17 @@ class IntakeResult(BaseModel):
     changed: int = 0  # documents that got a new content version
     removed: int = 0  # documents that got a tombstone
     rejected: int = 0  # entries in snapshot.rejected
+    remembered: int = 0  # files rejected before with the same content and limits: not parsed again
     changes: dict[str, ChangeKind] = Field(default_factory=dict)  # document path -> what happened
+
+
+def rejections_prefix(project: str) -> str:
+    """Where a file's rejection is remembered, by its content hash, the limits and the parser."""
+    return f"documents/{project}/rejections/"
+
+
+def parser_identity(parser: Parser) -> str:
+    return f"{getattr(parser, '__module__', '')}.{getattr(parser, '__qualname__', type(parser).__name__)}"
 
 
 def parsed_key(project: str, json_sha256: str) -> str:
@@ -85,6 +117,10 @@ def listing_rejection(info: ObjectInfo, project_prefix: str, max_bytes: int) -> 
         check_key(info.key)
     except UnsafeKeyError as error:
         return f"unsafe key: {error}"
+    if info.kind == "symlink":
+        return "a symbolic link: links are never followed; put the file itself into the inbox"
+    if info.kind == "special":
+        return "not a regular file (a FIFO, socket or device): only regular files are read"
     relative = info.key[len(project_prefix) :]
     hidden = [segment for segment in relative.split("/") if segment.startswith(".")]
     if hidden:
@@ -106,12 +142,20 @@ class _FileResult:
     error: str | None = None
 
 
-def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int) -> _FileResult:
-    """Parse one file; hashing happens here too, so it runs in the parser processes."""
+def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int, limits: ParseLimits) -> _FileResult:
+    """Parse one file within the limits; hashing happens here too, so it runs in the parser processes."""
     try:
-        outcome = parser(path, data, max_bytes)
+        reason = archive_rejection(path, data, limits)
+        if reason:
+            raise RejectedInput(reason)
+        with time_limit(limits):
+            outcome = parser(path, data, max_bytes)
     except RejectedInput as error:
         return _FileResult(path=path, error=error.reason)
+    except ParseTimeout:
+        return _FileResult(path=path, error=timeout_reason(limits))
+    except MemoryError:
+        return _FileResult(path=path, error=memory_reason(limits))
     except Exception as error:  # a parser bug must cost one file, not the run
         message = str(error).strip()[:300]
         return _FileResult(path=path, error=f"{CRASH_PREFIX}: {type(error).__name__}: {message}")
@@ -130,8 +174,64 @@ def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int) -> _FileR
     )
 
 
-def _parse_batch(parser: Parser, items: list[tuple[str, bytes]], max_bytes: int) -> list[_FileResult]:
-    return [_parse_one(parser, path, data, max_bytes) for path, data in items]
+# The parser and limits of this parser process, set once when it starts: with fork they are
+# inherited, not pickled, so a parser need not be importable by name.
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(parser: Parser, limits: ParseLimits) -> None:
+    _WORKER["parser"], _WORKER["limits"] = parser, limits
+    limit_process(limits)
+
+
+def _parse_batch(items: list[tuple[str, bytes]], max_bytes: int) -> list[_FileResult]:
+    parser = cast(Parser, _WORKER["parser"])
+    limits = cast(ParseLimits, _WORKER["limits"])
+    return [_parse_one(parser, path, data, max_bytes, limits) for path, data in items]
+
+
+def _isolated_main(
+    connection: Connection, parser: Parser, path: str, data: bytes, max_bytes: int, limits: ParseLimits
+) -> None:
+    limit_process(limits)
+    connection.send(_parse_one(parser, path, data, max_bytes, limits))
+    connection.close()
+
+
+def parse_isolated(
+    parser: Parser, path: str, data: bytes, max_bytes: int, limits: ParseLimits
+) -> _FileResult:
+    """Parse one file in a process of its own, which is killed if it outlives the time limit.
+
+    A process that dies is reported with how it died (a signal: the memory or time limit).
+    """
+    context = multiprocessing.get_context(_START_METHOD)
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_isolated_main, args=(writer, parser, path, data, max_bytes, limits), daemon=True
+    )
+    process.start()
+    writer.close()
+    result: _FileResult | None = None
+    answered = False
+    try:
+        answered = reader.poll(limits.timeout_seconds + _ISOLATED_GRACE_SECONDS)
+        if answered:
+            result = reader.recv()
+    except (EOFError, OSError):
+        result = None  # it closed the pipe without an answer: it died
+    finally:
+        reader.close()
+    if not answered:
+        process.kill()
+        process.join()
+        return _FileResult(path=path, error=timeout_reason(limits))
+    process.join()
+    if result is not None:
+        return result
+    if stopped_by_time_limit(process.exitcode):
+        return _FileResult(path=path, error=timeout_reason(limits))
+    return _FileResult(path=path, error=f"{CRASH_PREFIX} ({exit_reason(process.exitcode, limits)})")
 
 
 def _batches(items: list[tuple[str, bytes]], workers: int) -> list[list[tuple[str, bytes]]]:
@@ -152,17 +252,19 @@ def _batches(items: list[tuple[str, bytes]], workers: int) -> list[list[tuple[st
 class _ParserPool:
     """Parser processes, created on first use and recreated after a crash broke them."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, parser: Parser, limits: ParseLimits) -> None:
         self.workers = workers
+        self.parser = parser
+        self.limits = limits
         self._executor: ProcessPoolExecutor | None = None
 
-    def executor(self, workers: int | None = None) -> ProcessPoolExecutor:
+    def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # fork shares the parent's already imported parser libraries (import pymupdf alone
-            # costs about half a second per process); platforms without a safe fork use spawn.
-            method = "fork" if sys.platform.startswith("linux") else "spawn"
             self._executor = ProcessPoolExecutor(
-                max_workers=workers or self.workers, mp_context=multiprocessing.get_context(method)
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(_START_METHOD),
+                initializer=_start_worker,
+                initargs=(self.parser, self.limits),
             )
         return self._executor
 
@@ -175,14 +277,11 @@ class _ParserPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    def parse(
-        self, parser: Parser, items: list[tuple[str, bytes]], max_bytes: int
-    ) -> Iterator[list[_FileResult]]:
+    def parse(self, items: list[tuple[str, bytes]], max_bytes: int) -> Iterator[list[_FileResult]]:
         """Yield results batch by batch as they finish; files of a broken batch are retried alone."""
         executor = self.executor()
         futures: dict[Future[list[_FileResult]], list[tuple[str, bytes]]] = {
-            executor.submit(_parse_batch, parser, batch, max_bytes): batch
-            for batch in _batches(items, self.workers)
+            executor.submit(_parse_batch, batch, max_bytes): batch for batch in _batches(items, self.workers)
         }
         suspects: list[tuple[str, bytes]] = []
         for future in as_completed(futures):
@@ -192,24 +291,11 @@ class _ParserPool:
                 suspects.extend(futures[future])
         if not suspects:
             return
-        # A process died (or the batch failed outside the parser): one file at a time in a single
-        # process, so the file that kills it is found and every other file still gets parsed.
+        # A process died (or the batch failed outside the parser): one file at a time in a process
+        # of its own, so the file that kills it is found, with how, and every other file still parsed.
         self.reset()
         for path, data in suspects:
-            try:
-                yield (
-                    self.executor(workers=1).submit(_parse_batch, parser, [(path, data)], max_bytes).result()
-                )
-            except BrokenProcessPool:
-                self.reset()
-                yield [
-                    _FileResult(
-                        path=path, error=f"{CRASH_PREFIX}: its process exited while reading this file"
-                    )
-                ]
-            except Exception as error:
-                yield [_FileResult(path=path, error=f"{CRASH_PREFIX}: {type(error).__name__}: {error}"[:400])]
-        self.reset()
+            yield [parse_isolated(self.parser, path, data, max_bytes, self.limits)]
 
 
 @dataclass
@@ -231,6 +317,7 @@ class _Intake:
         workers: int,
         now: str,
         parser: Parser,
+        limits: ParseLimits,
     ) -> None:
         self.project = check_project_name(project)
         self.prefix = f"{project}/"
@@ -240,6 +327,13 @@ class _Intake:
         self.workers = resolve_workers(workers)
         self.now = now
         self.parser = parser
+        self.limits = limits
+        # A rejection is remembered under the content hash, the limits and the parser: other limits
+        # or another parser may give another verdict.
+        self.memo_suffix = hashlib.blake2b(
+            f"{limits.fingerprint()}:{parser_identity(parser)}".encode(), digest_size=8
+        ).hexdigest()
+        self.remembered: set[str] = set()
         before = previous.model_copy(deep=True) if previous else DocumentsSnapshot(project=project)
         if before.project != project:
             raise ValueError(f"previous snapshot belongs to project {before.project!r}, not {project!r}")
@@ -256,12 +350,15 @@ class _Intake:
         self.present: set[str] = set()  # relative paths of listed source files, accepted or not
         self.result = IntakeResult(snapshot=DocumentsSnapshot(project=project))
         self.io = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="intake-io")
-        self.pool = _ParserPool(self.workers)
+        self.pool = _ParserPool(self.workers, parser, limits)
 
     def run(self) -> IntakeResult:
         try:
             candidates = self._scan()
-            if len(candidates) > 1 and self.workers > 1:
+            if candidates:
+                prefix = rejections_prefix(self.project)
+                self.remembered = {info.key for info in self.artifacts.iter_objects(prefix=prefix)}
+            if len(candidates) > 1:
                 preload(candidate.relative for candidate in candidates)  # imported once, shared by the forks
                 self.pool.start()
             for wave in _waves(candidates):
@@ -296,11 +393,7 @@ class _Intake:
                 self._unchanged(relative, info)
                 continue
             earlier = self.previous_rejected.get(relative)
-            if (
-                earlier is not None
-                and earlier.etag == info.etag
-                and not earlier.reason.startswith(CRASH_PREFIX)
-            ):
+            if earlier is not None and earlier.etag == info.etag and not _depends_on_limits(earlier.reason):
                 self.rejected.append(earlier)  # same bytes as last time: the same reason, no re-parse
                 continue
             candidates.append(_Candidate(relative, info))
@@ -316,15 +409,21 @@ class _Intake:
     def _process(self, wave: list[_Candidate]) -> None:
         downloaded = list(self.io.map(self._download, wave))
         to_parse: list[_Candidate] = []
+        pending_reads: list[Future[None]] = []
         for candidate in downloaded:
             if candidate is None:
                 continue
             record = self.records.get(candidate.relative)
-            if candidate.sha256 and record and record.current.content_hash == candidate.sha256:
+            if record and record.is_active and record.current.content_hash == candidate.sha256:
                 record.current.etag = candidate.info.etag  # touched, not changed: remember the new ETag
                 self._unchanged(candidate.relative, candidate.info)
                 continue
+            if self._memo_key(candidate) in self.remembered:
+                pending_reads.append(self.io.submit(self._recall, candidate))
+                continue
             to_parse.append(candidate)
+        for future in pending_reads:
+            future.result()
         if not to_parse:
             return
         by_path = {candidate.relative: candidate for candidate in to_parse}
@@ -345,18 +444,40 @@ class _Intake:
         except FileNotFoundError:
             self.present.discard(candidate.relative)  # deleted since the listing: treat as removed
             return None
+        except NotARegularFileError as error:  # replaced by a link or a special file since the listing
+            self.rejected.append(
+                RejectedFile(path=candidate.relative, reason=str(error), size=0, etag=candidate.info.etag)
+            )
+            return None
         candidate.data = data
-        record = self.records.get(candidate.relative)
-        if record is not None and record.is_active:  # only a known file needs its hash before parsing
-            candidate.sha256 = hashlib.sha256(data).hexdigest()
+        # Before parsing: an unchanged known file, or a file rejected before, is recognised by it.
+        candidate.sha256 = hashlib.sha256(data).hexdigest()
         return candidate
 
+    def _memo_key(self, candidate: _Candidate) -> str:
+        return f"{rejections_prefix(self.project)}{candidate.sha256}-{self.memo_suffix}.json"
+
+    def _recall(self, candidate: _Candidate) -> None:
+        """Reject a file with the reason remembered for its content: it is not parsed again."""
+        memo = json.loads(self.artifacts.get_text(self._memo_key(candidate)))
+        info = candidate.info
+        candidate.data = b""
+        self.rejected.append(
+            RejectedFile(path=candidate.relative, reason=memo["reason"], size=info.size, etag=info.etag)
+        )
+        self.result.remembered += 1
+
+    def _remember(self, candidate: _Candidate, reason: str) -> None:
+        memo = {"reason": reason, "path": candidate.relative, "recorded_at": self.now}
+        self.artifacts.put_text(self._memo_key(candidate), json.dumps(memo))
+
     def _parse(self, items: list[tuple[str, bytes]]) -> Iterator[list[_FileResult]]:
-        if len(items) == 1 or self.workers == 1:
-            for path, data in items:
-                yield [_parse_one(self.parser, path, data, self.max_bytes)]
+        """Every file is parsed in a parser process under the limits, never in this one."""
+        if len(items) == 1:
+            [(path, data)] = items
+            yield [parse_isolated(self.parser, path, data, self.max_bytes, self.limits)]
             return
-        yield from self.pool.parse(self.parser, items, self.max_bytes)
+        yield from self.pool.parse(items, self.max_bytes)
 
     def _apply(self, candidate: _Candidate, file_result: _FileResult) -> list[Future[None]]:
         relative, info = candidate.relative, candidate.info
@@ -365,7 +486,7 @@ class _Intake:
             self.rejected.append(
                 RejectedFile(path=relative, reason=file_result.error, size=info.size, etag=info.etag)
             )
-            return []
+            return [self.io.submit(self._remember, candidate, file_result.error)]
         for path, reason in file_result.skipped:
             self.rejected.append(RejectedFile(path=path, reason=reason, size=0, etag=info.etag))
         writes = []
@@ -430,6 +551,11 @@ class _Intake:
                 self._tombstone(record)
 
 
+def _depends_on_limits(reason: str) -> bool:
+    """A reason that other parse limits or a fixed parser may change (those are remembered by hash)."""
+    return reason.startswith(CRASH_PREFIX) or "PIPELINE_PARSE_" in reason
+
+
 def _waves(candidates: Sequence[_Candidate]) -> Iterator[list[_Candidate]]:
     """Groups of files small enough to hold in memory together (by the listed sizes)."""
     wave: list[_Candidate] = []
@@ -453,10 +579,14 @@ def ingest_project(
     workers: int,
     now: str,
     parser: Parser = parse_source,
+    limits: ParseLimits | None = None,
 ) -> IntakeResult:
     """Bring the project's documents up to date with `<project>/` in the inbox.
 
-    `workers` parser processes (0: one per core); `parser` must be a module-level function when
-    more than one worker is used, since it is sent to the parser processes by reference.
+    `workers` parser processes (0: one per core), each under `limits` (memory, time per file,
+    archive expansion). A file rejected before is recognised by its content hash and not parsed
+    again while the limits and the parser are the same. Where processes are forked (Linux) the
+    parser may be any callable; elsewhere it must be a module-level function.
     """
-    return _Intake(project, inbox, artifacts, previous, max_bytes, workers, now, parser).run()
+    limits = limits or ParseLimits()
+    return _Intake(project, inbox, artifacts, previous, max_bytes, workers, now, parser, limits).run()
