@@ -40,8 +40,10 @@ from assets.architecture.models import Architecture, Entity
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.contract import resolve, sample_value
+from assets.validations.install import ComponentEnvironment, install_component
 from assets.validations.models import ValidationReport
 from assets.validations.sandbox import run_tests_in_sandbox
+from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, ManifestError, parse_manifest
 from pipeline_core.settings import Settings
 from resources.forge.local import LocalForge
 from tests.support.pipeline import PipelineHarness
@@ -51,6 +53,7 @@ CORPUS = REPO_ROOT / "tests" / "quality_corpus"
 SHARED_EXPECTATIONS = CORPUS / "_shared"
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 PROBE = Path(__file__).resolve().parent / "quality_probe.py"
+PROBE_FOLDER = ".ai-pipeline-quality"
 CRUD = ("create", "read", "update", "list", "delete")
 HTTP_CHECKS = (*CRUD, "refuses_missing_field", "missing_id_404")
 # Never part of a story a person wrote: disfluency tags, filler words, chat acknowledgements.
@@ -490,10 +493,12 @@ def operation_served(expected: str, entity: Entity, ops: EntityOperations) -> bo
 # Over HTTP: the generated backend started from its manifest, in the sandbox
 
 
-def backend_start(tree: Mapping[str, str]) -> tuple[list[str], str, str] | None:
-    """(argv with {port}, folder, health path) of the tree's backend: its manifest, else the old shape."""
-    from pipeline_core.repository.manifest import MANIFEST_PATH, ManifestError, parse_manifest
+def backend_start(tree: Mapping[str, str]) -> tuple[list[str], str, str, ComponentSpec | None] | None:
+    """(argv with {port}, folder, health path, component) of the tree's backend, by its manifest.
 
+    A tree whose manifest does not name a start command yet (the offline templates before the
+    repository contract) is started the way validations started it: `python -m app` in backend/.
+    """
     text = tree.get(MANIFEST_PATH)
     if text is not None:
         try:
@@ -503,21 +508,10 @@ def backend_start(tree: Mapping[str, str]) -> tuple[list[str], str, str] | None:
         if manifest is not None:
             for component in manifest.components:
                 if component.kind == "backend" and component.start is not None:
-                    return list(component.start.argv), component.path, component.health
-    if "backend/app/__main__.py" in tree:  # the offline templates' manifest before it named `start`
-        argv = [
-            "python",
-            "-m",
-            "app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--db",
-            "{db}",
-            "--no-static",
-        ]
-        return argv, "backend", "/api/health"
+                    return list(component.start.argv), component.path, component.health, component
+    if "backend/app/__main__.py" in tree:
+        argv = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", "{port}"]
+        return [*argv, "--db", "{db}", "--no-static"], "backend", "/api/health", None
     return None
 
 
@@ -614,50 +608,61 @@ class HttpResult(BaseModel):
 
 
 def probe_http(
-    outcome: PipelineOutcome, wanted: Mapping[str, ExpectedEntity], timeout_s: float = 90.0
+    outcome: PipelineOutcome,
+    wanted: Mapping[str, ExpectedEntity],
+    install_cache: Path | None = None,
+    timeout_s: float = 90.0,
 ) -> HttpResult:
-    """Start the generated backend in the sandbox and exercise each wanted entity over HTTP."""
+    """Start the generated backend in the sandbox (in its installed environment) and exercise
+    each wanted entity over HTTP."""
     if outcome.tree is None or outcome.architecture is None:
         return HttpResult(problem="no generated tree")
     start = backend_start(outcome.tree)
     if start is None:
         return HttpResult(problem="the tree names no backend to start")
-    argv, folder, health = start
+    argv, folder, health, component = start
+    environment = ComponentEnvironment()
+    if component is not None:
+        with tempfile.TemporaryDirectory(prefix="quality-install-") as fallback:
+            cache = install_cache or Path(fallback)
+            installed, found = install_component(outcome.tree, component, cache)
+            if found is None:
+                return HttpResult(problem=f"the backend's install failed: {installed.output_tail[-300:]}")
+            environment = found
     entities = http_plan(outcome.architecture, wanted)
     order = [name for name in wanted if name in entities]
     if not order:
         return HttpResult(problem="no expected entity has a collection path in the contract")
-    with tempfile.TemporaryDirectory(prefix="quality-") as scratch:
-        root = Path(scratch)
-        tree = root / "tree"
-        for path, text in outcome.tree.items():
-            target = tree / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        check = tree / ".ai-pipeline-quality"
-        check.mkdir()
-        shutil.copy2(PROBE, check / "probe.py")
-        plan = {"argv": argv, "cwd": f"../{folder}" if folder != "." else "..", "health": health}
-        plan |= {"entities": entities, "order": order}
-        (check / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-        parent = root / "sandbox"
-        parent.mkdir()
-        run_tests_in_sandbox(
-            tree,
-            [sys.executable, "probe.py", "plan.json", "result.json"],
-            timeout_s,
-            parent,
-            cwd=".ai-pipeline-quality",
-            keep=True,
-        )
-        results = list(parent.glob("sandbox-*/work/.ai-pipeline-quality/result.json"))
-        if not results:
-            return HttpResult(problem="the probe wrote no result (time limit?)")
-        data = json.loads(results[0].read_text(encoding="utf-8"))
-    out = HttpResult(started=bool(data.get("started")))
+    plan = {"argv": argv, "cwd": f"../{folder}" if folder != "." else "..", "health": health}
+    plan["env"] = list(component.start.env) if component is not None and component.start else []
+    plan |= {"entities": entities, "order": order}
+    tree = dict(outcome.tree)
+    tree[f"{PROBE_FOLDER}/probe.py"] = PROBE.read_text(encoding="utf-8")
+    tree[f"{PROBE_FOLDER}/plan.json"] = json.dumps(plan)
+    found_result: dict[str, Any] = {}
+
+    def collect(run_dir: Path) -> None:
+        result_file = run_dir / "result.json"
+        if result_file.is_file():
+            found_result.update(json.loads(result_file.read_text(encoding="utf-8")))
+
+    run = run_tests_in_sandbox(
+        tree,
+        [sys.executable, "probe.py", "plan.json", "result.json"],
+        timeout_s,
+        cwd=PROBE_FOLDER,
+        env=environment.env,
+        path_prefix=environment.path_prefix,
+        links=environment.links,
+        collect=collect,
+    )
+    if not found_result:
+        why = "time limit" if run.timed_out else f"exit {run.returncode}: {run.stderr_tail[-300:]}"
+        return HttpResult(problem=f"the probe wrote no result ({why})")
+    out = HttpResult(started=bool(found_result.get("started")))
     if not out.started:
-        out.problem = "the backend did not start: " + str(data.get("log_tail", ""))[-300:]
-    for name, item in (data.get("entities") or {}).items():
+        out.problem = "the backend did not start: " + str(found_result.get("log_tail", ""))[-300:]
+    for name, item in (found_result.get("entities") or {}).items():
         out.entities[name] = item["checks"]
         out.detail[name] = item["detail"]
     return out
@@ -744,7 +749,9 @@ class ProjectScore(BaseModel):
         return sum(1 for entity in self.entities if entity.http_ok)
 
 
-def score_project(project: Project, outcome: PipelineOutcome, http: bool = True) -> ProjectScore:
+def score_project(
+    project: Project, outcome: PipelineOutcome, http: bool = True, install_cache: Path | None = None
+) -> ProjectScore:
     expected = project.expected
     stories = outcome.requirements.stories if outcome.requirements else []
     pairs = one_to_one(expected.stories, stories, story_matches)
@@ -822,7 +829,7 @@ def score_project(project: Project, outcome: PipelineOutcome, http: bool = True)
         ]
         score.entities.append(entity_score)
     if http and wanted:
-        result = probe_http(outcome, wanted)
+        result = probe_http(outcome, wanted, install_cache)
         score.http_started = result.started
         score.http_problem = result.problem
         for entity_score in score.entities:
@@ -841,6 +848,7 @@ def measure(
     out = []
     with dg.instance_for_test() as instance:
         for project in projects:
-            outcome = run_project(project, workdir / project.slug, instance, workdir / "install-cache")
-            out.append((outcome, score_project(project, outcome, http=http)))
+            cache = workdir / "install-cache"
+            outcome = run_project(project, workdir / project.slug, instance, cache)
+            out.append((outcome, score_project(project, outcome, http=http, install_cache=cache)))
     return out

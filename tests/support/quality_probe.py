@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -205,12 +206,17 @@ def main(plan_path: str, result_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
     work = Path(tempfile.mkdtemp(prefix="probe-"))
     port = free_port()
-    argv = [
-        sys.executable if part == "python" else part.replace("{port}", str(port)) for part in plan["argv"]
-    ]
+    # `python` first means the component's own environment: first on PATH in the sandbox.
+    first = plan["argv"][0]
+    if first == "python":
+        first = shutil.which("python") or sys.executable
+    argv = [first, *(part.replace("{port}", str(port)) for part in plan["argv"][1:])]
     argv = [part.replace("{db}", str(work / "app.sqlite3")) for part in argv]
     env = dict(os.environ)
-    env.update({"PORT": str(port), "DATABASE_PATH": str(work / "app.sqlite3"), "HOST": "127.0.0.1"})
+    database = work / "app.sqlite3"
+    env.update({"PORT": str(port), "DATABASE_PATH": str(database), "HOST": "127.0.0.1"})
+    if "DATABASE_URL" in plan.get("env", []):
+        env["DATABASE_URL"] = f"sqlite:///{database}"
     log = (work / "app.log").open("wb")
     process = subprocess.Popen(
         argv, cwd=plan["cwd"], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
