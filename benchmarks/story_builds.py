@@ -1,8 +1,13 @@
-"""Story builds of a 30-story project: full build, no-op re-run, and re-run after one story changed.
+"""Story builds of a 30-story project: full build, no-op re-run, and re-run after one story changed;
+then the closed loop of Claude-written stories against the scripted Messages API server.
 
-Prints wall time, generator (model) calls and forge writes of each, and the ratios re-run / full build.
+Part 1 (offline templates) prints wall time, generator (model) calls and forge writes of each run,
+and the ratios re-run / full build. Part 2 builds `--loop-stories` stories through the real
+anthropic SDK and the sandbox: a fixed share of first answers fails its test (`--fail-first`), and of
+those a fixed share keeps failing in the fix round too (`--never-pass`); it prints per story the
+model calls, fix rounds and wall time, and the share of stories that end with passing tests.
 
-    .venv/bin/python -m benchmarks.story_builds [--stories 30]
+    .venv/bin/python -m benchmarks.story_builds [--stories 30] [--loop-stories 12]
 """
 
 from __future__ import annotations
@@ -19,12 +24,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.architecture.models import Architecture  # noqa: E402
 from assets.requirements.models import RequirementsSet  # noqa: E402
-from assets.story_builds.asset import offline_generator  # noqa: E402
-from assets.story_builds.build import build_stories  # noqa: E402
+from assets.story_builds.asset import model_generator, offline_generator  # noqa: E402
+from assets.story_builds.build import StoryGenerator, build_stories  # noqa: E402
 from assets.story_builds.models import StoryBuildsSet  # noqa: E402
+from assets.story_builds.story_tests import sandbox_tester  # noqa: E402
 from pipeline_core.settings import Settings  # noqa: E402
+from resources.llm import LlmResource  # noqa: E402
+from tests.support.anthropic_server import AnthropicServer  # noqa: E402
 from tests.support.pipeline import PipelineHarness  # noqa: E402
-from tests.support.story_builds import CountingForge, counting_generator  # noqa: E402
+from tests.support.story_builds import (  # noqa: E402
+    CountingForge,
+    ScriptedStoryModel,
+    counting_generator,
+    loop_project,
+)
 
 PROJECT = "bench-stories"
 ENTITIES = {
@@ -59,7 +72,18 @@ def requirements_document(stories: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=30)
+    parser.add_argument("--loop-stories", type=int, default=12)
+    parser.add_argument("--fail-first", type=float, default=0.5, help="share of first answers that fail")
+    parser.add_argument("--never-pass", type=float, default=0.34, help="share of those whose fix fails too")
+    parser.add_argument("--rounds", type=int, default=2, help="most change sets tested per story")
+    parser.add_argument("--skip-offline", action="store_true")
     args = parser.parse_args()
+    if not args.skip_offline:
+        offline_builds(args)
+    closed_loop(args.loop_stories, args.fail_first, args.never_pass, args.rounds)
+
+
+def offline_builds(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
         settings = Settings(pipeline_data_dir=Path(tmp) / "var", pipeline_llm_provider="offline")
         harness = PipelineHarness.create(settings, instance)
@@ -94,6 +118,76 @@ def main() -> None:
     print(f"{'run':<28}{'seconds':>9}{'model calls':>13}{'forge writes':>14}{'ratio to full':>15}")
     for name, seconds, model_calls, writes, _ in rows:
         print(f"{name:<28}{seconds:>9.2f}{model_calls:>13}{writes:>14}{seconds / full:>15.3f}")
+
+
+def closed_loop(stories: int, fail_first: float, never_pass: float, rounds: int) -> None:
+    """Claude-written stories through the scripted server: calls, fix rounds and time per story."""
+    failing = set(range(0, stories, max(1, round(1 / fail_first)))) if fail_first > 0 else set()
+    stubborn = {
+        index for n, index in enumerate(sorted(failing)) if never_pass and n % round(1 / never_pass) == 0
+    }
+    requirements, architecture = loop_project(stories)
+    model = ScriptedStoryModel(
+        requirements, failing={f"S-{i}" for i in failing}, stubborn={f"S-{i}" for i in stubborn}
+    )
+    server = AnthropicServer().start()
+    server.responder = model.respond
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            llm = LlmResource(
+                provider="anthropic",
+                api_key="sk-bench",
+                base_url=server.base_url,
+                cache_url=(Path(tmp) / "cache").as_uri(),
+                max_retries=0,
+            )
+            generator = model_generator(
+                llm,
+                architecture,
+                requirements,
+                tester=sandbox_tester(workdir_parent=Path(tmp)),
+                max_rounds=rounds,
+            )
+            seconds: dict[str, float] = {}
+
+            def timed(story_id: str, tree, feedback):  # type: ignore[no-untyped-def]
+                started = time.perf_counter()
+                try:
+                    return generator.generate(story_id, tree, feedback)
+                finally:
+                    seconds[story_id] = time.perf_counter() - started
+
+            forge = CountingForge(root=str(Path(tmp) / "forge"))
+            started = time.perf_counter()
+            value = build_stories(
+                "bench-loop",
+                requirements,
+                architecture,
+                forge,
+                StoryGenerator(id=generator.id, generate=timed),
+                None,
+            )
+            total = time.perf_counter() - started
+    finally:
+        server.stop()
+    print()
+    print(
+        f"closed loop: {stories} stories, first answers failing: {len(failing)}, "
+        f"of which the fix fails too: {len(stubborn)}, at most {rounds} rounds"
+    )
+    print(f"{'story':<8}{'status':<10}{'model calls':>12}{'fix rounds':>12}{'seconds':>9}")
+    for build in value.stories:
+        print(
+            f"{build.story_id:<8}{build.status:<10}{build.model_calls:>12}{max(build.rounds - 1, 0):>12}"
+            f"{seconds.get(build.story_id, 0.0):>9.2f}"
+        )
+    passing = sum(build.status == "built" for build in value.stories)
+    calls = sum(build.model_calls for build in value.stories)
+    fixes = sum(max(build.rounds - 1, 0) for build in value.stories)
+    print(
+        f"total: {calls} model calls ({len(server.requests)} requests served), {fixes} fix rounds, "
+        f"{total:.2f} s; stories ending with passing tests: {passing}/{stories} ({passing / stories:.0%})"
+    )
 
 
 if __name__ == "__main__":

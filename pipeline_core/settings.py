@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     pipeline_llm_max_tokens: int = 16_000
     pipeline_llm_max_retries: int = 4
     pipeline_llm_timeout_seconds: float = 300.0
+    pipeline_codegen_fix_rounds: int = Field(
+        default=3,
+        ge=1,
+        description="Most change sets a Claude-written story is tested with (first answer + fixes).",
+    )
+    pipeline_budget_usd_per_story: float | None = Field(
+        default=None, gt=0, description="Estimated USD a Claude-written story may cost; unset: no limit."
+    )
+    pipeline_budget_usd_per_project: float | None = Field(
+        default=None,
+        gt=0,
+        description="Estimated USD one story_builds run of a project may cost; unset: no limit.",
+    )
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     aws_region: str = "us-east-1"

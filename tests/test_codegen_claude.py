@@ -24,27 +24,34 @@ from assets.architecture.models import (
 )
 from assets.architecture.openapi import EntityOperation, render_openapi
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
-from assets.story_builds.codegen_claude import (
+from assets.story_builds.claude_checks import InvalidProposal, validate_proposal
+from assets.story_builds.claude_task import (
     CODEGEN_VERSION,
     CodegenLimits,
-    InvalidProposal,
     ProposedChanges,
-    StoryGenerationError,
     architecture_context,
-    generate_story_changes_with_model,
     select_context_files,
     story_task,
-    validate_proposal,
 )
-from assets.story_builds.codegen_offline import MANIFEST_PATH, component_tests
+from assets.story_builds.codegen_claude import StoryGenerationError, generate_story_changes_with_model
 from assets.story_builds.models import FileChange, apply_changes
 from assets.validations.sandbox import coverage_report, run_tests_in_sandbox
+from pipeline_core.repository.manifest import MANIFEST_PATH, Manifest, read_manifest, render_manifest
 from resources.llm import LlmResource, LlmSession
 from resources.llm.prompt import QUOTED_DATA_NOTICE
 from tests.support.anthropic_server import AnthropicServer, RecordedRequest
 
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
-BACKEND = {"name": "backend", "path": "backend", "test": UNITTEST}
+BACKEND = {
+    "name": "backend",
+    "path": "backend",
+    "kind": "backend",
+    "runtime": "python",
+    "test": UNITTEST,
+    "start": ["python", "-m", "app", "--port", "{port}"],
+    "health": "/api/health",
+}
+BACKEND_SPEC = {**BACKEND, "start": {"argv": BACKEND["start"]}}  # as the manifest holds it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +286,11 @@ def us1_tree() -> dict[str, str]:
     story = make_requirements().stories[0]
     proposal = ProposedChanges.model_validate(us1_answer())
     tree = apply_changes({}, validate_proposal(proposal, {}, story=story))
-    tree[MANIFEST_PATH] = json.dumps({"generator": CODEGEN_VERSION, "components": [BACKEND], "stories": []})
+    tree[MANIFEST_PATH] = render_manifest(
+        Manifest.model_validate(
+            {"generator": CODEGEN_VERSION, "project": "tasks", "components": [BACKEND_SPEC], "stories": []}
+        )
+    )
     return tree
 
 
@@ -319,11 +330,14 @@ def test_a_valid_change_set_is_applied_and_its_tests_count_as_coverage(
     tree = apply_changes({}, change.files)
     assert "Covers: US-1 AC1" in tree["backend/tests/test_us_1.py"]
     manifest = json.loads(tree[MANIFEST_PATH])
-    assert manifest["generator"] == CODEGEN_VERSION and manifest["components"] == [BACKEND]
+    spec = read_manifest(tree)
+    assert spec is not None and spec.generator == CODEGEN_VERSION
+    assert [c.model_dump(exclude_defaults=True) for c in spec.components] == [BACKEND_SPEC]
     assert manifest["stories"][0]["id"] == "US-1" and manifest["stories"][0]["covered"] == ["AC1", "AC2"]
 
     # The validations stage finds the component's test command in the manifest and runs the tests.
-    [(component, folder, argv)] = component_tests(tree, python=sys.executable)
+    [component] = spec.components
+    folder, argv = component.path, [sys.executable, *component.test[1:]]
     result = run_tests_in_sandbox(tree, argv, timeout_s=60, workdir_parent=tmp_path, cwd=folder)
     assert result.ok, result.stderr_tail
     report = {(item.criterion_id, item.status) for item in coverage_report(requirements, [change], [result])}
@@ -695,7 +709,7 @@ def test_covering_tests_must_exist_be_named_tagged_and_assert() -> None:
     assert "the test must be named test_us_1_ac1, not 'test_create'" in reasons_for(
         covered(test_name="test_create")
     )
-    assert "defines no test function test_us_1_ac1" in reasons_for(
+    assert "defines no test test_us_1_ac1" in reasons_for(
         with_tests(US1_TESTS.replace("def test_us_1_ac1", "def test_first"))
     )
     assert "not tagged 'Covers: US-1 AC1'" in reasons_for(
@@ -710,11 +724,14 @@ def test_covering_tests_must_exist_be_named_tagged_and_assert() -> None:
     assert "defines test_us_1_ac1 more than once" in reasons_for(
         with_tests(US1_TESTS + "\n\ndef test_us_1_ac1():\n    assert TaskStore().list() == []\n")
     )
-    # A comment right above the test tags it as well as the docstring does.
+    # The rules read the tag from the docstring only (where validations trace it), not a comment.
     commented = US1_TESTS.replace('        """Covers: US-1 AC1. A created task is listed."""\n', "").replace(
         "    def test_us_1_ac1", "    # Covers: US-1 AC1\n    def test_us_1_ac1"
     )
-    assert check(with_tests(commented))
+    assert "not tagged 'Covers: US-1 AC1' in its docstring" in reasons_for(with_tests(commented))
+    assert "asserts nothing" in reasons_for(
+        with_tests(US1_TESTS.replace("self.assertEqual(store.list(), [task])", "assert 1 == 1"))
+    )
 
 
 def test_criteria_are_reported_once_each_and_tests_belong_to_a_component() -> None:
@@ -731,9 +748,10 @@ def test_criteria_are_reported_once_each_and_tests_belong_to_a_component() -> No
 
     reasons = reasons_for(us1_answer(components=[]))
     assert "is in no component with a test command" in reasons
-    reasons = reasons_for(us1_answer(components=[{"name": "backend", "path": "server", "test": []}]))
+    bad = {"name": "backend", "path": "server", "kind": "worker", "runtime": "python", "test": []}
+    reasons = reasons_for(us1_answer(components=[bad]))
     assert "no file of the repository is under its path 'server'" in reasons
-    assert "the test command must be a non-empty argv" in reasons
+    assert "component 'backend': test: List should have at least 1 item" in reasons
 
 
 def test_component_folders_are_normalised_and_the_root_may_be_one() -> None:
@@ -748,8 +766,8 @@ JS_TESTS = """const { test } = require("node:test");
 const assert = require("node:assert");
 const { total } = require("../app.js");
 
-// Covers: US-1 AC1
 test("test_us_1_ac1 lists a created task", () => {
+  // Covers: US-1 AC1
   assert.strictEqual(total([1, 2]), 3);
 });
 
@@ -780,7 +798,16 @@ def test_non_python_tests_are_found_by_name_tag_and_assertion() -> None:
                 {"action": "create", "path": "frontend/tests/us1.test.js", "content": tests},
             ],
             covered_criteria=[{**item, "behaviour": "b"} for item in covered],
-            components=[{"name": "frontend", "path": "frontend", "test": ["node", "--test"]}],
+            components=[
+                {
+                    "name": "frontend",
+                    "path": "frontend",
+                    "kind": "frontend",
+                    "runtime": "node",
+                    "test": ["node", "--test"],
+                    "publish_dir": "frontend",
+                }
+            ],
         )
 
     changes = check(answer_with(JS_TESTS))
@@ -792,6 +819,14 @@ def test_non_python_tests_are_found_by_name_tag_and_assertion() -> None:
         answer_with(JS_TESTS.replace("assert.strictEqual(total([1, 2]), 3);", "total([1]);"))
     )
     assert "test test_us_1_ac1 in frontend/tests/us1.test.js asserts nothing" in reasons
+    reasons = reasons_for(
+        answer_with(JS_TESTS.replace("assert.strictEqual(total([1, 2]), 3);", "assert.strictEqual(3, 3);"))
+    )
+    assert "test test_us_1_ac1 in frontend/tests/us1.test.js asserts nothing" in reasons
+    above = JS_TESTS.replace("  // Covers: US-1 AC1\n", "").replace(
+        'test("test_us_1_ac1', '// Covers: US-1 AC1\ntest("test_us_1_ac1'
+    )
+    assert "not tagged 'Covers: US-1 AC1' in the first comment of its body" in reasons_for(answer_with(above))
 
 
 def test_operations_must_be_in_the_contract() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,10 +11,11 @@ import pytest
 from assets.architecture.models import Architecture
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.story_builds.asset import offline_generator
-from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, story_branch
+from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, combine_trees, story_branch
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
 from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuildsSet
+from pipeline_core.repository.manifest import Manifest, ManifestError, read_manifest, render_manifest
 from pipeline_core.settings import Settings
 from resources.forge import BUILD_KEY_TRAILER, LocalForge
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
@@ -273,3 +275,58 @@ def test_a_dependency_cycle_names_its_stories() -> None:
     assert "dependency cycle" in str(caught.value) and "US-a" in str(caught.value)
     with pytest.raises(BuildOrderError, match="US-self -> US-self"):
         plan_build_order(RequirementsSet(project="p", stories=[_story("US-self", ["US-self"])]))
+
+
+def _manifest(components: list[dict], stories: list[str]) -> str:
+    return render_manifest(
+        Manifest.model_validate(
+            {
+                "generator": "claude-codegen-2",
+                "project": "p",
+                "components": components,
+                "stories": [{"id": s, "title": s, "spec_hash": s} for s in stories],
+            }
+        )
+    )
+
+
+def test_combined_trees_merge_their_manifests_through_the_contract() -> None:
+    api = {
+        "name": "api",
+        "path": "api",
+        "kind": "worker",
+        "runtime": "python",
+        "test": ["python", "-m", "pytest"],
+    }
+    web = {
+        "name": "web",
+        "path": "web",
+        "kind": "frontend",
+        "runtime": "node",
+        "test": ["npm", "test"],
+        "publish_dir": "web/dist",
+    }
+    left = {"api/a.py": "a = 1\n", MANIFEST_PATH: _manifest([api], ["US-a"])}
+    right = {
+        "web/b.js": "b\n",
+        MANIFEST_PATH: _manifest([web, {**api, "test": ["python", "-m", "unittest"]}], ["US-b"]),
+    }
+
+    combined = combine_trees([left, right])
+
+    manifest = read_manifest(combined)
+    assert manifest is not None
+    assert [story.id for story in manifest.stories] == ["US-a", "US-b"]
+    assert {c.name: c.test for c in manifest.components} == {
+        "api": ["python", "-m", "unittest"],
+        "web": ["npm", "test"],
+    }
+    assert set(combined) == {"api/a.py", "web/b.js", MANIFEST_PATH}
+
+    broken = {
+        MANIFEST_PATH: json.dumps(
+            {"generator": "claude-codegen-2", "project": "p", "components": [{"name": "x"}]}
+        )
+    }
+    with pytest.raises(ManifestError, match="does not follow the contract"):
+        combine_trees([left, broken])

@@ -4,9 +4,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
+from assets.story_builds.budget import Budget
 from assets.story_builds.build import StoryGenerator, Tree, build_stories
 from assets.story_builds.codegen_offline import (
     GENERATOR_VERSION,
@@ -15,7 +17,9 @@ from assets.story_builds.codegen_offline import (
     story_templates_hash,
 )
 from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
+from assets.story_builds.story_tests import StoryTester, sandbox_tester
 from pipeline_core.partitions import projects_partitions
+from pipeline_core.settings import get_settings
 from resources.forge import Forge
 from resources.io_manager import read_previous_value
 from resources.llm.resource import LlmResource
@@ -54,38 +58,84 @@ def offline_generator(
 
 
 def model_generator(
-    llm: LlmResource, architecture: Architecture, requirements: RequirementsSet
+    llm: LlmResource,
+    architecture: Architecture,
+    requirements: RequirementsSet,
+    *,
+    tester: StoryTester | None,
+    max_rounds: int,
+    story_budget_usd: float | None = None,
+    project_budget_usd: float | None = None,
 ) -> StoryGenerator:
-    """Claude writes each story's change set (validated, confined to the repository, repaired once)."""
+    """Claude writes each story's change set: validated, confined to the repository, its manifest
+    written by the pipeline, and (with a `tester`) its components' tests passing before it is
+    returned, within at most `max_rounds` change sets and the budgets (one project budget per run)."""
     from assets.story_builds.codegen_claude import PROMPT_VERSION, generate_story_changes_with_model
+
+    project_budget = Budget(project_budget_usd, f"project {architecture.project}")
 
     def generate(
         story_id: str, tree: Mapping[str, str], feedback: str | None
     ) -> tuple[StoryChangeSet, LlmUsage]:
         session = llm.session()
         change_set = generate_story_changes_with_model(
-            session, architecture, requirements, story_id, tree, review_feedback=feedback
+            session,
+            architecture,
+            requirements,
+            story_id,
+            tree,
+            review_feedback=feedback,
+            tester=tester,
+            max_rounds=max_rounds,
+            story_budget_usd=story_budget_usd,
+            project_budget=project_budget,
         )
         return change_set, session.usage
 
-    return StoryGenerator(id=f"{llm.provider}:{llm.effective_model()}:{PROMPT_VERSION}", generate=generate)
+    return StoryGenerator(
+        id=f"{llm.provider}:{llm.effective_model()}:{PROMPT_VERSION}",
+        generate=generate,
+        budget_usd_per_project=project_budget_usd,
+    )
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    """One line of `text` that fits a markdown table cell."""
+    line = " ".join(text.split())
+    line = line if len(line) <= limit else line[: limit - 1] + "…"
+    return line.replace("|", "\\|")
 
 
 def _stories_table(value: StoryBuildsSet) -> str:
     rows = [
-        "| story | status | branch | commit | pull request | files | tokens | cost (USD) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| story | status | branch | commit | pull request | files | rounds | calls | tokens | cost (USD) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for build in value.stories:
         pull = f"[#{build.pull_request}]({build.pull_request_url})" if build.pull_request else ""
-        note = f" ({build.reason})" if build.reason else ""
+        note = f" ({_cell(build.reason)})" if build.reason else ""
         commit = (build.commit or "")[:10]
         tokens = build.input_tokens + build.output_tokens
         rows.append(
             f"| {build.story_id} | {build.status}{note} | `{build.branch}` | `{commit}` | {pull} "
-            f"| {len(build.files_changed)} | {tokens} | {build.cost_usd:.4f} |"
+            f"| {len(build.files_changed)} | {build.rounds} | {build.model_calls} | {tokens} "
+            f"| {build.cost_usd:.4f} |"
         )
     return "\n".join(rows)
+
+
+class StoryBuildsConfig(dg.Config):
+    """The closed loop's bounds for Claude-written stories; unset fields take their settings."""
+
+    fix_rounds: int | None = Field(
+        None, ge=1, description="most change sets tested per story (PIPELINE_CODEGEN_FIX_ROUNDS)"
+    )
+    budget_usd_per_story: float | None = Field(
+        None, gt=0, description="estimated USD one story may cost (PIPELINE_BUDGET_USD_PER_STORY)"
+    )
+    budget_usd_per_project: float | None = Field(
+        None, gt=0, description="estimated USD one run may cost (PIPELINE_BUDGET_USD_PER_PROJECT)"
+    )
 
 
 @dg.asset(
@@ -93,10 +143,18 @@ def _stories_table(value: StoryBuildsSet) -> str:
     code_version=STORY_BUILDS_CODE_VERSION,
     pool="llm",
     group_name="build",
-    check_specs=[dg.AssetCheckSpec(ALL_BUILT_CHECK, asset="story_builds")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            ALL_BUILT_CHECK,
+            asset="story_builds",
+            partitions_def=projects_partitions,
+            description="Every story was built (warns, naming the failed, blocked and over-budget ones).",
+        )
+    ],
 )
 def story_builds(
     context: dg.AssetExecutionContext,
+    config: StoryBuildsConfig,
     requirements: RequirementsSet,
     architecture: Architecture,
     forge: Forge,
@@ -104,22 +162,34 @@ def story_builds(
     artifacts: ObjectStore,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Per story: a branch built on its dependencies' code, one commit, one pull request, and the key of
-    the inputs it was built from. Only stories whose key changed are rebuilt; a failed story is recorded
-    with its reason while the others are built, and a re-run retries it."""
+    the inputs it was built from. Only stories whose key changed are rebuilt; a Claude-written story is
+    committed only once its components' tests pass in the sandbox (bounded in rounds and budget); a
+    failed or over-budget story is recorded with its reason while the others are built, and a re-run
+    retries it."""
     project = context.partition_key
     previous = read_previous_value(artifacts, "story_builds", project, StoryBuildsSet)
     if llm.provider == "offline":
         generator = offline_generator(architecture, requirements)
     else:
-        generator = model_generator(llm, architecture, requirements)
+        settings = get_settings()
+        generator = model_generator(
+            llm,
+            architecture,
+            requirements,
+            tester=sandbox_tester(),
+            max_rounds=config.fix_rounds or settings.pipeline_codegen_fix_rounds,
+            story_budget_usd=config.budget_usd_per_story or settings.pipeline_budget_usd_per_story,
+            project_budget_usd=config.budget_usd_per_project or settings.pipeline_budget_usd_per_project,
+        )
     value = build_stories(project, requirements, architecture, forge, generator, previous)
 
     counts = {
         status: sum(b.status == status for b in value.stories)
-        for status in ("built", "unchanged", "failed", "blocked")
+        for status in ("built", "unchanged", "failed", "blocked", "over_budget")
     }
-    generated = [b for b in value.stories if b.status == "built"]
+    attempted = [b for b in value.stories if b.status != "unchanged"]  # what this run spent
     context.log.info(f"{project}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    budget = value.budget_usd_per_project
     yield dg.Output(
         value,
         data_version=dg.DataVersion(value.data_version()),
@@ -129,22 +199,30 @@ def story_builds(
             **{f"stories_{status}": dg.MetadataValue.int(n) for status, n in counts.items()},
             "integration_commit": dg.MetadataValue.text(value.integration_commit or "none"),
             "generator": dg.MetadataValue.text(generator.id),
-            "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in generated)),
-            "llm_input_tokens": dg.MetadataValue.int(sum(b.input_tokens for b in generated)),
-            "llm_output_tokens": dg.MetadataValue.int(sum(b.output_tokens for b in generated)),
-            "llm_estimated_cost_usd": dg.MetadataValue.float(
-                float(round(sum(b.cost_usd for b in generated), 6))
+            "fix_rounds": dg.MetadataValue.int(sum(max(b.rounds - 1, 0) for b in attempted)),
+            "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in attempted)),
+            "llm_input_tokens": dg.MetadataValue.int(sum(b.input_tokens for b in attempted)),
+            "llm_output_tokens": dg.MetadataValue.int(sum(b.output_tokens for b in attempted)),
+            "llm_estimated_cost_usd": dg.MetadataValue.float(float(round(value.spent_usd, 6))),
+            "budget_usd_per_project": dg.MetadataValue.text(
+                f"{budget:.4f}" if budget is not None else "none"
+            ),
+            "budget_spent": dg.MetadataValue.text(
+                f"${value.spent_usd:.4f} of ${budget:.4f} ({value.spent_usd / budget:.0%})"
+                if budget
+                else f"${value.spent_usd:.4f} (no project budget)"
             ),
         },
     )
-    unbuilt = [b for b in value.stories if b.status in ("failed", "blocked")]
+    unbuilt = [b for b in value.stories if b.status in ("failed", "blocked", "over_budget")]
     yield dg.AssetCheckResult(
         check_name=ALL_BUILT_CHECK,
         passed=not unbuilt,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "not_built": dg.MetadataValue.md(
-                "\n".join(f"- {b.story_id}: {b.reason}" for b in unbuilt) or "none"
+                "\n".join(f"- {b.story_id} ({b.status}): {_cell(b.reason or '', 600)}" for b in unbuilt)
+                or "none"
             )
         },
     )

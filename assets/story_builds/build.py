@@ -17,12 +17,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assets.architecture.models import Architecture
-from assets.architecture.openapi import schema_refs
+from assets.architecture.openapi import iter_operations, schema_refs
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
-from assets.story_builds.codegen_offline import MANIFEST_PATH
-from assets.story_builds.models import StoryBuild, StoryBuildsSet, StoryChangeSet, apply_changes
+from assets.story_builds.models import (
+    StoryBuild,
+    StoryBuildsSet,
+    StoryChangeSet,
+    StoryNotBuilt,
+    apply_changes,
+)
 from pipeline_core.hashing import content_hash
+from pipeline_core.repository.manifest import (
+    MANIFEST_PATH,
+    ManifestError,
+    merge_manifests,
+    parse_manifest,
+    render_manifest,
+)
 from resources.forge import BUILD_KEY_TRAILER, STORY_ID_TRAILER, Forge
 from resources.forge.base import FileChange as ForgeFileChange
 from resources.llm.task import LlmUsage
@@ -46,6 +58,7 @@ class StoryGenerator:
     generate: Callable[[str, Mapping[str, str], str | None], tuple[StoryChangeSet, LlmUsage]]
     finalize: Callable[[Mapping[str, str], list[str]], Tree] | None = None
     story_key: Callable[[str], str] | None = None
+    budget_usd_per_project: float | None = None  # what the generator may spend in one run, if bounded
 
 
 def story_branch(story_id: str) -> str:
@@ -57,13 +70,10 @@ def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, A
     components = {entry.story_id: entry.components for entry in architecture.story_map}.get(story_id, [])
     operations: dict[str, Any] = {}
     refs: set[str] = set()
-    for path, item in sorted(architecture.openapi.get("paths", {}).items()):
-        for method, operation in sorted(item.items()):
-            if isinstance(operation, dict) and story_id in operation.get("x-story-ids", []):
-                operations[f"{method.upper()} {path}"] = {
-                    k: v for k, v in operation.items() if k != "x-story-ids"
-                }
-                refs.update(schema_refs(operation))
+    for operation in iter_operations(architecture.openapi):
+        if story_id in operation.story_ids:
+            operations[operation.label] = {k: v for k, v in operation.operation.items() if k != "x-story-ids"}
+            refs.update(schema_refs(operation.operation))
     entities = [entity for entity in architecture.data_model if entity.name in refs]
     return {
         "components": [c.model_dump(mode="json") for c in architecture.components if c.name in components],
@@ -94,27 +104,48 @@ def build_key(
 def combine_trees(trees: list[Mapping[str, str]]) -> Tree:
     """The union of several stories' trees, in build order (a later tree wins a differing file).
 
-    The generator's manifest is merged record by record, so that the next generation sees every
-    dependency's story as built.
+    Their manifests are merged through the contract module (`merge_manifests`: every component and
+    every story record, later ones winning), so that the next generation sees every dependency's story as
+    built. A manifest that breaks the contract raises ManifestError (the story fails with it).
     """
     combined: Tree = {}
-    manifests: list[dict[str, Any]] = []
+    texts: list[str] = []
     for tree in trees:
         combined.update(tree)
         if MANIFEST_PATH in tree:
-            try:
-                manifests.append(json.loads(tree[MANIFEST_PATH]))
-            except json.JSONDecodeError:
-                continue
-    if len(manifests) > 1:
-        merged = dict(manifests[-1])
-        seen: dict[str, Any] = {}
-        for manifest in manifests:
-            for record in manifest.get("stories", []):
-                seen.setdefault(record["id"], record)
-        merged["stories"] = list(seen.values())
-        combined[MANIFEST_PATH] = json.dumps(merged, indent=2) + "\n"
+            texts.append(tree[MANIFEST_PATH])
+    if len(texts) > 1:
+        try:
+            merged = merge_manifests(parse_manifest(text) for text in texts)
+        except ManifestError:
+            if not all(_legacy_offline(text) for text in texts):
+                raise
+            combined[MANIFEST_PATH] = _merge_legacy(texts)
+        else:
+            assert merged is not None
+            combined[MANIFEST_PATH] = render_manifest(merged)
     return dict(sorted(combined.items()))
+
+
+def _legacy_offline(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and str(data.get("generator", "")).startswith("offline-templates")
+
+
+def _merge_legacy(texts: list[str]) -> str:
+    """The offline templates' manifest of before the contract module (records merged by id), kept
+    until the offline generator writes its manifest through `pipeline_core.repository.manifest`."""
+    manifests = [json.loads(text) for text in texts]
+    merged = dict(manifests[-1])
+    seen: dict[str, Any] = {}
+    for manifest in manifests:
+        for record in manifest.get("stories", []):
+            seen.setdefault(record["id"], record)
+    merged["stories"] = list(seen.values())
+    return json.dumps(merged, indent=2) + "\n"
 
 
 def tree_changes(base: Mapping[str, str], target: Mapping[str, str]) -> list[ForgeFileChange]:
@@ -235,6 +266,17 @@ def _build_one(
         pull = context.forge.open_pull_request(
             context.repo, branch, base_branch, change_set.message, body, story.id
         )
+    except StoryNotBuilt as error:  # the generator's verdict, with what the attempt cost
+        return StoryBuild(
+            **record,
+            status=error.status,
+            reason=error.reason,
+            rounds=error.rounds,
+            model_calls=error.usage.model_calls,
+            input_tokens=error.usage.input_tokens,
+            output_tokens=error.usage.output_tokens,
+            cost_usd=error.usage.cost_usd,
+        )
     except Exception as error:  # one story's failure is recorded; the others carry on
         return StoryBuild(**record, status="failed", reason=f"{type(error).__name__}: {error}")
     context.trees[commit.sha] = target
@@ -248,6 +290,7 @@ def _build_one(
         operations=change_set.operations,
         covered_criteria=change_set.covered_criteria,
         uncovered_criteria=change_set.uncovered_criteria,
+        rounds=change_set.rounds,
         model_calls=usage.model_calls,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
@@ -317,6 +360,8 @@ def build_stories(
         stories=builds,
         integration_branch=INTEGRATION_BRANCH,
         integration_commit=integration_commit,
+        budget_usd_per_project=generator.budget_usd_per_project,
+        spent_usd=round(sum(build.cost_usd for build in builds if build.status != "unchanged"), 6),
     )
 
 

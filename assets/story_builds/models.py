@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from pipeline_core.hashing import content_hash
+from resources.llm.task import LlmUsage
 
 
 def check_tree_path(path: str) -> str:
@@ -78,6 +79,9 @@ class StoryChangeSet(BaseModel):
     covered_criteria: list[CoveredCriterion] = Field(default_factory=list)
     uncovered_criteria: list[UncoveredCriterion] = Field(default_factory=list)
     input_hash: str = Field("", description="hash of generator version, story, architecture and base tree")
+    rounds: int = Field(
+        0, description="change sets the generator tested before this one passed (0: not tested at generation)"
+    )
 
     def content_hash(self) -> str:
         return content_hash(self.model_dump(mode="json"))
@@ -103,7 +107,7 @@ class StoryBuild(BaseModel):
 
     story_id: str
     title: str
-    status: Literal["built", "unchanged", "failed", "blocked"]
+    status: Literal["built", "unchanged", "failed", "blocked", "over_budget"]
     build_key: str = Field(
         description="hash of the story's spec, its architecture slice, its dependencies' builds "
         "and the review feedback on it"
@@ -119,11 +123,32 @@ class StoryBuild(BaseModel):
     operations: list[str] = Field(default_factory=list)
     covered_criteria: list[CoveredCriterion] = Field(default_factory=list)
     uncovered_criteria: list[UncoveredCriterion] = Field(default_factory=list)
-    reason: str | None = Field(None, description="why the build failed or is blocked")
+    reason: str | None = Field(None, description="why the build failed, is blocked or went over budget")
+    rounds: int = Field(0, description="change sets applied and tested at generation (the closed loop)")
     model_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+
+
+class StoryNotBuilt(RuntimeError):
+    """A generator's verdict that a story cannot be committed: `status` failed or over_budget, the
+    reason, and what the attempt cost (model usage, rounds), so the record can show it."""
+
+    def __init__(
+        self,
+        story_id: str,
+        reason: str,
+        status: Literal["failed", "over_budget"] = "failed",
+        usage: LlmUsage | None = None,
+        rounds: int = 0,
+    ):
+        super().__init__(f"story {story_id} could not be generated: {reason}")
+        self.story_id = story_id
+        self.reason = reason
+        self.status = status
+        self.usage = usage or LlmUsage()
+        self.rounds = rounds
 
 
 class StoryBuildsSet(BaseModel):
@@ -136,6 +161,8 @@ class StoryBuildsSet(BaseModel):
     stories: list[StoryBuild]
     integration_branch: str = Field(description="branch holding every built story together")
     integration_commit: str | None = None
+    budget_usd_per_project: float | None = Field(None, description="the project's budget for this run")
+    spent_usd: float = Field(0.0, description="estimated model spend of this run, every story together")
 
     def data_version(self) -> str:
         return content_hash(

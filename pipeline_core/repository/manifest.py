@@ -225,14 +225,18 @@ def render_manifest(manifest: Manifest) -> str:
 
 
 def merge_manifests(manifests: Iterable[Manifest]) -> Manifest | None:
-    """Several branches' manifests as one: the last one's components, every story record (last wins)."""
+    """Several branches' manifests as one: every component and every story record, a later
+    manifest's entry replacing an earlier one of the same name or id (so sibling stories that each
+    added a component keep both); the last one's generator."""
     merged: Manifest | None = None
     for manifest in manifests:
         if merged is None:
             merged = manifest
             continue
+        components = {component.name: component for component in merged.components}
+        components.update({component.name: component for component in manifest.components})
         combined = merged.model_copy(
-            update={"components": manifest.components, "generator": manifest.generator}
+            update={"components": list(components.values()), "generator": manifest.generator}
         )
         for record in manifest.stories:
             combined = combined.with_story(record)
