@@ -9,11 +9,16 @@ from pipeline_core.repository.test_rules import (
     find_covering_tests,
     is_test_file,
     language_of,
+    names_test_for,
 )
 from pipeline_core.repository.test_rules import test_name as rule_name
 
 
 def test_the_test_name_normalises_ids_once() -> None:
+    assert names_test_for("test_us_3_ac2", "US-3", "AC2")
+    assert names_test_for("test_us_3_ac2_refuses_an_empty_title", "US-3", "AC2")
+    assert not names_test_for("test_us_3_ac20", "US-3", "AC2")
+    assert not names_test_for("test_us_3", "US-3", "AC2")
     assert rule_name("US-3", "AC2") == "test_us_3_ac2"
     assert rule_name("US-1a2b", "AC 2.1") == "test_us_1a2b_ac_2_1"
     assert rule_name("--Story__X--", "ac1") == "test_story_x_ac1"
@@ -72,6 +77,14 @@ def test_us_3_ac5():
 def test_wrongly_named():
     """Covers: US-3 AC6"""
     assert compute() == 6
+
+def test_us_3_ac7_empty():
+    """Covers: US-3 AC7"""
+    assert True
+
+def test_us_3_ac7_with_words():
+    """Covers: US-3 AC7"""
+    assert compute() == 7
 '''
 
 
@@ -84,6 +97,8 @@ def test_python_tests_are_traced_by_their_docstring_with_real_assertions() -> No
         ("test_us_3_ac4", "US-3", "AC4"),
         ("test_us_3_ac4", "US-4", "AC1"),
         ("test_wrongly_named", "US-3", "AC6"),
+        ("test_us_3_ac7_empty", "US-3", "AC7"),
+        ("test_us_3_ac7_with_words", "US-3", "AC7"),
     }  # AC5's tag is a comment, not the docstring: not read
     assert found[("test_us_3_ac1", "US-3", "AC1")].assertions == 1
     assert found[("test_us_3_ac1", "US-3", "AC1")].problem() is None
@@ -104,6 +119,9 @@ def test_python_covering_problem_names_each_rule() -> None:
         covering_problem(path, PYTHON, "US-3", "AC5") or ""
     )
     assert "defines no test test_us_3_ac6" in (covering_problem(path, PYTHON, "US-3", "AC6") or "")
+    assert covering_problem(path, PYTHON, "US-3", "AC7") is None  # one of its two tests covers it
+    only_empty = PYTHON.replace("def test_us_3_ac7_with_words", "def other")
+    assert "test_us_3_ac7_empty" in (covering_problem(path, only_empty, "US-3", "AC7") or "")
     assert "not valid Python" in (covering_problem(path, "def test_(:\n", "US-3", "AC1") or "")
     assert "not a test file" in (covering_problem("backend/app.py", PYTHON, "US-3", "AC1") or "")
     twice = "def test_us_3_ac1():\n    '''Covers: US-3 AC1'''\n    assert f()\n" * 2

@@ -20,7 +20,7 @@ from assets.story_builds.claude_manifest import component_of, merged_components
 from assets.story_builds.claude_task import DEFAULT_LIMITS, CodegenLimits, ProposedChanges, bullets
 from assets.story_builds.models import FileChange, apply_changes, check_tree_path
 from pipeline_core.repository.manifest import MANIFEST_PATH, read_manifest
-from pipeline_core.repository.test_rules import covering_problem, test_name
+from pipeline_core.repository.test_rules import covering_problem, names_test_for, test_name
 
 PIPELINE_FOLDER = MANIFEST_PATH.split("/", 1)[0] + "/"
 
@@ -190,7 +190,7 @@ def validate_proposal(
             continue
         covered.add(item.criterion_id)
         expected = test_name(story.id, item.criterion_id)
-        if item.test_name != expected:
+        if not names_test_for(item.test_name, story.id, item.criterion_id):
             reasons.append(f"{label}: the test must be named {expected}, not {item.test_name!r}")
             continue
         problem = path_problem(item.test_file, limits)

@@ -143,15 +143,15 @@ methods, status codes, schemas) and the data model. Keep what earlier stories bu
 change only what this story needs. If the repository is empty, lay down a minimal runnable \
 application for the stack first.
 - Tests: for each acceptance criterion you implement, write one automated test named \
-`test_<story>_<criterion>` (ids lower-cased, every run of other characters replaced by `_`: \
-story US-3, criterion AC2 -> `test_us_3_ac2`) tagged `Covers: <story id> <criterion id>` (for \
-example `Covers: US-3 AC2`). Python: a `def test_us_3_ac2` function (or method) in a file named \
-`test_*.py`, the tag in its docstring. JavaScript / TypeScript: a `test(...)` or `it(...)` block in \
-a `*.test.*` / `*.spec.*` file whose title starts with the name, the tag in the first comment of \
-its function body (`test("test_us_3_ac2 lists tasks", () => {{ // Covers: US-3 AC2 ...`). A test \
-must exercise the behaviour and assert its outcome on computed values (`assert`, `self.assert*`, \
-`expect(value).to...`); an assertion over constants only (`assert 1 == 1`, \
-`expect(true).toBe(true)`) does not count. List each test in `covered_criteria` with its file, \
+`test_<story>_<criterion>` (ids lower-cased, every run of other characters replaced by `_`: story \
+US-3, criterion AC2 -> `test_us_3_ac2`, optionally followed by `_` and words) tagged `Covers: <story \
+id> <criterion id>` (for example `Covers: US-3 AC2`). Python: a `def test_us_3_ac2` function (or \
+method) in a file named `test_*.py`, the tag in its docstring. JavaScript / TypeScript: a \
+`test(...)` or `it(...)` block in a `*.test.*` / `*.spec.*` file whose title starts with the name, \
+the tag in the first comment of its function body (`test("test_us_3_ac2 lists tasks", () => {{ // \
+Covers: US-3 AC2 ...`). A test must exercise the behaviour and assert its outcome on computed values \
+(`assert`, `self.assert*`, `expect(value).to...`); an assertion over constants only (`assert 1 == \
+1`, `expect(true).toBe(true)`) does not count. List each test in `covered_criteria` with its file, \
 name and behaviour.
 - A criterion you cannot implement or cannot test honestly goes in `uncovered_criteria` with the \
 reason. Every criterion of the story appears in exactly one of the two lists.

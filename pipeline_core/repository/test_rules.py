@@ -5,7 +5,8 @@ tests through this module, so a test the generator accepts is a test validations
 
 A covering test for criterion `AC2` of story `US-3`
 - is named `test_<story>_<criterion>` as `test_name` spells it (ids lower-cased, every run of other
-  characters than `a-z0-9` replaced by one `_`, no leading or trailing `_`): `test_us_3_ac2`;
+  characters than `a-z0-9` replaced by one `_`, no leading or trailing `_`): `test_us_3_ac2`,
+  optionally followed by `_` and more words (`test_us_3_ac2_refuses_an_empty_title`);
 - carries the tag `Covers: US-3 AC2` (ids as written in the requirements) in its docstring-like
   place: for Python the function's docstring; for JavaScript / TypeScript the first comment inside
   the test's function body (the `//` or `/* */` comment before its first statement);
@@ -49,6 +50,13 @@ def test_name(story_id: str, criterion_id: str) -> str:
 test_name.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
+def names_test_for(name: str, story_id: str, criterion_id: str) -> bool:
+    """True if `name` is the covering test's name: `test_us_3_ac2`, or it followed by `_` and more
+    words (`test_us_3_ac2_refuses_an_empty_title`); `test_us_3_ac20` is not."""
+    expected = test_name(story_id, criterion_id)
+    return name == expected or name.startswith(expected + "_")
+
+
 def covers_tag(story_id: str, criterion_id: str) -> str:
     return f"Covers: {story_id} {criterion_id}"
 
@@ -86,7 +94,7 @@ class CoveringTest(BaseModel):
     def problem(self) -> str | None:
         """Why this tagged test does not cover its criterion, or None when it does."""
         expected = test_name(self.story_id, self.criterion_id)
-        if self.name != expected:
+        if not names_test_for(self.name, self.story_id, self.criterion_id):
             tag = covers_tag(self.story_id, self.criterion_id)
             return f"test {self.name} in {self.file} says '{tag}' but must be named {expected}"
         if self.assertions == 0:
@@ -401,21 +409,26 @@ def covering_problem(path: str, text: str, story_id: str, criterion_id: str) -> 
             "*.test.* or *.spec.* or under __tests__/)"
         )
     try:
-        tests = [test for test in _tests(path, text) if test.name == name]
+        tests = [test for test in _tests(path, text) if names_test_for(test.name, story_id, criterion_id)]
     except SyntaxError as error:
         return f"test file {path} is not valid Python: {error.msg} (line {error.lineno})"
     if not tests:
         return f"test file {path} defines no test {name}"
-    if len(tests) > 1:
-        return f"test file {path} defines {name} more than once"
-    test = tests[0]
-    tagged = any(
-        match["story"] == story_id and match["criterion"] == criterion_id
-        for match in COVERS.finditer(test.tag_text)
-    )
-    if not tagged:
-        where = "its docstring" if language_of(path) == "python" else "the first comment of its body"
-        return f"test {name} in {path} is not tagged '{tag}' in {where}"
-    if test.assertions == 0:
-        return f"test {name} in {path} {NO_ASSERTION}"
-    return None
+    names = [test.name for test in tests]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return f"test file {path} defines {', '.join(twice)} more than once"
+    problems = []
+    for test in tests:
+        tagged = any(
+            match["story"] == story_id and match["criterion"] == criterion_id
+            for match in COVERS.finditer(test.tag_text)
+        )
+        if not tagged:
+            where = "its docstring" if language_of(path) == "python" else "the first comment of its body"
+            problems.append(f"test {test.name} in {path} is not tagged '{tag}' in {where}")
+        elif test.assertions == 0:
+            problems.append(f"test {test.name} in {path} {NO_ASSERTION}")
+        else:
+            return None
+    return problems[0]
