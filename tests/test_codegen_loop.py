@@ -26,8 +26,7 @@ from resources.forge import LocalForge
 from resources.io_manager import asset_value_key
 from resources.llm import LlmResource
 from tests.support.anthropic_server import AnthropicServer, RecordedRequest
-from tests.support.pipeline import PipelineHarness, materialization_metadata
-from tests.test_codegen_claude import (
+from tests.support.claude_project import (
     TASKS_MODULE,
     documents_of,
     make_architecture,
@@ -36,6 +35,7 @@ from tests.test_codegen_claude import (
     us1_answer,
     us2_answer,
 )
+from tests.support.pipeline import PipelineHarness, materialization_metadata
 
 PROJECT = "tasks"
 # The bug of a first answer: a created task is never stored, so US-1 AC1's test fails.

@@ -27,7 +27,7 @@ from resources.llm.task import LlmUsage
 from resources.object_store import ObjectStore
 
 # Bump with the build logic; the generator's own version is part of every story's build key.
-STORY_BUILDS_CODE_VERSION = "story-builds-1"
+STORY_BUILDS_CODE_VERSION = "story-builds-2"
 ALL_BUILT_CHECK = "all_stories_built"
 
 
