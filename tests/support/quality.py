@@ -707,8 +707,8 @@ class ProjectScore(BaseModel):
     stories_missing: list[str]
     stories_spurious: list[str]
     story_pairs: list[tuple[str, str]] = Field(default_factory=list, description="(expected, found title)")
-    priorities_expected: int = 0
-    priorities_right: int = 0
+    priorities_expected: int = Field(0, description="expected stories that name a priority")
+    priorities_right: int = Field(0, description="of those, found with that priority")
     not_story_violations: list[str]
     max_stories: int | None = None
     entities: list[EntityScore]
@@ -776,6 +776,7 @@ def score_project(
             len(story.acceptance_criteria),
         )
     with_priority = [(i, j) for i, j in pairs.items() if expected.stories[i].priority]
+    priorities_expected = sum(1 for story in expected.stories if story.priority)
     score = ProjectScore(
         slug=project.slug,
         shared=project.shared,
@@ -788,7 +789,7 @@ def score_project(
         stories_missing=[story.label() for i, story in enumerate(expected.stories) if i not in pairs],
         stories_spurious=[f"{s.id} {s.title}" for j, s in enumerate(stories) if j not in matched_found],
         story_pairs=[(expected.stories[i].label(), stories[j].title) for i, j in sorted(pairs.items())],
-        priorities_expected=len(with_priority),
+        priorities_expected=priorities_expected,
         priorities_right=sum(
             1 for i, j in with_priority if stories[j].priority == expected.stories[i].priority
         ),
