@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         default=10.0, ge=0, description="A project's objects must be unchanged this long before a run."
     )
 
+    pipeline_run_monitor_interval_seconds: int = Field(
+        default=30, ge=1, description="How often the dead-run sensor checks STARTED runs' workers."
+    )
+
     pipeline_llm_provider: Literal["auto", "offline", "anthropic", "bedrock"] = "auto"
     pipeline_llm_model: str = DEFAULT_ANTHROPIC_MODEL
     pipeline_llm_max_tokens: int = 16_000

@@ -13,6 +13,7 @@ from pipeline_core.settings import Settings, get_settings
 from pipeline_defs.jobs import project_pipeline_job
 from pipeline_defs.resources import build_resources
 from sensors.bucket_sensor import build_bucket_sensor
+from sensors.run_monitor import build_run_monitor_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -20,7 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[documents, requirements, architecture, story_builds, validations],
         jobs=[project_pipeline_job],
-        sensors=[build_bucket_sensor(project_pipeline_job, settings)],
+        sensors=[build_bucket_sensor(project_pipeline_job, settings), build_run_monitor_sensor(settings)],
         resources=build_resources(settings),
     )
 

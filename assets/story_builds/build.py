@@ -241,6 +241,8 @@ def _build_one(
                     update={"pull_request": opened.number, "pull_request_url": opened.url}
                 )
             return pull.model_copy(update={"status": "unchanged", "commit": head.sha, "reason": None})
+    elif (resumed := _resume_interrupted(context, record, branch, key)) is not None:
+        return resumed
 
     try:
         if dependencies:
@@ -295,6 +297,32 @@ def _build_one(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cost_usd=usage.cost_usd,
+    )
+
+
+def _resume_interrupted(
+    context: _Context, record: dict[str, Any], branch: str, key: str
+) -> StoryBuild | None:
+    """The story as a run that was cut off (killed, restarted) built it, if its branch says so.
+
+    Such a run wrote the branch and pull request but never stored its value, so the stored value
+    does not know them; a retry keeps that work instead of generating and writing it again.
+    """
+    head = context.forge.find_commit_with_trailer(context.repo, branch, BUILD_KEY_TRAILER, key)
+    if head is None:
+        return None
+    pulls = [pull for pull in context.forge.list_pull_requests(context.repo) if pull.branch == branch]
+    open_pulls = [pull for pull in pulls if pull.state == "open"]
+    if not open_pulls:
+        return None
+    pull = open_pulls[-1]
+    return StoryBuild(
+        **record,
+        status="built",
+        commit=head.sha,
+        pull_request=pull.number,
+        pull_request_url=pull.url,
+        reason="kept from an earlier run that was cut off after building it",
     )
 
 
