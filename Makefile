@@ -1,4 +1,5 @@
-# Quick start: `make run` (UI + daemon on http://127.0.0.1:3000, example project dropped in) and `make test`.
+# Quick start: `make run` (UI + daemon on http://127.0.0.1:3000, project pages on :3001, example project
+# dropped in) and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ export PIPELINE_DATA_DIR ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(PIPELINE_DATA_DIR)/dagster_home
 PG_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: run test install install-test lint benchmarks clean dagster-home example
+.PHONY: run test install install-test lint check benchmarks clean dagster-home example
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +30,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# PostgreSQL server binaries for the production-profile tests (a private cluster per test run).
+# PostgreSQL server binaries for the production-profile tests (a private cluster per test run), and
+# Chromium for the project page's rendering test.
 .PHONY: system-packages
 system-packages:
 	@if [ ! -x $(PG_BIN)/initdb ]; then \
 		echo "installing PostgreSQL server binaries"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing Chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 dagster-home:
@@ -42,10 +48,17 @@ dagster-home:
 	@[ -f "$(DAGSTER_HOME)/dagster.yaml" ] || cp infra/dagster/embedded.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 example: install
-	$(PY) -m pipeline_defs.cli drop examples/acme-tasks --project acme-tasks
+	$(VENV)/bin/ai-pipeline drop examples/acme-tasks --project acme-tasks
 
+# `dg dev` (the UI and the daemon) loads the code location named in pyproject.toml's [tool.dg];
+# `ai-pipeline page` serves the project pages beside it and stops with it.
 run: install dagster-home example
-	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	$(VENV)/bin/ai-pipeline page & PAGE=$$!; trap 'kill $$PAGE 2>/dev/null' EXIT; \
+		$(VENV)/bin/dg dev -h 127.0.0.1 -p 3000
+
+# The code location loads (definitions, resources, checks), as Dagster's own loader sees it.
+check: install
+	$(VENV)/bin/dg check defs
 
 test: install-test
 	$(VENV)/bin/ruff check .

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_private: bool = True
 
+    dagster_home: Path | None = Field(
+        default=None, description="Dagster instance; default <data>/dagster_home."
+    )
+    pipeline_ui_url: str = Field(default="http://127.0.0.1:3000", description="The Dagster UI, for links.")
+    pipeline_page_url: str = Field(
+        default="http://127.0.0.1:3001", description="Where `ai-pipeline page` serves the project pages."
+    )
+
     pipeline_install_cache_dir: Path | None = Field(
         default=None, description="Installed component environments. Default <data>/install-cache."
     )
@@ -92,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def data_dir(self) -> Path:
         return self.pipeline_data_dir.resolve()
+
+    @property
+    def dagster_home_dir(self) -> Path:
+        return (self.dagster_home or self.data_dir / "dagster_home").resolve()
 
     @property
     def inbox_url(self) -> str:

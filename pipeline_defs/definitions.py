@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.architecture.asset import architecture
 from assets.documents.asset import documents
+from assets.project_page.asset import project_page
 from assets.requirements.asset import requirements
 from assets.story_builds.asset import story_builds
 from assets.validations.asset import validations
@@ -19,7 +20,7 @@ from sensors.run_monitor import build_run_monitor_sensor
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for the given settings (tests pass their own; Dagster loads `defs`)."""
     return dg.Definitions(
-        assets=[documents, requirements, architecture, story_builds, validations],
+        assets=[documents, requirements, architecture, story_builds, validations, project_page],
         jobs=[project_pipeline_job],
         sensors=[build_bucket_sensor(project_pipeline_job, settings), build_run_monitor_sensor(settings)],
         resources=build_resources(settings),

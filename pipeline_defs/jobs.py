@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-PIPELINE_ASSETS = ["documents", "requirements", "architecture", "story_builds", "validations"]
+PIPELINE_ASSETS = ["documents", "requirements", "architecture", "story_builds", "validations", "project_page"]
 
 project_pipeline_job = dg.define_asset_job(
     name="project_pipeline",

@@ -8,7 +8,9 @@ from typing import Any
 import dagster as dg
 
 from assets.documents.asset import IntakeLimits
+from pipeline_core.links import Links
 from pipeline_core.settings import Settings
+from pipeline_defs.jobs import PIPELINE_ASSETS
 from resources.forge import make_forge
 from resources.io_manager import ArtifactJsonIOManager
 from resources.llm.resource import LlmResource
@@ -36,7 +38,13 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "inbox": inbox,
         "artifacts": artifacts,
         "llm": llm,
-        "io_manager": ArtifactJsonIOManager(store=artifacts),
+        "io_manager": ArtifactJsonIOManager(
+            store=artifacts,
+            ui_url=settings.pipeline_ui_url,
+            page_url=settings.pipeline_page_url,
+            next_asset=dict(zip(PIPELINE_ASSETS, PIPELINE_ASSETS[1:], strict=False)),
+        ),
+        "links": Links(ui_url=settings.pipeline_ui_url, page_url=settings.pipeline_page_url),
         "intake": IntakeLimits(
             max_file_bytes=settings.max_file_bytes,
             workers=settings.pipeline_intake_workers,

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import dagster as dg
 from pydantic import BaseModel
 
+from pipeline_core.links import asset_partition_url, project_page_url
 from resources.object_store import ObjectStore
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -20,6 +21,11 @@ class ArtifactJsonIOManager(dg.ConfigurableIOManager):
     """Writes pydantic values as JSON at assets/<asset>/<project>.json; reads them back typed."""
 
     store: dg.ResourceDependency[ObjectStore]
+    # Links for people on every materialisation: the same project's page of the next stage in the UI,
+    # and the project page (empty: no link).
+    ui_url: str = ""
+    page_url: str = ""
+    next_asset: dict[str, str] = {}
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
@@ -28,7 +34,18 @@ class ArtifactJsonIOManager(dg.ConfigurableIOManager):
             raise TypeError(f"asset {context.asset_key.to_user_string()} must return a pydantic model")
         key = asset_value_key(context.asset_key, context.partition_key if context.has_partition_key else None)
         self.store.put_text(key, obj.model_dump_json(indent=2))
-        context.add_output_metadata({"stored_at": dg.MetadataValue.text(f"{self.store.url()}/{key}")})
+        metadata: dict[str, dg.MetadataValue] = {
+            "stored_at": dg.MetadataValue.text(f"{self.store.url()}/{key}")
+        }
+        project = context.partition_key if context.has_partition_key else None
+        following = self.next_asset.get(context.asset_key.to_user_string())
+        if project and following and self.ui_url:
+            metadata["next_stage"] = dg.MetadataValue.url(
+                asset_partition_url(self.ui_url, following, project)
+            )
+        if project and self.page_url:
+            metadata["project_page"] = dg.MetadataValue.url(project_page_url(self.page_url, project))
+        context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> Any:
         key = asset_value_key(context.asset_key, context.partition_key if context.has_partition_key else None)

@@ -1,11 +1,10 @@
-"""The local forge against real bare git repositories in a temporary folder, and its review CLI."""
+"""The local forge against real bare git repositories in a temporary folder, and `ai-pipeline review`."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from resources.forge.base import (
     story_id_from_body,
 )
 from resources.forge.local import LocalForge
+from tests.support.cli import ai_pipeline, cli_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -396,13 +396,8 @@ def test_secrets_record_the_name_only(forge: LocalForge, repo: str, tmp_path: Pa
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "resources.forge.cli", "--root", str(root), *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
+    """`ai-pipeline review ...` on the forge at `root` (the data folder's `forge/`)."""
+    return ai_pipeline("review", *args, env=cli_env(root.parent))
 
 
 def test_cli_lists_shows_reviews_and_merges(forge: LocalForge, repo: str, tmp_path: Path) -> None:
