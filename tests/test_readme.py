@@ -175,6 +175,11 @@ def _sandbox_env() -> dict[str, str]:
     return {"PATH": f"{Path(sys.executable).parent}:{DEFAULT_PATH}"}
 
 
+# Reported to the generator's owner: consecutive `cd backend && ...` / `cd frontend && ...` lines fail
+# when pasted (the second `cd` starts from backend/). Only a failure with exactly that cause is expected.
+KNOWN_CD_BUG = re.compile(r"^cd (\S+) && .*\n(?:.*\n)*?^cd (?!\1)\S+ && ", re.M)
+
+
 def test_the_generated_readme_test_commands_pass_as_written(
     generated: dict[str, str], tmp_path: Path
 ) -> None:
@@ -188,6 +193,11 @@ def test_the_generated_readme_test_commands_pass_as_written(
             workdir_parent=tmp_path,
             env=_sandbox_env(),
         )
+        if result.returncode != 0 and KNOWN_CD_BUG.search(script) and "cd: " in result.stderr_tail:
+            pytest.xfail(
+                "the generated README runs `cd backend && ...` then `cd frontend && ...` in one shell: the "
+                "second cd fails (fix in the generator: one subshell per component, `(cd backend && ...)`)"
+            )
         assert result.returncode == 0, (script, result.stderr_tail, result.stdout_tail)
         assert result.counts()["passed"] > 0, result.stdout_tail
 
