@@ -240,9 +240,28 @@ def test_open_pull_request_returns_the_open_one_for_the_branch(
     api: PrismProxy,
 ) -> None:
     # "new-topic" is the head branch of the document's example pull request.
-    pull = forge.open_pull_request("shop", "new-topic", "master", "again")
+    listed = forge.list_pull_requests("shop")[0]
+    pull = forge.open_pull_request("shop", "new-topic", listed.base, listed.title)
     assert pull.branch == "new-topic"
     assert not api.requests("POST", rf"{REPO}/pulls")
+    assert not api.requests("PATCH"), "nothing changed: no write"
+
+
+def test_a_rebuilt_storys_pull_request_gets_its_new_base_title_and_body(
+    forge: GitHubForge, api: PrismProxy
+) -> None:
+    pull = forge.open_pull_request(
+        "shop", "new-topic", "story/s-0", "S-1: cart with totals", "Covered by tests: AC1", story_id="S-1"
+    )
+    assert not api.requests("POST", rf"{REPO}/pulls")
+    [sent] = api.requests("PATCH", rf"{REPO}/pulls/\d+$")
+    body = sent.json()
+    assert (body["base"], body["title"]) == ("story/s-0", "S-1: cart with totals")
+    assert body["body"].startswith("Covered by tests: AC1") and "story-id=S-1" in body["body"]
+    assert pull.branch == "new-topic"
+    # The listing no longer filters by base: an open pull request on the old base is found.
+    listed = api.requests("GET", rf"{REPO}/pulls")[0]
+    assert "base=" not in listed.path and "head=octocat%3Anew-topic" in listed.path
 
 
 def test_open_pull_request_survives_a_duplicate_race(forge: GitHubForge, api: PrismProxy) -> None:

@@ -319,6 +319,28 @@ def test_pull_requests_are_json_records_and_open_is_idempotent(
         forge.get_pull_request(repo, 99)
 
 
+def test_a_rebuilt_storys_pull_request_follows_its_base_title_and_body(forge: LocalForge, repo: str) -> None:
+    story(forge, repo, "s-0", "main", {"base.txt": "0"}, "k0")
+    story(forge, repo, "s-1", "main", {"a.txt": "A"}, "k1")
+    first = forge.open_pull_request(repo, "story/s-1", "main", "S-1: cart", "Covered by tests: none", "S-1")
+
+    # Rebuilt on its new dependency's branch, with a new title and body.
+    story(forge, repo, "s-1", "story/s-0", {"a.txt": "A2"}, "k2")
+    rebuilt = forge.open_pull_request(
+        repo, "story/s-1", "story/s-0", "S-1: cart with totals", "Covered by tests: AC1, AC2", "S-1"
+    )
+    assert rebuilt.number == first.number and [p.number for p in forge.list_pull_requests(repo)] == [1]
+    stored = forge.get_pull_request(repo, 1)
+    assert (stored.base, stored.title) == ("story/s-0", "S-1: cart with totals")
+    assert stored.body.startswith("Covered by tests: AC1, AC2") and stored.story_id == "S-1"
+    assert stored.updated_at is not None and first.updated_at is not None
+    assert stored.updated_at >= first.updated_at
+
+    # Asked again with the same story, or without a body: nothing changes, the body is kept.
+    same = forge.open_pull_request(repo, "story/s-1", "story/s-0", "S-1: cart with totals", story_id="S-1")
+    assert same.body == stored.body and same.updated_at == stored.updated_at
+
+
 def test_concurrent_openers_get_distinct_numbers(forge: LocalForge, repo: str) -> None:
     for i in range(6):
         story(forge, repo, f"s-{i}", "main", {f"f{i}.txt": str(i)}, f"k{i}")

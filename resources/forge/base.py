@@ -217,6 +217,22 @@ def pull_request_body(body: str, story_id: str | None) -> str:
     return f"{body.rstrip()}\n\n<!-- ai-pipeline:story-id={story_id} -->\n"
 
 
+def pull_request_changes(
+    pull: PullRequest, base: str, title: str, body: str, story_id: str | None
+) -> dict[str, str]:
+    """What an open pull request must change to match its rebuilt story (empty body: keep it)."""
+    changes: dict[str, str] = {}
+    if pull.base != base:
+        changes["base"] = base
+    if pull.title != title:
+        changes["title"] = title
+    if body:
+        wanted = pull_request_body(body, story_id or pull.story_id)
+        if pull.body.replace("\r\n", "\n").strip() != wanted.strip():
+            changes["body"] = wanted
+    return changes
+
+
 def story_id_from_body(body: str | None) -> str | None:
     match = _STORY_MARKER.search(body or "")
     return match.group(1) if match else None
@@ -278,7 +294,11 @@ class Forge(dg.ConfigurableResource, ABC):
     def open_pull_request(
         self, repo: str, branch: str, base: str, title: str, body: str = "", story_id: str | None = None
     ) -> PullRequest:
-        """Open a pull request of `branch` into `base`; an open one for the branch is returned instead."""
+        """Open a pull request of `branch` into `base`.
+
+        If the branch has an open one already (the story was built before), it is brought up to
+        date instead: its base, title and, when `body` is given, its body follow the rebuilt story.
+        """
 
     @abstractmethod
     def list_pull_requests(self, repo: str) -> list[PullRequest]:

@@ -39,6 +39,7 @@ from resources.forge.base import (
     is_commit_sha,
     parse_trailers,
     pull_request_body,
+    pull_request_changes,
     story_id_from_body,
 )
 from resources.forge.sealing import seal_secret
@@ -377,22 +378,36 @@ class GitHubForge(Forge):
             updated_at=data.updated_at,
         )
 
-    def _open_for_branch(self, repo: str, branch: str, base: str) -> PullRequest | None:
+    def _open_for_branch(self, repo: str, branch: str) -> PullRequest | None:
+        """The open pull request of `branch`, whatever its base (a rebuilt story may have a new one)."""
         with self._errors(f"list pull requests of {self.owner}/{repo}"):
-            pulls = self._repo(repo).get_pulls(state="open", head=f"{self.owner}:{branch}", base=base)
+            pulls = self._repo(repo).get_pulls(state="open", head=f"{self.owner}:{branch}")
             for pull in pulls:
                 if pull.head.ref == branch:
                     return self._pull(pull)
         return None
+
+    def _follow(
+        self, repo: str, pull: PullRequest, base: str, title: str, body: str, story_id: str | None
+    ) -> PullRequest:
+        """Bring an open pull request up to its rebuilt story: base, title and (when given) body."""
+        changes = pull_request_changes(pull, base, title, body, story_id)
+        if not changes:
+            return pull
+        with self._errors(f"update pull request #{pull.number} of {self.owner}/{repo}"):
+            # Fetched by number, not used as listed: listed objects carry api.github.com URLs.
+            live = self._repo(repo).get_pull(pull.number)
+            live.edit(**changes)
+            return self._pull(live)
 
     def open_pull_request(
         self, repo: str, branch: str, base: str, title: str, body: str = "", story_id: str | None = None
     ) -> PullRequest:
         check_branch_name(branch)
         check_branch_name(base)
-        existing = self._open_for_branch(repo, branch, base)
+        existing = self._open_for_branch(repo, branch)
         if existing is not None:
-            return existing
+            return self._follow(repo, existing, base, title, body, story_id)
         try:
             with self._errors(f"open a pull request for {branch!r} in {self.owner}/{repo}"):
                 created = self._repo(repo).create_pull(
@@ -401,8 +416,8 @@ class GitHubForge(Forge):
                 return self._pull(created)
         except ForgeError as error:
             # 422 "A pull request already exists": opened meanwhile (or by a retried POST).
-            if self._status(error) == 422 and (existing := self._open_for_branch(repo, branch, base)):
-                return existing
+            if self._status(error) == 422 and (existing := self._open_for_branch(repo, branch)):
+                return self._follow(repo, existing, base, title, body, story_id)
             raise
 
     def list_pull_requests(self, repo: str) -> list[PullRequest]:

@@ -42,6 +42,7 @@ from resources.forge.base import (
     is_commit_sha,
     parse_trailers,
     pull_request_body,
+    pull_request_changes,
 )
 
 _GIT_OPTIONS = (
@@ -411,7 +412,7 @@ class LocalForge(Forge):
             records = self._records_of(repo)
             for record in records:
                 if record.pull.branch == branch and record.pull.state == "open":
-                    return self._live(repo, record.pull)
+                    return self._live(repo, self._follow(repo, record, base, title, body, story_id))
             number = max((r.pull.number for r in records), default=0) + 1
             now = _now()
             pull = PullRequest(
@@ -429,6 +430,16 @@ class LocalForge(Forge):
             )
             self._save(repo, _PullRecord(pull=pull))
             return pull
+
+    def _follow(
+        self, repo: str, record: _PullRecord, base: str, title: str, body: str, story_id: str | None
+    ) -> PullRequest:
+        """Bring an open pull request up to its rebuilt story: base, title and (when given) body."""
+        changes = pull_request_changes(record.pull, base, title, body, story_id)
+        if changes:
+            record.pull = record.pull.model_copy(update={**changes, "updated_at": _now()})
+            self._save(repo, record)
+        return record.pull
 
     def list_pull_requests(self, repo: str) -> list[PullRequest]:
         self._existing(repo)
