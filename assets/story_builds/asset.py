@@ -10,13 +10,13 @@ from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.budget import Budget
 from assets.story_builds.build import StoryGenerator, Tree, build_stories
-from assets.story_builds.codegen_offline import (
+from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
+from assets.story_builds.offline import (
     GENERATOR_VERSION,
     TEMPLATES,
     generate_story_changes,
     story_templates_hash,
 )
-from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
 from assets.story_builds.story_tests import StoryTester, sandbox_tester
 from pipeline_core.partitions import projects_partitions
 from pipeline_core.settings import get_settings

@@ -2,6 +2,7 @@
 "use strict";
 
 const API_BASE = String(window.API_BASE || "").replace(/\/$/, "");
+const RESOURCE_LIST = window.RESOURCES || [];
 
 async function api(method, path, body) {
   const options = { method, headers: {} };
@@ -19,16 +20,16 @@ async function api(method, path, body) {
   return data;
 }
 
-function itemPath(resource, id) {
-  return resource.item_path.replace(/\{[^}]+\}/, encodeURIComponent(String(id)));
+function fillPath(template, id) {
+  return template.replace(/\{[^}]+\}/, encodeURIComponent(String(id)));
 }
 
 function fieldValue(input, field) {
   if (field.type === "boolean") return input.checked;
   const text = input.value.trim();
   if (text === "") return null;
-  if (field.type === "integer") return Number.parseInt(text, 10);
-  if (field.type === "number") return Number.parseFloat(text);
+  if (field.type === "integer" || field.type === "reference") return Number.parseInt(text, 10);
+  if (field.type === "number" || field.type === "money") return Number.parseFloat(text);
   if (field.type === "datetime" && text.length === 16) return `${text}:00`;
   return text;
 }
@@ -71,6 +72,26 @@ function button(label, onClick) {
   return element;
 }
 
+// Reference fields offer the records of the resource they point to.
+async function loadChoices(section) {
+  for (const select of section.querySelectorAll("select[data-references]")) {
+    const target = RESOURCE_LIST.find((resource) => resource.name === select.dataset.references);
+    if (!target || !target.operations.list) continue;
+    try {
+      const items = await api(target.operations.list, target.collection_path);
+      const keep = select.value;
+      select.replaceChildren(new Option("", ""));
+      for (const item of items) {
+        const label = target.fields.length ? item[target.fields[0].name] : item.id;
+        select.append(new Option(`${item.id}: ${label}`, String(item.id)));
+      }
+      select.value = keep;
+    } catch (error) {
+      select.title = error.message;
+    }
+  }
+}
+
 function setup(section, resource) {
   const ops = resource.operations;
   const status = section.querySelector("[data-role=status]");
@@ -83,7 +104,26 @@ function setup(section, resource) {
     status.classList.toggle("error", failed);
   };
 
+  async function refreshSummaries() {
+    for (const summary of resource.summaries) {
+      const body = section.querySelector(`[data-summary="${summary.name}"] tbody`);
+      if (!body) continue;
+      try {
+        const rows = await api(summary.method, summary.path);
+        body.replaceChildren();
+        for (const row of rows) {
+          const tr = document.createElement("tr");
+          tr.append(cell(row.group === null ? "all" : row.group), cell(row.value));
+          body.append(tr);
+        }
+      } catch (error) {
+        say(error.message, true);
+      }
+    }
+  }
+
   async function refresh() {
+    await refreshSummaries();
     if (!ops.list || !table) return;
     const query = new URLSearchParams();
     if (filters) {
@@ -100,6 +140,11 @@ function setup(section, resource) {
         row.dataset.id = String(item.id);
         row.append(cell(item.id), ...resource.fields.map((field) => cell(item[field.name])));
         const actions = document.createElement("td");
+        for (const transition of resource.transitions) {
+          const action = button(transition.label, () => act(transition, item));
+          action.disabled = !transition.from.includes(item[transition.field]);
+          actions.append(action);
+        }
         if (ops.update && editor) actions.append(button("Edit", () => fillEditor(editor, resource, item)));
         if (ops.delete) actions.append(button("Delete", () => remove(item)));
         row.append(actions);
@@ -110,9 +155,19 @@ function setup(section, resource) {
     }
   }
 
+  async function act(transition, item) {
+    try {
+      await api(transition.method, fillPath(transition.path, item.id));
+      say(`${transition.label}: ${resource.label} ${item.id} is now ${transition.to}.`);
+      await refresh();
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
   async function remove(item) {
     try {
-      await api(ops.delete, itemPath(resource, item.id));
+      await api(ops.delete, fillPath(resource.item_path, item.id));
       say(`Deleted ${resource.label} ${item.id}.`);
       await refresh();
     } catch (error) {
@@ -127,7 +182,8 @@ function setup(section, resource) {
       try {
         if (editing && ops.update) {
           const partial = ops.update !== "PUT"; // PUT replaces the item, so it sends every field
-          const item = await api(ops.update, itemPath(resource, editing), readEditor(editor, resource, partial));
+          const body = readEditor(editor, resource, partial);
+          const item = await api(ops.update, fillPath(resource.item_path, editing), body);
           say(`Saved ${resource.label} ${item.id}.`);
         } else if (ops.create) {
           const item = await api(ops.create, resource.collection_path, readEditor(editor, resource, false));
@@ -148,11 +204,12 @@ function setup(section, resource) {
       refresh();
     });
   }
+  loadChoices(section);
   refresh();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  for (const resource of window.RESOURCES || []) {
+  for (const resource of RESOURCE_LIST) {
     const section = document.querySelector(`[data-resource="${resource.name}"]`);
     if (section) setup(section, resource);
   }

@@ -8,15 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.resource import Resource
+from app.resource import SEARCHED_TYPES, Resource
 
 _COLUMN_TYPES = {
-    "string": "TEXT",
     "integer": "INTEGER",
-    "number": "REAL",
+    "reference": "INTEGER",
     "boolean": "INTEGER",
-    "date": "TEXT",
-    "datetime": "TEXT",
+    "number": "REAL",
+    "money": "REAL",
 }
 
 
@@ -50,9 +49,8 @@ class Store:
                 present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
                 for field in resource.fields:
                     if field.name not in present:
-                        db.execute(
-                            f"ALTER TABLE {table} ADD COLUMN {quote(field.name)} {_COLUMN_TYPES[field.type]}"
-                        )
+                        column = _COLUMN_TYPES.get(field.type, "TEXT")
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {quote(field.name)} {column}")
 
     @staticmethod
     def _out(resource: Resource, row: sqlite3.Row) -> dict[str, Any]:
@@ -84,24 +82,53 @@ class Store:
         return None if row is None else self._out(resource, row)
 
     def find(
-        self, resource: Resource, equal: dict[str, Any], text: str | None = None
+        self,
+        resource: Resource,
+        equal: dict[str, Any],
+        text: str | None = None,
+        sort: tuple[str, bool] | None = None,
     ) -> list[dict[str, Any]]:
+        """Records whose fields equal `equal`, containing `text` (any case) in a text field, ordered by
+        `sort` (field, descending) then id."""
         clauses, arguments = [], []
         for name, value in equal.items():
             clauses.append(f"{quote(name)} = ?")
             arguments.append(value)
         if text:
-            strings = [field.name for field in resource.fields if field.type == "string"]
+            strings = [field.name for field in resource.fields if field.type in SEARCHED_TYPES]
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             alternatives = [f"{quote(name)} LIKE ? ESCAPE '\\'" for name in strings]
             clauses.append("(" + (" OR ".join(alternatives) or "0") + ")")
             arguments.extend(pattern for _ in strings)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        order = "id"
+        if sort is not None:
+            order = f"{quote(sort[0])} {'DESC' if sort[1] else 'ASC'}, id"
         with self.connect() as db:
             rows = db.execute(
-                f"SELECT * FROM {quote(resource.table)}{where} ORDER BY id", arguments
+                f"SELECT * FROM {quote(resource.table)}{where} ORDER BY {order}", arguments
             ).fetchall()
         return [self._out(resource, row) for row in rows]
+
+    def count(
+        self,
+        resource: Resource,
+        equal: dict[str, Any],
+        within: tuple[str, Sequence[Any]] | None = None,
+        exclude_id: int | None = None,
+    ) -> int:
+        """How many records equal `equal`, have `within[0]` in `within[1]`, and are not `exclude_id`."""
+        clauses = [f"{quote(key)} = ?" for key in equal]
+        arguments = list(equal.values())
+        if within is not None:
+            clauses.append(f"{quote(within[0])} IN ({', '.join('?' for _ in within[1]) or 'NULL'})")
+            arguments.extend(within[1])
+        if exclude_id is not None:
+            clauses.append("id != ?")
+            arguments.append(exclude_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self.connect() as db:
+            return db.execute(f"SELECT COUNT(*) FROM {quote(resource.table)}{where}", arguments).fetchone()[0]
 
     def update(self, resource: Resource, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
         with self.connect() as db:

@@ -103,6 +103,21 @@ class ApiTestCase(unittest.TestCase):
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.backend.request(method, path, body)
 
+    def created(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        """Create one record (set-up for a test), asserting the API accepted it."""
+        status, item = self.api(method, path, body)
+        self.assertEqual(status, 201, item)
+        return item
+
+    def refused(self, status: int, method: str, path: str, body: Any = None, names: str = "") -> str:
+        """Send a request the API must refuse with `status`; its detail must name `names`."""
+        got, error = self.api(method, path, body)
+        self.assertEqual(got, status, error)
+        detail = str(error["detail"])
+        if names:
+            self.assertIn(names, detail)
+        return detail
+
     @staticmethod
     def path_of(template: str, item_id: int) -> str:
         """ "/api/tasks/{id}" with the id filled in."""

@@ -37,6 +37,8 @@ class Page(HTMLParser):
             self.scripts.append(attributes["src"])
         if tag == "section" and "data-resource" in attributes:
             self._section = self.sections.setdefault(attributes["data-resource"], {})
+        if self._section is not None and "data-summary" in attributes:
+            self._section.setdefault("summaries", []).append(attributes["data-summary"])
         if self._section is not None and "data-role" in attributes:
             self._role = attributes["data-role"]
             self._section.setdefault(self._role, [])
@@ -71,6 +73,9 @@ class TestFrontend(unittest.TestCase):
                         p["name"] for p in paths[path]["get"].get("parameters", []) if p["in"] == "query"
                     }
                     self.assertLessEqual(set(resource["list_parameters"]), declared)
+            for action in [*resource["transitions"], *resource["summaries"]]:
+                self.assertIn(action["path"], paths, f"{resource['name']} {action['name']}")
+                self.assertIn(action["method"].lower(), paths[action["path"]], action["name"])
 
     def test_page_has_controls_for_every_resource(self):
         page = read_page()
@@ -84,6 +89,7 @@ class TestFrontend(unittest.TestCase):
             if "list" in operations:
                 self.assertIn("items", section)
                 self.assertEqual(section.get("filters", []), resource["list_parameters"])
+            self.assertEqual(section.get("summaries", []), [s["name"] for s in resource["summaries"]])
             self.assertIn("status", section)
 
     def test_scripts_parse(self):

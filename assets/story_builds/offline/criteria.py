@@ -1,0 +1,608 @@
+"""What a story enables and how each of its acceptance criteria is tested, or why it cannot be.
+
+The rules read the grammar of a criterion against the data model, never particular nouns: the
+verb names an operation ("when they delete a task"), a transition of the model ("ship" -> the
+`ship` transition), "by X" names a filter, "search"/"sort" the list's `q`/`sort`, count/total/per
+a summary; "without a X", "invalid X", "cannot" name a refusal (a missing required field, a value
+outside a field's rules, a state change from the wrong state, a count limit, a unique value, a
+record others refer to). Criteria that need something the templates do not build (sign-in,
+e-mail, files, time limits, a browser) stay uncovered with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from assets.architecture.models import Architecture, Entity, EntityField
+from assets.requirements.language import VerbObject, singular, stem, verb_objects, words
+from assets.requirements.models import AcceptanceCriterion, UserStory
+from assets.story_builds.offline.contract import ContractOperation
+from assets.story_builds.offline.names import split_pascal
+from assets.story_builds.offline.samples import invalid_value
+
+PlanKind = Literal[
+    "create",
+    "validate",
+    "invalid",
+    "read",
+    "update",
+    "delete",
+    "list",
+    "sort",
+    "transition",
+    "limit",
+    "unique",
+    "delete_referenced",
+    "summary",
+]
+Key = tuple[str, str, str]  # (entity, kind, name) of a contract operation
+
+
+@dataclass(frozen=True)
+class CriterionPlan:
+    criterion: AcceptanceCriterion
+    kind: PlanKind
+    entity: str
+    field: str | None = None  # the field updated, missing, invalid, unique, sorted by, or referring
+    list_parameters: tuple[str, ...] = ()
+    name: str = ""  # transition or summary
+    child: str | None = None  # delete_referenced: the entity whose records refer
+    needs: tuple[Key, ...] = ()  # every operation the test calls
+
+    def describe(self, label: str) -> str:
+        text = f"{self.kind} {self.entity} ({label})"
+        if self.kind == "validate":
+            text += f" refusing a missing {self.field}"
+        elif self.kind == "invalid":
+            text += f" refusing an invalid {self.field}"
+        elif self.kind == "update":
+            text += f" setting {self.field}"
+        elif self.kind == "sort":
+            text += f" sorted by {self.field}"
+        elif self.kind in ("transition", "summary"):
+            text += f" {self.name}"
+        elif self.kind == "unique":
+            text += f" refusing a second {self.field}"
+        elif self.kind == "delete_referenced":
+            text += f" refused while a {self.child} refers to it"
+        if self.list_parameters:
+            text += f" by {', '.join(self.list_parameters)}"
+        return text
+
+
+class _Cannot(Exception):
+    """The criterion cannot be tested; the message says why."""
+
+
+# Needs the templates do not build, found in a criterion's When/Then: (pattern, reason). A match that
+# names something of the data model (a field, a state, a transition) is not such a need.
+UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:sign(?:s|ed|ing)?[- ]?(?:in|out|up)|log(?:s|ged|ging)?[- ]?(?:in|out)|passwords?|"
+            r"authenticat\w*|authori[sz]\w*|permissions?|private|credentials?|two-factor|2fa|"
+            r"only (?:the|an?) (?:author|owner|admin\w*|creator|manager))\b"
+        ),
+        "needs authentication or access control, which the offline templates do not implement",
+    ),
+    (
+        re.compile(
+            r"\bwithin\s+(?:a|an|one|two|three|five|ten|\d+)?\s*(?:milliseconds?|ms|seconds?|minutes?|hours?|days?)\b"
+            r"|\b(?:latency|response times?|performance|per second|uptime|load)\b"
+        ),
+        "sets a time or performance limit, which the generated functional tests do not measure",
+    ),
+    (
+        re.compile(
+            r"\b(?:notif\w*|sends?|sent|sms|push messages?|reminders?|remind\w*|alerts?|e-?mail(?:s|ed)? "
+            r"(?:to|about)|"
+            r"e-?mailed|receives? an? e-?mail)\b"
+        ),
+        "needs notifications or messages sent to people, which the offline templates do not implement",
+    ),
+    (
+        re.compile(
+            r"\b(?:csv|pdf|excel|xlsx?|export\w*|import\w*|download\w*|upload\w*|attach\w*|files?|photos?|images?)\b"
+        ),
+        "needs reading or writing files (export, import, attachments), which the offline templates lack",
+    ),
+    (
+        re.compile(
+            r"\b(?:dark mode|light mode|themes?|colou?rs?|fonts?|animations?|drag(?:s|ged|ging)?|drop|"
+            r"responsive|mobile|offline|keyboard shortcuts?|screen readers?|accessib\w*|charts?|graphs?|"
+            r"highlight\w*|pages? loads?|scroll\w*|click\w*|maps?)\b"
+        ),
+        "is about how the user interface looks or behaves in a browser, which API tests cannot check",
+    ),
+    (
+        re.compile(
+            r"\b(?:real[- ]time|live|instantly|automatically|concurrent\w*|at the same time|sync\w*|"
+            r"every (?:day|week|month|hour|morning|night)|daily|weekly|monthly|overdue|expir\w*)\b"
+        ),
+        "needs real-time, scheduled or automatic behaviour, which the offline templates do not implement",
+    ),
+    (
+        re.compile(r"\b(?:history|audit\w*|undo|versions?|restor\w*|trash)\b"),
+        "needs a history or audit trail, which the offline templates do not implement",
+    ),
+    (
+        re.compile(r"\b(?:payments?|pays?|checkout|invoic\w*|card|refund\w*|billing|subscri\w*)\b"),
+        "needs payments or billing, which the offline templates do not implement",
+    ),
+    (
+        re.compile(
+            r"\b(?:calendar|slack|github|google|integrat\w*|third[- ]party|webhooks?|share\w*|invit\w*|"
+            r"translat\w*|language)\b"
+        ),
+        "needs an external service or sharing with other people, which the offline templates do not "
+        "integrate",
+    ),
+]
+# Rules stated in a criterion that no part of the data model carries: reasons once nothing matched.
+SOFT_RULES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"\b(?:totals?|sums?|averages?|counts?|reports?|statistics|dashboards?|summar\w*)\b"),
+        "needs computed figures that the data model defines no summary for",
+    ),
+    (
+        re.compile(
+            r"\b(?:at (?:least|most)|more than|fewer than|less than|up to|maximum|minimum|limit(?:s|ed)?|"
+            r"unique|duplicates?)\b"
+        ),
+        "sets a numeric or uniqueness rule that the data model does not carry",
+    ),
+    (
+        re.compile(
+            r"\b(?:cannot|can't|can not|not allowed|forbidden|prevent\w*|blocked|denied|only "
+            r"(?:the|an?|their|his|her|if|when|once))\b"
+        ),
+        "forbids an action by a business rule that the data model does not carry",
+    ),
+    (
+        re.compile(
+            r"\b(?:does not|do not|doesn't|don't|no longer|never|hidden|hides?|clutter\w*|disappears?|"
+            r"not (?:shown|listed|visible))\b"
+        ),
+        "hides or excludes items by a domain rule that the data model does not carry",
+    ),
+]
+_ERROR_WORDS = re.compile(
+    r"\b(?:errors?|rejected|refused|refuses?|invalid|warn\w*|not "
+    r"(?:saved|created|accepted|stored|added|allowed)|"
+    r"cannot|can't|fails?|message)\b"
+)
+_MISSING = re.compile(
+    r"\b(?:without|missing|no|empty|blank|leaves? out|omits?)\s+(?:a |an |the |any |its )?([a-z][a-z ]*)"
+)
+_INVALID = re.compile(
+    r"\b(?:invalid|negative|wrong|bad|malformed|unknown|non-?existent|too long|too large|too small|"
+    r"above|below|over|under|out of range|not (?:a )?valid)\b"
+)
+_SUBJECT = re.compile(r"^(?:they|he|she|we|i|you|the user|a user|users?)\s+", re.IGNORECASE)
+_SEARCH_WORDS = re.compile(
+    r"\b(?:search\w*|keywords?|text|find\w*|look(?:s|ing)? (?:for|up)|contain\w*|match\w*)\b"
+)
+_SORT_WORDS = re.compile(
+    r"\b(?:sort\w*|order(?:ed)? by|in order|newest|oldest|highest|lowest|earliest|latest)\b"
+)
+_DESCENDING = re.compile(r"\b(?:descending|newest|highest|latest|largest|most recent)\b")
+_SUMMARY_WORDS = re.compile(
+    r"\b(?:totals?|sums?|averages?|counts?|how many|number of|reports?|statistics|dashboards?|summar\w*|per|"
+    r"breakdown|overview|value of)\b"
+)
+_LIMIT_WORDS = re.compile(
+    r"\b(?:at most|no more than|more than|maximum|limit\w*|up to|exceed\w*|too many|full|already has)\b"
+)
+_UNIQUE_WORDS = re.compile(
+    r"\b(?:unique|duplicate\w*|already (?:exists?|used|taken|registered)|same|twice|again)\b"
+)
+_REFERENCED_WORDS = re.compile(
+    r"\b(?:still|in use|referenc\w*|linked|belong\w*|has|have|with (?:open |existing "
+    r")?\w+s|attached|assigned)\b"
+)
+_REFUSE_WORDS = re.compile(
+    r"\b(?:cannot|can't|can not|not allowed|refused|rejected|prevent\w*|blocked|only|unless|until|before|"
+    r"error|fails?|not possible)\b"
+)
+
+VERB_FIELDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("assign", "reassign"), ("assignee", "assigned_to", "assignee_id", "owner", "owner_id")),
+    "archive": ("archived", "is_archived", "status"),
+    **dict.fromkeys(("complete", "mark"), ("completed", "done", "is_done", "status")),
+    **dict.fromkeys(("close", "reopen"), ("closed", "is_closed", "status")),
+    "rename": ("name", "title"),
+    "move": ("status", "column", "position", "project_id"),
+    "schedule": ("due_date", "scheduled_at", "scheduled_for", "date", "start"),
+    **dict.fromkeys(("tag", "label"), ("tags", "tag", "labels", "label")),
+    **dict.fromkeys(("prioritise", "prioritize"), ("priority",)),
+}
+
+
+def data_fields(entity: Entity) -> list[EntityField]:
+    return [field for field in entity.fields if field.name != "id"]
+
+
+def _clause(text: str) -> str:
+    return _SUBJECT.sub("", text.strip().rstrip("."))
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(singular(word)) for word in words(text)]
+
+
+def mentions(text: str, name: str) -> bool:
+    """True if `text` names `name` ("due date" for due_date, "statuses" for status, "shipped" for ship)."""
+    wanted = _stems(name.replace("_", " "))
+    have = _stems(text)
+    if wanted and wanted[-1] == "id" and len(wanted) > 1:  # "supplier" names supplier_id
+        wanted = wanted[:-1]
+    return bool(wanted) and any(have[i : i + len(wanted)] == wanted for i in range(len(have)))
+
+
+def entity_for_noun(noun: str, entities: Sequence[Entity]) -> Entity | None:
+    wanted = [singular(word) for word in words(noun)]
+    if not wanted:
+        return None
+    for entity in entities:
+        if [singular(part) for part in split_pascal(entity.name)] == wanted:
+            return entity
+    for entity in entities:  # "support ticket" ~ Ticket
+        if singular(split_pascal(entity.name)[-1]) == wanted[-1]:
+            return entity
+    return None
+
+
+def _verb_entity(found: VerbObject, entities: Sequence[Entity]) -> Entity | None:
+    if found.verb == "comment":  # "comment on a task" creates a Comment
+        return entity_for_noun("comment", entities) or entity_for_noun(found.noun, entities)
+    return entity_for_noun(found.noun, entities)
+
+
+def story_operations(
+    architecture: Architecture, story: UserStory, operations: Sequence[ContractOperation]
+) -> list[ContractOperation]:
+    """The contract operations a story is built for: those listing it in `x-story-ids`, else those
+    its want-clause names (verb -> operation, object -> entity of the data model)."""
+    tagged = [operation for operation in operations if story.id in operation.story_ids]
+    if tagged:
+        return tagged
+    by_key = {(op.entity, op.kind): op for op in operations if op.kind not in ("transition", "summary")}
+    out: list[ContractOperation] = []
+    for found in verb_objects(story.i_want):
+        entity = _verb_entity(found, architecture.data_model)
+        operation = by_key.get((entity.name, found.operation)) if entity else None
+        if operation and operation not in out:
+            out.append(operation)
+    # A want-clause naming a transition of the model ("to ship an order") enables it.
+    for operation in operations:
+        if operation.kind == "transition" and mentions(story.i_want, operation.name) and operation not in out:
+            out.append(operation)
+    return out
+
+
+@dataclass
+class _Model:
+    architecture: Architecture
+    story: UserStory
+    own: Sequence[ContractOperation]
+    operations: Sequence[ContractOperation]
+
+    def __post_init__(self) -> None:
+        self.entities = {entity.name: entity for entity in self.architecture.data_model}
+        self.by_key = {operation.key: operation for operation in self.operations}
+
+    def has(self, entity: str, kind: str, name: str = "") -> bool:
+        return (entity, kind, name) in self.by_key
+
+    def require(self, entity: str, kind: str, name: str = "") -> Key:
+        if not self.has(entity, kind, name):
+            what = f"{kind} operation" if not name else f"{kind} operation {name!r}"
+            raise _Cannot(f"the API contract has no {what} for {entity}, so a test cannot exercise it")
+        return (entity, kind, name)
+
+    def setup(self, entity: str, seen: frozenset[str] = frozenset()) -> list[Key]:
+        """The operations creating one record of `entity` takes (its references' records first)."""
+        keys = [self.require(entity, "create")]
+        for field in data_fields(self.entities[entity]):
+            if field.type != "reference":
+                continue
+            target = field.references or ""
+            usable = target in self.entities and target not in seen | {entity} and self.has(target, "create")
+            if usable:
+                keys = [*self.setup(target, seen | {entity}), *keys]
+            elif field.required:
+                raise _Cannot(f"{entity} needs a {target or field.name} that a test cannot create first")
+        return list(dict.fromkeys(keys))
+
+    def readback(self, entity: str) -> list[Key]:
+        return [key for key in ((entity, "list", ""), (entity, "read", "")) if key in self.by_key][:1]
+
+    def mentioned_entities(self, text: str) -> list[Entity]:
+        return [
+            entity
+            for entity in self.architecture.data_model
+            if mentions(text, " ".join(split_pascal(entity.name)))
+        ]
+
+    def candidates(self, text: str) -> list[Entity]:
+        """Entities the criterion is about: those it names, then those of the story's operations."""
+        named = self.mentioned_entities(text) + self.mentioned_entities(
+            f"{self.story.i_want} {self.story.title}"
+        )
+        own = [self.entities[op.entity] for op in self.own if op.entity in self.entities]
+        return list({entity.name: entity for entity in [*named, *own]}.values())
+
+    def model_words(self) -> set[str]:
+        found: set[str] = set()
+        for entity in self.architecture.data_model:
+            for field in entity.fields:
+                found.update(_stems(field.name.replace("_", " ")))
+                found.update(stem(singular(value.lower())) for value in field.values)
+            for transition in entity.transitions:
+                found.update(_stems(transition.name.replace("_", " ")))
+        return found - {"id"}
+
+
+def plan_criterion(
+    architecture: Architecture,
+    story: UserStory,
+    criterion: AcceptanceCriterion,
+    own: Sequence[ContractOperation],
+    operations: Sequence[ContractOperation],
+) -> CriterionPlan | str:
+    """How the templates test `criterion`, or the reason they cannot."""
+    model = _Model(architecture, story, own, operations)
+    try:
+        return _plan(model, criterion)
+    except _Cannot as reason:
+        return str(reason)
+
+
+def _hard_reason(model: _Model, text: str) -> str | None:
+    known = model.model_words()
+    for pattern, reason in UNSUPPORTED_RULES:
+        for match in pattern.finditer(text):
+            if not set(_stems(match.group(0))) <= known:
+                return f"{reason} ('{match.group(0)}')"
+    return None
+
+
+def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
+    when, then = _clause(criterion.when), _clause(criterion.then)
+    text = f"{when} {then}".lower()
+    reason = _hard_reason(model, text)
+    if reason:
+        raise _Cannot(reason)
+    context = f"{criterion.given} {when} {then}".lower()
+    for rule in (_transition_plan, _summary_plan, _limit_plan, _unique_plan, _referenced_plan, _refusal_plan):
+        plan = rule(model, criterion, context, when.lower(), then.lower())
+        if plan is not None:
+            return plan
+    for pattern, soft in SOFT_RULES:
+        match = pattern.search(text)
+        if match:
+            raise _Cannot(f"{soft} ('{match.group(0)}')")
+    return _crud_plan(model, criterion, when, then)
+
+
+def _plan_for(
+    model: _Model, criterion: AcceptanceCriterion, kind: PlanKind, entity: str, keys: list[Key], **extra
+) -> CriterionPlan:  # type: ignore[no-untyped-def]
+    return CriterionPlan(criterion, kind, entity, needs=tuple(dict.fromkeys(keys)), **extra)
+
+
+def _transition_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    for entity in [*model.candidates(context), *model.architecture.data_model]:
+        for transition in entity.transitions:
+            if not mentions(f"{when} {then}", transition.name) and not (
+                model.story.id in transition.story_ids and mentions(context, transition.to_state)
+            ):
+                continue
+            if not model.has(entity.name, "transition", transition.name):
+                continue
+            state = entity.field(transition.field)
+            allowed = transition.from_states or [
+                v for v in (state.values if state else []) if v != transition.to_state
+            ]
+            if state is None or not allowed:
+                raise _Cannot(
+                    f"the {transition.name} transition of {entity.name} names no state field with values to "
+                    "start from"
+                )
+            keys = [*model.setup(entity.name), model.require(entity.name, "transition", transition.name)]
+            keys += model.readback(entity.name)
+            return _plan_for(
+                model,
+                criterion,
+                "transition",
+                entity.name,
+                keys,
+                name=transition.name,
+                field=transition.field,
+            )
+    return None
+
+
+def _summary_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    if not _SUMMARY_WORDS.search(context):
+        return None
+    best: tuple[int, Entity, str] | None = None
+    for entity in [*model.candidates(context), *model.architecture.data_model]:
+        for summary in entity.summaries:
+            if not model.has(entity.name, "summary", summary.name):
+                continue
+            score = sum(mentions(context, word) for word in summary.name.split("_") if len(word) > 2)
+            score += 3 * (model.story.id in summary.story_ids)
+            if best is None or score > best[0]:
+                best = (score, entity, summary.name)
+    if best is None or best[0] == 0:
+        return None
+    _, entity, name = best
+    keys = [*model.setup(entity.name), model.require(entity.name, "summary", name)]
+    return _plan_for(model, criterion, "summary", entity.name, keys, name=name)
+
+
+def _limit_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    if not _LIMIT_WORDS.search(context):
+        return None
+    for entity in [*model.candidates(context), *model.architecture.data_model]:
+        if entity.limits:
+            limit = entity.limits[0]
+            if any(name and entity.field(name) is None for name in (limit.per, limit.field)):
+                raise _Cannot(f"the count limit of {entity.name} names a field the entity does not have")
+            keys = [*model.setup(entity.name), *model.readback(entity.name)]
+            return _plan_for(model, criterion, "limit", entity.name, keys)
+    return None
+
+
+def _unique_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    if not (_UNIQUE_WORDS.search(context) and _ERROR_WORDS.search(f"{when} {then}")):
+        return None
+    for entity in model.candidates(context) or model.architecture.data_model:
+        unique = [field for field in data_fields(entity) if field.unique]
+        chosen = next(
+            (field for field in unique if mentions(context, field.name)), unique[0] if unique else None
+        )
+        if chosen is not None:
+            keys = [*model.setup(entity.name), *model.readback(entity.name)]
+            return _plan_for(model, criterion, "unique", entity.name, keys, field=chosen.name)
+    return None
+
+
+def _referenced_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    deletes = any(found.operation == "delete" for found in verb_objects("to " + when)) or re.search(
+        r"\b(?:delet\w*|remov\w*)\b", when
+    )
+    if not (deletes and _REFUSE_WORDS.search(f"{when} {then}") and _REFERENCED_WORDS.search(context)):
+        return None
+    for entity in model.candidates(when) or model.candidates(context):
+        for child in model.architecture.data_model:
+            for field in data_fields(child):
+                if (
+                    field.type == "reference"
+                    and field.references == entity.name
+                    and model.has(entity.name, "delete")
+                ):
+                    keys = [
+                        *model.setup(child.name),
+                        model.require(entity.name, "delete"),
+                        *model.readback(entity.name),
+                    ]
+                    return _plan_for(
+                        model,
+                        criterion,
+                        "delete_referenced",
+                        entity.name,
+                        keys,
+                        child=child.name,
+                        field=field.name,
+                    )
+    return None
+
+
+def _refusal_plan(
+    model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
+) -> CriterionPlan | None:
+    if not _ERROR_WORDS.search(then) and not _ERROR_WORDS.search(when):
+        return None
+    creatable = list(
+        {
+            entity.name: entity
+            for entity in [*model.candidates(context), *model.architecture.data_model]
+            if model.has(entity.name, "create")
+        }.values()
+    )
+    for entity in creatable:
+        for match in _MISSING.finditer(when):
+            for field in data_fields(entity):
+                if field.required and mentions(match.group(1), field.name):
+                    keys = [*model.setup(entity.name), *model.readback(entity.name)]
+                    return _plan_for(model, criterion, "validate", entity.name, keys, field=field.name)
+    for entity in creatable:
+        if not _INVALID.search(context):
+            break
+        for field in data_fields(entity):
+            if mentions(context, field.name) and invalid_value(field) is not None:
+                keys = [*model.setup(entity.name), *model.readback(entity.name)]
+                return _plan_for(model, criterion, "invalid", entity.name, keys, field=field.name)
+    if _MISSING.search(when) or _INVALID.search(context):
+        raise _Cannot(
+            "rejects input by a rule that names no field of the data model, which the templates lack"
+        )
+    return None
+
+
+def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: str) -> CriterionPlan:
+    chosen: ContractOperation | None = None
+    verb: VerbObject | None = None
+    crud = [op for op in model.own if op.kind in ("list", "create", "read", "update", "delete")]
+    # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
+    for found in [*verb_objects("to " + when), *verb_objects(model.story.i_want)]:
+        entity = _verb_entity(found, model.architecture.data_model)
+        candidates = [op for op in crud if op.kind == found.operation and entity and op.entity == entity.name]
+        candidates += [op for op in crud if op.kind == found.operation]
+        if entity and model.has(entity.name, found.operation):
+            candidates.append(model.by_key[(entity.name, found.operation, "")])
+        if candidates:
+            chosen, verb = candidates[0], found
+            break
+    if chosen is None and crud:
+        chosen = crud[0]
+    if chosen is None:
+        raise _Cannot("names no operation on an entity of the data model that the API contract serves")
+    entity = model.entities[chosen.entity]
+    keys = [*model.setup(entity.name), (entity.name, chosen.kind, "")]
+    context = f"{when} {model.story.i_want}"
+    if chosen.kind == "update":
+        if not data_fields(entity):
+            raise _Cannot(f"{entity.name} has no field an update could change")
+        keys += model.readback(entity.name)
+        return _plan_for(
+            model, criterion, "update", entity.name, keys, field=_update_field(entity, verb, context)
+        )
+    if chosen.kind == "list":
+        lowered = context.lower()
+        fields = {field.name for field in data_fields(entity)}
+        if "sort" in chosen.parameters and _SORT_WORDS.search(lowered):
+            sortable = [f for f in data_fields(entity) if f.type not in ("boolean", "reference")]
+            field = next(
+                (f for f in sortable if mentions(lowered, f.name)), sortable[0] if sortable else None
+            )
+            if field is not None:
+                return _plan_for(model, criterion, "sort", entity.name, keys, field=field.name)
+        parameters = [
+            name
+            for name in chosen.parameters
+            if (name == "q" and _SEARCH_WORDS.search(lowered)) or (name in fields and mentions(lowered, name))
+        ]
+        return _plan_for(model, criterion, "list", entity.name, keys, list_parameters=tuple(parameters))
+    if chosen.kind != "create":
+        keys += model.readback(entity.name)
+    return _plan_for(model, criterion, chosen.kind, entity.name, keys)
+
+
+def _update_field(entity: Entity, verb: VerbObject | None, context: str) -> str:
+    fields = [field for field in data_fields(entity) if field.type != "reference"] or data_fields(entity)
+    names = [field.name for field in fields]
+    if verb is not None:
+        for hint in VERB_FIELDS.get(verb.verb, ()):
+            if hint in names:
+                return hint
+    for candidate in fields:
+        if mentions(context, candidate.name):
+            return candidate.name
+    optional = [field.name for field in fields if not field.required]
+    return (optional or names)[0]
