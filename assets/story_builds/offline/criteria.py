@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from assets.architecture.models import Architecture, Entity, EntityField
+from assets.architecture.models import Architecture, Entity, EntityField, Transition
 from assets.requirements.language import VerbObject, singular, stem, verb_objects, words
 from assets.requirements.models import AcceptanceCriterion, UserStory
 from assets.story_builds.offline.contract import ContractOperation
@@ -178,7 +178,8 @@ _MISSING = re.compile(
     r"\b(?:without|missing|no|empty|blank|leaves? out|omits?)\s+(?:a |an |the |any |its )?([a-z][a-z ]*)"
 )
 _INVALID = re.compile(
-    r"\b(?:invalid|negative|wrong|bad|malformed|unknown|non-?existent|too long|too large|too small|"
+    r"\b(?:(?:does not|doesn't|do not|don't) exist|invalid|negative|wrong|bad|malformed|unknown|"
+    r"non-?existent|too long|too large|too small|"
     r"above|below|over|under|out of range|not (?:a )?valid)\b"
 )
 _SUBJECT = re.compile(r"^(?:they|he|she|we|i|you|the user|a user|users?)\s+", re.IGNORECASE)
@@ -223,6 +224,67 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
 
 def data_fields(entity: Entity) -> list[EntityField]:
     return [field for field in entity.fields if field.name != "id"]
+
+
+def state_fields(entity: Entity) -> set[str]:
+    """Fields that transitions move: read-only in request bodies."""
+    return {transition.field for transition in entity.transitions}
+
+
+def input_fields(entity: Entity) -> list[EntityField]:
+    """The fields a client sends to create or update a record."""
+    states = state_fields(entity)
+    return [field for field in data_fields(entity) if field.name not in states]
+
+
+def initial_state(entity: Entity, field: EntityField) -> Any:
+    """A field's default; a state field that transitions move starts in its first value."""
+    if field.default is not None:
+        return field.default
+    if field.type == "enum" and field.values and field.name in state_fields(entity):
+        return field.values[0]
+    return None
+
+
+def allowed_from(entity: Entity, transition: Transition) -> list[str]:
+    if transition.from_states:
+        return list(transition.from_states)
+    state = entity.field(transition.field)
+    return [value for value in (state.values if state else []) if value != transition.to_state]
+
+
+def route(
+    entity: Entity, field: str, goals: Sequence[str], usable: set[str] | None = None
+) -> list[Transition] | None:
+    """The shortest run of transitions taking a new record's `field` into one of `goals` ([] when it
+    starts there), using only transitions named in `usable` (all when None); None if none does."""
+    state = entity.field(field)
+    if state is None:
+        return None
+    start = initial_state(entity, state)
+    paths: dict[Any, list[Transition]] = {start: []}
+    frontier = [start]
+    while frontier:
+        current = frontier.pop(0)
+        if current in goals:
+            return paths[current]
+        for transition in entity.transitions:
+            if transition.field != field or (usable is not None and transition.name not in usable):
+                continue
+            if current in allowed_from(entity, transition) and transition.to_state not in paths:
+                paths[transition.to_state] = [*paths[current], transition]
+                frontier.append(transition.to_state)
+    return None
+
+
+# Verbs that create a record, beyond those of the requirements' language ("record a movement").
+_CREATE_VERBS = re.compile(
+    r"^(?:record|enter|log|place|book|save|store|track|raise|file|make|put|set up)(?:s|ed)?\b", re.I
+)
+
+
+def normalise_verbs(clause: str) -> str:
+    return _CREATE_VERBS.sub("create", clause.strip(), count=1)
 
 
 def _clause(text: str) -> str:
@@ -291,6 +353,7 @@ class _Model:
     operations: Sequence[ContractOperation]
 
     def __post_init__(self) -> None:
+        self.when = ""  # the criterion's when-clause, set while it is planned
         self.entities = {entity.name: entity for entity in self.architecture.data_model}
         self.by_key = {operation.key: operation for operation in self.operations}
 
@@ -317,6 +380,10 @@ class _Model:
                 raise _Cannot(f"{entity} needs a {target or field.name} that a test cannot create first")
         return list(dict.fromkeys(keys))
 
+    def moves(self, entity: str) -> list[Key]:
+        """The transitions a test may use to bring records of `entity` into a state."""
+        return [op.key for op in self.operations if op.entity == entity and op.kind == "transition"]
+
     def readback(self, entity: str) -> list[Key]:
         return [key for key in ((entity, "list", ""), (entity, "read", "")) if key in self.by_key][:1]
 
@@ -328,10 +395,15 @@ class _Model:
         ]
 
     def candidates(self, text: str) -> list[Entity]:
-        """Entities the criterion is about: those it names, then those of the story's operations."""
-        named = self.mentioned_entities(text) + self.mentioned_entities(
-            f"{self.story.i_want} {self.story.title}"
-        )
+        """Entities the criterion is about: the object of its verb, those it names, then those of the
+        story's operations."""
+        objects = [
+            entity
+            for found in verb_objects("to " + self.when)
+            if (entity := _verb_entity(found, self.architecture.data_model)) is not None
+        ]
+        named = objects + self.mentioned_entities(text)
+        named += self.mentioned_entities(f"{self.story.i_want} {self.story.title}")
         own = [self.entities[op.entity] for op in self.own if op.entity in self.entities]
         return list({entity.name: entity for entity in [*named, *own]}.values())
 
@@ -371,7 +443,8 @@ def _hard_reason(model: _Model, text: str) -> str | None:
 
 
 def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
-    when, then = _clause(criterion.when), _clause(criterion.then)
+    when, then = normalise_verbs(_clause(criterion.when)), _clause(criterion.then)
+    model.when = when.lower()
     text = f"{when} {then}".lower()
     reason = _hard_reason(model, text)
     if reason:
@@ -397,34 +470,52 @@ def _plan_for(
 def _transition_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    for entity in [*model.candidates(context), *model.architecture.data_model]:
+    scored = []
+    entities = list(
+        {e.name: e for e in [*model.candidates(context), *model.architecture.data_model]}.values()
+    )
+    for rank, entity in enumerate(entities):
         for transition in entity.transitions:
-            if not mentions(f"{when} {then}", transition.name) and not (
-                model.story.id in transition.story_ids and mentions(context, transition.to_state)
-            ):
-                continue
-            if not model.has(entity.name, "transition", transition.name):
-                continue
-            state = entity.field(transition.field)
-            allowed = transition.from_states or [
-                v for v in (state.values if state else []) if v != transition.to_state
-            ]
-            if state is None or not allowed:
-                raise _Cannot(
-                    f"the {transition.name} transition of {entity.name} names no state field with values to "
-                    "start from"
-                )
-            keys = [*model.setup(entity.name), model.require(entity.name, "transition", transition.name)]
-            keys += model.readback(entity.name)
-            return _plan_for(
-                model,
-                criterion,
-                "transition",
-                entity.name,
-                keys,
-                name=transition.name,
-                field=transition.field,
+            verb = _stems(transition.name.replace("_", " "))
+            score = 0
+            if verb and _stems(when)[: len(verb)] == verb:  # "deliver a shipped order": the verb
+                score = 4
+            elif mentions(when, transition.name):
+                score = 3
+            elif mentions(then, transition.name):
+                score = 2
+            elif model.story.id in transition.story_ids and mentions(context, transition.to_state):
+                score = 1
+            if score:
+                scored.append((-score, rank, entity, transition))
+    for _, _, entity, transition in sorted(scored, key=lambda item: item[:2]):
+        if not model.has(entity.name, "transition", transition.name):
+            continue
+        state = entity.field(transition.field)
+        allowed = transition.from_states or [
+            v for v in (state.values if state else []) if v != transition.to_state
+        ]
+        usable = {op.name for op in model.operations if op.entity == entity.name and op.kind == "transition"}
+        if state is not None and allowed and route(entity, state.name, allowed, usable) is None:
+            raise _Cannot(
+                f"no run of transitions brings a new {entity.name} into a state it can {transition.name} from"
             )
+        if state is None or not allowed:
+            raise _Cannot(
+                f"the {transition.name} transition of {entity.name} names no state field with values to "
+                "start from"
+            )
+        keys = [*model.setup(entity.name), model.require(entity.name, "transition", transition.name)]
+        keys += model.moves(entity.name) + model.readback(entity.name)
+        return _plan_for(
+            model,
+            criterion,
+            "transition",
+            entity.name,
+            keys,
+            name=transition.name,
+            field=transition.field,
+        )
     return None
 
 
@@ -445,7 +536,7 @@ def _summary_plan(
     if best is None or best[0] == 0:
         return None
     _, entity, name = best
-    keys = [*model.setup(entity.name), model.require(entity.name, "summary", name)]
+    keys = [*model.setup(entity.name), model.require(entity.name, "summary", name), *model.moves(entity.name)]
     return _plan_for(model, criterion, "summary", entity.name, keys, name=name)
 
 
@@ -459,7 +550,7 @@ def _limit_plan(
             limit = entity.limits[0]
             if any(name and entity.field(name) is None for name in (limit.per, limit.field)):
                 raise _Cannot(f"the count limit of {entity.name} names a field the entity does not have")
-            keys = [*model.setup(entity.name), *model.readback(entity.name)]
+            keys = [*model.setup(entity.name), *model.moves(entity.name), *model.readback(entity.name)]
             return _plan_for(model, criterion, "limit", entity.name, keys)
     return None
 
@@ -527,14 +618,14 @@ def _refusal_plan(
     )
     for entity in creatable:
         for match in _MISSING.finditer(when):
-            for field in data_fields(entity):
+            for field in input_fields(entity):
                 if field.required and mentions(match.group(1), field.name):
                     keys = [*model.setup(entity.name), *model.readback(entity.name)]
                     return _plan_for(model, criterion, "validate", entity.name, keys, field=field.name)
     for entity in creatable:
         if not _INVALID.search(context):
             break
-        for field in data_fields(entity):
+        for field in input_fields(entity):
             if mentions(context, field.name) and invalid_value(field) is not None:
                 keys = [*model.setup(entity.name), *model.readback(entity.name)]
                 return _plan_for(model, criterion, "invalid", entity.name, keys, field=field.name)
@@ -550,7 +641,8 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     verb: VerbObject | None = None
     crud = [op for op in model.own if op.kind in ("list", "create", "read", "update", "delete")]
     # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
-    for found in [*verb_objects("to " + when), *verb_objects(model.story.i_want)]:
+    want = normalise_verbs(re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I))
+    for found in [*verb_objects("to " + when), *verb_objects("to " + want)]:
         entity = _verb_entity(found, model.architecture.data_model)
         candidates = [op for op in crud if op.kind == found.operation and entity and op.entity == entity.name]
         candidates += [op for op in crud if op.kind == found.operation]
@@ -567,7 +659,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     keys = [*model.setup(entity.name), (entity.name, chosen.kind, "")]
     context = f"{when} {model.story.i_want}"
     if chosen.kind == "update":
-        if not data_fields(entity):
+        if not input_fields(entity):
             raise _Cannot(f"{entity.name} has no field an update could change")
         keys += model.readback(entity.name)
         return _plan_for(
@@ -588,6 +680,18 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
             for name in chosen.parameters
             if (name == "q" and _SEARCH_WORDS.search(lowered)) or (name in fields and mentions(lowered, name))
         ]
+        usable = {op.name for op in model.operations if op.entity == entity.name and op.kind == "transition"}
+        for name in state_fields(entity) & set(parameters):
+            state = entity.field(name)
+            others = (
+                [v for v in (state.values if state else []) if v != initial_state(entity, state)]
+                if state
+                else []
+            )
+            if not others or route(entity, name, others, usable) is None:
+                parameters.remove(name)  # every new record is in the same state: nothing to filter apart
+        if state_fields(entity) & set(parameters):
+            keys += model.moves(entity.name)
         return _plan_for(model, criterion, "list", entity.name, keys, list_parameters=tuple(parameters))
     if chosen.kind != "create":
         keys += model.readback(entity.name)
@@ -595,7 +699,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
 
 
 def _update_field(entity: Entity, verb: VerbObject | None, context: str) -> str:
-    fields = [field for field in data_fields(entity) if field.type != "reference"] or data_fields(entity)
+    fields = [field for field in input_fields(entity) if field.type != "reference"] or input_fields(entity)
     names = [field.name for field in fields]
     if verb is not None:
         for hint in VERB_FIELDS.get(verb.verb, ()):

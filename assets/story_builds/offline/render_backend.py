@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assets.architecture.models import Entity, EntityField
-from assets.story_builds.offline.criteria import data_fields
+from assets.story_builds.offline.criteria import data_fields, initial_state, state_fields
 from assets.story_builds.offline.names import module_name, table_name
 from assets.story_builds.offline.render_tests import py
 from assets.story_builds.offline.specs import ResourceSpec
@@ -16,15 +16,6 @@ from assets.story_builds.offline.state import GENERATOR_VERSION
 def py_tuple(values: Sequence[Any]) -> str:
     items = [py(value) for value in values]
     return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-
-
-def state_default(entity: Entity, field: EntityField) -> Any:
-    """A field's default; a state field that transitions move starts in its first value."""
-    if field.default is not None:
-        return field.default
-    if field.type == "enum" and field.values and any(t.field == field.name for t in entity.transitions):
-        return field.values[0]
-    return None
 
 
 def _field(entity: Entity, field: EntityField) -> str:
@@ -38,9 +29,11 @@ def _field(entity: Entity, field: EntityField) -> str:
             parts.append(f"{name}={getattr(field, name)!r}")
     if field.unique:
         parts.append("unique=True")
-    default = state_default(entity, field)
+    default = initial_state(entity, field)
     if default is not None:
         parts.append(f"default={py(default)}")
+    if field.name in state_fields(entity):
+        parts.append("read_only=True")
     return f"        Field({', '.join(parts)}),"
 
 

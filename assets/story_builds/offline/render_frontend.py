@@ -8,9 +8,8 @@ import json
 from collections.abc import Sequence
 
 from assets.architecture.models import Architecture, EntityField
-from assets.story_builds.offline.criteria import data_fields
+from assets.story_builds.offline.criteria import data_fields, initial_state, input_fields, state_fields
 from assets.story_builds.offline.names import entity_label, entity_plural, js_name, module_name
-from assets.story_builds.offline.render_backend import state_default
 from assets.story_builds.offline.specs import ResourceSpec
 
 _INPUT_TYPES = {
@@ -84,6 +83,7 @@ def render_resources_js(specs: Sequence[ResourceSpec]) -> str:
                         "required": field.required,
                         "values": list(field.values),
                         "references": field.references,
+                        "read_only": field.name in state_fields(entity),
                     }
                     for field in data_fields(entity)
                 ],
@@ -118,7 +118,7 @@ def _input(spec: ResourceSpec, field: EntityField, required: bool) -> str:
     need = " required" if required and field.required and field.type != "boolean" else ""
     label = _esc(_label(field.name))
     if field.type == "enum":
-        default = state_default(spec.entity, field)
+        default = initial_state(spec.entity, field)
         options = _options(field.values, default, blank=not field.required or default is None)
         return f'<label>{label} <select name="{name}"{need}>{options}</select></label>'
     if field.type == "reference":
@@ -212,7 +212,7 @@ def render_index_html(architecture: Architecture, specs: Sequence[ResourceSpec])
             lines.append("      </table>")
         if spec.has("create") or spec.has("update"):
             lines.append('      <form class="editor" data-role="editor">')
-            for field in data_fields(spec.entity):
+            for field in input_fields(spec.entity):
                 lines.append("        " + _input(spec, field, required=spec.has("create")))
             lines.append('        <button type="submit">Save</button>')
             lines.append('        <button type="reset">Clear</button>')

@@ -13,7 +13,15 @@ from urllib.parse import urlencode
 from assets.architecture.models import Entity, EntityField
 from assets.requirements.models import UserStory
 from assets.story_builds.models import UncoveredCriterion
-from assets.story_builds.offline.criteria import CriterionPlan, data_fields
+from assets.story_builds.offline.criteria import (
+    CriterionPlan,
+    allowed_from,
+    data_fields,
+    initial_state,
+    input_fields,
+    route,
+    state_fields,
+)
 from assets.story_builds.offline.names import story_class, test_name, variable
 from assets.story_builds.offline.samples import (
     WORDS,
@@ -52,6 +60,7 @@ class _Writer:
         self.specs = specs
         self.lines: list[str] = []
         self.counts: dict[str, int] = {}
+        self.known: dict[str, dict[str, Any]] = {}
 
     def line(self, text: str) -> None:
         self.lines.append(text)
@@ -69,7 +78,7 @@ class _Writer:
     ) -> dict[str, Any]:
         """A valid body for `entity`; reference fields point at records created first."""
         out: dict[str, Any] = {}
-        for field in data_fields(entity):
+        for field in input_fields(entity):
             if field.name in overrides:
                 out[field.name] = overrides[field.name]
                 continue
@@ -87,15 +96,43 @@ class _Writer:
         variant: int,
         seen: frozenset[str] = frozenset(),
         overrides: Mapping[str, Any] = {},
+        states: Mapping[str, Sequence[str]] = {},
+        name: str = "",
     ) -> str:
-        """Create a record; returns the local variable holding it."""
+        """Create a record, then move it by transitions into one of `states[field]` for each state
+        field named; returns the local variable holding it (its final values in `self.known`)."""
         body = self.body(entity, variant, seen, overrides)
-        name = self.fresh(entity.name)
+        name = name or self.fresh(entity.name)
         spec = self.specs[entity.name]
         self.line(
             f"{name} = self.created({py(spec.method('create'))}, {py(spec.collection_path)}, {py(body)})"
         )
+        known = dict(body)
+        for field in data_fields(entity):
+            if field.name in state_fields(entity):
+                known[field.name] = initial_state(entity, field)
+        for field_name, goals in states.items():
+            for transition in self.route(entity, field_name, goals):
+                self.line(f"{name} = self.moved({self.transition_call(spec, transition.name, name)})")
+                known[field_name] = transition.to_state
+        self.known[name] = known
         return name
+
+    def usable(self, entity: Entity) -> set[str]:
+        spec = self.specs[entity.name]
+        return {op.name for op, _ in spec.operations if op.kind == "transition"}
+
+    def route(self, entity: Entity, field: str, goals: Sequence[str]) -> list[Any]:
+        found = route(entity, field, goals, self.usable(entity))
+        assert found is not None, (entity.name, field, goals)
+        return found
+
+    @staticmethod
+    def transition_call(spec: ResourceSpec, name: str, variable: str) -> str:
+        return (
+            f"{py(spec.method('transition', name))}, "
+            f'self.path_of({py(spec.path("transition", name))}, {variable}["id"])'
+        )
 
     def create_call(self, spec: ResourceSpec, body: str) -> str:
         return f"self.api({py(spec.method('create'))}, {py(spec.collection_path)}, {body})"
@@ -139,7 +176,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
     line = w.line
     collection, item_path = py(spec.collection_path), py(spec.item_path)
     create = py(spec.method("create")) if spec.has("create") else ""
-    fields = data_fields(entity)
+    fields = input_fields(entity)
 
     if plan.kind == "create":
         line(f"sent = {py(w.body(entity, 1))}")
@@ -294,51 +331,62 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
 def _render_list(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     entity, line = spec.entity, w.line
     collection = py(spec.collection_path)
-    first_body, second_body = w.body(entity, 1), w.body(entity, 2)
-    line(f"status, first = {w.create_call(spec, py(first_body))}")
-    line("self.assertEqual(status, 201, first)")
-    line(f"status, second = {w.create_call(spec, py(second_body))}")
-    line("self.assertEqual(status, 201, second)")
+    states = state_fields(entity)
+    params = plan.list_parameters
+    # The second record differs from the first in every parameter (a state by a transition).
+    moved: dict[str, Sequence[str]] = {}
+    for name in params:
+        if name in states:
+            field = _field(entity, name)
+            moved[name] = [v for v in field.values if v != initial_state(entity, field)]
+    first_body = w.body(entity, 1)
+    w.record(entity, 1, overrides=first_body, name="first")
+    second_body = w.body(entity, 2)
+    w.record(entity, 2, overrides=second_body, states=moved, name="second")
     names = ["first", "second"]
+    first_known = w.known["first"]
     query: list[str] = []  # expressions, one per parameter
-    if plan.list_parameters:
-        filters = [parameter for parameter in plan.list_parameters if parameter != "q"]
-        for parameter in plan.list_parameters:
-            value = WORDS[1] if parameter == "q" else first_body[parameter]
+    if params:
+        filters = [parameter for parameter in params if parameter != "q"]
+        for parameter in params:
+            value = WORDS[1] if parameter == "q" else first_known[parameter]
             if isinstance(value, Ref):
                 query.append(f'"{parameter}=" + str(first["{parameter}"])')
             else:
                 text = str(value).lower() if isinstance(value, bool) else str(value)
                 query.append(py(urlencode({parameter: text})))
         # Decoys: items that match every criterion but one, so each parameter must really filter.
-        decoys: list[tuple[str, dict[str, Any]]] = []
-        if len(plan.list_parameters) > 1:
+        decoys: list[tuple[str, dict[str, Any], dict[str, Sequence[str]]]] = []
+        if len(params) > 1:
             for index, parameter in enumerate(filters):
+                if parameter in states:
+                    body = _distinct(entity, dict(first_body), "", 4 + index)
+                    decoys.append((parameter, body, {parameter: moved[parameter]}))
+                    continue
                 field = _field(entity, parameter)
                 if field.type == "reference":
                     changed: Any = second_body[parameter]
                 else:
                     changed = other_value(entity.name, field, first_body[parameter])
-                decoys.append(
-                    (parameter, _distinct(entity, {**first_body, parameter: changed}, "", 4 + index))
-                )
-            if "q" in plan.list_parameters:
-                decoy = _distinct(entity, {**second_body, **{p: first_body[p] for p in filters}}, "", 8)
+                body = _distinct(entity, {**first_body, parameter: changed}, "", 4 + index)
+                decoys.append((parameter, body, {}))
+            if "q" in params:
+                inputs = [p for p in filters if p not in states]
+                decoy = _distinct(entity, {**second_body, **{p: first_body[p] for p in inputs}}, "", 8)
                 if not any(isinstance(v, str) and WORDS[1] in v for v in decoy.values()):
-                    decoys.append(("q", decoy))
-        for index, (parameter, body) in enumerate(decoys, start=1):
+                    decoys.append(("q", decoy, {}))
+        for index, (parameter, body, goals) in enumerate(decoys, start=1):
             line(f"# differs from the first only in {'the search text' if parameter == 'q' else parameter}")
-            line(f"status, decoy{index} = {w.create_call(spec, py(body))}")
-            line(f"self.assertEqual(status, 201, decoy{index})")
+            w.record(entity, 4 + index, overrides=body, states=goals, name=f"decoy{index}")
             names.append(f"decoy{index}")
     everything = ", ".join(names)
     line(f'self.assertEqual(self.api("GET", {collection}), (200, [{everything}]))')
-    if plan.list_parameters:
+    if params:
         if any("str(first[" in part for part in query):
             url = py(spec.collection_path + "?") + " + " + ' + "&" + '.join(query)
         else:
             url = py(spec.collection_path + "?" + "&".join(json.loads(part) for part in query))
-        line(f"# only the item matching {', '.join(plan.list_parameters)}")
+        line(f"# only the item matching {', '.join(params)}")
         line(f'self.assertEqual(self.api("GET", {url}), (200, [first]))')
     line("# the items outlive a restart of the backend (SQLite persistence)")
     line("self.backend.restart()")
@@ -372,83 +420,79 @@ def _render_transition(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> N
     entity, line = spec.entity, w.line
     transition = next(t for t in entity.transitions if t.name == plan.name)
     state = _field(entity, transition.field)
-    allowed = transition.from_states or [v for v in state.values if v != transition.to_state]
-    blocked = [value for value in state.values if value not in allowed]
-    method, path = (
-        py(spec.method("transition", transition.name)),
-        py(spec.path("transition", transition.name)),
-    )
+    allowed = allowed_from(entity, transition)
     verb = transition.name.replace("_", " ")
-    ready = w.record(entity, 1, overrides={state.name: allowed[0]})
-    line(f"# from {allowed[0]!r} it can {verb}")
-    line(f'status, moved = self.api({method}, self.path_of({path}, {ready}["id"]))')
+    call = w.transition_call
+    ready = w.record(entity, 1, states={state.name: allowed})
+    start = w.known[ready][state.name]
+    item_path = py(spec.item_path)
+    line(f"# from {start!r} it can {verb}")
+    line(f"status, moved = self.api({call(spec, transition.name, ready)})")
     line("self.assertEqual(status, 200, moved)")
     line(f"self.assertEqual(moved, {{**{ready}, {py(state.name)}: {py(transition.to_state)}}})")
     if spec.has("read"):
+        line(f'self.assertEqual(self.api("GET", self.path_of({item_path}, {ready}["id"])), (200, moved))')
+    if transition.to_state not in allowed:
+        line(f"# from {transition.to_state!r} it cannot: refused, naming the current state; nothing changes")
         line(
-            f'self.assertEqual(self.api("GET", self.path_of({py(spec.item_path)}, {ready}["id"])), (200, '
-            "moved))"
+            f"detail = self.refused(409, {call(spec, transition.name, 'moved')}, None, "
+            f"{py(transition.to_state)})"
         )
-    if blocked:
-        stuck_state = blocked[0]
-        stuck = w.record(entity, 2, overrides={state.name: stuck_state})
-        line(f"# from {stuck_state!r} it cannot: refused, naming the current state, and nothing changes")
-        line(
-            f'detail = self.refused(409, {method}, self.path_of({path}, {stuck}["id"]), None, '
-            f"{py(stuck_state)})"
-        )
-        line(f"self.assertIn({py(allowed[0])}, detail)")
+        line(f"self.assertIn({py(start)}, detail)")
         if spec.has("read"):
-            line(
-                f'self.assertEqual(self.api("GET", self.path_of({py(spec.item_path)}, {stuck}["id"])), '
-                f"(200, {stuck}))"
-            )
+            line(f'self.assertEqual(self.api("GET", self.path_of({item_path}, moved["id"])), (200, moved))')
+    initial = initial_state(entity, state)
+    if initial not in allowed:
+        fresh = w.record(entity, 2)
+        line(f"# a new {entity.name} is {initial!r}: it cannot {verb} yet")
+        line(f"self.refused(409, {call(spec, transition.name, fresh)}, None, {py(initial)})")
+    method = py(spec.method("transition", transition.name))
+    path = py(spec.path("transition", transition.name))
     line(f'self.refused(404, {method}, self.path_of({path}, {ready}["id"] + 1000))')
-
-
-def _group_value(body: Mapping[str, Any], field: str | None) -> Any:
-    return None if field is None else body.get(field)
 
 
 def _render_summary(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     entity, line = spec.entity, w.line
     summary = next(s for s in entity.summaries if s.name == plan.name)
+    states = state_fields(entity)
+    where = entity.field(summary.where_field or "")
+    inside: dict[str, Any] = {}
+    inside_states: dict[str, Sequence[str]] = {}
+    outside: dict[str, Any] = {}
+    outside_states: dict[str, Sequence[str]] = {}
+    if where is not None and summary.where_values:
+        others = [v for v in where.values if v not in summary.where_values] if where.type == "enum" else []
+        if where.name in states:
+            inside_states[where.name] = summary.where_values
+            reachable = [v for v in others if route(entity, where.name, [v], w.usable(entity)) is not None]
+            outside_states[where.name] = reachable[:1] or summary.where_values
+        else:
+            inside[where.name] = summary.where_values[0]
+            outside[where.name] = others[0] if others else summary.where_values[0]
     # Three records: the third shares the first one's group; the second, when the summary filters,
     # is outside its filter.
-    first = w.body(entity, 1)
-    bodies: list[dict[str, Any]] = [first]
-    second_overrides: dict[str, Any] = {}
-    where = entity.field(summary.where_field or "")
-    if where is not None and summary.where_values:
-        first[where.name] = summary.where_values[0]
-        outside = [v for v in where.values if v not in summary.where_values] if where.type == "enum" else []
-        second_overrides[where.name] = outside[0] if outside else summary.where_values[0]
-    second = w.body(entity, 2, overrides=second_overrides)
-    third_overrides = (
-        {where.name: summary.where_values[0]} if where is not None and summary.where_values else {}
-    )
-    if summary.group_by:
-        third_overrides[summary.group_by] = first.get(summary.group_by)
-    third = w.body(entity, 3, overrides=third_overrides)
-    bodies = [
-        _distinct(entity, body, "", 5 + index) if index else body
-        for index, body in enumerate([first, second, third])
-    ]
-    for index, body in enumerate(bodies, start=1):
-        line(f"status, record{index} = {w.create_call(spec, py(body))}")
-        line(f"self.assertEqual(status, 201, record{index})")
+    first = w.record(entity, 1, overrides=inside, states=inside_states)
+    second = w.record(entity, 2, overrides=outside, states=outside_states)
+    third_overrides = dict(inside)
+    third_states = dict(inside_states)
+    group = summary.group_by
+    if group is not None:
+        value = w.known[first].get(group)
+        if group in states:
+            third_states[group] = [value]
+        else:
+            third_overrides[group] = value
+    third = w.record(entity, 3, overrides=third_overrides, states=third_states)
+    records = [w.known[name] for name in (first, second, third)]
     counted = [
-        body
-        for body in bodies
-        if where is None or not summary.where_values or body.get(where.name) in summary.where_values
+        known
+        for known in records
+        if where is None or not summary.where_values or known.get(where.name) in summary.where_values
     ]
-    groups: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
-    for body in counted:
-        group = _group_value(body, summary.group_by)
-        groups.setdefault(py(group), (group, []))[1].append(body)
-    expected = []
-    for key, (_, members) in groups.items():
-        expected.append(f"{key}: {py(_measure(summary, members))}")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for known in counted:
+        groups.setdefault(py(None if group is None else known.get(group)), []).append(known)
+    expected = [f"{key}: {py(_measure(summary, members))}" for key, members in groups.items()]
     method, path = py(spec.method("summary", summary.name)), py(spec.path("summary", summary.name))
     line(f"status, rows = self.api({method}, {path})")
     line("self.assertEqual(status, 200, rows)")
@@ -480,9 +524,15 @@ def _render_limit(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     entity, line = spec.entity, w.line
     limit = entity.limits[0]
     collection, create = py(spec.collection_path), py(spec.method("create"))
+    states = state_fields(entity)
+    maximum = py(str(limit.maximum))
     overrides: dict[str, Any] = {}
+    moves: list[Any] = []
     if limit.field and limit.values:
-        overrides[limit.field] = limit.values[0]
+        if limit.field in states:
+            moves = w.route(entity, limit.field, limit.values)
+        else:
+            overrides[limit.field] = limit.values[0]
     base = w.body(entity, 1, overrides=overrides)
     line(f"base = {py(base)}")
     unique = [
@@ -490,43 +540,61 @@ def _render_limit(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
         for f in data_fields(entity)
         if f.unique and f.name in base and f.type in ("string", "text", "email")
     ]
-    varied = ", ".join(f'{py(f.name)}: f"{{index}}" + base[{py(f.name)}]' for f in unique)
+
+    def varied(prefix: str, extra: str = "") -> str:
+        parts = [f"{py(f.name)}: {prefix} + base[{py(f.name)}]" for f in unique]
+        return "{" + ", ".join(["**base", *parts, *([extra] if extra else [])]) + "}"
+
+    def counted(target: str, body: str, refuse_last: bool) -> list[str]:
+        """Lines creating a record that counts towards the limit (moved into a counted state)."""
+        if not moves:
+            if refuse_last:
+                return [f"self.refused(409, {create}, {collection}, {body}, {maximum})"]
+            return [f"{target} = self.created({create}, {collection}, {body})"]
+        out = [f"{target} = self.created({create}, {collection}, {body})"]
+        for index, transition in enumerate(moves):
+            call = w.transition_call(spec, transition.name, target)
+            if refuse_last and index == len(moves) - 1:
+                out.append(f"self.refused(409, {call}, None, {maximum})")
+            else:
+                out.append(f"{target} = self.moved({call})")
+        return out
+
     line(f"# {limit.maximum} records that count towards the limit are accepted")
     line(f"for index in range({limit.maximum}):")
-    line(f"    self.created({create}, {collection}, {{**base{', ' + varied if varied else ''}}})")
-    over = ", ".join(f'{py(f.name)}: "over " + base[{py(f.name)}]' for f in unique)
+    for text in counted("item", varied('f"{index} "'), False):
+        line("    " + text)
     line("# one more is refused")
-    line(
-        f"self.refused(409, {create}, {collection}, {{**base{', ' + over if over else ''}}}, "
-        f"{py(str(limit.maximum))})"
-    )
+    for text in counted("over", varied('"over "'), True):
+        line(text)
     if spec.has("list"):
         line(f'status, items = self.api("GET", {collection})')
-        line(f"self.assertEqual(len(items), {limit.maximum}, items)")
+        line("self.assertEqual(status, 200, items)")
     if limit.per:
         per = _field(entity, limit.per)
+        other: Any = None
         if per.type == "reference":
             target = w.specs.get(per.references or "")
-            other: Any = Ref(w.record(target.entity, 2)) if target and target.has("create") else None
-        else:
-            other = other_value(entity.name, per, base[per.name])
+            if target and target.has("create"):
+                other = Ref(w.record(target.entity, 2))
+        elif per.name not in states:
+            other = other_value(entity.name, per, base.get(per.name))
         if other is not None:
-            extra = ", ".join(f'{py(f.name)}: "other " + base[{py(f.name)}]' for f in unique)
             line(f"# for another {per.name} the count starts again")
-            line(
-                f"self.created({create}, {collection}, {{**base, {py(per.name)}: "
-                f"{py(other)}{', ' + extra if extra else ''}}})"
-            )
+            for text in counted("other", varied('"other "', f"{py(per.name)}: {py(other)}"), False):
+                line(text)
     if limit.field:
         state = entity.field(limit.field)
-        outside = [v for v in (state.values if state else []) if v not in limit.values]
-        if outside:
-            extra = ", ".join(f'{py(f.name)}: "outside " + base[{py(f.name)}]' for f in unique)
+        values = state.values if state else []
+        outside = [v for v in values if v not in limit.values]
+        if outside and limit.field not in states:
             line(f"# a record whose {limit.field} is {outside[0]!r} does not count")
-            line(
-                f"self.created({create}, {collection}, {{**base, {py(limit.field)}: "
-                f"{py(outside[0])}{', ' + extra if extra else ''}}})"
-            )
+            body = varied('"outside "', f"{py(limit.field)}: {py(outside[0])}")
+            line(f"self.created({create}, {collection}, {body})")
+        elif moves and state is not None and initial_state(entity, state) not in limit.values:
+            line(f"# a record still {initial_state(entity, state)!r} does not count")
+            body = varied('"outside "')
+            line(f"self.created({create}, {collection}, {body})")
 
 
 def render_test_module(

@@ -36,6 +36,7 @@ class Field:
     max_length: int | None = None
     unique: bool = False
     default: Any = None
+    read_only: bool = False  # a state field: only its transitions change it
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from app.resource import Operation, Resource
+from app.resource import Field, Operation, Resource
 from app.store import Store
 from app.summaries import summarize
 from app.validation import ValidationError, parse_query_value, validate_body
@@ -156,7 +156,8 @@ class Api:
             if name == "q":
                 text = value
             elif name == "sort":
-                field = resource.field(value.removeprefix("-"))
+                wanted = value.removeprefix("-")
+                field = resource.field(wanted) or (Field("id", "integer") if wanted == "id" else None)
                 if field is None:
                     fields = ", ".join(field.name for field in resource.fields)
                     raise ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, f"sort: {value!r} is not one of {fields}")

@@ -100,6 +100,10 @@ def validate_body(resource: Resource, body: Any, *, partial: bool) -> dict[str, 
     problems: list[str] = []
     values: dict[str, Any] = {}
     for field in resource.fields:
+        if field.read_only:  # never taken from a body; a new record starts at the default
+            if not partial and field.default is not None:
+                values[field.name] = field.default
+            continue
         if field.name not in body:
             if not partial and field.default is not None:
                 values[field.name] = field.default
@@ -120,7 +124,8 @@ def validate_body(resource: Resource, body: Any, *, partial: bool) -> dict[str, 
             values[field.name] = value
     if partial and not values and not problems:
         problems.append(
-            "nothing to update: give at least one of " + ", ".join(f.name for f in resource.fields)
+            "nothing to update: give at least one of "
+            + ", ".join(f.name for f in resource.fields if not f.read_only)
         )
     if problems:
         raise ValidationError(problems)

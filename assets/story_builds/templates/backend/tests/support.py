@@ -109,6 +109,12 @@ class ApiTestCase(unittest.TestCase):
         self.assertEqual(status, 201, item)
         return item
 
+    def moved(self, method: str, path: str) -> dict[str, Any]:
+        """Apply one transition (set-up for a test), asserting the API allowed it."""
+        status, item = self.api(method, path)
+        self.assertEqual(status, 200, item)
+        return item
+
     def refused(self, status: int, method: str, path: str, body: Any = None, names: str = "") -> str:
         """Send a request the API must refuse with `status`; its detail must name `names`."""
         got, error = self.api(method, path, body)
