@@ -410,6 +410,7 @@ class _Model:
     def model_words(self) -> set[str]:
         found: set[str] = set()
         for entity in self.architecture.data_model:
+            found.update(stem(singular(part)) for part in split_pascal(entity.name))
             for field in entity.fields:
                 found.update(_stems(field.name.replace("_", " ")))
                 found.update(stem(singular(value.lower())) for value in field.values)
