@@ -603,8 +603,8 @@ def test_the_asset_stores_stories_with_data_version_metadata_and_check(tmp_path:
         )
         assert all(story.id in metadata["stories"] for story in value.stories)
         assert metadata["llm_provider"] == "offline" and metadata["llm_model_calls"] == 4
-        [check] = first.get_asset_check_evaluations()
-        assert (check.check_name, check.passed) == ("stories_have_criteria_and_traces", True)
+        checks = {check.check_name: check.passed for check in first.get_asset_check_evaluations()}
+        assert checks == {"stories_have_criteria_and_traces": True, "stories_found": True}
         [event] = first.get_asset_materialization_events()
         tags = event.event_specific_data.materialization.tags or {}
         assert tags.get("dagster/data_version") == value.data_version()

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from assets.documents.intake import load_parsed
 from assets.documents.models import DocumentRecord, DocumentsSnapshot, ParsedDocument
-from assets.requirements.extraction import extract_task
+from assets.requirements.extraction import ExtractedStories, extract_task
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import excluded_table, markdown_table, stories_table
@@ -18,8 +18,9 @@ from resources.llm.resource import LlmResource
 from resources.object_store import ObjectStore
 
 # Bump with the extraction prompt, the offline rules or the merge rules.
-REQUIREMENTS_CODE_VERSION = "requirements-1"
+REQUIREMENTS_CODE_VERSION = "requirements-2"
 STORIES_CHECK = "stories_have_criteria_and_traces"
+FOUND_CHECK = "stories_found"
 
 
 def load_documents(
@@ -50,6 +51,50 @@ def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
     )
 
 
+def empty_reasons(
+    loaded: list[tuple[DocumentRecord, ParsedDocument]],
+    extracted: list[ExtractedStories],
+    skipped: list[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """(document, why no story was drawn from it) for every document that gave none."""
+    reasons = list(skipped)
+    for (record, doc), result in zip(loaded, extracted, strict=True):
+        if result.stories:
+            continue
+        why = f"no requirement statement found in {len(doc.segments)} segment(s)"
+        if result.excluded:
+            counts = Counter(item.reason for item in result.excluded)
+            listed = "; ".join(f"{count} {reason}" for reason, count in counts.most_common(3))
+            why += f"; left out: {listed}"
+        reasons.append((record.path, why))
+    return reasons
+
+
+def check_found(value: RequirementsSet, reasons: list[tuple[str, str]]) -> dg.AssetCheckResult:
+    """Zero stories is never green: the check names each document and why nothing came of it."""
+    passed = bool(value.stories)
+    description = None
+    if not passed:
+        description = (
+            "No story was drawn from this project's documents. "
+            + " ".join(f"{path}: {why}." for path, why in reasons)
+            if reasons
+            else "No story was drawn: the project has no readable document."
+        )
+    return dg.AssetCheckResult(
+        check_name=FOUND_CHECK,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "stories": dg.MetadataValue.int(len(value.stories)),
+            "documents_without_stories": dg.MetadataValue.md(
+                markdown_table(["document", "why no story"], reasons) if reasons else "none"
+            ),
+        },
+    )
+
+
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=REQUIREMENTS_CODE_VERSION,
@@ -60,7 +105,15 @@ def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
             STORIES_CHECK,
             asset="requirements",
             description="Every story has at least one acceptance criterion and a trace to a document.",
-        )
+            partitions_def=projects_partitions,
+        ),
+        dg.AssetCheckSpec(
+            FOUND_CHECK,
+            asset="requirements",
+            description="The project yields a story; otherwise each document and why it gave none.",
+            blocking=True,
+            partitions_def=projects_partitions,
+        ),
     ],
 )
 def requirements(
@@ -104,3 +157,4 @@ def requirements(
         metadata["skipped"] = dg.MetadataValue.md(markdown_table(["document", "reason"], skipped))
     yield dg.Output(value, data_version=dg.DataVersion(value.data_version()), metadata=metadata)
     yield check_stories(value)
+    yield check_found(value, empty_reasons(loaded, extracted, skipped))

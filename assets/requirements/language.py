@@ -79,7 +79,14 @@ _PHRASE_END = frozenset(
 PERSON_WORDS = frozenset(
     """user member admin administrator lead manager customer client visitor owner developer guest
     reviewer editor viewer staff employee assignee colleague people person stakeholder tester
-    designer operator maintainer contributor""".split()
+    designer operator maintainer contributor clerk nurse doctor patient student teacher parent child
+    buyer seller driver rider passenger traveller traveler tenant landlord agent librarian cashier chef
+    cook waiter host attendee organiser organizer speaker volunteer donor subscriber reader writer
+    author player coach trainer athlete mechanic technician engineer accountant auditor officer
+    inspector resident citizen neighbour neighbor friend supervisor dispatcher courier vet
+    receptionist pharmacist therapist clinician physician surgeon caregiver carer employer applicant
+    candidate recruiter instructor learner pupil shopper merchant vendor supplier partner contractor
+    freelancer homeowner team family analyst planner moderator creator seller marketer agent""".split()
 )
 
 _IRREGULAR_PLURALS = {"person": "people", "child": "children", "status": "statuses", "data": "data"}

@@ -1,0 +1,6 @@
+"""The offline extraction rules: requirement statements in every common style, without a model.
+
+`spoken` cleans conversational text, `sections` classifies headings and lines that are about the
+document itself, `phrasing` writes titles, roles and criteria, `statements` reads one sentence,
+and `reader` walks a document's segments with the context (heading, priority, speaker) they need.
+"""

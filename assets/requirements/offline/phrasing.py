@@ -1,0 +1,356 @@
+"""How a story reads: its actor, its imperative title, and criteria a tester can check.
+
+Grammar comes from `lemminflect` (verb lemmas and participles, noun plurals, which ship their data
+in the wheel) rather than from hand-written word tables.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lemminflect import getAllLemmas, getInflection
+
+from assets.requirements.drafts import DEFAULT_SO_THAT, DraftCriterion, DraftStory
+from assets.requirements.language import PERSON_WORDS, VERB_OPERATIONS, singular, third_person, words
+
+DETERMINERS = frozenset("a an the each every all any some this that these those".split())
+POSSESSIVES = frozenset("my our their his her its your".split())
+_TITLE_CUT = re.compile(
+    r"\s+(?:when|whenever|once|so that|so they|because|in order to|only|unless|if|while|as soon as|which"
+    r"|who)\s+",
+    re.I,
+)
+_PARTICLES = frozenset("in up out on off down over back away".split())
+_BREAK_WORDS = frozenset("for with by in on of to within from at into via per as".split())
+_END_WORDS = frozenset(
+    """a an the to of and or with for at on in by from into as so that this their my our its your
+    each every all any some is are be than then when very more most""".split()
+)
+# Nouns that name the product or a part of it, never a person.
+SYSTEM_WORDS = frozenset(
+    """system app application platform site website web portal tool service product software solution
+    api backend frontend server page screen board dashboard database interface ui it this that there
+    program programme device""".split()
+)
+AGENT_SUFFIXES = ("er", "or", "ist", "ant", "ent", "ian", "ee", "ess")
+_NOT_AGENTS = frozenset(
+    """order number letter paper water filter folder header footer register counter marker server browser
+    computer printer scanner container timer scheduler controller router player parameter calendar
+    cover corner border matter power sender pointer poster sticker trailer banner chapter winter summer
+    monitor sensor vendor error door floor color colour factor sector vector mirror indicator calculator
+    editor tutor event content payment comment document element agent client segment component student
+    department""".split()
+)
+# Agent-like words that are people after all.
+_AGENTS = frozenset("editor tutor agent client student vendor".split())
+
+
+@lru_cache(maxsize=8192)
+def is_verb(word: str) -> bool:
+    """True when `word` is the base form of a verb ("record", "add"; not "notes", "the")."""
+    word = word.lower()
+    lemmas = getAllLemmas(word).get("VERB", ())
+    return word in lemmas
+
+
+@lru_cache(maxsize=8192)
+def verb_lemma(word: str) -> str | None:
+    lemmas = getAllLemmas(word.lower()).get("VERB", ())
+    return lemmas[0] if lemmas else None
+
+
+def participle(verb: str) -> str:
+    forms = getInflection(verb.lower(), "VBN")
+    return forms[0] if forms else verb + "ed"
+
+
+def plural_noun(noun: str) -> str:
+    forms = getInflection(noun.lower(), "NNS")
+    return forms[0] if forms else noun + "s"
+
+
+def looks_like_person(phrase: str) -> bool:
+    """A phrase naming people: a known role word, or an agent noun ("clerk", "organiser", "trainer")."""
+    tokens = [word for word in words(phrase) if word not in DETERMINERS and word not in POSSESSIVES]
+    if not tokens or any(token in SYSTEM_WORDS for token in tokens[-1:]):
+        return False
+    head = singular(tokens[-1])
+    if head in PERSON_WORDS or head in _AGENTS:
+        return True
+    return head.endswith(AGENT_SUFFIXES) and head not in _NOT_AGENTS and len(head) > 4
+
+
+def actor_of(phrase: str) -> str:
+    """ "Warehouse clerks" -> "warehouse clerk"; "the fleet manager" -> "fleet manager"."""
+    tokens = [
+        w
+        for w in words(phrase)
+        if w not in DETERMINERS and w not in POSSESSIVES and w not in ("only", "also")
+    ]
+    if not tokens:
+        return "user"
+    return " ".join([*tokens[:-1], singular(tokens[-1])])
+
+
+def article(noun: str) -> str:
+    if re.match(r"(?:u[sn]i|use|eu|one|uk)", noun, re.I):
+        return "a"
+    return "an" if re.match(r"[aeiou]", noun, re.I) or re.match(r"(?:hour|honest)", noun, re.I) else "a"
+
+
+def with_article(noun: str) -> str:
+    return f"{article(noun)} {noun}"
+
+
+def first_person(text: str) -> str:
+    """A want in the actor's own words: "they/them/their" -> "I/me/my"."""
+    swaps = {"they": "I", "them": "me", "their": "my", "theirs": "mine", "themselves": "myself"}
+    return re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], text)
+
+
+def third_person_pronouns(text: str) -> str:
+    swaps = {"i": "they", "me": "them", "my": "their", "mine": "theirs", "am": "are", "myself": "themselves"}
+    return re.sub(r"\b(I|me|my|mine|am|myself)\b", lambda m: swaps[m.group(1).lower()], text)
+
+
+def _strip_possessive_object(text: str) -> str:
+    """ "add their pets" -> "add a pet": a title names the thing, not whose it is."""
+    tokens = text.split()
+    if len(tokens) >= 2 and tokens[1].lower() in POSSESSIVES and len(tokens) >= 3:
+        noun_end = 2
+        while (
+            noun_end < len(tokens)
+            and re.fullmatch(r"[\w-]+", tokens[noun_end])
+            and tokens[noun_end].lower() not in _END_WORDS
+        ):
+            noun_end += 1
+        noun = tokens[noun_end - 1]
+        single = singular(noun)
+        phrase = [*tokens[2 : noun_end - 1], single]
+        return " ".join([tokens[0], article(phrase[0]), *phrase, *tokens[noun_end:]])
+    return text
+
+
+def title_of(want: str) -> str:
+    """A short imperative title from a want-clause, cut only at a phrase boundary.
+
+    "to create an event with a date, a venue and a capacity" -> "Create an event";
+    "the API to respond within one second" -> "The API responds within one second".
+    """
+    text = want.strip().rstrip(".")
+    if text.lower().startswith("to "):
+        text = text[3:]
+    elif text.lower().startswith("be able to "):
+        text = text[len("be able to ") :]
+    else:
+        statement = as_statement(text)
+        if statement is None and re.match(r"^(?:an?|the|some|any)\s", text, re.I):
+            text = "Support " + text  # a noun phrase: "a dark mode for the web app"
+        text = statement or text
+    comma = text.split(", ", 1)[0]
+    if len(comma.split()) >= 2 and comma != text and " and " not in text.split(", ", 1)[1][:0]:
+        if not re.search(r"\b(?:with|including|by|such as)\b", comma, re.I):
+            text = comma
+    clause = _TITLE_CUT.split(text, maxsplit=1)[0]
+    if len(clause.split()) >= 2:
+        text = clause
+    with_split = re.split(r"\s+(?:with|including)\s+", text, maxsplit=1)
+    head_words = with_split[0].split()
+    has_object = len(head_words) >= 3 or (len(head_words) == 2 and head_words[1].lower() not in _PARTICLES)
+    if len(with_split) == 2 and has_object:
+        details = with_split[1]
+        if (
+            "," in details
+            or " and " in details
+            or re.match(r"(?:its|their|his|her|my)\s", details)
+            or len(text.split()) > 8
+        ):
+            text = with_split[0]
+    text = _strip_possessive_object(text)
+    cut = text.split()
+    if len(cut) > 10:
+        breaks = [i for i, word in enumerate(cut[:11]) if i >= 3 and word.lower() in _BREAK_WORDS]
+        cut = cut[: breaks[-1]] if breaks else cut[:10]
+    while len(cut) > 2 and (cut[-1].lower().strip(",;:") in _END_WORDS or cut[-1].endswith(",")):
+        cut.pop()
+    title = " ".join(cut).strip(" ,;:-(")
+    return title[:1].upper() + title[1:]
+
+
+_THING_TO = re.compile(
+    r"^(?P<subject>(?:the|a|an|our|this|its|their)\s.+?)\s+to\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$", re.I
+)
+
+
+def as_statement(want: str) -> str | None:
+    """ "the board to show tasks" -> "the board shows tasks"; None for other wants."""
+    thing = _THING_TO.match(want.strip())
+    if thing is None:
+        return None
+    return f"{thing['subject']} {third_person(thing['verb'].lower())}{thing['rest']}"
+
+
+# --- acceptance criteria ----------------------------------------------------------------------------
+
+_CONDITION = re.compile(
+    r"\s+(?P<kind>only (?:once|when|if|after)|unless|when|whenever|if|once)\s+(?P<cond>.+)$", re.I
+)
+_AUXILIARIES = re.compile(r"\b(is|are|was|were|has|have|can|does|do|will|should)\b", re.I)
+
+
+def negate(condition: str) -> str:
+    """ "it is paid" -> "it is not paid"; "all its tasks are done" -> "not all its tasks are done"."""
+    text = condition.strip()
+    if re.match(r"^(?:all|every|both)\b", text, re.I):
+        return "not " + text
+    match = _AUXILIARIES.search(text)
+    if match:
+        return f"{text[: match.end()]} not{text[match.end() :]}"
+    return f"it is not the case that {text}"
+
+
+def _object_phrase(rest: str) -> str:
+    """The object a verb acts on, up to the first preposition: "a class from the timetable" -> "a class"."""
+    tokens = rest.split()
+    out: list[str] = []
+    for token in tokens:
+        bare = token.lower().strip(",.;")
+        if out and bare in (
+            "from",
+            "to",
+            "for",
+            "with",
+            "by",
+            "in",
+            "on",
+            "at",
+            "into",
+            "as",
+            "when",
+            "once",
+            "up",
+            "so",
+            "before",
+            "after",
+            "only",
+            "and",
+            "or",
+            "of",
+            "within",
+            "via",
+            "per",
+            "if",
+            "unless",
+        ):
+            break
+        out.append(token.strip(",.;"))
+        if token.endswith((",", ";")):
+            break
+    return " ".join(out)
+
+
+def _the(noun_phrase: str) -> str:
+    tokens = noun_phrase.split()
+    if tokens and tokens[0].lower() in DETERMINERS | POSSESSIVES:
+        tokens = tokens[1:]
+    return "the " + " ".join(tokens) if tokens else ""
+
+
+def _fields(details: str) -> list[str]:
+    parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+", details.strip(" ."))
+    fields = []
+    for part in parts:
+        tokens = [t for t in part.split() if t.lower() not in DETERMINERS | POSSESSIVES]
+        if tokens:
+            fields.append(" ".join(tokens))
+    return fields
+
+
+def _result(verb: str, thing: str, the_thing: str) -> str:
+    """What a tester sees after the action: by what the verb does to its object."""
+    operation = VERB_OPERATIONS.get(verb)
+    last = thing.split()[-1].lower() if thing else ""
+    plural = bool(last) and last.endswith("s") and singular(last) != last
+    be = "are" if plural else "is"
+    if operation == "create":
+        return f"{the_thing} {be} saved and listed"
+    if operation == "list" and verb in ("list", "browse", "filter", "search", "find", "sort", "group"):
+        return (
+            f"they see only the {the_thing[4:]} that match"
+            if plural
+            else f"they see the matching {the_thing[4:]}"
+        )
+    if operation == "read":
+        return f"they see {the_thing}"
+    if operation == "delete":
+        return f"{the_thing} {be} no longer listed"
+    return f"{the_thing} {be} {participle(verb)}"
+
+
+def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list[DraftCriterion]:
+    """Criteria drawn from the story's own words: its fields, its rules, its condition, its result."""
+    role = story.as_a.strip() or "user"
+    given = with_article(role)
+    want = third_person_pronouns(story.i_want.strip())
+    explicit_why = story.so_that != DEFAULT_SO_THAT and why_kind in ("so that", "in order to")
+    why = third_person_pronouns(story.so_that)
+    if not want.lower().startswith("to "):
+        statement = as_statement(want)
+        if statement is None:  # "a dark mode for the web app"
+            return [DraftCriterion(given=given, when="they open the app", then=f"the app offers {want}")]
+        condition = _CONDITION.search(statement)
+        if condition and not condition["kind"].lower().startswith(("only", "unless")):
+            then = statement[: condition.start()].strip()
+            return [DraftCriterion(given=given, when=condition["cond"].strip(" ."), then=then)]
+        return [DraftCriterion(given=given, when="they use the app", then=why if explicit_why else statement)]
+    action = want[3:]
+    condition = _CONDITION.search(action)
+    main = action[: condition.start()] if condition else action
+    tokens = main.split()
+    verb = tokens[0].lower() if tokens else ""
+    rest = " ".join(tokens[1:])
+    thing = _object_phrase(rest)
+    pronoun_object = (
+        thing.split()[0].lower() in ("me", "them", "it", "up", "on", "in", "out") if thing else True
+    )
+    the_thing = "" if pronoun_object else _the(thing)
+    lemma = verb_lemma(verb) or verb
+    if condition and condition["kind"].lower().startswith(("only", "unless")) and the_thing:
+        # "ship an order only once it is paid": the rule, and its refusal.
+        noun = the_thing[4:]
+        cond = condition["cond"].strip(" .")
+        if condition["kind"].lower() == "unless":
+            refused = f"where {cond}"
+        elif re.match(r"^(?:it|they)\s", cond, re.I):
+            refused = f"that {negate(_that_clause(cond))}"
+        else:
+            refused = f"where {negate(cond)}"
+        return [
+            DraftCriterion(
+                given=f"{with_article(noun)} {refused}",
+                when=f"the {role} {third_person(lemma)} it",
+                then="it is refused",
+            )
+        ]
+    when = f"they {action}"
+    if explicit_why:
+        return [DraftCriterion(given=given, when=when, then=why)]
+    details = re.split(r"\s+(?:with|including)\s+", main, maxsplit=1)
+    if len(details) == 2 and the_thing:
+        fields = _fields(details[1])
+        if fields:
+            listed = ", ".join(fields[:-1]) + (" and " if len(fields) > 1 else "") + fields[-1]
+            if lemma in ("build", "develop", "make", "design"):
+                then = f"{the_thing} runs with {details[1]}"
+            else:
+                then = f"{the_thing} is saved with its {listed}"
+            return [DraftCriterion(given=given, when=f"they {main}", then=then)]
+    if the_thing:
+        return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing))]
+    return [DraftCriterion(given=given, when=when, then=f"they see that it is {participle(lemma)}")]
+
+
+def _that_clause(condition: str) -> str:
+    """ "it is paid" -> "is paid" so it reads "an order that is not paid"."""
+    return re.sub(r"^(?:it|they)\s+", "", condition.strip(), flags=re.I)

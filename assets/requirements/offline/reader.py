@@ -1,0 +1,271 @@
+"""Walk a document's segments in reading order and turn them into draft stories and exclusions.
+
+The reader keeps what a sentence needs from around it: the section it is in (priority, features,
+or a section left out), the last story (for the Given/When/Then and "Priority:" lines after it),
+the actor last named, and, in a conversation, whether the next turn agrees with a proposal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assets.documents.models import ParsedDocument, Segment
+from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStory, ExtractedStories
+from assets.requirements.language import words
+from assets.requirements.models import Priority
+from assets.requirements.offline import sections
+from assets.requirements.offline.phrasing import derive_criteria
+from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
+from assets.requirements.offline.statements import Context, Found, clean, read_statement
+
+INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|prompts?|directives?)\b"
+    r"|\b(print|reveal|output|leak|dump|expose|exfiltrate|tell me|give me)\b[^.]{0,60}"
+    r"(\b[A-Z0-9]+_(API_)?(KEY|TOKEN|SECRET)\b|\bapi[ _-]?keys?\b|\bsecrets?\b"
+    r"|\bcredentials\b|\bsystem prompt\b)"
+    r"|\byou are (now )?(an? )?(ai|assistant|language model|llm)\b",
+    re.IGNORECASE,
+)
+_OUT_OF_SCOPE_SENTENCE = re.compile(
+    r"\bout[ -]of[ -]scope\b|\bnot in scope\b|\bwon['’]?t\b|\bwill not\b", re.I
+)
+_SMALL_TALK = re.compile(
+    r"\b(lunch|coffee|pizza|beers?|drinks|hiking|ramen|birthday|haha|lol|thanks|thank you|cheers"
+    r"|see you|good morning|morning everyone|how are you|bye|weekend)\b",
+    re.IGNORECASE,
+)
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\[[ xX]\])\s+")
+_REQ_ID = re.compile(r"^\s*(?:[A-Z]{1,6}[-_ ]?\d+(?:\.\d+)*|\(\w+\)|\d+(?:\.\d+)+)\s*[:.)-]?\s+(?=\S)")
+_CRITERIA_LABEL = re.compile(r"^\W*acceptance criteria\W*$", re.IGNORECASE)
+_PRIORITY_LINE = re.compile(r"^\W*priority\W*[:=]\s*\W*(must|should|could|won'?t)\b", re.IGNORECASE)
+_GWT_LINE = re.compile(
+    r"^given\s+(?P<given>.+?),?\s+when\s+(?P<when>.+?),?\s+then\s+(?P<then>.+?)[.;]?$", re.IGNORECASE
+)
+_GWT_PART = re.compile(r"^(?P<word>given|when|then|and|but)\s+(?P<text>.+?)[.;]?$", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_SPOKEN_BREAK = re.compile(r"(?<=[.!?])\s+")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_NEW_LINE_STARTS = re.compile(r"^(?:Given|When|Then|And|But)\s|^#|^>|^Priority\s*[:=]|^[A-Z][\w ]{0,30}:\s*$")
+_PROPOSAL = re.compile(
+    r"^(?:(?:so|and|also|maybe)\s+)*(?:can|could|should|shall)\s+(?:we|you|it|they"
+    r"|the \w+)\s+(?:also\s+)?(?P<rest>.+?)\??$"
+    r"|^(?:how|what) about\s+(?P<about>.+?)\??$",
+    re.I,
+)
+CONVERSATIONAL_KINDS = frozenset({"vtt", "srt", "slack", "chat", "eml", "msg"})
+_SIGN_OFF = re.compile(
+    r"^(?:thanks|thank you|best|regards|best regards|kind regards|cheers|br|sincerely)\b", re.I
+)
+
+
+def unwrap_lines(text: str) -> list[str]:
+    """Logical lines: a line wrapped by a PDF or DOCX page is joined back to the line it continues."""
+    logical: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        previous = logical[-1].strip() if logical else ""
+        continues = (
+            line
+            and previous
+            and not re.search(r"[.!?:;]$", previous)
+            and not _BULLET.match(raw)
+            and not _REQ_ID.match(line)
+            and not _NEW_LINE_STARTS.match(line)
+            and not (len(previous.split()) <= 6 and line[:1].isupper())
+            and sections.standalone_heading(previous) is None
+            and sections.standalone_heading(line) is None
+        )
+        if continues:
+            logical[-1] = f"{logical[-1].rstrip()} {line}"
+        else:
+            logical.append(raw)
+    return logical
+
+
+class Reader:
+    """Walks a document's segments in order, keeping the section and the story being described."""
+
+    def __init__(self, doc: ParsedDocument):
+        self.doc = doc
+        self.found: list[Found] = []
+        self.excluded: list[DraftExclusion] = []
+        self.section = sections.Section("")
+        self.heading: str | None = None
+        self.last: Found | None = None
+        self.pending: dict[str, str] = {}
+        self.context = Context()
+        self.edges: set[str] = set()
+        self.seen_edges: set[str] = set()
+        if doc.kind == "pdf":
+            self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
+
+    def read(self) -> ExtractedStories:
+        segments = self.doc.segments
+        for index, segment in enumerate(segments, start=1):
+            following = segments[index] if index < len(segments) else None
+            self.read_segment(index, segment, following)
+        return self.result()
+
+    def result(self) -> ExtractedStories:
+        self._close_pending()
+        stories: list[DraftStory] = []
+        for found in self.found:
+            criteria = found.criteria or derive_criteria(found.story, found.why_kind)
+            stories.append(found.story.model_copy(update={"acceptance_criteria": criteria}))
+        return ExtractedStories(stories=stories, excluded=self.excluded)
+
+    def _conversational(self, segment: Segment) -> bool:
+        return self.doc.kind in CONVERSATIONAL_KINDS or segment.location.speaker is not None
+
+    def read_segment(self, index: int, segment: Segment, following: Segment | None = None) -> None:
+        text = segment.text
+        if self.doc.kind in ("vtt", "srt", "html"):
+            text = _TAG.sub("", text)
+        if _INJECTION.search(text):
+            # A segment that tries to instruct the model is not a trustworthy source for anything.
+            self._exclude(index, text, INJECTION_REASON)
+            self.last = None
+            return
+        conversational = self._conversational(segment)
+        self.context.conversational = conversational
+        self.context.spoken = conversational and self.doc.kind in ("vtt", "srt", "text")
+        if conversational:
+            text = clean_spoken(text)
+        if segment.heading is not None and segment.heading != self.heading:
+            self.heading = segment.heading
+            self._enter(segment.heading)
+            if text.strip() == segment.heading.strip():
+                return
+        agreed = following is not None and self._agrees(segment, following)
+        label_section: sections.Section | None = None
+        for raw_line in unwrap_lines(text):
+            line = raw_line.strip()
+            if not line:
+                label_section = None
+                continue
+            if line.startswith(">"):  # a quoted earlier message belongs to that message
+                continue
+            if self._page_edge(index, line):
+                continue
+            heading = _MD_HEADING.match(line)
+            standalone = None if _BULLET.match(raw_line) else sections.standalone_heading(line)
+            if heading or standalone:
+                name = heading.group(1) if heading else standalone or ""
+                self.heading = name
+                self._enter(name)
+                label_section = None
+                continue
+            bullet = _BULLET.match(raw_line) is not None
+            body = _REQ_ID.sub("", _BULLET.sub("", line)).strip()
+            inline = sections.INLINE_PRIORITY.match(body)
+            if inline:
+                label_section = sections.inline_label_section(inline["label"])
+                body = inline["rest"].strip()
+            section = label_section or self.section
+            if section.exclude:
+                self._exclude(index, body, section.exclude)
+                continue
+            if sections.table_of_contents_line(body):
+                self._exclude(index, body, "table of contents")
+                continue
+            if sections.glossary_entry(body) and not inline:
+                self._exclude(index, body, "glossary entry (a definition, not a requirement)")
+                continue
+            if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
+                continue
+            self.context.priority = section.priority
+            # Markdown list items arrive without their marker: a short unpunctuated line under a
+            # features heading is an item too.
+            item_like = bullet or (len(body.split()) <= 16 and not re.search(r"[.!?]$", body))
+            self.context.feature_item = (item_like and section.features) or inline is not None
+            splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
+            for sentence in splitter.split(body):
+                sentence = sentence.strip()
+                if conversational:
+                    sentence = strip_lead_in(sentence)
+                if not self._read_story_detail(sentence):
+                    self._read_sentence(index, sentence, agreed)
+            self.context.feature_item = False
+
+    def _agrees(self, segment: Segment, following: Segment) -> bool:
+        speaker, other = segment.location.speaker, following.location.speaker
+        return bool(speaker and other and speaker != other and is_agreement(following.text))
+
+    def _enter(self, heading: str) -> None:
+        self._close_pending()
+        self.last = None
+        self.section = sections.classify_heading(heading)
+        self.context.actor = None  # "they" does not reach across sections
+
+    def _page_edge(self, index: int, line: str) -> bool:
+        if line in self.edges or sections.page_number_line(line):
+            if line not in self.seen_edges:
+                self.seen_edges.add(line)
+                self._exclude(index, line, "page header or footer (repeated on the pages of the document)")
+            return True
+        return False
+
+    def _exclude(self, index: int, text: str, reason: str) -> None:
+        if text.strip():
+            self.excluded.append(DraftExclusion(segment=index, text=text.strip(), reason=reason))
+
+    def _read_story_detail(self, body: str) -> bool:
+        """Criteria and priority lines that follow a story; True if the line was one."""
+        if self.last is None:
+            return False
+        if _CRITERIA_LABEL.match(body):
+            return True
+        priority = _PRIORITY_LINE.match(body)
+        if priority:
+            word = priority.group(1).lower().replace("'", "")
+            names: dict[str, Priority] = {"must": "Must", "should": "Should", "could": "Could"}
+            self.last.story.priority = names.get(word, "Won't")
+            return True
+        line = _GWT_LINE.match(body)
+        if line:
+            self._close_pending()
+            self.last.criteria.append(
+                DraftCriterion(given=clean(line["given"]), when=clean(line["when"]), then=clean(line["then"]))
+            )
+            return True
+        part = _GWT_PART.match(body)
+        if part and (part["word"].lower() == "given" or self.pending):
+            word = part["word"].lower()
+            if word == "given":
+                self._close_pending()
+            key = (list(self.pending)[-1] if self.pending else "given") if word in ("and", "but") else word
+            previous = self.pending.get(key)
+            self.pending[key] = f"{previous} and {clean(part['text'])}" if previous else clean(part["text"])
+            return True
+        self._close_pending()
+        return False
+
+    def _close_pending(self) -> None:
+        if self.last is not None and {"given", "when", "then"} <= self.pending.keys():
+            self.last.criteria.append(DraftCriterion(**self.pending))
+        self.pending = {}
+
+    def _read_sentence(self, index: int, sentence: str, agreed: bool) -> None:
+        if len(words(sentence)) < 2 or _SMALL_TALK.search(sentence):
+            return
+        if sentence.rstrip().endswith("?"):
+            proposal = _PROPOSAL.match(sentence.strip())
+            if not (agreed and proposal and proposal["rest"]):
+                return  # an open question asks for nothing until someone agrees
+            sentence = f"we should {proposal['rest']}"
+        if len(words(sentence)) < 3:
+            return
+        if sections.about_the_document(sentence):
+            self._exclude(index, sentence, "about the document itself, not the product")
+            return
+        main_clause = re.split(r",?\s+\b(?:so that|in order to|because)\b\s+", sentence, maxsplit=1)[0]
+        if _OUT_OF_SCOPE_SENTENCE.search(main_clause) or re.search(r"out[ -]of[ -]scope", sentence, re.I):
+            self._exclude(index, sentence, "marked out of scope in the text")
+            return
+        found = read_statement(sentence, index, self.context)
+        if found:
+            self._close_pending()
+            self.found.extend(found)
+            self.last = found[-1]

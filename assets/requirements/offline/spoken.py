@@ -1,0 +1,77 @@
+"""Conversational text made readable: disfluency markers, filler words and repeated words removed.
+
+Transcripts (meeting tools, the AMI corpus), chats and e-mails carry speech marks such as
+`{vocalsound}` and `{disfmarker}`, filler ("um", "uh", "you know", "I mean"), restarts ("we we
+should") and spelled-out acronyms ("T_V_"). None of it may reach a story.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARKERS = re.compile(r"\{[a-z_]+\}|\[(?:laughter|inaudible|crosstalk|noise|music|pause)\]|<[^>]+>", re.I)
+# Spelled acronyms of transcripts: "T_V_" -> "TV", "L_C_D_" -> "LCD".
+_SPELLED = re.compile(r"\b((?:[A-Za-z]_){2,})(?=\W|$)")
+_FILLERS = re.compile(
+    r"(?<![\w'])(?:um+|uh+|erm*|er|ah+|hmm+|mm+(?:-hmm)?|uh-huh|you know|i mean|sort of|kind of|kinda"
+    r"|basically|like i said|i guess|okay so|well)(?![\w'])[,.]?",
+    re.I,
+)
+_REPEATS = re.compile(r"\b((?:\w+(?:'\w+)?\s+){0,2}\w+(?:'\w+)?)(?:\s*,?\s+\1\b)+", re.I)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
+_LEADING = re.compile(
+    r"^(?:(?:so|and|but|okay|ok|yeah|yes|yep|right|alright|also,|well|now|then|oh|anyway|actually)\b[,\s]*)+",
+    re.I,
+)
+_AGREEMENT = re.compile(
+    r"^\W*(?:\+1|yes|yeah|yep|yup|agreed|agree|sure|definitely|absolutely|exactly|good idea|great idea"
+    r"|sounds good|makes sense|let'?s do (?:it|that)|ok(?:ay)?|fine|love it|me too)\b",
+    re.I,
+)
+
+
+def _drop_fragments(text: str) -> str:
+    """Cut-off words ("deci decisions", "y you") and stray letters of speech recognition go."""
+    tokens = text.split(" ")
+    out: list[str] = []
+    for index, token in enumerate(tokens):
+        bare = token.strip(",.;:!?").lower()
+        following = tokens[index + 1].strip(",.;:!?").lower() if index + 1 < len(tokens) else ""
+        if bare and following.startswith(bare) and len(bare) < len(following) and bare not in _KEEP_PREFIXES:
+            continue
+        if len(bare) == 1 and bare.isalpha() and bare not in ("a", "i") and token == bare:
+            continue
+        out.append(token)
+    return " ".join(out)
+
+
+_KEEP_PREFIXES = frozenset("a an i in on to at be we us it is as or so no do go up".split())
+
+
+def clean_spoken(text: str) -> str:
+    """The words a person meant: markers, filler and restarts removed, punctuation re-attached."""
+    text = _MARKERS.sub(" ", text)
+    text = _SPELLED.sub(lambda match: match.group(1).replace("_", ""), text)
+    text = text.replace("_", " ")
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FILLERS.sub(" ", text)
+        text = _REPEATS.sub(r"\1", text)
+        text = _drop_fragments(re.sub(r"\s+", " ", text))
+    text = _drop_fragments(re.sub(r"\s+", " ", text))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    text = re.sub(r"(^|[.!?]\s+)[,;:]\s*", r"\1", text)
+    return text.strip(" ,;")
+
+
+def strip_lead_in(sentence: str) -> str:
+    """ "So, and also we need ..." -> "also we need ..." is not wanted: only the lead-in words go."""
+    stripped = _LEADING.sub("", sentence).strip(" ,")
+    return stripped or sentence
+
+
+def is_agreement(text: str) -> bool:
+    """True for a turn that agrees with the one before ("+1", "yes, good idea", "agreed")."""
+    return bool(_AGREEMENT.match(clean_spoken(text)))
