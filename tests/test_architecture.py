@@ -294,6 +294,7 @@ def test_the_assets_materialise_with_metadata_checks_and_data_version(tmp_path: 
         checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
         assert checks == {
             "stories_have_criteria_and_traces": True,
+            "stories_found": True,
             "stories_mapped_to_components": True,
             "openapi_valid": True,
         }

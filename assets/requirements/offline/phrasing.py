@@ -22,10 +22,14 @@ _TITLE_CUT = re.compile(
     re.I,
 )
 _PARTICLES = frozenset("in up out on off down over back away".split())
-_BREAK_WORDS = frozenset("for with by in on of to within from at into via per as".split())
+_BREAK_WORDS = frozenset(
+    """for with by in on of to within from at into via per as around near across about over under
+    through""".split()
+)
 _END_WORDS = frozenset(
     """a an the to of and or with for at on in by from into as so that this their my our its your
-    each every all any some is are be than then when very more most""".split()
+    each every all any some is are be than then when very more most around near across about over under
+    through between without within upon onto up down""".split()
 )
 # Nouns that name the product or a part of it, never a person.
 SYSTEM_WORDS = frozenset(
@@ -148,6 +152,7 @@ def title_of(want: str) -> str:
         if statement is None and re.match(r"^(?:an?|the|some|any)\s", text, re.I):
             text = "Support " + text  # a noun phrase: "a dark mode for the web app"
         text = statement or text
+    text = re.sub(r"\b(and|or) to\s+", r"\1 ", text)
     comma = text.split(", ", 1)[0]
     if len(comma.split()) >= 2 and comma != text and " and " not in text.split(", ", 1)[1][:0]:
         if not re.search(r"\b(?:with|including|by|such as)\b", comma, re.I):
@@ -179,7 +184,9 @@ def title_of(want: str) -> str:
 
 
 _THING_TO = re.compile(
-    r"^(?P<subject>(?:the|a|an|our|this|its|their)\s.+?)\s+to\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$", re.I
+    r"^(?P<subject>(?:(?:the|a|an|our|this|its|their)\s.+?|[A-Za-z][\w-]*))"
+    r"\s+to\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$",
+    re.I,
 )
 
 
@@ -244,6 +251,8 @@ def _object_phrase(rest: str) -> str:
             "unless",
         ):
             break
+        if out and bare in _TRAILING_ADVERBS:
+            break
         out.append(token.strip(",.;"))
         if token.endswith((",", ";")):
             break
@@ -267,24 +276,33 @@ def _fields(details: str) -> list[str]:
     return fields
 
 
-def _result(verb: str, thing: str, the_thing: str) -> str:
+_LIGHT_VERBS = frozenset("keep have make take do use give".split())
+_TRAILING_ADVERBS = frozenset("online offline together again instantly automatically now later".split())
+
+
+def _result(verb: str, thing: str, the_thing: str, main: str = "") -> str:
     """What a tester sees after the action: by what the verb does to its object."""
     operation = VERB_OPERATIONS.get(verb)
+    rest = main.split(" ", 1)[1] if " " in main else ""
+    if verb in ("get", "receive"):
+        return f"they receive {rest}"
+    if verb == "keep" and rest.lower().startswith("track of "):
+        return f"they see {rest[len('track of ') :]}"
+    if verb in _LIGHT_VERBS:
+        return f"they can {main} in the app"
+    if re.match(r"^(?:who|what|which|where|when|how|whether|if)\b", thing, re.I):
+        return f"they see {thing}"
     last = thing.split()[-1].lower() if thing else ""
     plural = bool(last) and last.endswith("s") and singular(last) != last
     be = "are" if plural else "is"
     if operation == "create":
         return f"{the_thing} {be} saved and listed"
     if operation == "list" and verb in ("list", "browse", "filter", "search", "find", "sort", "group"):
-        return (
-            f"they see only the {the_thing[4:]} that match"
-            if plural
-            else f"they see the matching {the_thing[4:]}"
-        )
+        return f"they see the matching {the_thing[4:]}"
     if operation == "read":
         return f"they see {the_thing}"
     if operation == "delete":
-        return f"{the_thing} {be} no longer listed"
+        return f"{the_thing} {be} removed from the list"
     return f"{the_thing} {be} {participle(verb)}"
 
 
@@ -347,7 +365,7 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
                 then = f"{the_thing} is saved with its {listed}"
             return [DraftCriterion(given=given, when=f"they {main}", then=then)]
     if the_thing:
-        return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing))]
+        return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing, main))]
     return [DraftCriterion(given=given, when=when, then=f"they see that it is {participle(lemma)}")]
 
 

@@ -140,8 +140,8 @@ MEETING_VERBS = frozenset(
 )
 MEETING_NOUNS = frozenset(
     """meeting agenda slide slides presentation minutes call discussion question topic decision idea
-    point price budget cost decisions requirements specs chance problem case time today tomorrow week weekend thing things stuff
-    lot way something anything""".split()
+    point price budget cost decisions requirements specs chance problem case time today tomorrow week
+    weekend thing things stuff lot way something anything""".split()
 )
 
 
@@ -165,6 +165,8 @@ def split_why(text: str) -> tuple[str, str | None, str | None]:
     why = why.strip(" ,.")
     if kind == "in order to":
         why = f"I can {why}"
+    if kind == "because" and re.match(r"^of\s", why, re.I):
+        return want.strip(" ,"), None, None  # "because of time limits" is a cause, not a benefit
     return want.strip(" ,"), why, kind
 
 
@@ -176,8 +178,13 @@ def strip_leading_to(text: str) -> str:
 
 
 def clean(text: str | None) -> str:
+    """One line, and never ending on a word that needs more after it ("to train models for")."""
     text = re.sub(r"\s+", " ", (text or "")).strip(" ,;.")
-    return re.sub(r"\s+(?:or|and|but|so)$", "", text, flags=re.I)
+    previous = None
+    while previous != text:
+        previous = text
+        text = re.sub(r"\s+(?:or|and|but|so|for|to|of|with|at|on|in|by|from|the|a|an)$", "", text, flags=re.I)
+    return text
 
 
 def _object_noun(chunk: str) -> str:
@@ -300,6 +307,8 @@ def _meaningful(want: str, conversational: bool) -> bool:
     content = [t for t in tokens[1:] if t not in DETERMINERS and t not in POSSESSIVES and len(t) > 2]
     if verb in MEETING_VERBS or not content or tokens[1] in ("or", "and"):
         return False
+    if re.search(r"\b(?:is|are|was|were)\s+to\b", " ".join(tokens)):
+        return False  # two clauses run together ("get rid one of our requirements is to move")
     if any(singular(t) in MEETING_NOUNS for t in content[:2]) and len(content) <= 3:
         return False
     if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(tokens[1:])) and len(tokens) > 8:
@@ -416,6 +425,7 @@ def _actions_of(
     for action in split_actions(body):
         if not is_verb(action.split()[0].lower()):
             continue
+        action = action[:1].lower() + action[1:]
         want = first_person(f"to {action}")
         if _meaningful(want, context.conversational):
             stories.append(
@@ -617,13 +627,15 @@ def _product_action(
     """ "The app will also remind them of vaccinations": imperative title, the actor it serves."""
     if not action or not is_verb(action.split()[0].lower()) or action.lower().startswith("be "):
         return []
-    person = re.search(
-        r"\b(?:to|for|notify|remind|alert|email|tell|inform|show)\s+(?P<who>(?:the|a|an|each|every|all)?\s*[\w-]+(?:\s+[\w-]+)?)",
+    people = re.finditer(
+        r"\b(?:to|for|notify|remind|alert|email|tell|inform|show)\s+"
+        r"(?=(?P<who>(?:the|a|an|each|every|all)?\s*[\w-]+(?:\s+[\w-]+)?))",
         action,
         re.I,
     )
+    person = next((found for found in people if looks_like_person(found["who"])), None)
     role = None
-    if person and looks_like_person(person["who"]):
+    if person:
         role = actor_of(person["who"])
     elif re.search(r"\b(?:them|their)\b", action, re.I) and context.actor:
         role = context.actor
