@@ -30,6 +30,7 @@ from assets.project_page.view import build_page_view
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, Trace, UserStory
 from assets.story_builds.models import StoryBuildsSet, TestRef
 from assets.validations.models import CoveringTest, CriterionCoverage, ValidationReport
+from pipeline_core.progress import Progress
 from pipeline_core.settings import Settings
 from pipeline_defs.cli.page import make_server
 from resources.forge.base import PullRequest, Review
@@ -270,3 +271,34 @@ def test_chromium_renders_the_served_page_with_every_story(
     # Not blank: a good share of the pixels are not the white background (text, borders, badges).
     inked = sum(1 for index in range(0, len(samples), step * 7) if samples[index] < 200)
     assert inked / (len(samples) / (step * 7)) > 0.01
+
+
+def test_documents_and_story_builds_report_progress_in_the_log_and_the_metadata(
+    pipeline_run: tuple[PipelineHarness, dg.ExecuteInProcessResult],
+) -> None:
+    harness, run = pipeline_run
+    files = len([path for path in EXAMPLE_PROJECT.iterdir() if path.is_file()])
+    stories = len(harness.value("requirements", PROJECT, RequirementsSet).stories)
+    assert materialization_metadata(run, "documents")["files_done"] == f"{files} of {files}"
+    assert materialization_metadata(run, "story_builds")["stories_done"] == f"{stories} of {stories}"
+    messages = [entry.user_message for entry in harness.instance.all_logs(run.run_id)]
+    assert f"{PROJECT}: files done: {files} of {files}" in messages
+    assert f"{PROJECT}: stories built: {stories} of {stories}" in messages
+
+
+def test_progress_logs_every_few_items_or_seconds_and_the_end_once() -> None:
+    lines: list[str] = []
+    now = [0.0]
+    progress = Progress(lines.append, "files done", every_s=5, every_n=3, clock=lambda: now[0])
+    for done in range(1, 8):
+        progress(done, 8)
+    now[0] = 6.0
+    progress(8, 8)
+    progress(8, 8)
+    assert lines == ["files done: 3 of 8", "files done: 6 of 8", "files done: 8 of 8"]
+    slow: list[str] = []
+    timed = Progress(slow.append, "stories built", every_s=5, every_n=100, clock=lambda: now[0])
+    timed(1, 9)
+    now[0] = 12.0
+    timed(2, 9)
+    assert slow == ["stories built: 2 of 9"]

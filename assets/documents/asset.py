@@ -9,6 +9,7 @@ from assets.documents.limits import ParseLimits
 from assets.documents.models import DocumentsSnapshot
 from assets.documents.parsing import human_size
 from pipeline_core.partitions import projects_partitions
+from pipeline_core.progress import Progress
 from resources.io_manager import read_previous_value
 from resources.object_store import ObjectStore
 
@@ -90,6 +91,7 @@ def documents(
     its members' sizes are checked. The data version changes exactly when the set of
     (document, version) changes."""
     project = context.partition_key
+    progress = Progress(context.log.info, f"{project}: files done")
     result = ingest_project(
         project=project,
         inbox=inbox,
@@ -99,6 +101,7 @@ def documents(
         workers=intake.workers,
         now=datetime.now(UTC).isoformat(timespec="seconds"),
         limits=intake.parse_limits(),
+        progress=progress,
     )
     snapshot = result.snapshot
     context.log.info(
@@ -121,5 +124,6 @@ def documents(
             "changed": dg.MetadataValue.int(result.changed),
             "removed": dg.MetadataValue.int(result.removed),
             "inbox": dg.MetadataValue.text(f"{inbox.url()}/{project}/"),
+            "files_done": dg.MetadataValue.text(f"{progress.done} of {progress.total}"),
         },
     )

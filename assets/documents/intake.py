@@ -318,7 +318,10 @@ class _Intake:
         now: str,
         parser: Parser,
         limits: ParseLimits,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
+        self.progress = progress
+        self.total = 0
         self.project = check_project_name(project)
         self.prefix = f"{project}/"
         self.inbox = inbox
@@ -361,8 +364,11 @@ class _Intake:
             if len(candidates) > 1:
                 preload(candidate.relative for candidate in candidates)  # imported once, shared by the forks
                 self.pool.start()
+            self.total = len(candidates) + self.result.unchanged  # listed files; some known by ETag
             for wave in _waves(candidates):
                 self._process(wave)
+                self._report()
+            self._report()
         finally:
             self.pool.reset()
             self.io.shutdown(wait=True)
@@ -399,6 +405,11 @@ class _Intake:
             candidates.append(_Candidate(relative, info))
         return candidates
 
+    def _report(self) -> None:
+        if self.progress is not None:
+            result = self.result
+            self.progress(min(result.parsed + result.unchanged + result.remembered, self.total), self.total)
+
     def _unchanged(self, relative: str, info: ObjectInfo) -> None:
         self.result.unchanged += 1
         for entry in self.skipped_attachments.get(relative, []):  # still true of the unchanged e-mail
@@ -434,6 +445,7 @@ class _Intake:
         for batch_results in self._parse(items):
             for file_result in batch_results:
                 self.result.parsed += 1
+                self._report()
                 pending.extend(self._apply(by_path[file_result.path], file_result))
         for future in pending:
             future.result()
@@ -580,13 +592,16 @@ def ingest_project(
     now: str,
     parser: Parser = parse_source,
     limits: ParseLimits | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IntakeResult:
     """Bring the project's documents up to date with `<project>/` in the inbox.
 
     `workers` parser processes (0: one per core), each under `limits` (memory, time per file,
-    archive expansion). A file rejected before is recognised by its content hash and not parsed
+    archive expansion); `progress(done, total)` is called as files are handled. A file rejected
+    before is recognised by its content hash and not parsed
     again while the limits and the parser are the same. Where processes are forked (Linux) the
     parser may be any callable; elsewhere it must be a module-level function.
     """
     limits = limits or ParseLimits()
-    return _Intake(project, inbox, artifacts, previous, max_bytes, workers, now, parser, limits).run()
+    intake = _Intake(project, inbox, artifacts, previous, max_bytes, workers, now, parser, limits, progress)
+    return intake.run()

@@ -19,6 +19,7 @@ from assets.story_builds.offline import (
 )
 from assets.story_builds.story_tests import StoryTester, sandbox_tester
 from pipeline_core.partitions import projects_partitions
+from pipeline_core.progress import Progress
 from pipeline_core.settings import get_settings
 from resources.forge import Forge
 from resources.io_manager import read_previous_value
@@ -181,7 +182,8 @@ def story_builds(
             story_budget_usd=config.budget_usd_per_story or settings.pipeline_budget_usd_per_story,
             project_budget_usd=config.budget_usd_per_project or settings.pipeline_budget_usd_per_project,
         )
-    value = build_stories(project, requirements, architecture, forge, generator, previous)
+    progress = Progress(context.log.info, f"{project}: stories built", every_n=10)
+    value = build_stories(project, requirements, architecture, forge, generator, previous, progress=progress)
 
     counts = {
         status: sum(b.status == status for b in value.stories)
@@ -197,6 +199,7 @@ def story_builds(
             "repository": dg.MetadataValue.url(value.repository_url),
             "stories": dg.MetadataValue.md(_stories_table(value)),
             **{f"stories_{status}": dg.MetadataValue.int(n) for status, n in counts.items()},
+            "stories_done": dg.MetadataValue.text(f"{progress.done} of {progress.total}"),
             "integration_commit": dg.MetadataValue.text(value.integration_commit or "none"),
             "generator": dg.MetadataValue.text(generator.id),
             "fix_rounds": dg.MetadataValue.int(sum(max(b.rounds - 1, 0) for b in attempted)),
