@@ -23,24 +23,18 @@ from assets.requirements.models import RequirementsSet
 from assets.story_builds.asset import story_builds
 from assets.story_builds.codegen_offline import generate_story_changes, plan_build_order, story_class
 from assets.story_builds.models import StoryBuild, StoryBuildsSet, StoryChangeSet, apply_changes
-from assets.validations.asset import (
-    CONTRACT_CHECK,
-    COVERAGE_CHECK,
-    TESTS_CHECK,
-    coverage_change_sets,
-    trace_tests,
-    validate_build,
-    validations,
-)
-from assets.validations.contract import (
-    check_backend_contract,
-    check_frontend_calls,
-    expected_operations,
-    frontend_calls,
-)
-from assets.validations.models import ValidationReport
+from assets.validations.asset import CONTRACT_CHECK, COVERAGE_CHECK, TESTS_CHECK, validations
+from assets.validations.backend_check import check_backend_contract
+from assets.validations.frontend_scan import check_frontend_calls, frontend_calls
+from assets.validations.install import install_component
+from assets.validations.models import ContractResult, ValidationReport
+from assets.validations.openapi_schemas import expected_operations
 from assets.validations.sandbox import coverage_report, namespace_support
+from assets.validations.tracing import coverage_change_sets, trace_tests
+from assets.validations.validate import validate_build
 from pipeline_core.partitions import projects_partitions
+from pipeline_core.repository.manifest import read_manifest
+from pipeline_core.settings import get_settings
 from resources.forge import FileChange, LocalForge
 from resources.io_manager import ArtifactJsonIOManager, asset_value_key
 from resources.llm.resource import LlmResource
@@ -96,6 +90,31 @@ class Acme:
 
 
 @pytest.fixture(scope="module")
+def install_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("install-cache")
+
+
+@pytest.fixture(autouse=True)
+def _install_cache_setting(install_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The asset's installs go to this module's cache folder, not the working copy's var/."""
+    monkeypatch.setenv("PIPELINE_INSTALL_CACHE_DIR", str(install_cache))
+    get_settings.cache_clear()
+
+
+def backend_contract(
+    tree: dict[str, str], openapi: dict, timeout_s: float, cache: Path, **options: object
+) -> ContractResult:
+    """The contract check of the tree's backend, started by its manifest in its own environment."""
+    manifest = read_manifest(tree)
+    assert manifest is not None
+    backend = manifest.component("backend")
+    assert backend is not None
+    install, environment = install_component(tree, backend, cache)
+    assert environment is not None, install.output_tail
+    return check_backend_contract(tree, openapi, backend, environment, timeout_s, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
 def acme() -> Acme:
     """The example project's requirements and design (offline rules), built story by story."""
     documents = acme_parsed()
@@ -131,7 +150,7 @@ def good_commit(acme: Acme, forge: LocalForge) -> str:
 
 
 @pytest.fixture(scope="module")
-def good_report(acme: Acme, forge: LocalForge, good_commit: str) -> ValidationReport:
+def good_report(acme: Acme, forge: LocalForge, good_commit: str, install_cache: Path) -> ValidationReport:
     tree = {path: data.decode() for path, data in forge.read_tree(REPO, good_commit).items()}
     return validate_build(
         tree,
@@ -141,6 +160,7 @@ def good_report(acme: Acme, forge: LocalForge, good_commit: str) -> ValidationRe
         acme.requirements,
         timeout_s=120,
         contract_timeout_s=60,
+        cache_dir=install_cache,
     )
 
 
@@ -246,11 +266,13 @@ def test_a_claimed_test_missing_from_the_tree_covers_nothing(acme: Acme, forge: 
 # Contract checks find what breaks
 
 
-def test_a_changed_status_code_is_a_contract_mismatch(acme: Acme, tmp_path: Path) -> None:
+def test_a_changed_status_code_is_a_contract_mismatch(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
     tree = edit(
         acme.tree, "backend/app/server.py", "return HTTPStatus.CREATED, item", "return HTTPStatus.OK, item"
     )
-    result = check_backend_contract(tree, acme.architecture.openapi, 60, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     assert result.started and not result.ok
     found = {(m.operation, m.check) for m in result.mismatches}
     creates = {f"POST {path}" for path, item in acme.architecture.openapi["paths"].items() if "post" in item}
@@ -259,12 +281,14 @@ def test_a_changed_status_code_is_a_contract_mismatch(acme: Acme, tmp_path: Path
     assert "201" in one.expected and one.got.startswith("200")
 
 
-def test_a_dropped_route_is_a_mismatch_unless_its_story_is_not_built(acme: Acme, tmp_path: Path) -> None:
+def test_a_dropped_route_is_a_mismatch_unless_its_story_is_not_built(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
     tree = edit(
         acme.tree, "backend/app/resources/task.py", '        Operation("delete", "DELETE"', "        # ("
     )
     openapi = acme.architecture.openapi
-    result = check_backend_contract(tree, openapi, 60, workdir_parent=tmp_path)
+    result = backend_contract(tree, openapi, 60, install_cache, workdir_parent=tmp_path)
     assert {(m.operation, m.check, m.got[:3]) for m in result.mismatches} == {
         ("DELETE /api/tasks/{id}", "status", "405"),  # on a created task
         ("DELETE /api/tasks/{id}", "not_found", "405"),  # on an id nothing was created with
@@ -272,11 +296,13 @@ def test_a_dropped_route_is_a_mismatch_unless_its_story_is_not_built(acme: Acme,
 
     # the story that enables the delete failed to build: the operation is not served yet, no mismatch
     built = [op for change in acme.change_sets for op in change.operations if op != "DELETE /api/tasks/{id}"]
-    result = check_backend_contract(tree, openapi, 60, expected=expected_operations(openapi, built))
+    result = backend_contract(tree, openapi, 60, install_cache, expected=expected_operations(openapi, built))
     assert result.ok and result.unserved == ["DELETE /api/tasks/{id}"]
 
 
-def test_an_undocumented_route_and_a_wrong_response_are_mismatches(acme: Acme, tmp_path: Path) -> None:
+def test_an_undocumented_route_and_a_wrong_response_are_mismatches(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
     tree = edit(
         acme.tree,
         "backend/app/resources/project.py",
@@ -284,7 +310,7 @@ def test_an_undocumented_route_and_a_wrong_response_are_mismatches(acme: Acme, t
         '    operations=(\n        Operation("delete", "DELETE"),\n',
     )
     tree = edit(tree, "backend/app/store.py", '{"id": row["id"]}', '{"id": str(row["id"])}')
-    result = check_backend_contract(tree, acme.architecture.openapi, 60, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     by_check: dict[str, set[str]] = {}
     for m in result.mismatches:
         by_check.setdefault(m.check, set()).add(m.operation)
@@ -294,38 +320,42 @@ def test_an_undocumented_route_and_a_wrong_response_are_mismatches(acme: Acme, t
     assert "is not of type 'integer'" in schema.got
 
 
-def test_a_backend_that_accepts_invalid_bodies_is_a_mismatch(acme: Acme, tmp_path: Path) -> None:
+def test_a_backend_that_accepts_invalid_bodies_is_a_mismatch(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
     tree = edit(
         acme.tree,
         "backend/app/validation.py",
         "    if problems:\n        raise",
         "    if False:\n        raise",
     )
-    result = check_backend_contract(tree, acme.architecture.openapi, 60, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     accepted = {m.operation for m in result.mismatches if m.check == "invalid_body_accepted"}
     assert {"POST /api/tasks", "PATCH /api/tasks/{id}"} <= accepted
 
 
-def test_a_backend_that_does_not_start_is_reported(acme: Acme, tmp_path: Path) -> None:
+def test_a_backend_that_does_not_start_is_reported(acme: Acme, tmp_path: Path, install_cache: Path) -> None:
     tree = edit(acme.tree, "backend/app/server.py", "import json\n", "import json(\n")
-    result = check_backend_contract(tree, acme.architecture.openapi, 60, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     assert not result.started and not result.ok
     [mismatch] = result.mismatches
     assert mismatch.check == "unreachable" and "exited" in mismatch.got
     assert "SyntaxError" in mismatch.detail
 
 
-def test_a_backend_that_never_listens_is_stopped_at_the_time_limit(acme: Acme, tmp_path: Path) -> None:
+def test_a_backend_that_never_listens_is_stopped_at_the_time_limit(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
     tree = edit(
         acme.tree,
         "backend/app/__main__.py",
         "    args = parser.parse_args(argv)\n",
         "    args = parser.parse_args(argv)\n    import time\n\n    time.sleep(600)\n",
     )
-    result = check_backend_contract(tree, acme.architecture.openapi, 6, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 6, install_cache, workdir_parent=tmp_path)
     assert not result.started and not result.ok
     [mismatch] = result.mismatches
-    assert mismatch.check == "unreachable" and mismatch.got == "the backend did not listen"
+    assert mismatch.check == "unreachable" and mismatch.got.startswith("the backend no answer within")
 
 
 def test_frontend_calls_are_checked_against_the_document(acme: Acme) -> None:
@@ -483,10 +513,14 @@ def test_failing_tests_and_mismatches_fail_the_blocking_checks(
     for name in (TESTS_CHECK, CONTRACT_CHECK):
         assert not checks[name].passed and checks[name].severity == dg.AssetCheckSeverity.ERROR
     failing = str(_metadata(checks[TESTS_CHECK].metadata)["failing_tests"])
+    stored = ValidationReport.model_validate_json(
+        artifacts.get_text(asset_value_key(dg.AssetKey("validations"), PROJECT))
+    )
+    runs = {run.component: run for run in stored.components}
     assert failing.splitlines() == [
         f"backend: tests.{covered.test.file.removeprefix('backend/tests/').removesuffix('.py')}."
         f"{story_class(covered.story_id)}.{covered.test.name} (failed)",
-        "backend: the run exited with 1",
+        f"backend: exit 1; {runs['backend'].passed} passed, 1 failed",
     ]
     mismatch_list = str(_metadata(checks[CONTRACT_CHECK].metadata)["mismatch_list"])
     assert mismatch_list == (
@@ -584,3 +618,10 @@ def test_identical_inputs_reuse_the_previous_results(
         artifacts.get_text(asset_value_key(dg.AssetKey("validations"), PROJECT))
     )
     assert stored.commit == good_commit and stored.input_key
+
+
+def test_every_check_is_per_project() -> None:
+    """One project's failing check never shows on another's page: each check is partitioned."""
+    specs = list(validations.check_specs)
+    assert {spec.name for spec in specs} == {TESTS_CHECK, CONTRACT_CHECK, COVERAGE_CHECK}
+    assert all(spec.partitions_def == projects_partitions for spec in specs)

@@ -1,5 +1,6 @@
-"""Installing and testing components as CI would: an own environment per component, the registry
-reachable only while installing, a cache keyed by the dependency files, failures not cached.
+"""Installing, testing and starting components as CI would: an own environment per component, the
+registry reachable only while installing, a cache keyed by the dependency files, failures not
+cached; the contract check starts a FastAPI and an Express backend by their manifest start argv.
 
 The FastAPI and Express fixtures install from PyPI and npm once per test session (one shared
 cache folder); the other tests use components with nothing to download.
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from assets.validations.backend_check import check_backend_contract
 from assets.validations.components import install_and_test
-from assets.validations.install import install_key, registry_env
+from assets.validations.install import install_component, install_key, registry_env
 from assets.validations.sandbox import namespace_support
 from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, Manifest, render_manifest
-from tests.fixtures.components.trees import express_tree, fastapi_tree
+from tests.fixtures.components.trees import EXPRESS, FASTAPI, TASKS_OPENAPI, express_tree, fastapi_tree
 
 ISOLATED, WHY_NOT = namespace_support()
 needs_namespaces = pytest.mark.skipif(not ISOLATED, reason=WHY_NOT)
@@ -216,3 +218,80 @@ def test_registry_settings_never_carry_credentials(monkeypatch: pytest.MonkeyPat
     env = registry_env()
     assert "secret" not in json.dumps(env) and "u:p@" not in json.dumps(env)
     assert "https://open.example/simple" in env["PIP_EXTRA_INDEX_URL"]
+
+
+def edit(tree: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:
+    assert old in tree[path], f"{old!r} is not in {path}"
+    return {**tree, path: tree[path].replace(old, new, 1)}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("make", "component", "started_line", "breakage"),
+    [
+        (
+            fastapi_tree,
+            FASTAPI,
+            "Uvicorn running on http://127.0.0.1:",
+            ("backend/app/main.py", '@app.post("/api/tasks", status_code=201)', '@app.post("/api/tasks")'),
+        ),
+        (
+            express_tree,
+            EXPRESS,
+            "listening on http://127.0.0.1:",
+            ("api/app.js", "res.status(201).json(task)", "res.status(200).json(task)"),
+        ),
+    ],
+    ids=["fastapi", "express"],
+)
+def test_the_contract_check_starts_each_stack_by_its_manifest_and_finds_what_breaks(
+    install_cache: Path, tmp_path: Path, make, component: ComponentSpec, started_line: str, breakage
+) -> None:
+    tree = make()
+    install, environment = install_component(tree, component, install_cache)
+    assert environment is not None, install.output_tail
+
+    result = check_backend_contract(tree, TASKS_OPENAPI, component, environment, 60, workdir_parent=tmp_path)
+    assert result.started and result.ok, [m.describe() for m in result.mismatches]
+    assert started_line in result.log_tail  # its own start command, on the port the check chose
+    assert set(result.operations) == {
+        "GET /health",
+        "GET /api/tasks",
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+    }
+    assert result.network_isolated == ISOLATED
+
+    broken = edit(tree, *breakage)
+    found = check_backend_contract(broken, TASKS_OPENAPI, component, environment, 60, workdir_parent=tmp_path)
+    assert found.started and not found.ok
+    assert ("POST /api/tasks", "status") in {(m.operation, m.check) for m in found.mismatches}
+    [status] = [m for m in found.mismatches if m.check == "status"]
+    assert "201" in status.expected and status.got.startswith("200") and status.component == component.name
+
+
+def test_a_backend_whose_health_path_never_answers_is_reported(tmp_path: Path) -> None:
+    server = (
+        "import http.server, sys\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(503); self.end_headers()\n"
+        "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+    )
+    component = ComponentSpec(
+        name="api",
+        path="api",
+        kind="backend",
+        runtime="python",
+        test=["python", "-c", "pass"],
+        start={"argv": ["python", "server.py", "{port}"]},
+        health="/ready",
+    )
+    tree = with_manifest({"api/server.py": server}, component)
+    _, environment = install_component(tree, component, tmp_path / "cache")
+    started = time.monotonic()
+    result = check_backend_contract(tree, TASKS_OPENAPI, component, environment, 10, workdir_parent=tmp_path)
+    assert not result.started and time.monotonic() - started < 10
+    [mismatch] = result.mismatches
+    assert mismatch.check == "unreachable" and "GET /ready answered 503" in mismatch.got
+    assert mismatch.request == "python server.py {port}"

@@ -1,9 +1,9 @@
 """Records of the validations stage: test runs per component, contract checks, criterion coverage.
 
-`TestOutcome`, `CriterionCoverage` and `CoveringTest` are the sandbox's own records (one definition,
-re-exported here): a criterion's status is `passed` (covered by tests that all passed), `failed`
-(a covering test failed), `not_run` (a covering test was skipped or did not run) or `uncovered`
-(no generated test covers it; `reason` says why, e.g. the generator could not implement it).
+`TestOutcome`, `CriterionCoverage` and `CoveringTest` are defined by the test-output and coverage
+modules (one definition, re-exported here): a criterion's status is `passed` (covered by tests that
+all passed), `failed` (a covering test failed), `not_run` (a covering test was skipped or the time
+limit struck first) or `uncovered` (no generated test covers it; `reason` says why).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assets.validations.sandbox import CoveringTest, CriterionCoverage, SandboxResult, TestOutcome
+from assets.validations.components import ComponentOutcome
+from assets.validations.coverage import CoveringTest, CriterionCoverage
+from assets.validations.test_output import TestOutcome
 from pipeline_core.hashing import content_hash
 
 __all__ = [
@@ -28,10 +30,15 @@ __all__ = [
 
 
 class ComponentRun(BaseModel):
-    """One component's generated tests, run in the sandbox."""
+    """One component: its install (or the cached environment) and its tests, run in the sandbox."""
 
     component: str
     path: str
+    runtime: str = ""
+    status: str = Field("", description="passed / failed / install_failed / timed_out / missing")
+    reason: str = ""
+    install_status: str = Field("", description="installed / cached / nothing_to_install / failed")
+    install_s: float = 0.0
     command: list[str]
     returncode: int | None
     passed: int = 0
@@ -39,6 +46,7 @@ class ComponentRun(BaseModel):
     error: int = 0
     skipped: int = 0
     timeout: int = 0
+    not_run: int = 0
     tests: list[TestOutcome] = Field(default_factory=list)
     timed_out: bool = False
     timeout_s: float
@@ -50,32 +58,42 @@ class ComponentRun(BaseModel):
     @property
     def ok(self) -> bool:
         return (
-            self.returncode == 0
+            self.status in ("", "passed")
+            and self.returncode == 0
             and not self.timed_out
             and self.failed == 0
             and self.error == 0
             and self.timeout == 0
+            and self.not_run == 0
         )
 
     @classmethod
-    def from_sandbox(cls, component: str, path: str, result: SandboxResult, timeout_s: float) -> ComponentRun:
-        counts = result.counts()
-        run = cls(
-            component=component,
-            path=path,
-            command=result.command,
-            returncode=result.returncode,
-            tests=result.tests,
-            timed_out=result.timed_out,
-            timeout_s=timeout_s,
-            duration_s=result.duration_s,
-            network_isolated=result.network_isolated,
-            isolation=result.isolation,
+    def from_outcome(cls, outcome: ComponentOutcome) -> ComponentRun:
+        run = outcome.run
+        counts = dict.fromkeys(("passed", "failed", "error", "skipped", "timeout", "not_run"), 0)
+        for test in outcome.tests:
+            counts[test.status] += 1
+        item = cls(
+            component=outcome.component,
+            path=outcome.path,
+            runtime=outcome.runtime,
+            status=outcome.status,
+            reason=outcome.reason,
+            install_status=outcome.install.status if outcome.install else "",
+            install_s=outcome.install.duration_s if outcome.install else 0.0,
+            command=run.command if run else list(outcome.install.command if outcome.install else []),
+            returncode=run.returncode if run else None,
+            tests=outcome.tests,
+            timed_out=run.timed_out if run else False,
+            timeout_s=outcome.timeout_s,
+            duration_s=run.duration_s if run else 0.0,
+            network_isolated=run.network_isolated if run else False,
+            isolation=run.isolation if run else "not run",
             **counts,
         )
-        if not run.ok:
-            run.output_tail = (result.stderr_tail + "\n" + result.stdout_tail).strip()[-3000:]
-        return run
+        if not item.ok:
+            item.output_tail = outcome.output(3000)
+        return item
 
 
 MismatchCheck = Literal[
@@ -131,7 +149,7 @@ class ContractResult(BaseModel):
         return self.started and not self.timed_out and not self.mismatches
 
 
-StoryRunStatus = Literal["passed", "failed", "untested", "not_built"]
+StoryRunStatus = Literal["passed", "failed", "not_run", "untested", "not_built"]
 
 
 class StoryStatus(BaseModel):
@@ -143,6 +161,7 @@ class StoryStatus(BaseModel):
     status: StoryRunStatus
     passed: list[str] = Field(default_factory=list)
     failed: list[str] = Field(default_factory=list)
+    not_run: list[str] = Field(default_factory=list, description="its tests the time limit left unrun")
     covered: list[str] = Field(default_factory=list)
     uncovered: list[str] = Field(default_factory=list)
     reason: str = ""

@@ -14,8 +14,8 @@ The sandbox is a subprocess in a fresh temporary copy of the tree:
   it runs without them and says so (`network_isolated=False`, `isolation` gives the reason).
 
 Per-test results come from a JUnit XML file when the command writes one, else from the runner's
-verbose output (`python -m unittest -v`, `pytest -v`). A test that was started but had no result
-when the time limit struck is reported as `timeout`.
+verbose output (`python -m unittest -v`, `pytest -v`) or TAP (`node --test`): see `test_output`.
+A test that was started but had no result when the time limit struck is reported as `timeout`.
 """
 
 from __future__ import annotations
@@ -30,18 +30,28 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assets.requirements.models import RequirementsSet
-from assets.story_builds.models import StoryChangeSet, TestRef, check_tree_path
+from assets.story_builds.models import check_tree_path
+from assets.validations.coverage import (  # noqa: F401  (re-exported: the stage's one import place)
+    CoveringTest,
+    CriterionCoverage,
+    StoryValidation,
+    coverage_report,
+    story_report,
+)
+from assets.validations.test_output import (  # noqa: F401  (re-exported)
+    TestOutcome,
+    TestStatus,
+    parse_junit_xml,
+    parse_tap,
+    parse_test_output,
+)
 
-TestStatus = Literal["passed", "failed", "error", "skipped", "timeout", "not_run"]
 TAIL = 4000
 DETAIL = 2000
 MAX_REPORT_BYTES = 20_000_000
@@ -95,17 +105,6 @@ os.execvp(sys.argv[2], sys.argv[2:])
 """
 
 
-class TestOutcome(BaseModel):
-    """One test as the runner reported it; `name` is the test function ("test_us_1a2b3c_ac1")."""
-
-    __test__ = False
-
-    id: str
-    name: str
-    status: TestStatus
-    detail: str = ""
-
-
 class SandboxResult(BaseModel):
     """What a sandboxed run did: exit code, time, isolation, per-test outcomes, output tails."""
 
@@ -130,7 +129,7 @@ class SandboxResult(BaseModel):
         )
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(("passed", "failed", "error", "skipped", "timeout"), 0)
+        out = dict.fromkeys(("passed", "failed", "error", "skipped", "timeout", "not_run"), 0)
         for test in self.tests:
             out[test.status] += 1
         return out
@@ -344,308 +343,3 @@ def run_tests_in_sandbox(
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing test runners' output
-
-_UNITTEST_START = re.compile(r"^(?P<name>[A-Za-z_]\w*) \((?P<where>[\w.]+)\)(?: \.\.\.(?: (?P<rest>.*))?)?$")
-_UNITTEST_RESULT = re.compile(
-    r"(?:^|\.\.\. )(?P<result>ok|FAIL|ERROR|skipped(?: .*)?|expected failure|unexpected success)$"
-)
-_UNITTEST_BLOCK = re.compile(r"^(?P<kind>FAIL|ERROR): (?P<name>[A-Za-z_]\w*) \((?P<where>[\w.]+)\)")
-_PYTEST_LINE = re.compile(
-    r"^(?P<id>\S+::\S+?)(?:\s+(?P<result>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*)?\s*$"
-)
-_SEPARATOR = re.compile(r"^(?:=|-){20,}$")
-# TAP (node --test, tap-style reporters): "ok 1 - title", "not ok 2 - title # SKIP why"
-_TAP_RESULT = re.compile(
-    r"^(?P<indent>\s*)(?P<not>not )?ok \d+(?: - (?P<title>.*?))?(?:\s+#\s*(?P<directive>SKIP|TODO)\b.*)?$",
-    re.I,
-)
-_TAP_PLAN = re.compile(r"^(?P<indent>\s*)1\.\.\d+\s*$")
-
-
-def parse_tap(text: str) -> list[TestOutcome]:
-    """Per-test outcomes from TAP output; a suite (a result right after its subtests' plan) is not a test."""
-    outcomes: list[TestOutcome] = []
-    deeper_plan: int | None = None  # indent of the last plan line: the next result less indented is its suite
-    for line in text.splitlines():
-        plan = _TAP_PLAN.match(line)
-        if plan:
-            deeper_plan = len(plan["indent"])
-            continue
-        match = _TAP_RESULT.match(line)
-        if not match:
-            continue
-        indent = len(match["indent"])
-        if deeper_plan is not None and indent < deeper_plan:
-            deeper_plan = None
-            continue
-        title = (match["title"] or "").strip()
-        if not title:
-            continue
-        directive = (match["directive"] or "").upper()
-        status: TestStatus = "skipped" if directive else "failed" if match["not"] else "passed"
-        outcomes.append(TestOutcome(id=title, name=title, status=status))
-    return outcomes
-
-
-def _unittest_id(name: str, where: str) -> str:
-    return where if where.endswith("." + name) else f"{where}.{name}"
-
-
-def _unittest_status(result: str) -> tuple[TestStatus, str]:
-    if result == "ok" or result == "expected failure":
-        return "passed", ""
-    if result == "FAIL" or result == "unexpected success":
-        return "failed", "" if result == "FAIL" else "unexpected success"
-    if result == "ERROR":
-        return "error", ""
-    return "skipped", result[len("skipped") :].strip().strip("'\"")
-
-
-def parse_test_output(text: str, *, timed_out: bool = False) -> list[TestOutcome]:
-    """Per-test outcomes from `python -m unittest -v` or `pytest -v` output."""
-    outcomes: dict[str, TestOutcome] = {}
-    pending: tuple[str, str] | None = None  # (id, name) of a started test without a result yet
-    lines = text.splitlines()
-
-    def settle(test_id: str, name: str, status: TestStatus, detail: str = "") -> None:
-        outcomes[test_id] = TestOutcome(id=test_id, name=name, status=status, detail=detail)
-
-    for line in lines:
-        line = line.rstrip()
-        start = _UNITTEST_START.match(line)
-        if start:
-            test_id = _unittest_id(start["name"], start["where"])
-            rest = start["rest"]
-            result = _UNITTEST_RESULT.search(rest) if rest is not None else None
-            if result:
-                settle(test_id, start["name"], *_unittest_status(result["result"]))
-                pending = None
-            else:
-                pending = (test_id, start["name"])
-            continue
-        pytest = _PYTEST_LINE.match(line)
-        if pytest and "::" in pytest["id"]:
-            test_id = pytest["id"]
-            name = test_id.rsplit("::", 1)[1]
-            if pytest["result"]:
-                statuses: dict[str, TestStatus] = {
-                    "PASSED": "passed",
-                    "XFAIL": "passed",
-                    "FAILED": "failed",
-                    "XPASS": "failed",
-                    "ERROR": "error",
-                    "SKIPPED": "skipped",
-                }
-                settle(test_id, name, statuses[pytest["result"]])
-                pending = None
-            else:
-                pending = (test_id, name)
-            continue
-        if pending is not None:
-            result = _UNITTEST_RESULT.search(line)
-            if result:
-                settle(pending[0], pending[1], *_unittest_status(result["result"]))
-                pending = None
-    if pending is not None and pending[0] not in outcomes:
-        detail = (
-            "killed at the time limit while running" if timed_out else "the runner stopped before its result"
-        )
-        settle(pending[0], pending[1], "timeout" if timed_out else "error", detail)
-
-    # unittest's failure blocks: "FAIL: name (where)", a line of dashes, the traceback.
-    index = 0
-    while index < len(lines):
-        block = _UNITTEST_BLOCK.match(lines[index])
-        if block:
-            body: list[str] = []
-            index += 1
-            while index < len(lines) and not _SEPARATOR.match(lines[index]):  # a docstring line, then dashes
-                index += 1
-            index += 1
-            while (
-                index < len(lines)
-                and not _SEPARATOR.match(lines[index])
-                and not _UNITTEST_BLOCK.match(lines[index])
-            ):
-                body.append(lines[index])
-                index += 1
-            test_id = _unittest_id(block["name"], block["where"])
-            if test_id in outcomes:
-                outcomes[test_id] = outcomes[test_id].model_copy(
-                    update={"detail": "\n".join(body).strip()[-DETAIL:]}
-                )
-            continue
-        index += 1
-    return list(outcomes.values())
-
-
-def parse_junit_xml(text: str) -> list[TestOutcome]:
-    """Per-test outcomes from a JUnit XML report (pytest --junitxml, and most runners)."""
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError:
-        return []
-    outcomes = []
-    for case in root.iter("testcase"):
-        name = case.get("name", "")
-        classname = case.get("classname", "")
-        test_id = f"{classname}.{name}" if classname else name
-        status: TestStatus = "passed"
-        detail = ""
-        for child, child_status in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
-            element = case.find(child)
-            if element is not None:
-                status = child_status  # type: ignore[assignment]
-                detail = (element.get("message") or "") + ("\n" + element.text if element.text else "")
-                break
-        outcomes.append(TestOutcome(id=test_id, name=name, status=status, detail=detail.strip()[-DETAIL:]))
-    return outcomes
-
-
-# ---------------------------------------------------------------------------------------------
-# Acceptance-criterion coverage
-
-CoverageStatus = Literal["passed", "failed", "not_run", "uncovered"]
-
-
-class CoveringTest(BaseModel):
-    test: TestRef
-    outcome: TestStatus | Literal["missing"]
-    detail: str = ""
-
-
-class CriterionCoverage(BaseModel):
-    """One acceptance criterion: the generated tests that cover it and how they did, or why none."""
-
-    story_id: str
-    criterion_id: str
-    status: CoverageStatus
-    tests: list[CoveringTest] = Field(default_factory=list)
-    reason: str = ""
-
-
-class StoryValidation(BaseModel):
-    """Per story: its generated tests' outcomes and its criteria's coverage."""
-
-    story_id: str
-    status: Literal["passed", "failed", "untested"]
-    passed: list[str] = Field(default_factory=list)
-    failed: list[str] = Field(default_factory=list)
-    covered: list[str] = Field(default_factory=list)
-    uncovered: list[str] = Field(default_factory=list)
-
-
-Results = Mapping[str, SandboxResult] | Sequence[SandboxResult]
-
-
-def _outcomes(results: Results, component: str) -> list[TestOutcome]:
-    if isinstance(results, Mapping):
-        chosen = [results[component]] if component in results else []
-    else:
-        chosen = list(results)
-    return [test for result in chosen for test in result.tests]
-
-
-def coverage_report(
-    requirements: RequirementsSet, change_sets: Sequence[StoryChangeSet], results: Results
-) -> list[CriterionCoverage]:
-    """For every criterion of every story: covered by tests that passed / failed / did not run,
-    or uncovered with the reason. A skipped or missing test never counts as covering."""
-    latest = {change.story_id: change for change in change_sets}  # a rebuild replaces the earlier one
-    report = []
-    for story in requirements.stories:
-        change = latest.get(story.id)
-        for criterion in story.acceptance_criteria:
-            key = (story.id, criterion.id)
-            if change is None:
-                report.append(
-                    CriterionCoverage(
-                        story_id=story.id,
-                        criterion_id=criterion.id,
-                        status="uncovered",
-                        reason="the story is not built",
-                    )
-                )
-                continue
-            refs = [
-                item.test for item in change.covered_criteria if (item.story_id, item.criterion_id) == key
-            ]
-            if not refs:
-                reasons = [
-                    item.reason
-                    for item in change.uncovered_criteria
-                    if (item.story_id, item.criterion_id) == key
-                ]
-                report.append(
-                    CriterionCoverage(
-                        story_id=story.id,
-                        criterion_id=criterion.id,
-                        status="uncovered",
-                        reason=reasons[0] if reasons else "no generated test covers it",
-                    )
-                )
-                continue
-            tests = []
-            for ref in refs:
-                found = [test for test in _outcomes(results, ref.component) if test.name == ref.name]
-                if not found:
-                    tests.append(CoveringTest(test=ref, outcome="missing"))
-                else:
-                    tests.append(CoveringTest(test=ref, outcome=found[0].status, detail=found[0].detail))
-            outcomes = {test.outcome for test in tests}
-            if outcomes & {"failed", "error", "timeout"}:
-                status: CoverageStatus = "failed"
-                reason = "a covering test failed"
-            elif outcomes == {"passed"}:
-                status, reason = "passed", ""
-            else:
-                status, reason = "not_run", "a covering test was skipped or did not run"
-            report.append(
-                CriterionCoverage(
-                    story_id=story.id, criterion_id=criterion.id, status=status, tests=tests, reason=reason
-                )
-            )
-    return report
-
-
-def story_report(
-    requirements: RequirementsSet, change_sets: Sequence[StoryChangeSet], results: Results
-) -> list[StoryValidation]:
-    """Pass/fail per story, from its own generated test module(s) and its criteria's coverage."""
-    coverage = coverage_report(requirements, change_sets, results)
-    latest = {change.story_id: change for change in change_sets}
-    out = []
-    for story in requirements.stories:
-        change = latest.get(story.id)
-        modules = {
-            (item.test.component, Path(item.test.file).stem)
-            for item in (change.covered_criteria if change else [])
-        }
-        passed, failed = [], []
-        for component, module in sorted(modules):
-            for test in _outcomes(results, component):
-                in_module = f".{module}." in f".{test.id}." or f"/{module}.py::" in f"/{test.id}"
-                if in_module and test.status == "passed":
-                    passed.append(test.id)
-                elif in_module and test.status != "skipped":
-                    failed.append(test.id)
-        mine = [item for item in coverage if item.story_id == story.id]
-        covered = [item.criterion_id for item in mine if item.status != "uncovered"]
-        uncovered = [item.criterion_id for item in mine if item.status == "uncovered"]
-        problems = failed or [item for item in mine if item.status in ("failed", "not_run")]
-        status = "failed" if problems else "passed" if passed else "untested"
-        out.append(
-            StoryValidation(
-                story_id=story.id,
-                status=status,
-                passed=sorted(passed),
-                failed=sorted(failed),
-                covered=covered,
-                uncovered=uncovered,
-            )
-        )
-    return out
