@@ -39,9 +39,9 @@ from pydantic import BaseModel, Field
 from assets.architecture.models import Architecture, Entity
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.models import StoryBuildsSet
-from assets.validations.contract import resolve, sample_value
 from assets.validations.install import ComponentEnvironment, install_component
 from assets.validations.models import ValidationReport
+from assets.validations.openapi_schemas import resolve, sample_value
 from assets.validations.sandbox import run_tests_in_sandbox
 from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, ManifestError, parse_manifest
 from pipeline_core.settings import Settings
