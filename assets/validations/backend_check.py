@@ -195,9 +195,10 @@ def drive_backend(
 
 
 def sandbox_main(argv: Sequence[str]) -> int:
-    """Entry point inside the sandbox: `<check folder> <seconds>`; writes result.json there."""
-    folder, seconds = Path(argv[0]), float(argv[1])
-    deadline = time.monotonic() + seconds
+    """Entry point inside the sandbox: `<check folder> <deadline>` (Unix time, so the driver's own
+    start-up counts against it); writes result.json there."""
+    folder, until = Path(argv[0]), float(argv[1])
+    deadline = time.monotonic() + (until - time.time())
     document = json.loads((folder / "openapi.json").read_text(encoding="utf-8"))
     plan = StartPlan.model_validate_json((folder / "start.json").read_text(encoding="utf-8"))
     expected_file = folder / "expected.json"
@@ -275,7 +276,8 @@ def check_backend_contract(
     # The driver's own deadline comes first, so it reports what it found before the sandbox kills it.
     inner = max(timeout_s - 5.0, timeout_s * 0.8)
     # -I: the tree's own files (a json.py, an `assets` folder) must not shadow the driver's imports.
-    command = [sys.executable, "-I", "-c", _BOOT.format(root=str(REPO_ROOT)), CHECK_FOLDER, f"{inner:.1f}"]
+    until = time.time() + inner
+    command = [sys.executable, "-I", "-c", _BOOT.format(root=str(REPO_ROOT)), CHECK_FOLDER, f"{until:.3f}"]
     with tempfile.TemporaryDirectory(prefix="contract-check-", dir=workdir_parent) as parent:
         run = run_tests_in_sandbox(
             files,
