@@ -74,6 +74,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.story_builds
 	$(PY) -m benchmarks.projects_scaling --projects 1,4,16
 	$(PY) -m benchmarks.offline_quality
+	$(PY) -m benchmarks.faults
 
 clean:
 	rm -rf var
