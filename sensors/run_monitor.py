@@ -7,7 +7,8 @@ later run of that project waits behind it. This sensor, which the daemon evaluat
 for that launcher: a run worker records its pid in the run's first engine event ("Started process
 for run (pid: N)"); a STARTED run whose process no longer exists, is a zombie, or is a newer process
 that reuses the pid (the machine restarted) is reported failed with reason RUN_WORKER_RESTART.
-The instance's `run_retries` then re-execute it from the failed step.
+The instance's `run_retries` then re-execute it from the failed step. A CANCELING run whose
+worker is gone is reported canceled at once (its worker can no longer acknowledge the request).
 
 The check assumes run workers run on the machine that evaluates the sensor, which is how the
 default run launcher works (the code server starts them). Other launchers (ECS) answer Dagster's
@@ -120,8 +121,10 @@ def check_runs(
     cursor: MonitorCursor,
     facts: Callable[[int], ProcessFacts] = process_facts,
 ) -> tuple[list[tuple[dg.DagsterRun, str]], MonitorCursor]:
-    """The STARTED runs whose worker is gone (with the reason), and the cursor for the next tick."""
-    started = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    """The STARTED and CANCELING runs whose worker is gone (with the reason), and the next cursor."""
+    started = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
+    )
     workers: dict[str, tuple[int, float]] = {}
     dead: list[tuple[dg.DagsterRun, str]] = []
     for run in started:
@@ -163,16 +166,20 @@ def evaluate(
     started_at = time.monotonic()
     dead, cursor = check_runs(instance, MonitorCursor.load(context.cursor), facts)
     for run, reason in dead:
-        context.log.warning(
-            f"run {run.run_id} ({run.job_name}, {run.tags.get('dagster/partition', '-')}): {reason}"
-        )
-        report_dead(instance, run, reason)
+        project = run.tags.get("dagster/partition", "-")
+        context.log.warning(f"run {run.run_id} ({run.job_name}, {project}, {run.status.value}): {reason}")
+        if run.status == dg.DagsterRunStatus.CANCELING:
+            # Its worker cannot acknowledge the termination any more: it is canceled now, not after
+            # run monitoring's cancel timeout.
+            instance.report_run_canceled(run, message=f"Run {run.run_id} canceled: {reason}.")
+        else:
+            report_dead(instance, run, reason)
     context.update_cursor(cursor.model_dump_json())
     elapsed = time.monotonic() - started_at
     alive = len(cursor.workers)
     if dead:
         names = ", ".join(run.run_id for run, _ in dead)
-        return dg.SkipReason(f"marked {len(dead)} run(s) failed, their workers were gone: {names}")
+        return dg.SkipReason(f"ended {len(dead)} run(s) whose workers were gone: {names}")
     return dg.SkipReason(f"{alive} started run(s) with a live worker; checked in {elapsed:.2f} s")
 
 

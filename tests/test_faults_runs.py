@@ -21,8 +21,9 @@ import dagster as dg
 import pytest
 import yaml
 from dagster._cli.job import _create_run
+from dagster._core.events import EngineEventData
 from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
-from dagster._core.test_utils import create_test_daemon_workspace_context
+from dagster._core.test_utils import create_run_for_test, create_test_daemon_workspace_context
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import PythonFileTarget
 from dagster._daemon.auto_run_reexecution.auto_run_reexecution import (
@@ -88,6 +89,37 @@ def test_other_run_launchers_are_left_to_dagster_run_monitoring() -> None:
     ) as instance:
         result = run_monitor.evaluate(dg.build_sensor_context(instance=instance))
         assert "left to Dagster's run monitoring" in (result.skip_message or "")
+
+
+def dead_pid() -> int:
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+    return child
+
+
+@pytest.mark.parametrize(
+    ("status", "ended"),
+    [
+        (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.FAILURE),
+        (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED),
+    ],
+)
+def test_a_run_whose_recorded_worker_is_gone_is_ended_at_once(
+    status: dg.DagsterRunStatus, ended: dg.DagsterRunStatus
+) -> None:
+    with dg.instance_for_test() as instance:
+        live = create_run_for_test(instance, job_name="live", status=status)
+        dead = create_run_for_test(instance, job_name="dead", status=status)
+        create_run_for_test(instance, job_name="unknown", status=status)  # no pid recorded yet
+        for run, pid in ((live, os.getpid()), (dead, dead_pid())):
+            instance.report_engine_event(
+                f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+            )
+        run_monitor.evaluate(dg.build_sensor_context(instance=instance))
+        statuses = {r.job_name: r.status for r in instance.get_runs()}
+        assert statuses == {"live": status, "dead": ended, "unknown": status}
 
 
 # --- a real run worker, killed --------------------------------------------------------------------
@@ -161,7 +193,7 @@ def test_a_killed_run_worker_is_marked_failed_and_retried_from_the_failed_step(
         killed_at = time.monotonic()
         wait(lambda: process_facts(pid).zombie or not process_facts(pid).exists, "the worker to die")
         result = run_monitor.evaluate(dg.build_sensor_context(instance=instance))
-        assert "marked 1 run(s) failed" in (result.skip_message or "")
+        assert "ended 1 run(s) whose workers were gone" in (result.skip_message or "")
         failed = instance.get_run_by_id(run.run_id)
         assert failed is not None and failed.status == dg.DagsterRunStatus.FAILURE
         assert failed.tags[RUN_FAILURE_REASON_TAG] == "RUN_WORKER_RESTART"
