@@ -10,7 +10,6 @@ failed run) is never trusted: the story is redone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from assets.story_builds.models import (
 from pipeline_core.hashing import content_hash
 from pipeline_core.repository.manifest import (
     MANIFEST_PATH,
-    ManifestError,
     merge_manifests,
     parse_manifest,
     render_manifest,
@@ -115,37 +113,10 @@ def combine_trees(trees: list[Mapping[str, str]]) -> Tree:
         if MANIFEST_PATH in tree:
             texts.append(tree[MANIFEST_PATH])
     if len(texts) > 1:
-        try:
-            merged = merge_manifests(parse_manifest(text) for text in texts)
-        except ManifestError:
-            if not all(_legacy_offline(text) for text in texts):
-                raise
-            combined[MANIFEST_PATH] = _merge_legacy(texts)
-        else:
-            assert merged is not None
-            combined[MANIFEST_PATH] = render_manifest(merged)
+        merged = merge_manifests(parse_manifest(text) for text in texts)
+        assert merged is not None
+        combined[MANIFEST_PATH] = render_manifest(merged)
     return dict(sorted(combined.items()))
-
-
-def _legacy_offline(text: str) -> bool:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and str(data.get("generator", "")).startswith("offline-templates")
-
-
-def _merge_legacy(texts: list[str]) -> str:
-    """The offline templates' manifest of before the contract module (records merged by id), kept
-    until the offline generator writes its manifest through `pipeline_core.repository.manifest`."""
-    manifests = [json.loads(text) for text in texts]
-    merged = dict(manifests[-1])
-    seen: dict[str, Any] = {}
-    for manifest in manifests:
-        for record in manifest.get("stories", []):
-            seen.setdefault(record["id"], record)
-    merged["stories"] = list(seen.values())
-    return json.dumps(merged, indent=2) + "\n"
 
 
 def tree_changes(base: Mapping[str, str], target: Mapping[str, str]) -> list[ForgeFileChange]:

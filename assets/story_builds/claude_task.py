@@ -22,7 +22,7 @@ from assets.architecture.models import Architecture, Entity
 from assets.architecture.openapi import HTTP_METHODS, iter_operations, schema_refs
 from assets.requirements.language import singular, words
 from assets.requirements.models import RequirementsSet, UserStory
-from assets.story_builds.codegen_offline import entity_label, find_story, module_name
+from assets.story_builds.offline import entity_label, find_story, module_name
 from pipeline_core.repository.manifest import MANIFEST_PATH
 from resources.llm.task import LlmTask, QuotedDocument
 

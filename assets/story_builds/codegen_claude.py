@@ -33,7 +33,6 @@ from assets.story_builds.claude_task import (
     repair_feedback,
     story_task,
 )
-from assets.story_builds.codegen_offline import GenerationError, find_story
 from assets.story_builds.models import (
     CoveredCriterion,
     FileChange,
@@ -44,6 +43,7 @@ from assets.story_builds.models import (
     apply_changes,
     tree_hash,
 )
+from assets.story_builds.offline import GenerationError, find_story
 from assets.story_builds.story_tests import StoryTester, story_components
 from pipeline_core.hashing import content_hash
 from pipeline_core.repository.manifest import MANIFEST_PATH, ManifestError, read_manifest, render_manifest
