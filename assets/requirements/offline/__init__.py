@@ -1,6 +1,7 @@
 """The offline extraction rules: requirement statements in every common style, without a model.
 
-`spoken` cleans conversational text, `sections` classifies headings and lines that are about the
-document itself, `phrasing` writes titles, roles and criteria, `statements` reads one sentence,
-and `reader` walks a document's segments with the context (heading, priority, speaker) they need.
+`spoken` cleans conversational text; `sections` classifies headings and the lines that are about
+the document itself; `phrasing` writes titles, roles and criteria; `statements` tells the form of
+one sentence; `actions` turns its action clauses into stories; `reader` walks a document's
+segments with the context (heading, priority, speaker) they need.
 """

@@ -14,9 +14,10 @@ from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStor
 from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
+from assets.requirements.offline.actions import Context, Found, clean
 from assets.requirements.offline.phrasing import derive_criteria
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
-from assets.requirements.offline.statements import Context, Found, clean, read_statement
+from assets.requirements.offline.statements import read_statement
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
 _INJECTION = re.compile(

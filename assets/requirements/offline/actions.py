@@ -1,0 +1,300 @@
+"""An action clause read as draft stories: who acts, what they do, and why.
+
+`actions_of` splits a clause into its actions ("add their pets and record each vet visit" -> two
+stories), keeps the actor the text names, and drops what a conversation says about itself
+("we need to discuss the price"). The sentence forms in `statements` all end here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assets.requirements.drafts import DEFAULT_SO_THAT, DraftCriterion, DraftStory
+from assets.requirements.language import singular, words
+from assets.requirements.models import Priority
+from assets.requirements.offline.phrasing import (
+    DETERMINERS,
+    POSSESSIVES,
+    actor_of,
+    first_person,
+    is_verb,
+    plural_noun,
+    title_of,
+)
+
+
+@dataclass
+class Context:
+    """What the surrounding text says about a sentence."""
+
+    priority: Priority | None = None  # set by a MoSCoW heading or label
+    feature_item: bool = False  # a bullet under a features/priority heading, or a labelled item
+    conversational: bool = False  # a transcript turn, a chat message, an e-mail
+    spoken: bool = False  # said aloud (a transcript): requests end at a comma
+    product: str | None = None  # the product's name, once the text has introduced it
+    actor: str | None = None  # the last actor the document named ("them" in "remind them")
+    actor_segment: int = 0  # where it was named
+
+
+@dataclass
+class Found:
+    story: DraftStory
+    why_kind: str | None
+    criteria: list[DraftCriterion] = field(default_factory=list)
+
+
+_WHY = re.compile(r",?\s+\b(?P<kind>so that|in order to|because)\b\s+", re.I)
+
+
+PRONOUNS = frozenset(
+    [
+        "",
+        "we",
+        "i",
+        "you",
+        "they",
+        "everyone",
+        "everybody",
+        "someone",
+        "it",
+        "this",
+        "there",
+        "that",
+        "he",
+        "she",
+    ]
+)
+
+
+_LEADING_WANT = re.compile(
+    r"^(?:also|to|be able to|be allowed to|really|definitely|just|then|even|actually|still)\s+", re.I
+)
+
+
+_FEATURE_NOUNS = re.compile(
+    r"\s+(?:functionality|functionalities|features?|functions?|support|capabilities|options?|actions?)$", re.I
+)
+
+
+# Verbs of the meeting itself, not of the product: "we need to discuss the price".
+MEETING_VERBS = frozenset(
+    """discuss decide talk think know find go start meet agree say ask wonder consider stick address
+    move try wait focus look come work present prepare figure clarify remember sort understand learn
+    believe guess suppose hope mean feel""".split()
+)
+
+
+MEETING_NOUNS = frozenset(
+    """meeting agenda slide slides presentation minutes call discussion question topic decision idea
+    point price budget cost decisions requirements specs chance problem case time today tomorrow week
+    weekend thing things stuff lot way something anything""".split()
+)
+
+
+def split_why(text: str) -> tuple[str, str | None, str | None]:
+    parts = _WHY.split(text, maxsplit=1)
+    if len(parts) == 1:
+        return text.strip(" ,"), None, None
+    want, kind, why = parts
+    kind = kind.lower()
+    why = why.strip(" ,.")
+    if kind == "in order to":
+        why = f"I can {why}"
+    if kind == "because" and re.match(r"^of\s", why, re.I):
+        return want.strip(" ,"), None, None  # "because of time limits" is a cause, not a benefit
+    return want.strip(" ,"), why, kind
+
+
+def strip_leading_to(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous, text = text, _LEADING_WANT.sub("", text.strip())
+    return text
+
+
+def clean(text: str | None) -> str:
+    """One line, and never ending on a word that needs more after it ("to train models for")."""
+    text = re.sub(r"\s+", " ", (text or "")).strip(" ,;.")
+    previous = None
+    while previous != text:
+        previous = text
+        text = re.sub(r"\s+(?:or|and|but|so|for|to|of|with|at|on|in|by|from|the|a|an)$", "", text, flags=re.I)
+    return text
+
+
+def _object_noun(chunk: str) -> str:
+    """The bare object of an action chunk: "save recipes for later" -> "recipes"."""
+    tokens = chunk.split()[1:]
+    out = []
+    for token in tokens:
+        bare = token.lower().strip(",.;")
+        if bare in DETERMINERS or bare in POSSESSIVES:
+            if out:
+                break
+            continue
+        if bare in ("for", "to", "with", "by", "in", "on", "at", "from", "as", "and", "or", "of", "into"):
+            break
+        out.append(token.strip(",.;"))
+    return " ".join(out)
+
+
+def split_actions(action: str) -> list[str]:
+    """ "add their pets and record each vet visit" -> ["add their pets", "record each vet visit"].
+
+    Pieces that do not start with a verb (or come after "with"/"by"/"including") stay with the
+    piece before them; leading bare verbs share the last piece's object ("add, edit and delete
+    tasks"); "them"/"it" in a later piece stands for the object of the piece before.
+    """
+    pieces = re.split(r"(,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s+as well as\s+)", action)
+    chunks: list[str] = [pieces[0]]
+    for separator, piece in zip(pieces[1::2], pieces[2::2], strict=False):
+        first = piece.split()[0].lower() if piece.split() else ""
+        previous = chunks[-1]
+        closed = re.search(r"\b(?:with|including|by|such as|like|between|of)\b", previous, re.I) is not None
+        starts_action = (
+            is_verb(first) and len(piece.split()) >= 2 and first not in ("date", "name", "title", "time")
+        )
+        bare_verbs = all(len(chunk.split()) == 1 and is_verb(chunk) for chunk in chunks)
+        if (starts_action and not closed) or (bare_verbs and is_verb(first)):
+            chunks.append(piece)
+        else:
+            chunks[-1] = previous + separator + piece
+    if len(chunks) > 1 and len(chunks[-1].split()) >= 2:
+        shared = " ".join(chunks[-1].split()[1:])
+        chunks = [chunk if len(chunk.split()) > 1 else f"{chunk} {shared}" for chunk in chunks]
+    resolved = [chunks[0]]
+    for chunk in chunks[1:]:
+        noun = _object_noun(resolved[-1])
+        if noun:
+            chunk = re.sub(r"^(\w+)\s+(?:them|it)\b", rf"\1 {noun}", chunk, flags=re.I)
+        resolved.append(chunk)
+    return [clean(chunk) for chunk in resolved if clean(chunk)]
+
+
+def items(listing: str) -> list[str]:
+    listing = re.sub(r"\s*\(.*?\)", "", listing).strip(" .")
+    parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s+as well as\s+", listing)
+    return [clean(part) for part in parts if clean(part)]
+
+
+def _strip_determiner(text: str) -> str:
+    tokens = text.split()
+    while tokens and tokens[0].lower() in DETERMINERS | POSSESSIVES:
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
+def feature_story_want(item: str, thing: str | None = None) -> tuple[str, str]:
+    """(i_want, title) for one listed feature: a verb ("add") acts on the thing, a noun is supported."""
+    item = _FEATURE_NOUNS.sub("", item.strip()).strip()
+    tokens = item.split()
+    if not tokens:
+        return "", ""
+    first = tokens[0].lower()
+    if is_verb(first) and (len(tokens) > 1 or thing):
+        action = (
+            item if len(tokens) > 1 else f"{first} {('an' if thing and thing[0] in 'aeiou' else 'a')} {thing}"
+        )
+        return f"to {action}", title_of(f"to {action}")
+    if first.endswith("ing") and len(first) > 4 and is_verb(re.sub(r"ing$", "", first)) and thing:
+        verb = re.sub(r"ing$", "", first)
+        return f"to {verb} {plural_noun(thing)}", title_of(f"to {verb} {plural_noun(thing)}")
+    noun = item if tokens[0].lower() in DETERMINERS else item
+    title = "Support " + noun
+    return noun, title
+
+
+def draft(
+    role: str,
+    want: str,
+    why: str | None,
+    why_kind: str | None,
+    priority: Priority,
+    quote: str,
+    segment: int,
+    title: str | None = None,
+) -> Found:
+    want = clean(want)
+    story = DraftStory(
+        title=title or title_of(want),
+        as_a=role,
+        i_want=want,
+        so_that=clean(why) if why else DEFAULT_SO_THAT,
+        priority=priority,
+        segment=segment,
+        quote=quote.strip(),
+    )
+    return Found(story=story, why_kind=why_kind)
+
+
+def meaningful(want: str, conversational: bool) -> bool:
+    """A want that names something to do to something, not a step of the meeting itself."""
+    tokens = words(want)
+    if tokens[:1] == ["to"]:
+        tokens = tokens[1:]
+    if len(tokens) < 2:
+        return False
+    if want.lower().startswith("to ") and not is_verb(tokens[0]):
+        return False
+    if not conversational:
+        return True
+    verb = tokens[0]
+    content = [t for t in tokens[1:] if t not in DETERMINERS and t not in POSSESSIVES and len(t) > 2]
+    if verb in MEETING_VERBS or not content or tokens[1] in ("or", "and"):
+        return False
+    if re.search(r"\b(?:is|are|was|were)\s+to\b", " ".join(tokens)):
+        return False  # two clauses run together ("get rid one of our requirements is to move")
+    if any(singular(t) in MEETING_NOUNS for t in content[:2]) and len(content) <= 3:
+        return False
+    if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(tokens[1:])) and len(tokens) > 8:
+        return False  # a clause about the speakers, not the product
+    return len(tokens) <= 16
+
+
+def default_actor(context: Context) -> str:
+    return context.actor or "user"
+
+
+def actions_of(
+    actor_phrase: str,
+    actions: str,
+    sentence: str,
+    segment: int,
+    context: Context,
+    priority: Priority | None = None,
+    reason: tuple[str | None, str | None] = (None, None),
+) -> list[Found]:
+    actor_phrase = actor_phrase.strip()
+    pronoun = actor_phrase.lower() in PRONOUNS or actor_phrase.lower() in (
+        "me",
+        "us",
+        "them",
+        "people",
+        "you",
+    )
+    role = default_actor(context) if pronoun else actor_of(actor_phrase)
+    if not pronoun:
+        context.actor, context.actor_segment = role, segment
+    body, why, why_kind = split_why(strip_leading_to(actions))
+    if why is None:
+        why, why_kind = reason
+    chosen: Priority = context.priority or priority or "Should"
+    stories = []
+    for action in split_actions(body):
+        if not is_verb(action.split()[0].lower()):
+            continue
+        action = action[:1].lower() + action[1:]
+        want = first_person(f"to {action}")
+        if meaningful(want, context.conversational):
+            stories.append(
+                draft(role, want, why, why_kind, chosen, sentence, segment, title_of(f"to {action}"))
+            )
+    return stories
+
+
+def lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if first.lower() in ("the", "a", "an", "our", "my", "this", "it"):
+        return first.lower() + text[len(first) :]
+    return text
