@@ -22,7 +22,7 @@ from assets.documents.parsing import ParseOutcome, parse_source
 from pipeline_core.settings import Settings
 from resources.object_store import LocalObjectStore
 from tests.support.bombs import docx_bomb
-from tests.support.corpus import docx_bytes
+from tests.support.corpus import docx_bytes, eml_bytes
 from tests.test_intake import CallLog, put, reasons
 
 PROJECT = "acme"
@@ -99,12 +99,20 @@ def test_a_zip_bomb_docx_is_refused_before_it_is_opened_and_parsed_once(tmp_path
     assert calls.list() == []
 
 
+def test_the_bomb_is_a_real_docx_that_a_parser_reads_whole() -> None:
+    """Small, the same construction is an ordinary DOCX: python-docx opens it and reads every byte."""
+    small = docx_bomb(4)
+    assert archive_rejection("spec/small.docx", small, ParseLimits()) is None
+    [document] = parse_source("spec/small.docx", small, LIMIT).documents
+    assert document.text == "Users must log in."
+
+
 def test_an_archive_that_lies_about_its_size_is_measured_by_inflating_it(tmp_path: Path) -> None:
     limits = ParseLimits(max_expanded_bytes=8 * MIB)
     liar = docx_bomb(40, declared_bytes=1000)  # its headers claim 1,000 bytes; it inflates to 40 MiB
     reason = archive_rejection("spec/liar.docx", liar, limits)
     assert reason is not None
-    assert reason.startswith("expands to more than 8.0 MB (it declares 1.1 KB), over the 8.0 MB limit")
+    assert reason.startswith("expands to more than 8.0 MB (it declares 1.7 KB), over the 8.0 MB limit")
     assert archive_rejection("spec/ok.docx", docx_bomb(4, declared_bytes=1000), limits) is None
     # Any zip-based format, recognised by its content as well as by its name.
     assert archive_rejection("slides.pptx", liar, limits) == reason.replace("liar.docx", "slides.pptx")
@@ -212,3 +220,17 @@ def slow_for_one(path: str, data: bytes, max_bytes: int) -> ParseOutcome:
     if path.endswith("slow.txt"):
         time.sleep(30)
     return parse_source(path, data, max_bytes)
+
+
+def test_a_bomb_attached_to_an_email_is_bounded_by_the_memory_limit(tmp_path: Path) -> None:
+    """Attachments are opened inside the e-mail's parser: the process's memory limit bounds them."""
+    mail = eml_bytes(
+        body="See the attached spec. Users must log in.",
+        attachments=[("spec.docx", docx_bomb(600), "application/vnd.openxmlformats-officedocument")],
+    )
+    put(tmp_path / "inbox", "mail.eml", mail)
+    result = ingest(tmp_path, None, limits=ParseLimits(memory_bytes=256 * MIB))
+    assert [record.path for record in result.snapshot.active()] == ["mail.eml"]
+    [(path, reason)] = reasons(result).items()
+    assert path == "mail.eml#spec.docx" and reason.startswith("attachment skipped")
+    assert peak_child_rss_bytes() < 1024 * MIB
