@@ -1,28 +1,35 @@
-"""Done-when, story-build side: a FastAPI + React project written through the scripted Claude server.
+"""Done-when: a FastAPI + React project written through the scripted Claude server.
 
 The model's answer lays down a FastAPI backend (pytest, installed from PyPI into its own virtualenv)
 and a React frontend (react + react-dom from npm, tested with `node --test` on server-rendered
 markup), proposing each component's commands as structured fields; the pipeline writes the
 manifest, installs both components, runs their tests in the sandbox and only then commits the story.
+Through the code location, story_builds then validations end with every check green: both
+components installed and passing, the backend contract-checked with its own start command.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from assets.architecture.models import Architecture, Component, StoryComponents, TechStack
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
-from assets.story_builds.asset import model_generator
+from assets.story_builds.asset import ALL_BUILT_CHECK, model_generator
 from assets.story_builds.build import build_stories, story_branch
 from assets.story_builds.story_tests import sandbox_tester
+from assets.validations.report import CONTRACT_CHECK, COVERAGE_CHECK, TESTS_CHECK
 from pipeline_core.repository.manifest import read_manifest
+from pipeline_core.settings import Settings, get_settings
 from resources.forge import LocalForge
+from resources.io_manager import asset_value_key
 from resources.llm import LlmResource
 from tests.fixtures.components.trees import HERE as FIXTURES
 from tests.fixtures.components.trees import TASKS_OPENAPI
 from tests.support.anthropic_server import AnthropicServer
+from tests.support.pipeline import PipelineHarness
 
 pytestmark = pytest.mark.integration
 
@@ -176,13 +183,19 @@ def answer() -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def install_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One install cache for this module: FastAPI and React install from the registries once."""
+    return tmp_path_factory.mktemp("install-cache")
+
+
 def test_a_fastapi_and_react_story_is_installed_tested_and_committed(
-    anthropic_server: AnthropicServer, tmp_path: Path
+    anthropic_server: AnthropicServer, tmp_path: Path, install_cache: Path
 ) -> None:
     anthropic_server.enqueue_json_answer(answer())
     requirements, architecture = stack_project()
     forge = LocalForge(root=str(tmp_path / "forge"))
-    tester = sandbox_tester(workdir_parent=tmp_path, cache_dir=tmp_path / "install-cache")
+    tester = sandbox_tester(workdir_parent=tmp_path, cache_dir=install_cache)
     llm = LlmResource(
         provider="anthropic",
         api_key="sk-test",
@@ -211,3 +224,51 @@ def test_a_fastapi_and_react_story_is_installed_tested_and_committed(
     run = tester(tree, manifest, ["backend", "frontend"])
     assert run.ok, run.report()
     assert [item.status for item in run.components] == ["passed", "passed"]
+
+
+def test_the_fastapi_and_react_project_passes_every_check_through_the_code_location(
+    anthropic_server: AnthropicServer, tmp_path: Path, install_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    monkeypatch.setenv("PIPELINE_INSTALL_CACHE_DIR", str(install_cache))
+    get_settings.cache_clear()
+    anthropic_server.enqueue_json_answer(answer())
+    requirements, architecture = stack_project()
+    settings = Settings(
+        pipeline_data_dir=tmp_path / "var",
+        pipeline_llm_provider="anthropic",
+        anthropic_base_url=anthropic_server.base_url,
+        pipeline_llm_max_retries=0,
+        pipeline_forge="local",
+    )
+    try:
+        with dg.instance_for_test() as instance:
+            harness = PipelineHarness.create(settings, instance)
+            instance.add_dynamic_partitions("projects", [PROJECT])
+            for name, value in (("requirements", requirements), ("architecture", architecture)):
+                harness.artifacts.put_text(
+                    asset_value_key(dg.AssetKey(name), PROJECT), value.model_dump_json()
+                )
+            result = harness.defs.resolve_job_def("project_pipeline").execute_in_process(
+                partition_key=PROJECT,
+                instance=instance,
+                asset_selection=[dg.AssetKey("story_builds"), dg.AssetKey("validations")],
+                raise_on_error=False,
+            )
+            checks = {
+                evaluation.check_name: (evaluation.passed, evaluation.metadata)
+                for evaluation in result.get_asset_check_evaluations()
+            }
+    finally:
+        get_settings.cache_clear()
+    assert set(checks) == {ALL_BUILT_CHECK, TESTS_CHECK, CONTRACT_CHECK, COVERAGE_CHECK}
+    failed = {name: metadata for name, (passed, metadata) in checks.items() if not passed}
+    assert failed == {}
+    assert result.success
+    # Both components' tests ran (one each), every criterion is covered, and the backend served
+    # the contract's operations when started by its own manifest command.
+    assert checks[TESTS_CHECK][1]["passed"].value == 2
+    assert checks[COVERAGE_CHECK][1]["uncovered"].value == 0
+    assert checks[CONTRACT_CHECK][1]["operations_checked"].value >= 3
+    assert checks[CONTRACT_CHECK][1]["requests"].value > 0
+    assert len(anthropic_server.requests) == 1
