@@ -34,7 +34,11 @@ Operation = Literal["create", "read", "list", "update", "delete"]
 # What a verb in a want-clause does to the object it names. "comment" is special: it creates a
 # Comment attached to its object.
 VERB_OPERATIONS: dict[str, Operation] = {
-    **dict.fromkeys(["create", "add", "submit", "post", "write", "register", "upload", "import"], "create"),
+    **dict.fromkeys(
+        ["create", "add", "submit", "post", "write", "register", "upload", "import", "record", "save", "log"]
+        + ["book", "request", "place", "raise", "enter"],
+        "create",
+    ),
     **dict.fromkeys(["view", "see", "open", "show", "display", "read", "check"], "read"),
     **dict.fromkeys(
         ["list", "browse", "filter", "search", "find", "sort", "group", "export", "download"], "list"

@@ -119,20 +119,32 @@ def third_person_pronouns(text: str) -> str:
 
 
 def _strip_possessive_object(text: str) -> str:
-    """ "add their pets" -> "add a pet": a title names the thing, not whose it is."""
+    """ "add their pets" -> "add a pet": a title names the kind of thing, not whose it is."""
     tokens = text.split()
-    if len(tokens) >= 2 and tokens[1].lower() in POSSESSIVES and len(tokens) >= 3:
-        noun_end = 2
-        while (
-            noun_end < len(tokens)
-            and re.fullmatch(r"[\w-]+", tokens[noun_end])
-            and tokens[noun_end].lower() not in _END_WORDS
-        ):
-            noun_end += 1
-        noun = tokens[noun_end - 1]
-        single = singular(noun)
-        phrase = [*tokens[2 : noun_end - 1], single]
-        return " ".join([tokens[0], article(phrase[0]), *phrase, *tokens[noun_end:]])
+    if len(tokens) < 3 or tokens[1].lower() not in POSSESSIVES:
+        return text
+    noun_end = 2
+    while (
+        noun_end < len(tokens)
+        and re.fullmatch(r"[A-Za-z-]+", tokens[noun_end])
+        and tokens[noun_end].lower() not in _END_WORDS
+    ):
+        noun_end += 1
+    if noun_end == 2:
+        return text
+    noun = tokens[noun_end - 1]
+    single = singular(noun)
+    if single == noun.lower():  # "update my profile" stays as it is said
+        return text
+    phrase = [*tokens[2 : noun_end - 1], single]
+    return " ".join([tokens[0], article(phrase[0]), *phrase, *tokens[noun_end:]])
+
+
+def _adverb_last(text: str) -> str:
+    """ "Anonymously view public information" -> "view public information anonymously"."""
+    tokens = text.split()
+    if len(tokens) >= 3 and tokens[0].lower().endswith("ly") and is_verb(tokens[1].lower()):
+        return " ".join([tokens[1], *tokens[2:], tokens[0].lower()])
     return text
 
 
@@ -172,7 +184,7 @@ def title_of(want: str) -> str:
             or len(text.split()) > 8
         ):
             text = with_split[0]
-    text = _strip_possessive_object(text)
+    text = _strip_possessive_object(_adverb_last(text))
     cut = text.split()
     if len(cut) > 10:
         breaks = [i for i, word in enumerate(cut[:11]) if i >= 3 and word.lower() in _BREAK_WORDS]
