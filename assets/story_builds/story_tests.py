@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from assets.validations.components import install_and_test
 from pipeline_core.repository.manifest import Manifest
 
 OUTPUT_TAIL = 4000
@@ -92,11 +92,6 @@ def story_components(manifest: Manifest, changed_paths: Sequence[str]) -> list[s
 
 def sandbox_tester(workdir_parent: Path | None = None, cache_dir: Path | None = None) -> StoryTester:
     """Install and test components in the sandbox exactly as validations do."""
-    try:
-        from assets.validations.components import install_and_test
-    except ImportError:  # until the validations stage has its install step
-        return _tests_only_tester(workdir_parent)
-
     def test(tree: Mapping[str, str], manifest: Manifest, components: Sequence[str]) -> StoryTestRun:
         result = install_and_test(
             tree, manifest, list(components), cache_dir=cache_dir, workdir_parent=workdir_parent
@@ -113,39 +108,5 @@ def sandbox_tester(workdir_parent: Path | None = None, cache_dir: Path | None = 
             ],
             problems=list(result.problems),
         )
-
-    return test
-
-
-def _tests_only_tester(workdir_parent: Path | None, timeout_s: float = 120.0) -> StoryTester:
-    """Each component's test command in the sandbox, without an install step (`python` is the
-    pipeline's interpreter); a component that needs an install is reported as not installable."""
-    from assets.validations.sandbox import run_tests_in_sandbox
-
-    def test(tree: Mapping[str, str], manifest: Manifest, components: Sequence[str]) -> StoryTestRun:
-        results = []
-        for name in components:
-            component = manifest.component(name)
-            if component is None:
-                results.append(ComponentTestResult(component=name, passed=False, status="missing"))
-                continue
-            if component.install:
-                results.append(
-                    ComponentTestResult(
-                        component=name,
-                        passed=False,
-                        status="install_failed",
-                        output="this pipeline has no install step for generated components yet",
-                    )
-                )
-                continue
-            argv = [sys.executable if part == "python" else part for part in component.test[:1]]
-            run = run_tests_in_sandbox(
-                tree, [*argv, *component.test[1:]], timeout_s, workdir_parent, cwd=component.path
-            )
-            status = "passed" if run.ok else "timed_out" if run.timed_out else "failed"
-            output = (run.stderr_tail + "\n" + run.stdout_tail).strip()
-            results.append(ComponentTestResult(component=name, passed=run.ok, status=status, output=output))
-        return StoryTestRun(components=results)
 
     return test
