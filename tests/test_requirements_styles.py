@@ -368,3 +368,34 @@ def test_a_moscow_backlog_takes_its_priorities_from_the_headings() -> None:
     excluded = {item.text: item.reason for item in requirements.excluded}
     assert "Phase 2" in excluded["Trainers message all members of a class"]
     assert "Won't" in excluded["Payments in the app"]
+
+
+# --- single sentences in the other common shapes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "actor"),
+    [
+        (
+            "Customers will be able to track their parcel in real time.",
+            "Track their parcel in real time",
+            "customer",
+        ),
+        ("It should be possible to export the report as PDF.", "Export the report as PDF", "user"),
+        ("The system shall allow librarians to renew a loan.", "Renew a loan", "librarian"),
+        ("Admins can approve or reject a new listing.", "Approve a new listing", "admin"),
+        ("As a cook, I want to scale a recipe when I open it.", "Scale a recipe", "cook"),
+    ],
+)
+def test_other_sentence_shapes(sentence: str, title: str, actor: str) -> None:
+    requirements = extract("notes.md", sentence.encode())
+    assert_readable(requirements)
+    story = titled(requirements, title)
+    assert story.as_a == actor
+
+
+def test_a_negated_need_and_a_statement_about_the_document_are_not_stories() -> None:
+    text = "Managers don't need to print anything.\n\nThis document describes the booking rules.\n"
+    requirements = extract("notes.md", text.encode())
+    assert requirements.stories == []
+    assert [item.reason for item in requirements.excluded] == ["about the document itself, not the product"]

@@ -68,7 +68,8 @@ PRONOUNS = frozenset(
 
 
 _LEADING_WANT = re.compile(
-    r"^(?:also|to|be able to|be allowed to|really|definitely|just|then|even|actually|still)\s+", re.I
+    r"^(?:also|to|be able to|be allowed to|be possible to|really|definitely|just|then|even|actually|still)\s+",
+    re.I,
 )
 
 

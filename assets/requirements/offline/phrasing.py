@@ -165,8 +165,9 @@ def title_of(want: str) -> str:
             text = "Support " + text  # a noun phrase: "a dark mode for the web app"
         text = statement or text
     text = re.sub(r"\b(and|or) to\s+", r"\1 ", text)
-    comma = text.split(", ", 1)[0]
-    if len(comma.split()) >= 2 and comma != text and " and " not in text.split(", ", 1)[1][:0]:
+    comma, _, after = text.partition(", ")
+    a_list = re.search(r"^[^,]*?\b(?:and|or)\b", after) is not None and len(after.split()) <= 6
+    if len(comma.split()) >= 2 and after and not a_list:
         if not re.search(r"\b(?:with|including|by|such as)\b", comma, re.I):
             text = comma
     clause = _TITLE_CUT.split(text, maxsplit=1)[0]
@@ -196,7 +197,7 @@ def title_of(want: str) -> str:
 
 
 _THING_TO = re.compile(
-    r"^(?P<subject>(?:(?:the|a|an|our|this|its|their)\s.+?|[A-Za-z][\w-]*))"
+    r"^(?P<subject>(?:(?:the|a|an|our|this|its|their|each|every|all|any)\s.+?|[A-Za-z][\w-]*))"
     r"\s+to\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$",
     re.I,
 )

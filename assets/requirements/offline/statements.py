@@ -68,7 +68,7 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     (re.compile(r"\bshould\b|\bwants? (?:us |you |them )?to\b|\b(?:is|are) able to\b", re.I), "Should"),
     (re.compile(r"\bcould\b|\bwould like(?: to)?\b|\bmight\b", re.I), "Could"),
     (re.compile(r"\bcan\b(?!\s+be\b)(?!not\b)(?!'t)", re.I), "Should"),
-    (re.compile(r"\bwill\b(?!\s+be\b)(?!\s+not\b)", re.I), "Should"),
+    (re.compile(r"\bwill\b(?!\s+be\b)(?!\s+not\b)|\bwill be able to\b", re.I), "Should"),
 ]
 
 
