@@ -56,7 +56,14 @@ def stage_usage(instance: dg.DagsterInstance, project: str, stages: Sequence[str
     partitions_def=projects_partitions,
     code_version=PROJECT_PAGE_CODE_VERSION,
     group_name="build",
-    check_specs=[dg.AssetCheckSpec(PAGE_CHECK, asset="project_page")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            PAGE_CHECK,
+            asset="project_page",
+            partitions_def=projects_partitions,
+            description="The page shows every story of the project (warns, naming any missing).",
+        )
+    ],
 )
 def project_page(
     context: dg.AssetExecutionContext,
