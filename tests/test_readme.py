@@ -26,8 +26,8 @@ import pytest
 from assets.architecture.design import build_architecture, design_offline
 from assets.requirements.extraction import extract_offline
 from assets.requirements.merge import merge_stories
-from assets.story_builds.codegen_offline import generate_story_changes, plan_build_order
 from assets.story_builds.models import apply_changes
+from assets.story_builds.offline import generate_story_changes, plan_build_order
 from assets.validations.sandbox import DEFAULT_PATH, run_tests_in_sandbox
 from tests.support.acme import acme_parsed
 from tests.support.cli import REPO, cli_env, shim_bin
