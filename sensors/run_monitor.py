@@ -194,7 +194,7 @@ def build_run_monitor_sensor(settings: Settings | None = None) -> dg.SensorDefin
         description=(
             "Marks failed any STARTED run whose run worker process is gone (killed, or the machine "
             "restarted), for the default run launcher, so that run retries resume it and the "
-            "project's next runs are not stuck behind it."
+            "project's next runs are not stuck behind it; a CANCELING one is canceled at once."
         ),
     )
     def dead_run_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
