@@ -291,8 +291,13 @@ def _clause(text: str) -> str:
     return _SUBJECT.sub("", text.strip().rstrip("."))
 
 
+def _stem(word: str) -> str:
+    base = singular(word) or word
+    return stem(base) if base else ""
+
+
 def _stems(text: str) -> list[str]:
-    return [stem(singular(word)) for word in words(text)]
+    return [_stem(word) for word in words(text)]
 
 
 def mentions(text: str, name: str) -> bool:
@@ -410,10 +415,11 @@ class _Model:
     def model_words(self) -> set[str]:
         found: set[str] = set()
         for entity in self.architecture.data_model:
-            found.update(stem(singular(part)) for part in split_pascal(entity.name))
+            found.update(_stem(part) for part in split_pascal(entity.name))
             for field in entity.fields:
                 found.update(_stems(field.name.replace("_", " ")))
-                found.update(stem(singular(value.lower())) for value in field.values)
+                for value in field.values:
+                    found.update(_stems(value))
             for transition in entity.transitions:
                 found.update(_stems(transition.name.replace("_", " ")))
         return found - {"id"}
@@ -455,8 +461,10 @@ def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
         plan = rule(model, criterion, context, when.lower(), then.lower())
         if plan is not None:
             return plan
-    for pattern, soft in SOFT_RULES:
-        match = pattern.search(text)
+    for index, (pattern, soft) in enumerate(SOFT_RULES):
+        # What is hidden is an outcome ("old work does not clutter the board"); in the when-clause
+        # such words describe the object acted on ("delete recipes they no longer make").
+        match = pattern.search(then.lower() if index == len(SOFT_RULES) - 1 else text)
         if match:
             raise _Cannot(f"{soft} ('{match.group(0)}')")
     return _crud_plan(model, criterion, when, then)

@@ -124,6 +124,13 @@ The API answers on <http://127.0.0.1:8000/api/health>, and the frontend is serve
 change where it stores and listens; `frontend/config.js` sets the API's address when the frontend
 is hosted elsewhere.
 
+As a container (`backend/Dockerfile`, the database under `/app/data`):
+
+```sh
+docker build -t {architecture.project}-backend backend
+docker run -p 8000:8000 {architecture.project}-backend
+```
+
 ## Test
 
 ```sh

@@ -72,6 +72,16 @@ function button(label, onClick) {
   return element;
 }
 
+// Labels of referenced records (resource name -> id -> label), shown instead of bare ids.
+const LABELS = {};
+
+function shown(field, value) {
+  if (field && field.type === "reference" && LABELS[field.references] && value !== null) {
+    return LABELS[field.references].get(value) || value;
+  }
+  return value;
+}
+
 // Reference fields offer the records of the resource they point to.
 async function loadChoices(section) {
   for (const select of section.querySelectorAll("select[data-references]")) {
@@ -80,11 +90,14 @@ async function loadChoices(section) {
     try {
       const items = await api(target.operations.list, target.collection_path);
       const keep = select.value;
+      const labels = new Map();
       select.replaceChildren(new Option("", ""));
       for (const item of items) {
         const label = target.fields.length ? item[target.fields[0].name] : item.id;
+        labels.set(item.id, `${label} (#${item.id})`);
         select.append(new Option(`${item.id}: ${label}`, String(item.id)));
       }
+      LABELS[target.name] = labels;
       select.value = keep;
     } catch (error) {
       select.title = error.message;
@@ -113,7 +126,8 @@ function setup(section, resource) {
         body.replaceChildren();
         for (const row of rows) {
           const tr = document.createElement("tr");
-          tr.append(cell(row.group === null ? "all" : row.group), cell(row.value));
+          const field = resource.fields.find((item) => item.name === summary.group_by);
+          tr.append(cell(row.group === null ? "all" : shown(field, row.group)), cell(row.value));
           body.append(tr);
         }
       } catch (error) {
@@ -138,7 +152,7 @@ function setup(section, resource) {
       for (const item of items) {
         const row = document.createElement("tr");
         row.dataset.id = String(item.id);
-        row.append(cell(item.id), ...resource.fields.map((field) => cell(item[field.name])));
+        row.append(cell(item.id), ...resource.fields.map((field) => cell(shown(field, item[field.name]))));
         const actions = document.createElement("td");
         for (const transition of resource.transitions) {
           const action = button(transition.label, () => act(transition, item));
@@ -160,6 +174,7 @@ function setup(section, resource) {
       await api(transition.method, fillPath(transition.path, item.id));
       say(`${transition.label}: ${resource.label} ${item.id} is now ${transition.to}.`);
       await refresh();
+      changed(resource);
     } catch (error) {
       say(error.message, true);
     }
@@ -170,6 +185,7 @@ function setup(section, resource) {
       await api(ops.delete, fillPath(resource.item_path, item.id));
       say(`Deleted ${resource.label} ${item.id}.`);
       await refresh();
+      changed(resource);
     } catch (error) {
       say(error.message, true);
     }
@@ -192,6 +208,7 @@ function setup(section, resource) {
         delete editor.dataset.editing;
         editor.reset();
         await refresh();
+        changed(resource);
       } catch (error) {
         say(error.message, true);
       }
@@ -204,8 +221,15 @@ function setup(section, resource) {
       refresh();
     });
   }
-  loadChoices(section);
-  refresh();
+  // Another section's records changed: its choices (and labels) here may have too.
+  document.addEventListener("records-changed", (event) => {
+    if (event.detail !== resource.name) loadChoices(section).then(refresh);
+  });
+  loadChoices(section).then(refresh);
+}
+
+function changed(resource) {
+  document.dispatchEvent(new CustomEvent("records-changed", { detail: resource.name }));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
