@@ -293,7 +293,12 @@ def _clause(text: str) -> str:
 
 def _stem(word: str) -> str:
     base = singular(word) or word
-    return stem(base) if base else ""
+    if not base:
+        return ""
+    try:
+        return stem(base)
+    except IndexError:  # the Snowball stemmer failed on a word (seen once on a large backlog)
+        return base
 
 
 def _stems(text: str) -> list[str]:
