@@ -145,3 +145,21 @@ def test_a_template_edit_rebuilds_only_the_stories_rendering_it_and_their_depend
         third,
     )
     assert {build.status for build in again.stories} == {"unchanged"}
+
+
+def test_story_keys_are_the_same_when_computed_on_many_threads(
+    acme: tuple[RequirementsSet, Architecture],
+) -> None:
+    """story_builds computes keys on a thread pool: the rules must not share a stemmer's state."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assets.story_builds.offline import criteria
+
+    requirements, architecture = acme
+    ids = [story.id for story in requirements.stories] * 4
+    expected = [story_templates_hash(architecture, requirements, story_id) for story_id in ids]
+    for _ in range(5):
+        criteria._stem.cache_clear()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(lambda s: story_templates_hash(architecture, requirements, s), ids))
+        assert got == expected

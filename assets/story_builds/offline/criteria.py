@@ -12,12 +12,16 @@ e-mail, files, time limits, a browser) stay uncovered with the reason.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
+import snowballstemmer
+
 from assets.architecture.models import Architecture, Entity, EntityField, Transition
-from assets.requirements.language import VerbObject, singular, stem, verb_objects, words
+from assets.requirements.language import VerbObject, singular, verb_objects, words
 from assets.requirements.models import AcceptanceCriterion, UserStory
 from assets.story_builds.offline.contract import ContractOperation
 from assets.story_builds.offline.names import split_pascal
@@ -291,14 +295,20 @@ def _clause(text: str) -> str:
     return _SUBJECT.sub("", text.strip().rstrip("."))
 
 
+# A Snowball stemmer keeps its working state in the instance, and stories are built on several
+# threads: one stemmer per thread (the shared one in `language.stem` fails under concurrent use).
+_LOCAL = threading.local()
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     base = singular(word) or word
     if not base:
         return ""
-    try:
-        return stem(base)
-    except IndexError:  # the Snowball stemmer failed on a word (seen once on a large backlog)
-        return base
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(singular(base))
 
 
 def _stems(text: str) -> list[str]:
