@@ -111,10 +111,11 @@ def test_other_named_stacks(quote: str, expected: tuple[str, str, str]) -> None:
 
 
 def test_entities_and_fields_come_from_the_stories() -> None:
-    architecture = design(acme_requirements())
+    requirements = acme_requirements()
+    architecture = build_architecture(requirements, design_offline(requirements, full_model=True))
+    entities = {entity.name: entity for entity in architecture.data_model}
     fields = {
-        entity.name: {f.name: (f.type, f.required) for f in entity.fields}
-        for entity in architecture.data_model
+        name: {f.name: (f.type, f.required) for f in entity.fields} for name, entity in entities.items()
     }
     assert set(fields) == {"Comment", "Project", "Task"}
     assert list(fields["Task"])[:4] == [
@@ -126,9 +127,30 @@ def test_entities_and_fields_come_from_the_stories() -> None:
     assert fields["Task"]["title"] == ("string", True)
     assert fields["Task"]["due_date"] == ("date", False)
     assert {"assignee", "status"} <= set(fields["Task"])  # "assign ...", "filter ... by assignee and status"
-    assert fields["Project"]["archived"] == ("boolean", False)
+    assert fields["Task"]["project_id"] == ("reference", True)  # "the tasks of a project"
+    assert entities["Task"].field("project_id").references == "Project"
     assert {"name", "description"} <= set(fields["Project"])
-    assert fields["Comment"]["task_id"] == ("integer", True)
+    assert fields["Project"]["description"] == ("text", False)
+    assert fields["Comment"]["task_id"] == ("reference", True)  # "comment on a task"
+    # "archive a project once it is finished": a state field and the transitions that reach it
+    assert entities["Project"].field("status").values == ["open", "finished", "archived"]
+    transitions = {t.name: (t.from_states, t.to_state) for t in entities["Project"].transitions}
+    assert transitions == {"archive": (["finished"], "archived"), "finish": (["open"], "finished")}
+    assert "POST /api/projects/{id}/archive" in {
+        f"{m.upper()} {p}"
+        for p, item in architecture.openapi["paths"].items()
+        for m in item
+        if m != "parameters"
+    }
+
+
+def test_the_default_offline_design_is_what_the_templates_serve() -> None:
+    architecture = design(acme_requirements())
+    entities = {entity.name: entity for entity in architecture.data_model}
+    allowed = {"string", "integer", "number", "boolean", "date", "datetime"}
+    assert all(f.type in allowed for entity in entities.values() for f in entity.fields)
+    assert not any(entity.transitions or entity.summaries or entity.limits for entity in entities.values())
+    assert entities["Task"].field("project_id").type == "integer"
 
 
 def test_every_story_is_mapped_to_the_components_it_touches() -> None:

@@ -1,126 +1,440 @@
-"""The domain model from the stories: entities, typed fields, relations, transitions, limits, summaries."""
+"""The domain model from the stories: entities, typed fields, relations, state transitions.
+
+Entities are the things the stories' verbs act on ("add their pets", "record each vet visit");
+generic words (app, feature, information) never become one, people only when the stories manage
+them ("register members"). Fields come from what the text lists ("with a title, due date and
+priority", "search products by name, SKU or supplier"), their types from the words' meaning, enum
+values where the text lists them. Relations: "X of/for/on/to a Y", "Y's X", "each X" after Y, and a
+listed field that names another entity become a reference `<y>_id`. State verbs (ship, archive,
+close, "mark as done") become an enum `status` and one transition each. Rules, limits and
+summaries are read by `assets.architecture.rules`; operations by `assets.architecture.operations`.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assets.architecture.draft import DraftEntity
-from assets.architecture.models import EntityField
-from assets.architecture.openapi import OPERATION_ORDER, EntityOperation, OperationKind
-from assets.requirements.language import pascal_case, snake_case, verb_objects, words
+from assets.architecture.models import CountLimit, EntityField, Summary
+from assets.architecture.phrases import (
+    DETERMINERS,
+    NounPhrase,
+    VerbUse,
+    clauses,
+    entity_phrase,
+    listed_fields,
+    tokens,
+    verb_uses,
+    without_purpose,
+)
+from assets.architecture.vocabulary import (
+    DISPLAY_FIELDS,
+    SEARCH_TERMS,
+    SOFTWARE_NOUNS,
+    STATE_OF_VERB,
+    SUMMARY_CUES,
+    TITLED,
+    VERB_ACTIONS,
+    field_type,
+    is_generic,
+    is_person_word,
+)
+from assets.requirements.language import pascal_case, singular
 from assets.requirements.models import UserStory
 
-_FIELDS_AFTER = r"\s+(?P<items>.+?)(?=\s+(?:so that|because|when|once|in order to|to)\b|[.;()]|$)"
-_WITH = re.compile(r"\bwith" + _FIELDS_AFTER, re.IGNORECASE)
-_BY = re.compile(r"\bby" + _FIELDS_AFTER, re.IGNORECASE)
-_ITEM_SPLIT = re.compile(r",|\band\b|\bor\b", re.IGNORECASE)
-_ITEM_DROP = frozenset("a an the its their our my your his her some optional".split())
-
-
-def field_type(name: str) -> str:
-    if re.search(r"(^|_)(date|day|deadline|birthday)($|_)|_on$", name):
-        return "date"
-    if re.search(r"(^|_)(time|timestamp)($|_)|_at$", name):
-        return "datetime"
-    if re.search(r"(^|_)(count|number|points|estimate|quantity|age|position|order|rank)($|_)", name):
-        return "integer"
-    if re.search(r"(^|_)(price|cost|amount|budget|hours|rate|score)($|_)", name):
-        return "number"
-    if re.search(r"^(is|has|can)_|(^|_)(archived|done|completed|enabled|active|private|public)$", name):
-        return "boolean"
-    return "string"
-
-
-def _items(match: re.Match[str] | None) -> list[str]:
-    if match is None:
-        return []
-    names = []
-    for item in _ITEM_SPLIT.split(match["items"]):
-        kept = [word for word in words(item) if word not in _ITEM_DROP]
-        if 1 <= len(kept) <= 3:
-            names.append(snake_case(" ".join(kept)))
-    return [name for name in names if name]
+MANAGED_PEOPLE_VERBS = frozenset(
+    "create add register invite delete remove manage edit update deactivate activate block".split()
+)
+PERSON_FIELD = "assignee"
 
 
 @dataclass
-class _EntityDraft:
+class TransitionDraft:
     name: str
+    to_state: str  # "" = back to the first state
+    story_ids: set[str] = field(default_factory=set)
+    from_states: list[str] | None = None  # set by a rule of the text
+    excluded: set[str] = field(default_factory=set)
+    rule: str = ""
+
+
+@dataclass
+class EntityDraft:
+    """What the rules learn about one entity, before it becomes an `Entity`."""
+
+    name: str  # PascalCase
+    noun: str  # "vet visit"
     fields: dict[str, EntityField] = field(default_factory=dict)
-    operations: dict[str, EntityOperation] = field(default_factory=dict)
-    stories: set[str] = field(default_factory=set)
+    operations: dict[str, set[str]] = field(default_factory=dict)  # kind -> story ids
+    list_parameters: set[str] = field(default_factory=set)
+    sort_fields: set[str] = field(default_factory=set)
+    transitions: dict[str, TransitionDraft] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)
+    limits: list[CountLimit] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)
+    creating_stories: list[str] = field(default_factory=list)
 
-    def add_field(self, name: str, required: bool = False, type_: str | None = None) -> None:
-        if name and name != "id" and name not in self.fields:
-            self.fields[name] = EntityField(name=name, type=type_ or field_type(name), required=required)
+    def add_field(
+        self, name: str, *, type_: str | None = None, required: bool = False, **extra: object
+    ) -> None:
+        if not name or name == "id":
+            return
+        current = self.fields.get(name)
+        if current is None:
+            self.fields[name] = EntityField(
+                name=name, type=type_ or field_type(name), required=required, **extra
+            )
+            return
+        update: dict[str, object] = {}
+        if required and not current.required:
+            update["required"] = True
+        if type_ and current.type == "string" and type_ != "string":
+            update["type"] = type_
+        update.update({key: value for key, value in extra.items() if value})
+        if update:
+            self.fields[name] = current.model_copy(update=update)
 
-    def add_operation(self, kind: OperationKind, story_id: str, parameters: Sequence[str] = ()) -> None:
-        operation = self.operations.setdefault(kind, EntityOperation(kind=kind))
-        if story_id not in operation.story_ids:
-            operation.story_ids.append(story_id)
-        operation.parameters.extend(
-            parameter for parameter in parameters if parameter not in operation.parameters
-        )
-        self.stories.add(story_id)
+    def touch(self, kind: str, story_id: str) -> None:
+        self.operations.setdefault(kind, set()).add(story_id)
+        if story_id not in self.stories:
+            self.stories.append(story_id)
+        if kind == "create" and story_id not in self.creating_stories:
+            self.creating_stories.append(story_id)
+
+
+def story_texts(story: UserStory) -> list[str]:
+    """The story's own words: its want, its criteria and the quotes it was drawn from."""
+    texts = [story.i_want]
+    texts += [f"{c.given}, when {c.when}, then {c.then}" for c in story.acceptance_criteria]
+    texts += [trace.quote for trace in story.traces]
+    return [text for text in texts if text]
+
+
+class DomainModel:
+    """Entities by noun, filled story by story."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, EntityDraft] = {}
+
+    def entity(self, noun: str) -> EntityDraft:
+        key = noun_key(noun)
+        if key not in self.entities:
+            self.entities[key] = EntityDraft(name=pascal_case(key), noun=key)
+        return self.entities[key]
+
+    def find(self, phrase: NounPhrase | str | None) -> EntityDraft | None:
+        """The entity a phrase names ("the vet visit", "visits", "a pet")."""
+        if phrase is None:
+            return None
+        words = phrase.words if isinstance(phrase, NounPhrase) else tuple(phrase.split())
+        for size in (2, 1):
+            if len(words) >= size:
+                key = noun_key(" ".join(words[-size:]))
+                if key in self.entities:
+                    return self.entities[key]
+        head = singular(words[-1]) if words else ""
+        matches = [e for key, e in self.entities.items() if key.split()[-1] == head]
+        return matches[0] if len(matches) == 1 else None
+
+
+def noun_key(noun: str) -> str:
+    parts = noun.lower().split()
+    return " ".join([*parts[:-1], singular(parts[-1])]) if parts else ""
+
+
+def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
+    head = phrase.words[-1]
+    if is_generic(head) or head in DETERMINERS:
+        return False
+    if is_person_word(head) or head in ("account", "profile"):
+        return any(verb in MANAGED_PEOPLE_VERBS for verb in verbs)
+    return head.isalpha() and len(head) > 2
+
+
+def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str, list[EntityDraft]]:
+    """Entities from the objects of the stories' verbs; per story, the entities it acts on.
+
+    Things that are created, changed or managed come first; what is only looked at ("see the stock
+    value per supplier") becomes an entity only when nothing else names it and it is not a summary.
+    """
+    acted: dict[str, list[EntityDraft]] = {story.id: [] for story in stories}
+    for looking in (False, True):
+        for story in stories:
+            found = acted[story.id]
+            for text in (story.i_want, *(trace.quote for trace in story.traces)):
+                for use in verb_uses(without_purpose(text)):
+                    if use.obj is None or not _is_entity_noun(use.obj, use.verbs):
+                        continue
+                    reading = all(VERB_ACTIONS[verb] in ("read", "list") for verb in use.verbs)
+                    if reading != looking:
+                        continue
+                    following = use.clause[use.obj.end : use.obj.end + 1]
+                    target = model.find(use.obj)
+                    if target is None and (following == ["per"] or (looking and found)):
+                        continue
+                    target = target or model.entity(use.obj.noun)
+                    if target not in found:
+                        found.append(target)
+                if found:
+                    break
+    for story in stories:
+        if not acted[story.id]:  # "a todo application with add, edit, delete functionality"
+            acted[story.id] = _software_subject(story.i_want, model)
+    return acted
+
+
+def _software_subject(text: str, model: DomainModel) -> list[EntityDraft]:
+    toks = tokens(text)
+    for index, token in enumerate(toks):
+        if token in SOFTWARE_NOUNS and index and not is_generic(toks[index - 1]):
+            start = index
+            while start > 0 and toks[start - 1] not in DETERMINERS and toks[start - 1].isalpha():
+                start -= 1
+            phrase = entity_phrase(toks, start)
+            if (
+                phrase is not None
+                and not is_generic(phrase.words[-1])
+                and phrase.words[-1] not in VERB_ACTIONS
+            ):
+                return [model.entity(phrase.noun)]
+    return []
+
+
+def _relation_after(use: VerbUse, model: DomainModel, child: EntityDraft) -> None:
+    """ "the tasks of a project", "a comment on a task", "each visit for a pet" -> child.<parent>_id."""
+    toks, index = use.clause, use.obj.end if use.obj else len(use.clause)
+    while index < len(toks) - 1:
+        token = toks[index]
+        if token in ("of", "for", "on", "to", "in", "within", "from", "under"):
+            parent = model.find(entity_phrase(toks, index + 1))
+            if parent is not None and parent is not child:
+                add_reference(child, parent, required=token in ("of", "on", "to", "in", "within", "under"))
+                return
+        if token in (",", ";") or (token in VERB_ACTIONS and index > use.index + 1):
+            return
+        index += 1
+
+
+def add_reference(child: EntityDraft, parent: EntityDraft, *, required: bool = True) -> None:
+    name = f"{parent.noun.replace(' ', '_')}_id"
+    child.add_field(name, type_="reference", required=required, references=parent.name)
+    plain = parent.noun.replace(" ", "_")
+    if plain in child.fields and child.fields[plain].type != "reference":  # "search by supplier"
+        del child.fields[plain]
+        if plain in child.list_parameters:
+            child.list_parameters.discard(plain)
+            child.list_parameters.add(name)
+
+
+def _possessive_parent(use: VerbUse, model: DomainModel) -> EntityDraft | None:
+    """ "a project's tasks" -> Project."""
+    if use.obj is None or use.obj.start < 2:
+        return None
+    toks = use.clause
+    for index in range(use.obj.start, min(use.obj.end, len(toks))):
+        if toks[index] == "'s":
+            return model.find(" ".join(toks[use.obj.start : index]).split()[-1])
+    if toks[use.obj.start - 1] == "'s":
+        return model.find(toks[use.obj.start - 2])
+    return None
+
+
+def _each_relations(story: UserStory, model: DomainModel) -> None:
+    """ "add their pets and record each vet visit": a visit belongs to a pet."""
+    for text in (story.i_want, *(trace.quote for trace in story.traces)):
+        for clause in clauses(without_purpose(text)):
+            uses = verb_uses(clause)
+            seen: list[EntityDraft] = []
+            for use in uses:
+                target = model.find(use.obj) if use.obj else None
+                if target is None:
+                    continue
+                if use.obj is not None and use.clause[use.obj.start : use.obj.start + 1] == ["each"] and seen:
+                    parent = seen[-1]
+                    if parent is not target and not any(
+                        f.type == "reference" for f in target.fields.values()
+                    ):
+                        add_reference(target, parent)
+                seen.append(target)
+
+
+def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    """Fields, relations, operations and transitions from one story's want-clause."""
+    uses = verb_uses(without_purpose(story.i_want))
+    if not any(use.obj and model.find(use.obj) for use in uses):
+        uses = [use for trace in story.traces for use in verb_uses(without_purpose(trace.quote))] or uses
+    last: EntityDraft | None = acted[0] if acted else None
+    for use in uses:
+        target = model.find(use.obj) if use.obj else None
+        if target is None and use.obj is not None and not is_generic(use.obj.words[-1]):
+            if is_person_word(use.obj.words[-1]) and last is not None and "assign" not in use.verbs:
+                target = None
+            else:
+                continue
+        target = target or last
+        if target is None:
+            continue
+        last = target
+        if use.obj is not None and use.obj.attribute:
+            target.add_field(use.obj.attribute)
+        parent = _possessive_parent(use, model)
+        if parent is not None and parent is not target:
+            add_reference(target, parent)
+        _relation_after(use, model, target)
+        for verb in use.verbs:
+            _apply_verb(verb, use, target, story, model)
+
+
+def _after_object(use: VerbUse) -> int:
+    return use.obj.end if use.obj else use.index + len(use.verbs)
+
+
+def _next(toks: list[str], index: int, word: str, limit: int = 8) -> int | None:
+    for position in range(index, min(len(toks), index + limit)):
+        if toks[position] == word:
+            return position + 1
+        if toks[position] in (";",) or (toks[position] in VERB_ACTIONS and position > index + 1):
+            return None
+    return None
+
+
+def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, model: DomainModel) -> None:
+    action = VERB_ACTIONS[verb]
+    toks, after = use.clause, _after_object(use)
+    if verb == "open" and _next(toks, after, "with", limit=2) is not None:  # "open tickets with a subject"
+        action = "create"
+    if verb == "comment":
+        comment = model.entity("comment")
+        comment.add_field("text", type_="text", required=True)
+        add_reference(comment, target)
+        comment.touch("create", story.id)
+        comment.touch("list", story.id)
+        if story.id not in target.stories:
+            target.stories.append(story.id)
+        return
+    if action in ("create", "manage"):
+        start = _next(toks, after, "with", limit=6)
+        if start is not None:
+            listed, _ = listed_fields(toks, start)
+            for position, item in enumerate(listed):
+                _add_listed(
+                    target, item.name, item.values, model, required=position == 0 and action == "create"
+                )
+        kinds = ("create",) if action == "create" else ("list", "create", "read", "update", "delete")
+        for kind in kinds:
+            target.touch(kind, story.id)
+        return
+    if action in ("search", "filter", "sort"):
+        target.touch("list", story.id)
+        start = _next(toks, after, "by", limit=3)
+        listed = listed_fields(toks, start)[0] if start is not None else []
+        listed = [item for item in listed if item.name not in SEARCH_TERMS]
+        names = [_add_listed(target, item.name, item.values, model) for item in listed]
+        if action == "search":
+            target.list_parameters.add("q")
+            target.list_parameters.update(
+                name for name in names if name and target.fields[name].type not in ("string", "text", "email")
+            )
+        elif action == "filter":
+            target.list_parameters.update(name for name in names if name)
+        else:
+            target.list_parameters.add("sort")
+            target.sort_fields.update(name for name in names if name)
+        return
+    if action == "state":
+        _add_transition(verb, use, target, story)
+        return
+    if verb in ("assign", "reassign"):
+        start = _next(toks, after, "to", limit=2)
+        parent = model.find(entity_phrase(toks, start)) if start is not None else None
+        if parent is not None and parent is not target:
+            add_reference(target, parent, required=False)
+        else:
+            target.add_field(PERSON_FIELD)
+    elif verb == "rate":
+        target.add_field("rating", type_="number")
+    elif verb in ("tag", "label"):
+        target.add_field("tags")
+    elif verb in ("schedule", "reschedule"):
+        if not any(f.type in ("date", "datetime") for f in target.fields.values()):
+            target.add_field("scheduled_for", type_="datetime")
+    counting = bool(SUMMARY_CUES & set(toks[use.index :])) or {"number", "of"} <= set(toks)
+    if action in ("read", "list") and counting:
+        if story.id not in target.stories:  # a count or total: the summary serves it
+            target.stories.append(story.id)
+        return
+    target.touch({"update": "update", "delete": "delete", "read": "read", "list": "list"}[action], story.id)
+
+
+def _add_listed(
+    target: EntityDraft, name: str, values: tuple[str, ...], model: DomainModel, *, required: bool = False
+) -> str:
+    """A listed field: a reference when it names another entity, an enum when values are given."""
+    parent = model.find(name.replace("_", " "))
+    if parent is not None and parent is not target:
+        add_reference(target, parent, required=required)
+        return f"{parent.noun.replace(' ', '_')}_id"
+    if is_person_word(name.split("_")[-1]) and name in ("assignee", "owner"):
+        target.add_field(name)
+        return name
+    if values:
+        target.add_field(name, type_="enum", required=required, values=list(values))
+    else:
+        target.add_field(name, required=required)
+    return name
+
+
+def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserStory) -> None:
+    toks, after = use.clause, _after_object(use)
+    if verb == "mark":
+        start = _next(toks, after, "as", limit=2)
+        if start is None or start >= len(toks):
+            return
+        state = toks[start] if toks[start] not in DETERMINERS else toks[min(start + 1, len(toks) - 1)]
+        if not state.isalpha() or state in ("a", "an", "the"):
+            return
+        state = {"complete": "completed", "finish": "finished"}.get(state, state)
+        name, to_state = f"mark_{state}", state
+        if state in ("open", "undone", "incomplete", "not"):
+            name, to_state = "reopen", ""
+    else:
+        name, to_state = verb, STATE_OF_VERB[verb]
+    transition = target.transitions.setdefault(name, TransitionDraft(name=name, to_state=to_state))
+    transition.story_ids.add(story.id)
+    if story.id not in target.stories:
+        target.stories.append(story.id)
+
+
+def add_display_field(entity: EntityDraft) -> None:
+    """Every entity can be shown by a name or a title."""
+    if any(name in entity.fields for name in DISPLAY_FIELDS):
+        return
+    name = "title" if entity.noun.split()[-1] in TITLED else "name"
+    has_required = any(f.required for f in entity.fields.values())
+    # An entity created with other required fields keeps its display field optional.
+    entity.fields = {name: EntityField(name=name, type="string", required=not has_required), **entity.fields}
 
 
 def derive_entities(stories: list[UserStory]) -> list[DraftEntity]:
-    """Entities, fields and operations from the verbs and objects of the stories' want-clauses."""
-    entities: dict[str, _EntityDraft] = {}
+    """The offline domain model: entities with fields, relations, rules, operations (sorted by name)."""
+    from assets.architecture.operations import finish_entity
+    from assets.architecture.rules import apply_rules
 
-    def entity(noun: str) -> _EntityDraft:
-        name = pascal_case(noun)
-        return entities.setdefault(name, _EntityDraft(name))
-
-    actions = [(story, action) for story in stories for action in verb_objects(story.i_want)]
-    # Creating stories first, so an entity's fields start with what it is created with.
-    actions.sort(key=lambda item: item[1].operation != "create")
-    for story, action in actions:
-        target = entity(action.noun)
-        if action.verb == "comment":
-            comment = entity("comment")
-            comment.add_field("text", required=True)
-            parent = f"{snake_case(action.noun)}_id"
-            comment.add_field(parent, required=True, type_="integer")
-            comment.add_operation("create", story.id)
-            comment.add_operation("list", story.id, [parent])
-            target.stories.add(story.id)
-            continue
-        parameters: list[str] = []
-        if action.operation == "create":
-            for position, name in enumerate(_items(_WITH.search(story.i_want))):
-                target.add_field(name, required=position == 0)
-        if action.verb in ("filter", "sort", "group"):
-            for name in _items(_BY.search(story.i_want)):
-                target.add_field(name)
-                parameters.append(name)
-        if action.verb in ("search", "find"):
-            parameters.append("q")
-        if action.verb in ("assign", "reassign"):
-            target.add_field("assignee")
-        if action.verb in ("mark", "complete", "close", "reopen"):
-            target.add_field("status")
-        if action.verb == "archive":
-            target.add_field("archived", type_="boolean")
-        if action.verb == "schedule":
-            target.add_field("due_date")
-        target.add_operation(action.operation, story.id, parameters)
-
-    drafts = []
-    for name in sorted(entities):
-        built = entities[name]
-        if not built.fields:
-            built.add_field("name", required=True)
-        touching = sorted(built.stories)
-        for kind in ("list", "read"):  # every entity can be listed and shown
-            if kind not in built.operations:
-                built.operations[kind] = EntityOperation(kind=kind, story_ids=list(touching))
-        drafts.append(
-            DraftEntity(
-                name=name,
-                fields=[EntityField(name="id", type="integer", required=True), *built.fields.values()],
-                operations=[built.operations[kind] for kind in OPERATION_ORDER if kind in built.operations],
-            )
-        )
-    return drafts
+    model = DomainModel()
+    acted = discover_entities(stories, model)
+    ordered = sorted(
+        stories,
+        key=lambda story: (
+            not any(VERB_ACTIONS.get(use.verbs[0]) == "create" for use in verb_uses(story.i_want))
+        ),
+    )
+    for story in ordered:
+        fill_from_story(story, model, acted[story.id])
+    for story in stories:
+        _each_relations(story, model)
+    for story in ordered:
+        apply_rules(story, model, acted[story.id])
+    return [
+        finish_entity(model.entities[key]) for key in sorted(model.entities, key=lambda k: pascal_case(k))
+    ]

@@ -1,0 +1,320 @@
+"""Grammar the domain rules read: clauses, the verbs in them and the noun phrases they act on,
+"with"/"by" lists of fields, and lists of allowed values.
+
+Text is split into clauses and tokens (words and the punctuation that bounds phrases). A verb
+counts when it stands where a verb stands (clause start, after "to", a modal, "and"/"or"/a comma,
+or a plural subject: "owners can add their pets", "customers open tickets"); its object is the
+noun phrase after it, with determiners and describing words skipped and the head made singular.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assets.architecture.vocabulary import (
+    ATTRIBUTE_WORDS,
+    NOMINAL_OF_VERB,
+    PHRASAL,
+    SOFTWARE_NOUNS,
+    VERB_ACTIONS,
+    Action,
+    is_adjective,
+    is_generic,
+    number_value,
+    value_like,
+)
+from assets.requirements.language import STOPWORDS, singular
+
+_TOKEN = re.compile(r"e-mail|[a-z0-9]+(?:'[a-z]+)?|[,;:()]")
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|;\s*|\s+-\s+")
+DETERMINERS = frozenset(
+    """a an the my our their his her its your this that these those all each every any some new existing
+    several many multiple one own other no""".split()
+)
+PREPOSITIONS = frozenset(
+    """to for with by in on at of from into as so that when once after before because while and or if
+    than via per within without about under over between across through during until near around like
+    since except including beyond toward towards upon against among behind below above beside outside
+    inside""".split()
+)
+_CONTRACTIONS = frozenset(
+    "theyre youre were dont doesnt didnt cant wont isnt arent im ive id thats theres whats lets".split()
+)
+# Disfluencies and filler a transcript keeps: never part of a name.
+FILLERS = frozenset("um uh erm er hmm mm disfmarker vocalsound gap laugh well yeah okay ok oh like".split())
+_LY_NOUNS = frozenset(
+    "family supply assembly reply monopoly anomaly butterfly jelly rally ally italy".split()
+)
+_ED_NOUNS = frozenset("speed feed seed breed bed shed reed creed deed steed".split())
+
+
+def _ends_phrase(token: str) -> bool:
+    return (
+        token in _CONTRACTIONS
+        or token in FILLERS
+        or (len(token) > 4 and token.endswith("ly") and token not in _LY_NOUNS)
+        or number_value(token) is not None
+    )
+
+
+_VERB_BEFORE = frozenset(
+    """to can could should must shall will would may might and or , also please then not i we they you
+    easily quickly just able let lets allow allows with""".split()
+)
+_SUBJECT_END = frozenset("s".split())
+
+
+_PURPOSE = re.compile(r"\b(?:so that|so as to|so i|so we|so they|in order to|because)\b", re.IGNORECASE)
+
+
+def without_purpose(text: str) -> str:
+    """The text before its reason ("..., so that I can track the outcome"): what is asked for."""
+    return _PURPOSE.split(text, maxsplit=1)[0]
+
+
+def clauses(text: str) -> list[str]:
+    return [part.strip() for part in _CLAUSE_SPLIT.split(text) if part.strip()]
+
+
+def tokens(text: str) -> list[str]:
+    out = []
+    for token in _TOKEN.findall(text.lower().replace("’", "'")):
+        if token == "e-mail":
+            token = "email"
+        elif token.endswith("'s"):
+            out.append(token[:-2])
+            out.append("'s")
+            continue
+        out.append(token.replace("'", ""))
+    return out
+
+
+@dataclass(frozen=True)
+class NounPhrase:
+    words: tuple[str, ...]  # the content words, head last (singular)
+    start: int
+    end: int  # index after the phrase
+    attribute: str = ""  # "the hours of each facility" -> facility, attribute "hours"
+
+    @property
+    def noun(self) -> str:
+        """The entity-sized name: the head and at most one word before it."""
+        return " ".join(self.words[-2:])
+
+
+def noun_phrase(toks: list[str], index: int) -> NounPhrase | None:
+    """The noun phrase starting at `index` ("their pets" -> pet; "each vet visit" -> vet visit)."""
+    start = index
+    while index < len(toks) and (
+        toks[index] in DETERMINERS or toks[index] in FILLERS or number_value(toks[index]) is not None
+    ):
+        index += 1
+    content: list[str] = []
+    while index < len(toks) and len(content) < 4:
+        token = toks[index]
+        if token in PREPOSITIONS or token in STOPWORDS or not token.isalnum() or _ends_phrase(token):
+            break
+        following = toks[index + 1] if index + 1 < len(toks) else ""
+        if (
+            content
+            and token.endswith(("ed", "ing"))
+            and (following in PREPOSITIONS or not following.isalnum())
+        ):
+            break  # "the board grouped by status"
+        content.append(token)
+        index += 1
+    while content and is_adjective(content[0]) and len(content) > 1:
+        content.pop(0)
+    if (
+        not content
+        or is_adjective(content[-1])
+        or (content[-1].endswith("ed") and content[-1] not in _ED_NOUNS)
+    ):
+        return None
+    head = singular(content[-1])
+    return NounPhrase(words=(*content[:-1], head), start=start, end=index)
+
+
+def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
+    """A noun phrase that names stored things: "a list of X" -> X; "the todo application" -> todo."""
+    phrase = noun_phrase(toks, index)
+    if phrase is None:
+        return None
+    of = phrase.end < len(toks) and toks[phrase.end] == "of"
+    if of and phrase.words[-1] in ATTRIBUTE_WORDS | {singular(w) for w in ATTRIBUTE_WORDS}:
+        owner = entity_phrase(toks, phrase.end + 1)
+        if owner is not None:
+            attribute = "_".join(toks[phrase.start : phrase.end][-len(phrase.words) :])
+            return NounPhrase(words=owner.words, start=owner.start, end=owner.end, attribute=attribute)
+    if is_generic(phrase.words[-1]):
+        if of:
+            return entity_phrase(toks, phrase.end + 1)
+        modifiers = [word for word in phrase.words[:-1] if not is_generic(word)]
+        if modifiers and phrase.words[-1] in SOFTWARE_NOUNS:  # "the todo application" -> todo
+            return NounPhrase(
+                words=(*modifiers[:-1], singular(modifiers[-1])), start=phrase.start, end=phrase.end
+            )
+        return None
+    return phrase
+
+
+@dataclass(frozen=True)
+class VerbUse:
+    verbs: tuple[str, ...]  # "add", "edit", "delete"
+    index: int  # where the verbs start
+    obj: NounPhrase | None  # what they act on (None: the clause names no object after them)
+    clause: list[str]
+
+
+def _verb_at(toks: list[str], index: int) -> tuple[str, int] | None:
+    for words, verb in PHRASAL.items():
+        if tuple(toks[index : index + len(words)]) == words:
+            return verb, index + len(words)
+    token = toks[index]
+    if token in VERB_ACTIONS:
+        return token, index + 1
+    return None
+
+
+def _verb_position(toks: list[str], index: int) -> bool:
+    if index == 0:
+        return True
+    before = toks[index - 1]
+    return (
+        before in _VERB_BEFORE or before.endswith("ly") or (before.endswith("s") and before not in STOPWORDS)
+    )
+
+
+def verb_uses(text: str) -> list[VerbUse]:
+    """Every verb list and its object, clause by clause."""
+    uses: list[VerbUse] = []
+    for clause in clauses(text):
+        toks = tokens(clause)
+        index = 0
+        while index < len(toks):
+            found = _verb_at(toks, index)
+            if found is None or not _verb_position(toks, index):
+                index += 1
+                continue
+            start, verbs = index, [found[0]]
+            index = found[1]
+            while index < len(toks):
+                if toks[index] in (",", "and", "or") and index + 1 < len(toks):
+                    following = _verb_at(toks, index + 1)
+                    if following:
+                        verbs.append(following[0])
+                        index = following[1]
+                        continue
+                break
+            after = index
+            if (
+                after < len(toks)
+                and toks[after] in ("on", "up", "for", "through", "to")
+                and verbs[-1]
+                in (
+                    "comment",
+                    "search",
+                    "look_up",
+                    "sign",
+                    "check",
+                    "browse",
+                )
+            ):
+                after += 1
+            obj = entity_phrase(toks, after) if after < len(toks) else None
+            nominal = NOMINAL_OF_VERB.get(verbs[-1])
+            if nominal and after < len(toks) and toks[after] in ("for", "to", "on", "in", "at"):
+                obj = NounPhrase(words=tuple(nominal.split()), start=after, end=after)
+            uses.append(VerbUse(verbs=tuple(verbs), index=start, obj=obj, clause=toks))
+            index = obj.end if obj else after
+            if index < len(toks) and toks[index] == "with":  # "with a name, start time, ..." holds no verbs
+                index = word_list(toks, index + 1)[1]
+    return uses
+
+
+def action_of(verb: str) -> Action:
+    return VERB_ACTIONS[verb]
+
+
+def _item_name(words: list[str]) -> str:
+    kept = [word for word in words if word not in DETERMINERS and word not in ("optional", "its", "their")]
+    if not 1 <= len(kept) <= 3:
+        return ""
+    return "_".join(kept)
+
+
+def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
+    """A list of items ("a title, due date and priority") from `index`: each item's words, and the end."""
+    items: list[list[str]] = [[]]
+    while index < len(toks):
+        token = toks[index]
+        if token in (",", "and", "or"):
+            if items[-1]:
+                items.append([])
+            index += 1
+            continue
+        if token in (";", ":", ")") or (token in PREPOSITIONS and token not in ("of",)) or token == "'s":
+            break
+        if token == "(":
+            close = toks.index(")", index) if ")" in toks[index:] else len(toks)
+            items[-1].append("(" + " ".join(toks[index + 1 : close]) + ")")
+            index = close + 1
+            continue
+        if token in STOPWORDS and token not in DETERMINERS and token not in ("its", "their", "of"):
+            break
+        items[-1].append(token)
+        index += 1
+    return [item for item in items if item], index
+
+
+@dataclass(frozen=True)
+class ListedField:
+    name: str  # snake_case
+    values: tuple[str, ...] = ()  # allowed values, when the text lists them
+
+
+_VALUES_INSIDE = re.compile(r"^\((.+)\)$")
+
+
+def _values(text: str) -> tuple[str, ...]:
+    parts = [part.strip() for part in re.split(r",|\bor\b|\band\b|/", text) if part.strip()]
+    parts = [part for part in parts if len(part.split()) <= 3 and not part.startswith(("e g", "eg"))]
+    return tuple("_".join(part.split()) for part in parts) if len(parts) >= 2 else ()
+
+
+def listed_fields(toks: list[str], index: int) -> tuple[list[ListedField], int]:
+    """The fields of a "with"/"by" list, with enum values where the text gives them
+    ("priority (low, medium, high)", "priority low, medium or high")."""
+    items, end = word_list(toks, index)
+    fields: list[ListedField] = []
+    pending: list[str] = []  # a field word followed by bare values: "priority low, medium or high"
+    for position, item in enumerate(items):
+        words = [word for word in item if not word.startswith("(")]
+        inside = next((word for word in item if word.startswith("(")), None)
+        if pending and len(words) <= 2 and not inside:
+            pending.append(" ".join(words))
+            continue
+        if pending:
+            fields[-1] = ListedField(fields[-1].name, _values(", ".join(pending)))
+            pending = []
+        values = _values(_VALUES_INSIDE.sub(r"\1", inside)) if inside else ()
+        # "priority low" then more items that are all single words up to an "or": bare values
+        if (
+            not values
+            and len(words) == 2
+            and position + 1 < len(items)
+            and all(len(rest) == 1 and value_like(rest[0]) for rest in items[position + 1 :])
+            and value_like(words[1])
+            and words[0] not in DETERMINERS
+            and len(items) - position >= 3
+        ):
+            fields.append(ListedField(words[0]))
+            pending = [words[1]]
+            continue
+        name = _item_name(words)
+        if name:
+            fields.append(ListedField(name, values))
+    if pending and fields:
+        fields[-1] = ListedField(fields[-1].name, _values(", ".join(pending)))
+    return fields, end

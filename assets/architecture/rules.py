@@ -1,0 +1,387 @@
+"""The simple rules the stories state, read sentence by sentence into the domain model.
+
+- allowed values: "priority can be low, medium or high", "status is one of open, done";
+- required / unique: "a title is required", "each SKU must be unique";
+- bounds: "stock never goes below zero", "a rating from 1 to 5", "at most 200 characters";
+- transitions: "an order can be shipped only once it is paid" (ship from [paid]), "cannot be
+  deleted once it is published" (a forbidden operation when no state is named);
+- count limits: "at most three open tasks per person";
+- summaries: "the number of X per Y", "total X", "average X", "stock value per supplier",
+  "open tasks per assignee", a dashboard.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assets.architecture.domain import PERSON_FIELD, DomainModel, EntityDraft, TransitionDraft, story_texts
+from assets.architecture.models import CountLimit, Summary
+from assets.architecture.phrases import DETERMINERS, clauses, tokens
+from assets.architecture.vocabulary import (
+    STATE_OF_VERB,
+    STATE_RANK,
+    VERB_OF_STATE,
+    is_person_word,
+    number_value,
+)
+from assets.requirements.language import singular
+from assets.requirements.models import UserStory
+
+_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+_VALUES = re.compile(
+    r"\b(?P<field>[a-z]+(?: [a-z]+)?) (?:can be|must be|is|are|may be|should be)(?: one of| either)?"
+    r" (?P<values>[a-z]+(?: [a-z]+)?(?:, [a-z]+(?: [a-z]+)?)*,? (?:or|and) [a-z]+(?: [a-z]+)?)\b"
+)
+_REQUIRED = re.compile(r"\b(?:a |an |the )?(?P<field>[a-z]+(?: [a-z]+)?) (?:is|are) (?:required|mandatory)\b")
+_MUST_HAVE = re.compile(
+    r"\b(?:must|has to|have to|needs? to|should) (?:have|include) (?:a|an) (?P<field>[a-z]+)\b"
+)
+_UNIQUE = re.compile(
+    r"\b(?P<field>[a-z]+(?: [a-z]+)?) (?:must|should|has to|have to) be unique\b|"
+    r"\bno two [a-z]+ (?:can|may|should) (?:have|share) the same (?P<field2>[a-z]+)\b"
+)
+_NEVER = r"(?:never|must never|should never|can never|cannot|cant|can not|must not|mustnt|may not|should not)"
+_NOT_NEGATIVE = re.compile(
+    r"\b(?P<field>[a-z]+(?: [a-z]+)?) "
+    + _NEVER
+    + r" (?:go|goes|drop|drops|fall|falls|be) (?:below|under|less than|negative) ?(?:zero|0)?\b"
+)
+_RANGE = re.compile(
+    r"\b(?P<field>[a-z]+(?: [a-z]+)?) (?:from|between) (?P<low>\d+) (?:to|and) (?P<high>\d+)\b"
+)
+_MAX_LENGTH = re.compile(
+    r"\b(?P<field>[a-z]+(?: [a-z]+)?) (?:of |is |must be |can be )?(?:at most|up to|no more than|maximum)"
+    r" (?P<n>\d+) characters\b"
+)
+_LIMIT = re.compile(
+    r"\b(?:at most|no more than|not more than|up to|a maximum of|maximum of|max|only) "
+    + _NUMBER
+    + r" (?P<noun>[a-z]+(?: [a-z]+){0,2}?) (?:per|for each|for every|for a|for an|each|at a time per) "
+    r"(?P<per>[a-z]+)\b"
+)
+_LIMIT_SUBJECT = re.compile(
+    r"\b(?:a|an|each|every|one) (?P<per>[a-z]+) (?:can|may|is allowed to|must) (?:only )?"
+    r"(?:have|hold|own|borrow|book|take|register|open|keep) (?:at most|no more than|up to|only|a maximum of) "
+    + _NUMBER
+    + r" (?P<noun>[a-z]+(?: [a-z]+){0,2}?)\b"
+)
+_ONLY_ONCE = re.compile(
+    r"\b(?:only )?(?:be )?(?P<verb>[a-z]+?)(?:ed|d)? (?:only )?(?:once|when|after|if)"
+    r" (?:it|they|the [a-z]+) (?:is|are|has been|have been|was|were) (?P<state>[a-z]+)\b"
+)
+_VERB_ONCE = re.compile(
+    r"\b(?P<verb>[a-z]+) (?:a|an|the|their|its|each) [a-z]+(?: [a-z]+)? (?:only )?(?:once|when|after|if)"
+    r" (?:it|they) (?:is|are|has been|have been) (?P<state>[a-z]+)\b"
+)
+_NOT_ONCE = re.compile(
+    _NEVER + r" be (?P<verb>[a-z]+?)(?:ed|d)? (?:once|when|after|if)"
+    r" (?:it|they|the [a-z]+) (?:is|are|has been|have been|was|were) (?P<state>[a-z]+)\b"
+)
+_FORBIDDEN = re.compile(
+    r"\b(?P<noun>[a-z]+) (?:" + _NEVER + r"|are never|is never)"
+    r" be (?P<verb>deleted|removed|edited|changed|modified|updated)\b"
+)
+_SUMMARY = re.compile(
+    r"\b(?:(?P<count>number of|count of|how many)|(?P<total>total|sum of)|(?P<average>average|mean))"
+    r" (?P<noun>[a-z]+(?: [a-z]+){0,2}?)(?: (?:per|by|for each|in each|of each) (?P<group>[a-z]+))?\b"
+)
+_PER = re.compile(
+    r"\b(?P<state>[a-z]+ )?(?P<noun>[a-z]+(?: [a-z]+)?) (?P<value>value )?"
+    r"(?:per|by|for each) (?P<group>[a-z]+)\b"
+)
+_LOOKING = re.compile(r"\b(see|view|show|display|list|get|know|check|track|monitor)\b")
+_SUMMARY_WORDS = re.compile(
+    r"\b(dashboard|report|overview|statistics|stats|summary|summaries|totals?|counts?)\b"
+)
+
+
+def _norm(text: str) -> str:
+    return " ".join(token for token in tokens(text) if token != "'s").replace(" ,", ",")
+
+
+def _field_in(entity: EntityDraft, phrase: str) -> str | None:
+    """The entity's field a phrase names ("the unit price" -> unit_price; "stock" -> quantity)."""
+    words = [w for w in phrase.split() if w not in ("a", "an", "the", "its", "their", "each", "every")]
+    if not words:
+        return None
+    for size in (3, 2, 1):
+        name = "_".join(words[-size:])
+        if name in entity.fields:
+            return name
+    head = singular(words[-1])
+    for name in entity.fields:
+        if name.split("_")[-1] in (words[-1], head) or name == f"{head}_id":
+            return name
+    if head in ("stock", "inventory", "level") and "quantity" in entity.fields:
+        return "quantity"
+    return None
+
+
+def _entities_in(sentence: str, model: DomainModel, default: list[EntityDraft]) -> list[EntityDraft]:
+    toks = tokens(sentence)
+    found = []
+    for size in (2, 1):
+        for index in range(len(toks) - size + 1):
+            entity = (
+                model.find(" ".join(toks[index : index + size])) if size == 2 else model.find(toks[index])
+            )
+            if entity is not None and entity not in found:
+                found.append(entity)
+    return found or default
+
+
+def _field_owner(
+    sentence: str, phrase: str, model: DomainModel, default: list[EntityDraft]
+) -> tuple[EntityDraft, str] | tuple[None, None]:
+    for entity in [*_entities_in(sentence, model, default), *default]:
+        name = _field_in(entity, phrase)
+        if name:
+            return entity, name
+    owners = [(entity, _field_in(entity, phrase)) for entity in model.entities.values()]
+    owners = [(entity, name) for entity, name in owners if name]
+    return owners[0] if len(owners) == 1 else (None, None)
+
+
+def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    for text in story_texts(story):
+        for sentence in clauses(text):
+            _apply_sentence(_norm(sentence), story, model, acted)
+
+
+def _apply_sentence(sentence: str, story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    for match in _VALUES.finditer(sentence):
+        entity, name = _field_owner(sentence, match["field"], model, acted)
+        if entity is None:
+            continue
+        values = [
+            v.strip().replace(" ", "_") for v in re.split(r",|\bor\b|\band\b", match["values"]) if v.strip()
+        ]
+        if len(values) >= 2 and entity.fields[name].type in ("string", "enum"):
+            entity.fields[name] = entity.fields[name].model_copy(update={"type": "enum", "values": values})
+    for pattern in (_REQUIRED, _MUST_HAVE):
+        for match in pattern.finditer(sentence):
+            entity, name = _field_owner(sentence, match["field"], model, acted)
+            if entity is not None:
+                entity.add_field(name, required=True)
+    for match in _UNIQUE.finditer(sentence):
+        entity, name = _field_owner(sentence, match["field"] or match["field2"], model, acted)
+        if entity is not None:
+            entity.fields[name] = entity.fields[name].model_copy(update={"unique": True})
+    for match in _NOT_NEGATIVE.finditer(sentence):
+        entity, name = _field_owner(sentence, match["field"], model, acted)
+        if entity is not None and entity.fields[name].type in ("integer", "number", "money", "string"):
+            kind = entity.fields[name].type if entity.fields[name].type != "string" else "integer"
+            entity.fields[name] = entity.fields[name].model_copy(update={"type": kind, "minimum": 0})
+    for match in _RANGE.finditer(sentence):
+        entity, name = _field_owner(sentence, match["field"], model, acted)
+        if entity is not None and entity.fields[name].type in ("integer", "number", "string"):
+            kind = entity.fields[name].type if entity.fields[name].type != "string" else "integer"
+            update = {"type": kind, "minimum": float(match["low"]), "maximum": float(match["high"])}
+            entity.fields[name] = entity.fields[name].model_copy(update=update)
+    for match in _MAX_LENGTH.finditer(sentence):
+        entity, name = _field_owner(sentence, match["field"], model, acted)
+        if entity is not None:
+            entity.fields[name] = entity.fields[name].model_copy(update={"max_length": int(match["n"])})
+    _transition_rules(sentence, model, acted)
+    _limits(sentence, story, model, acted)
+    _summaries(sentence, story, model, acted)
+    for match in _FORBIDDEN.finditer(sentence):
+        for entity in _entities_in(match["noun"], model, []):
+            entity.forbidden.add("delete" if match["verb"] in ("deleted", "removed") else "update")
+
+
+def _transition_for(entity: EntityDraft, verb: str) -> TransitionDraft | None:
+    for name, transition in entity.transitions.items():
+        if name == verb or name.startswith(verb) or verb.startswith(name):
+            return transition
+    if verb in STATE_OF_VERB:
+        return None
+    return None
+
+
+def _transition_rules(sentence: str, model: DomainModel, acted: list[EntityDraft]) -> None:
+    for pattern, only in ((_ONLY_ONCE, True), (_VERB_ONCE, True), (_NOT_ONCE, False)):
+        for match in pattern.finditer(sentence):
+            verb, state = match["verb"], match["state"]
+            if state not in STATE_RANK and state not in VERB_OF_STATE:
+                continue
+            for entity in _entities_in(sentence, model, acted):
+                transition = _transition_for(entity, verb)
+                if transition is None:
+                    continue
+                if only:
+                    transition.from_states = [state]
+                else:
+                    transition.excluded.add(state)
+                transition.rule = match.group(0)
+                break
+
+
+def _person_field(entity: EntityDraft, word: str) -> str:
+    if word in entity.fields:
+        return word
+    for name in entity.fields:
+        if is_person_word(name) or name == PERSON_FIELD:
+            return name
+    entity.add_field(PERSON_FIELD)
+    return PERSON_FIELD
+
+
+def _group_field(entity: EntityDraft, word: str, model: DomainModel) -> str | None:
+    name = _field_in(entity, word)
+    if name:
+        return name
+    group = model.find(word)
+    if group is not None and f"{group.noun.replace(' ', '_')}_id" in entity.fields:
+        return f"{group.noun.replace(' ', '_')}_id"
+    if is_person_word(word):
+        return _person_field(entity, word)
+    return None
+
+
+def _state_of(entity: EntityDraft, words: list[str]) -> str | None:
+    states = {t.to_state for t in entity.transitions.values()} | set(
+        entity.fields.get("status", _NoField).values
+    )
+    for word in words:
+        if word in states or word in STATE_RANK:
+            return word
+    return None
+
+
+class _NoField:
+    values: list[str] = []
+
+
+def _limits(sentence: str, story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    for pattern in (_LIMIT, _LIMIT_SUBJECT):
+        for match in pattern.finditer(sentence):
+            maximum = number_value(match.group(1) if pattern is _LIMIT else match.group(2))
+            words = match["noun"].split()
+            entity = model.find(" ".join(words[-2:])) or model.find(words[-1])
+            if maximum is None or entity is None:
+                continue
+            per = _group_field(entity, match["per"], model)
+            state = _state_of(entity, words[:-1])
+            if state and "status" not in entity.fields:
+                entity.add_field("status", type_="enum", values=[state])
+            limit = CountLimit(
+                maximum=maximum,
+                per=per,
+                field="status" if state else None,
+                values=[state] if state else [],
+                story_ids=[story.id],
+                rule=match.group(0),
+            )
+            if all(existing.rule != limit.rule for existing in entity.limits):
+                entity.limits.append(limit)
+
+
+def _add_summary(entity: EntityDraft, summary: Summary) -> None:
+    summaries = entity.summaries
+    for existing in summaries:
+        if existing.name == summary.name:
+            existing.story_ids = sorted(set(existing.story_ids) | set(summary.story_ids))
+            return
+    summaries.append(summary)
+
+
+def _quantity_and_price(entity: EntityDraft) -> tuple[str | None, str | None]:
+    quantity = next((n for n, f in entity.fields.items() if f.type == "integer" and n != "id"), None)
+    price = next((n for n, f in entity.fields.items() if f.type == "money"), None)
+    return quantity, price
+
+
+def _summaries(sentence: str, story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    for match in _SUMMARY.finditer(sentence):
+        words = [word for word in match["noun"].split() if word not in DETERMINERS] or ["item"]
+        entity = model.find(" ".join(words[-2:])) or model.find(words[-1])
+        field = None
+        if entity is None:
+            for candidate in _entities_in(sentence, model, acted):
+                field = _field_in(candidate, match["noun"])
+                if field and candidate.fields[field].type in ("integer", "number", "money"):
+                    entity = candidate
+                    break
+            else:
+                continue
+        group = _group_field(entity, match["group"], model) if match["group"] else None
+        if match["count"] or field is None:
+            state = _state_of(entity, words[:-1])
+            measure, field = "count", None
+        else:
+            state, measure = None, "sum" if match["total"] else "average"
+        name = "_".join(["number_of" if measure == "count" else measure, *words])
+        if match["group"]:
+            name += f"_per_{match['group']}"
+        _add_summary(
+            entity,
+            Summary(
+                name=name,
+                measure=measure,
+                field=field,
+                group_by=group,
+                where_field="status" if state else None,
+                where_values=[state] if state else [],
+                story_ids=[story.id],
+            ),
+        )
+    if _SUMMARY.search(sentence) or _LIMIT.search(sentence) or _LIMIT_SUBJECT.search(sentence):
+        return
+    if not _SUMMARY_WORDS.search(sentence) and not _LOOKING.search(sentence):
+        return
+    for match in _PER.finditer(sentence):
+        words = [word for word in match["noun"].split() if word not in DETERMINERS]
+        if not words:
+            continue
+        if match["value"]:  # "stock value per supplier": quantity * price
+            candidates = [*_entities_in(sentence, model, acted), *model.entities.values()]
+            entity = next(
+                (
+                    e
+                    for e in candidates
+                    if all(_quantity_and_price(e))
+                    and (model.find(match["noun"]) is e or _field_in(e, match["noun"]))
+                ),
+                None,
+            )
+            if entity is None:
+                continue
+            quantity, price = _quantity_and_price(entity)
+            group = _group_field(entity, match["group"], model)
+            name = "_".join([*words, "value", "per", match["group"]])
+            _add_summary(
+                entity,
+                Summary(
+                    name=name,
+                    measure="sum",
+                    field=quantity,
+                    multiply_by=price,
+                    group_by=group,
+                    story_ids=[story.id],
+                ),
+            )
+            continue
+        state = (match["state"] or "").strip()
+        if len(words) > 1 and words[0] in STATE_RANK:
+            state, words = words[0], words[1:]
+        state = state if state in STATE_RANK else None
+        entity = model.find(" ".join(words[-2:])) or model.find(words[-1])
+        if entity is None:
+            continue
+        group = _group_field(entity, match["group"], model)
+        if group is None:
+            continue
+        name = "_".join([*([state] if state else []), *words, "per", match["group"]])
+        if state and "status" not in entity.fields:
+            entity.add_field("status", type_="enum", values=[state])
+        _add_summary(
+            entity,
+            Summary(
+                name=name,
+                group_by=group,
+                where_field="status" if state else None,
+                where_values=[state] if state else [],
+                story_ids=[story.id],
+            ),
+        )
