@@ -319,6 +319,8 @@ def test_the_assets_materialise_with_metadata_checks_and_data_version(tmp_path: 
             "stories_found": True,
             "stories_mapped_to_components": True,
             "openapi_valid": True,
+            "data_model_has_entities_with_fields": True,
+            "data_stories_mapped_to_operations": True,
         }
         value = Architecture.model_validate_json(
             artifacts.get_text(asset_value_key(dg.AssetKey("architecture"), PROJECT))
@@ -334,3 +336,27 @@ def test_the_assets_materialise_with_metadata_checks_and_data_version(tmp_path: 
         assert metadata["entities"] == 3 and metadata["components"] == 3
         assert "| frontend | frontend | React (TypeScript" in metadata["summary"]
         assert metadata["llm_provider"] == "offline" and metadata["llm_model_calls"] == 1
+
+
+def test_the_checks_fail_on_an_empty_model_and_warn_on_a_data_story_without_operation() -> None:
+    from assets.architecture.asset import check_data_model, check_story_operations
+
+    requirements = requirements_of("to record each vet visit with its date", "a dark mode")
+    stack = TechStack(language="Python", framework="FastAPI")
+    component = DraftComponent(name="backend", kind="backend", description="api", stack=stack)
+    nothing = ArchitectureDraft(components=[component], entities=[], story_map=[])
+    empty = build_architecture(requirements, nothing)
+    assert not check_data_model(empty).passed
+    assert "stores nothing" in check_data_model(empty).metadata["problem"].value
+    operations = check_story_operations(empty, requirements)
+    assert not operations.passed and operations.severity == dg.AssetCheckSeverity.WARN
+    assert operations.metadata["stories_without_operation"].value == 1  # the dark mode asks for no data
+    bare = ArchitectureDraft(
+        components=[component],
+        entities=[DraftEntity(name="Visit", fields=[EntityField(name="id", type="integer")], operations=[])],
+        story_map=[],
+    )
+    check = check_data_model(build_architecture(requirements, bare))
+    assert not check.passed and "Visit" in check.metadata["problem"].value
+    designed = design(requirements)
+    assert check_data_model(designed).passed and check_story_operations(designed, requirements).passed

@@ -5,17 +5,31 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.architecture.design import build_architecture, design_task
-from assets.architecture.models import Architecture
-from assets.architecture.openapi import openapi_problem, operation_count
+from assets.architecture.models import Architecture, EntityField, Transition
+from assets.architecture.openapi import iter_operations, openapi_problem, operation_count
+from assets.architecture.operations import asks_for_data
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import markdown_table
 from pipeline_core.partitions import projects_partitions
 from resources.llm.resource import LlmResource
 
 # Bump with the design prompt, the offline rules or the OpenAPI rendering.
-ARCHITECTURE_CODE_VERSION = "architecture-2"
+ARCHITECTURE_CODE_VERSION = "architecture-3"
 STORY_MAP_CHECK = "stories_mapped_to_components"
 OPENAPI_CHECK = "openapi_valid"
+DATA_MODEL_CHECK = "data_model_has_entities_with_fields"
+OPERATIONS_CHECK = "data_stories_mapped_to_operations"
+
+
+def _field_label(field: EntityField) -> str:
+    kind = f"{field.type} -> {field.references}" if field.references else field.type
+    if field.values:
+        kind += f" [{'|'.join(field.values)}]"
+    return f"{field.name}: {kind}{'' if field.required else '?'}"
+
+
+def _transition_label(transition: Transition) -> str:
+    return f"{transition.name} ({'/'.join(transition.from_states) or 'any'} -> {transition.to_state})"
 
 
 def architecture_markdown(value: Architecture, requirements: RequirementsSet) -> dict[str, str]:
@@ -35,9 +49,18 @@ def architecture_markdown(value: Architecture, requirements: RequirementsSet) ->
         ],
     )
     entities = markdown_table(
-        ["entity", "fields"],
+        ["entity", "fields", "actions", "limits", "summaries"],
         [
-            (entity.name, ", ".join(f"{f.name}: {f.type}{'' if f.required else '?'}" for f in entity.fields))
+            (
+                entity.name,
+                ", ".join(_field_label(f) for f in entity.fields),
+                ", ".join(
+                    f"{t.name} ({'/'.join(t.from_states) or 'any'} -> {t.to_state})"
+                    for t in entity.transitions
+                ),
+                "; ".join(limit.rule or f"at most {limit.maximum}" for limit in entity.limits),
+                ", ".join(summary.name for summary in entity.summaries),
+            )
             for entity in value.data_model
         ],
     )
@@ -76,6 +99,44 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
     )
 
 
+def check_data_model(value: Architecture) -> dg.AssetCheckResult:
+    """Fails when there is nothing to store, or an entity has no field but its id."""
+    bare = [entity.name for entity in value.data_model if not [f for f in entity.fields if f.name != "id"]]
+    problem = "no entity: the design stores nothing" if not value.data_model else ""
+    if bare:
+        problem = "entities without fields besides id: " + ", ".join(bare)
+    return dg.AssetCheckResult(
+        check_name=DATA_MODEL_CHECK,
+        passed=not problem,
+        metadata={
+            "entities": dg.MetadataValue.int(len(value.data_model)),
+            "problem": dg.MetadataValue.text(problem or "none"),
+        },
+    )
+
+
+def stories_without_operations(value: Architecture, requirements: RequirementsSet) -> list[str]:
+    """Stories that act on stored things ("record each visit") but that no API operation serves."""
+    served = {story_id for operation in iter_operations(value.openapi) for story_id in operation.story_ids}
+    return [story.id for story in requirements.stories if story.id not in served and asks_for_data(story)]
+
+
+def check_story_operations(value: Architecture, requirements: RequirementsSet) -> dg.AssetCheckResult:
+    missing = stories_without_operations(value, requirements)
+    titles = {story.id: story.title for story in requirements.stories}
+    return dg.AssetCheckResult(
+        check_name=OPERATIONS_CHECK,
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "stories_without_operation": dg.MetadataValue.int(len(missing)),
+            "stories": dg.MetadataValue.md(
+                "\n".join(f"- {story_id}: {titles[story_id]}" for story_id in missing) or "none"
+            ),
+        },
+    )
+
+
 @dg.asset(
     partitions_def=projects_partitions,
     code_version=ARCHITECTURE_CODE_VERSION,
@@ -92,6 +153,18 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
             OPENAPI_CHECK,
             asset="architecture",
             description="The API contract is a valid OpenAPI document.",
+            partitions_def=projects_partitions,
+        ),
+        dg.AssetCheckSpec(
+            DATA_MODEL_CHECK,
+            asset="architecture",
+            description="The design stores something: at least one entity, each with fields besides its id.",
+            partitions_def=projects_partitions,
+        ),
+        dg.AssetCheckSpec(
+            OPERATIONS_CHECK,
+            asset="architecture",
+            description="Every story that acts on stored things is served by some API operation (warning).",
             partitions_def=projects_partitions,
         ),
     ],
@@ -122,3 +195,5 @@ def architecture(
     yield dg.Output(value, data_version=dg.DataVersion(value.data_version()), metadata=metadata)
     yield check_story_map(value, requirements)
     yield check_openapi(value)
+    yield check_data_model(value)
+    yield check_story_operations(value, requirements)

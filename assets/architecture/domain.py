@@ -416,8 +416,12 @@ def add_display_field(entity: EntityDraft) -> None:
     entity.fields = {name: EntityField(name=name, type="string", required=not has_required), **entity.fields}
 
 
-def derive_entities(stories: list[UserStory]) -> list[DraftEntity]:
-    """The offline domain model: entities with fields, relations, rules, operations (sorted by name)."""
+def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[DraftEntity]:
+    """The offline domain model: entities with fields, relations, rules, operations (sorted by name).
+
+    `full_crud`: every entity gets every operation the text does not forbid; without it, only the
+    operations some story names (and list/read for all).
+    """
     from assets.architecture.operations import finish_entity
     from assets.architecture.rules import apply_rules
 
@@ -436,5 +440,6 @@ def derive_entities(stories: list[UserStory]) -> list[DraftEntity]:
     for story in ordered:
         apply_rules(story, model, acted[story.id])
     return [
-        finish_entity(model.entities[key]) for key in sorted(model.entities, key=lambda k: pascal_case(k))
+        finish_entity(model.entities[key], full_crud)
+        for key in sorted(model.entities, key=lambda k: pascal_case(k))
     ]

@@ -9,10 +9,10 @@ from assets.architecture.stack import offline_components
 from assets.architecture.story_map import map_story
 from assets.requirements.models import RequirementsSet
 
-# The offline templates of story_builds serve six field types and plain CRUD today. Until they
-# serve the whole model (typed fields, references, transitions, summaries), the offline design
-# hands them that subset; `design_offline(..., full_model=True)` is the whole model. Flip this
-# when the templates are ready.
+# The offline templates of story_builds serve six field types and the CRUD operations stories name
+# today. Until they serve the whole model (typed fields, references, transitions, summaries, full
+# CRUD), the offline design hands them that subset; `design_offline(..., full_model=True)` is the
+# whole model. Flip this when the templates are ready.
 FULL_MODEL_DEFAULT = False
 _TEMPLATE_TYPES = {
     "text": "string",
@@ -55,8 +55,9 @@ def template_subset(entity: DraftEntity) -> DraftEntity:
 
 def design_offline(requirements: RequirementsSet, full_model: bool | None = None) -> ArchitectureDraft:
     """The rule-based design: stack, domain model with its operations, and the story map."""
-    entities = derive_entities(requirements.stories)
-    if not (FULL_MODEL_DEFAULT if full_model is None else full_model):
+    full = FULL_MODEL_DEFAULT if full_model is None else full_model
+    entities = derive_entities(requirements.stories, full_crud=full)
+    if not full:
         entities = [template_subset(entity) for entity in entities]
     components = offline_components(requirements, [entity.name for entity in entities])
     story_map = [

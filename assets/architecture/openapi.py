@@ -37,7 +37,8 @@ from typing import Any, Literal
 import openapi_spec_validator
 from pydantic import BaseModel, Field
 
-from assets.architecture.models import Entity, EntityField, Summary, Transition
+from assets.architecture.models import Entity, Summary, Transition
+from assets.architecture.schemas import entity_schemas, field_schema
 from assets.requirements.language import plural, snake_case
 
 OPENAPI_VERSION = "3.1.0"
@@ -49,22 +50,6 @@ SEARCHABLE_TYPES = frozenset({"string", "text", "email"})
 SORTABLE_TYPES = frozenset(
     {"string", "integer", "number", "money", "date", "datetime", "time", "email", "enum"}
 )
-
-_TYPES: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"},
-    "text": {"type": "string", "x-field-type": "text"},
-    "integer": {"type": "integer"},
-    "number": {"type": "number"},
-    "money": {"type": "number", "x-field-type": "money"},
-    "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "time": {"type": "string", "format": "time"},
-    "email": {"type": "string", "format": "email"},
-    "url": {"type": "string", "format": "uri"},
-    "enum": {"type": "string"},
-    "reference": {"type": "integer"},
-}
 
 
 class EntityOperation(BaseModel):
@@ -129,69 +114,6 @@ def summary_path(entity: str, summary: str) -> str:
 def summary_operation_id(summary: str) -> str:
     """ "open_tasks_per_assignee" -> "getOpenTasksPerAssignee"."""
     return "get" + "".join(part.capitalize() for part in snake_case(summary).split("_"))
-
-
-def state_fields(entity: Entity) -> set[str]:
-    """The fields only transitions change."""
-    return {transition.field for transition in entity.transitions}
-
-
-def field_schema(field: EntityField, *, nullable: bool) -> dict[str, Any]:
-    """The JSON Schema of one field's value."""
-    schema = dict(_TYPES[field.type])
-    if field.type == "enum" and field.values:
-        schema["enum"] = list(field.values)
-    if field.type == "reference" and field.references:
-        schema["x-references"] = field.references
-    if field.type in ("integer", "number", "money"):
-        minimum = field.minimum if field.minimum is not None else (0 if field.type == "money" else None)
-        if minimum is not None:
-            schema["minimum"] = int(minimum) if field.type == "integer" else minimum
-        if field.maximum is not None:
-            schema["maximum"] = int(field.maximum) if field.type == "integer" else field.maximum
-    if field.max_length is not None and schema["type"] == "string":
-        schema["maxLength"] = field.max_length
-    if field.unique:
-        schema["x-unique"] = True
-    if field.default is not None:
-        schema["default"] = field.default
-    if nullable:
-        schema["type"] = [schema["type"], "null"]
-        if "enum" in schema:
-            schema["enum"] = [*schema["enum"], None]
-    return schema
-
-
-def _schemas(entity: Entity) -> dict[str, dict[str, Any]]:
-    fields = [field for field in entity.fields if field.name != "id"]
-    states = state_fields(entity)
-    properties: dict[str, Any] = {"id": {"type": "integer", "readOnly": True}}
-    for field in fields:
-        schema = field_schema(field, nullable=not field.required and field.name not in states)
-        if field.name in states:
-            schema["readOnly"] = True
-            if "default" not in schema and field.values:
-                schema["default"] = field.values[0]
-        properties[field.name] = schema
-    full: dict[str, Any] = {
-        "type": "object",
-        "properties": properties,
-        "required": ["id", *(field.name for field in fields if field.required or field.name in states)],
-    }
-    writable = [field for field in fields if field.name not in states]
-    create: dict[str, Any] = {
-        "type": "object",
-        "properties": {field.name: field_schema(field, nullable=not field.required) for field in writable},
-    }
-    required = [field.name for field in writable if field.required]
-    if required:
-        create["required"] = required
-    update = {
-        "type": "object",
-        "properties": {field.name: field_schema(field, nullable=not field.required) for field in writable},
-        "minProperties": 1,
-    }
-    return {entity.name: full, f"{entity.name}Input": create, f"{entity.name}Update": update}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -397,7 +319,7 @@ def render_openapi(
     id_parameter = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     used_ids = {"getHealth"}
     for entity in sorted(entities, key=lambda entity: entity.name):
-        schemas.update(_schemas(entity))
+        schemas.update(entity_schemas(entity))
         by_kind = {operation.kind: operation for operation in operations.get(entity.name, [])}
         conflicts = _conflicts(entity, referenced)
         collection: dict[str, Any] = {}

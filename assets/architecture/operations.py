@@ -13,13 +13,17 @@ from assets.architecture.domain import EntityDraft, add_display_field
 from assets.architecture.draft import DraftEntity
 from assets.architecture.models import EntityField, Transition
 from assets.architecture.openapi import OPERATION_ORDER, EntityOperation
+from assets.architecture.phrases import verb_uses, without_purpose
 from assets.architecture.vocabulary import (
     FINAL_STATES,
     NATURAL_PREDECESSOR,
     STATE_RANK,
     VERB_OF_STATE,
     first_state,
+    is_generic,
+    is_person_word,
 )
+from assets.requirements.models import UserStory
 
 STATE_FIELD = "status"
 
@@ -94,12 +98,16 @@ def _transitions(entity: EntityDraft) -> list[Transition]:
     return out
 
 
-def _operations(entity: EntityDraft) -> list[EntityOperation]:
+def _operations(entity: EntityDraft, full_crud: bool) -> list[EntityOperation]:
     fallback = entity.creating_stories[:1] or entity.stories[:1]
+    changing = sorted({story_id for t in entity.transitions.values() for story_id in t.story_ids})
     operations = []
     for kind in OPERATION_ORDER:
         if kind in entity.forbidden:
             continue
+        if not full_crud and kind not in ("list", "read") and not entity.operations.get(kind):
+            if kind != "update" or not changing:
+                continue
         # Every story that works on an entity needs to see it; an unnamed change goes with creating.
         unnamed = entity.stories if kind in ("list", "read") else fallback
         story_ids = sorted(entity.operations.get(kind) or unnamed)
@@ -112,7 +120,7 @@ def _operations(entity: EntityDraft) -> list[EntityOperation]:
     return operations
 
 
-def finish_entity(entity: EntityDraft) -> DraftEntity:
+def finish_entity(entity: EntityDraft, full_crud: bool = True) -> DraftEntity:
     """The drafted entity as a `DraftEntity`: display field, states, transitions, CRUD operations."""
     transitions = _transitions(entity)
     add_display_field(entity)
@@ -120,8 +128,18 @@ def finish_entity(entity: EntityDraft) -> DraftEntity:
     return DraftEntity(
         name=entity.name,
         fields=fields,
-        operations=_operations(entity),
+        operations=_operations(entity, full_crud),
         transitions=transitions,
         limits=list(entity.limits),
         summaries=list(entity.summaries),
     )
+
+
+def asks_for_data(story: UserStory) -> bool:
+    """True if the story's want acts on a stored thing ("record each vet visit"), not on the
+    software ("use the app") or a person ("sign in")."""
+    for use in verb_uses(without_purpose(story.i_want)):
+        head = use.obj.words[-1] if use.obj is not None else ""
+        if head and not is_generic(head) and not is_person_word(head):
+            return True
+    return False

@@ -9,7 +9,7 @@ from assets.architecture.offline import design_offline
 from assets.requirements.models import RequirementsSet
 from resources.llm.task import LlmTask, QuotedDocument
 
-DESIGN_VERSION = "architecture-design-1"
+DESIGN_VERSION = "architecture-design-2"
 
 INSTRUCTIONS = """\
 You are the software architect of a small web application. You receive the project's user \
@@ -21,10 +21,27 @@ netlify for a static or single-page frontend, ecs for a backend container, manag
 database, local for a file database). Use the technologies the stories name (React, Vue, Svelte, \
 static HTML; FastAPI, Flask, Django, Express; PostgreSQL, SQLite, MySQL); when none is named use a \
 static web frontend, a Python FastAPI backend and SQLite.
-- entities: the things the stories create and act on, PascalCase singular, with typed fields \
-(string, integer, number, boolean, date, datetime) including `id`; operations per entity \
-(list, create, read, update, delete), each with the ids of the stories that need it and the query \
-parameters of list operations.
+- entities: the things the stories store and act on (never the app itself, a feature, or people \
+unless the stories manage them as records), PascalCase singular. Fields: snake_case, `id` first, \
+typed (string, text for free text, integer for counts, number, money for amounts of money, boolean, \
+date, datetime, time, email, url, enum with its `values` when the text lists them, reference with \
+`references` naming the entity it belongs to: a comment of a task has `task_id` referencing Task); \
+mark required fields (the identifying name/title, what the text says is required), `unique`, \
+`minimum`/`maximum` ("never below zero" -> minimum 0), `max_length`, `default`. Every entity has a \
+display field (name or title).
+- operations per entity: list, create, read, update, delete unless the text forbids one, each with \
+the ids of the stories that need it; a list names its query parameters (filterable field names, \
+`q` for text search, `sort` with `sort_fields` when sorting is asked).
+- transitions: one per state change the stories name (ship, publish, approve, archive, close, \
+reopen, "mark as done"): name (snake_case verb), field (an enum state field, usually `status`, \
+whose values list every state in life-cycle order, the first being where a new record starts), \
+from_states (the states it may start from, following the rules the text states: "shipped only \
+once it is paid" -> ["paid"]), to_state, story_ids, rule (the text's words).
+- limits: count limits the text states ("at most three open tasks per person" -> maximum 3, per \
+the person field, field status, values ["open"]).
+- summaries: counts, totals or averages the stories ask for ("stock value per supplier" -> measure \
+sum, field quantity, multiply_by price, group_by supplier_id; "open tasks per assignee" -> count, \
+group_by assignee, where_field status, where_values ["open"]), with story_ids.
 - story_map: EVERY story id with the components it touches (user-interface work -> frontend; \
 anything that reads or stores data -> backend and database).
 
