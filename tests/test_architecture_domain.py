@@ -267,3 +267,13 @@ def test_the_full_model_renders_a_valid_contract_with_every_story_mapped() -> No
     assert served == {s.id for s in stories}
     labels = {op.label for op in iter_operations(architecture.openapi)}
     assert {"POST /api/orders/{id}/ship", "POST /api/orders/{id}/pay"} <= labels
+
+
+def test_a_by_list_may_repeat_its_preposition_and_a_tracker_is_the_software() -> None:
+    entities = model(
+        story(1, "to build a bug tracker"),
+        story(2, "to report bugs with a title and severity"),
+        story(3, "to filter bugs by status and by severity"),
+    )
+    assert set(entities) == {"Bug"}
+    assert set(operation(entities["Bug"], "list").parameters) == {"status", "severity"}

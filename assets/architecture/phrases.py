@@ -253,6 +253,8 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
             if items[-1]:
                 items.append([])
             index += 1
+            if index < len(toks) and toks[index] in ("by", "with"):  # "by status and by priority"
+                index += 1
             continue
         if token in (";", ":", ")") or (token in PREPOSITIONS and token not in ("of",)) or token == "'s":
             break

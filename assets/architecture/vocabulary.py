@@ -219,7 +219,8 @@ def field_type(name: str) -> str:
 
 def is_generic(noun: str) -> bool:
     """True if a noun phrase names the software itself or a generic part of it."""
-    return singular(noun.split()[-1]) in GENERIC_NOUNS or noun.split()[-1] in GENERIC_NOUNS
+    head = noun.split()[-1]
+    return bool({head, singular(head)} & (GENERIC_NOUNS | SOFTWARE_NOUNS))
 
 
 MORE_PEOPLE = frozenset(
@@ -292,5 +293,5 @@ ATTRIBUTE_WORDS = frozenset(
 
 # Words for the software being built: "a todo application" names its records by the word before it.
 SOFTWARE_NOUNS = frozenset(
-    "app apps application system tool platform website site portal tracker manager planner service".split()
+    "app apps application system tool platform website site portal tracker planner".split()
 )
