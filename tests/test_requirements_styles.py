@@ -399,3 +399,42 @@ def test_a_negated_need_and_a_statement_about_the_document_are_not_stories() -> 
     requirements = extract("notes.md", text.encode())
     assert requirements.stories == []
     assert [item.reason for item in requirements.excluded] == ["about the document itself, not the product"]
+
+
+def test_a_word_srs_with_numbered_sections_appendix_and_a_definitions_table() -> None:
+    from tests.support.corpus import docx_bytes
+
+    data = docx_bytes(
+        [
+            ("title", "Library System SRS"),
+            ("heading2", "1.1 Purpose"),
+            ("paragraph", "This document specifies the requirements of the library system."),
+            ("heading2", "1.2 Definitions"),
+            ("table", [["Term", "Meaning"], ["Loan", "a book lent to a member"]]),
+            ("heading1", "3 Functional requirements"),
+            (
+                "paragraph",
+                "FR-1 The system shall allow librarians to register a member with a name and an email.",
+            ),
+            (
+                "paragraph",
+                "FR-2 Members shall be able to renew a loan only when no one has reserved the book.",
+            ),
+            ("heading1", "4 Nice to have"),
+            ("paragraph", "Reading lists for members"),
+            ("heading1", "Appendix A: Revision history"),
+            ("paragraph", "v0.1 first draft"),
+        ]
+    )
+    requirements = extract("library.docx", data)
+    assert_readable(requirements)
+    register = titled(requirements, "Register a member")
+    renew = titled(requirements, "Renew a loan")
+    reading = titled(requirements, "Support reading lists for members")
+    assert (register.as_a, renew.as_a, reading.priority) == ("librarian", "member", "Could")
+    [rule] = renew.acceptance_criteria
+    assert (rule.given, rule.then) == ("a loan where someone has reserved the book", "it is refused")
+    excluded = {item.text: item.reason for item in requirements.excluded}
+    assert "Revision history" in excluded["v0.1 first draft"]
+    assert "Definitions" in excluded["Loan | a book lent to a member"]
+    assert len(requirements.stories) == 3

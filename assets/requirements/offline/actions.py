@@ -68,7 +68,8 @@ PRONOUNS = frozenset(
 
 
 _LEADING_WANT = re.compile(
-    r"^(?:also|to|be able to|be allowed to|be possible to|really|definitely|just|then|even|actually|still)\s+",
+    r"^(?:also|to|be able to|be allowed to|be possible to|really|definitely|just|then|even|actually"
+    r"|still)\s+",
     re.I,
 )
 
@@ -201,7 +202,9 @@ def feature_story_want(item: str, thing: str | None = None) -> tuple[str, str]:
     if first.endswith("ing") and len(first) > 4 and is_verb(re.sub(r"ing$", "", first)) and thing:
         verb = re.sub(r"ing$", "", first)
         return f"to {verb} {plural_noun(thing)}", title_of(f"to {verb} {plural_noun(thing)}")
-    noun = item if tokens[0].lower() in DETERMINERS else item
+    noun = (
+        item if tokens[0].isupper() or tokens[0][1:] != tokens[0][1:].lower() else item[:1].lower() + item[1:]
+    )
     title = "Support " + noun
     return noun, title
 

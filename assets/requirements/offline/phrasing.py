@@ -222,6 +222,18 @@ _AUXILIARIES = re.compile(r"\b(is|are|was|were|has|have|can|does|do|will|should)
 def negate(condition: str) -> str:
     """ "it is paid" -> "it is not paid"; "all its tasks are done" -> "not all its tasks are done"."""
     text = condition.strip()
+    swaps = {
+        "no one": "someone",
+        "nobody": "somebody",
+        "nothing": "something",
+        "none": "some",
+        "never": "already",
+    }
+    found = re.search(r"\b(?:no one|nobody|nothing|none|never)\b", text, re.I)
+    if found:
+        return text[: found.start()] + swaps[found.group(0).lower()] + text[found.end() :]
+    if re.search(r"\bnot\s", text, re.I):
+        return re.sub(r"\bnot\s+", "", text, count=1, flags=re.I)
     if re.match(r"^(?:all|every|both)\b", text, re.I):
         return "not " + text
     match = _AUXILIARIES.search(text)

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from assets.requirements.models import Priority
 
-_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+")
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:appendix|annex|section|chapter|part)\s+[\w.]+\s*[:.-]?|\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+",
+    re.I,
+)
 _PRIORITY_HEADINGS: list[tuple[re.Pattern[str], Priority]] = [
     (
         re.compile(r"^(?:must[- ]haves?|must|mandatory|required|essential|critical|high priority)\b", re.I),
