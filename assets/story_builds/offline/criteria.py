@@ -129,7 +129,10 @@ UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
         "needs real-time, scheduled or automatic behaviour, which the offline templates do not implement",
     ),
     (
-        re.compile(r"\b(?:history|audit\w*|undo|versions?|restor\w*|trash)\b"),
+        re.compile(
+            r"\b(?:history|audit\w*|undo|previous versions?|version history|versioning|revert\w*|restor\w*|"
+            r"trash)\b"
+        ),
         "needs a history or audit trail, which the offline templates do not implement",
     ),
     (
@@ -283,12 +286,26 @@ def route(
 
 # Verbs that create a record, beyond those of the requirements' language ("record a movement").
 _CREATE_VERBS = re.compile(
-    r"^(?:record|enter|log|place|book|save|store|track|raise|file|make|put|set up)(?:s|ed)?\b", re.I
+    r"^(?:record|enter|log|place|book|save|store|track|raise|file|make|put|set up|report)(?:s|ed)?\b", re.I
+)
+# "let a lead assign a bug", "allow members to comment": the action is the second verb.
+_ENABLING = re.compile(
+    r"^(?:let|lets|allow|allows|enable|enables|help|helps)\s+(?:(?:any|a|an|the|all|every|each|our|my)\s+)?"
+    r"(?:[a-z]+\s+){0,2}?(?:to\s+)?(?=[a-z]+\b)",
+    re.I,
 )
 
 
 def normalise_verbs(clause: str) -> str:
-    return _CREATE_VERBS.sub("create", clause.strip(), count=1)
+    clause = clause.strip()
+    rest = _ENABLING.sub("", clause, count=1)
+    if rest != clause:
+        for cut in range(0, 4):  # skip the person ("a lead", "team members") up to a known verb
+            tail = re.sub(r"^to\s+", "", " ".join(rest.split()[cut:]))
+            if verb_objects("to " + _CREATE_VERBS.sub("create", tail, count=1)):
+                clause = tail
+                break
+    return _CREATE_VERBS.sub("create", clause, count=1)
 
 
 def _clause(text: str) -> str:
