@@ -277,3 +277,24 @@ def test_a_by_list_may_repeat_its_preposition_and_a_tracker_is_the_software() ->
     )
     assert set(entities) == {"Bug"}
     assert set(operation(entities["Bug"], "list").parameters) == {"status", "severity"}
+
+
+def test_a_sentence_saying_what_a_thing_has_lists_its_fields() -> None:
+    prose = "Each pet has a profile with its name, species, date of birth and weight."
+    entities = model(story(1, "to add their pets", quote=f"Owners add their pets. {prose}"))
+    pet = fields(entities["Pet"])
+    assert {"name", "species", "date_of_birth", "weight"} <= set(pet)
+    assert pet["date_of_birth"][0] == "date" and pet["weight"][0] == "number"
+    related = model(story(1, "to add members"), story(2, "to add books", quote="A member has a book."))
+    assert "book" not in fields(related["Member"])  # one noun after "has" is no field list
+
+
+def test_a_catalogue_of_things_lists_their_fields_and_looking_after_manages_them() -> None:
+    entities = model(
+        story(1, "to keep a catalogue of books: title, author, ISBN and publication year"),
+        story(2, "to look after their plants"),
+    )
+    assert set(entities) == {"Book", "Plant"}
+    assert {"title", "author", "isbn", "publication_year"} <= set(fields(entities["Book"]))
+    assert [op.kind for op in entities["Plant"].operations] == CRUD
+    assert operation(entities["Plant"], "update").story_ids == ["US-002"]

@@ -315,10 +315,12 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         return
     if action in ("create", "manage"):
         start = _next(toks, after, "with", limit=6)
+        if start is None and after < len(toks) and toks[after] == ":":  # "a catalogue of books: title, ..."
+            start = after + 1
         if start is not None:
             listed, _ = listed_fields(toks, start)
             for position, item in enumerate(listed):
-                _add_listed(
+                add_listed_field(
                     target, item.name, item.values, model, required=position == 0 and action == "create"
                 )
         kinds = ("create",) if action == "create" else ("list", "create", "read", "update", "delete")
@@ -330,7 +332,7 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         start = _next(toks, after, "by", limit=3)
         listed = listed_fields(toks, start)[0] if start is not None else []
         listed = [item for item in listed if item.name not in SEARCH_TERMS]
-        names = [_add_listed(target, item.name, item.values, model) for item in listed]
+        names = [add_listed_field(target, item.name, item.values, model) for item in listed]
         if action == "search":
             target.list_parameters.add("q")
             target.list_parameters.update(
@@ -367,7 +369,7 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
     target.touch({"update": "update", "delete": "delete", "read": "read", "list": "list"}[action], story.id)
 
 
-def _add_listed(
+def add_listed_field(
     target: EntityDraft, name: str, values: tuple[str, ...], model: DomainModel, *, required: bool = False
 ) -> str:
     """A listed field: a reference when it names another entity, an enum when values are given."""

@@ -115,6 +115,8 @@ def noun_phrase(toks: list[str], index: int) -> NounPhrase | None:
         token = toks[index]
         if token in PREPOSITIONS or token in STOPWORDS or not token.isalnum() or _ends_phrase(token):
             break
+        if content and is_adjective(token) and token not in ("open",):
+            break  # "keep each ISBN unique": a predicate, not part of the name
         following = toks[index + 1] if index + 1 < len(toks) else ""
         if (
             content
@@ -223,6 +225,10 @@ def verb_uses(text: str) -> list[VerbUse]:
             ):
                 after += 1
             obj = entity_phrase(toks, after) if after < len(toks) else None
+            if verbs == ["keep"]:  # "keep a catalogue of books", never "keep each ISBN unique"
+                held = noun_phrase(toks, after)
+                if held is None or not is_generic(held.words[-1]) or toks[held.end : held.end + 1] != ["of"]:
+                    obj = None
             nominal = NOMINAL_OF_VERB.get(verbs[-1])
             if nominal and after < len(toks) and toks[after] in ("for", "to", "on", "in", "at"):
                 obj = NounPhrase(words=tuple(nominal.split()), start=after, end=after)

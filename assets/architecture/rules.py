@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import re
 
-from assets.architecture.domain import PERSON_FIELD, DomainModel, EntityDraft, TransitionDraft, story_texts
+from assets.architecture.domain import (
+    PERSON_FIELD,
+    DomainModel,
+    EntityDraft,
+    TransitionDraft,
+    add_listed_field,
+    story_texts,
+)
 from assets.architecture.models import CountLimit, Summary
-from assets.architecture.phrases import DETERMINERS, clauses, tokens
+from assets.architecture.phrases import DETERMINERS, clauses, listed_fields, tokens
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
     VERB_OF_STATE,
+    is_generic,
     is_person_word,
     number_value,
 )
@@ -145,7 +153,39 @@ def _field_owner(
 def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
     for text in story_texts(story):
         for sentence in clauses(text):
+            _has_fields(sentence, model)
             _apply_sentence(_norm(sentence), story, model, acted)
+
+
+_HOLDERS = frozenset("profile record entry card sheet".split())
+_HAS = frozenset("has have includes include contains contain stores store holds hold keeps keep".split())
+
+
+def _has_fields(sentence: str, model: DomainModel) -> None:
+    """ "Each pet has a profile with its name, species and weight" / "a supplier has a name and an
+    e-mail address": the listed fields of a known entity."""
+    toks = tokens(sentence)
+    for index, token in enumerate(toks):
+        if token not in _HAS or index == 0:
+            continue
+        owner = model.find(toks[index - 1]) or (
+            model.find(" ".join(toks[index - 2 : index])) if index > 1 else None
+        )
+        if owner is None:
+            continue
+        start = index + 1
+        while start < len(toks) and toks[start] in DETERMINERS:
+            start += 1
+        holder = start < len(toks) and (is_generic(toks[start]) or toks[start] in _HOLDERS)
+        if holder and start + 1 < len(toks) and toks[start + 1] == "with":
+            start += 2  # "a profile with ..."
+        elif start < len(toks) and toks[start] == "with":
+            start += 1
+        listed, _ = listed_fields(toks, start)
+        if len(listed) < 2 and not (listed and start > index + 1 and toks[start - 1] == "with"):
+            continue  # "a member has a book" names a relation, not fields
+        for item in listed:
+            add_listed_field(owner, item.name, item.values, model)
 
 
 def _apply_sentence(sentence: str, story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:

@@ -34,7 +34,12 @@ VERB_ACTIONS: dict[str, Action] = {
     ),
     **dict.fromkeys("delete remove discard erase".split(), "delete"),
     "comment": "create",
-    **dict.fromkeys("manage maintain administer track organise organize keep_track_of".split(), "manage"),
+    **dict.fromkeys(
+        (
+            "manage maintain administer track organise organize keep_track_of keep look_after take_care_of"
+        ).split(),
+        "manage",
+    ),
     **dict.fromkeys(
         """ship deliver publish unpublish approve reject archive unarchive restore close reopen complete
         finish cancel resolve confirm accept decline pay return borrow activate deactivate suspend block
@@ -47,6 +52,8 @@ PHRASAL = {
     ("look", "up"): "look_up",
     ("keep", "track", "of"): "keep_track_of",
     ("sign", "up"): "sign_up",
+    ("look", "after"): "look_after",
+    ("take", "care", "of"): "take_care_of",
 }
 
 # A state-changing verb -> the state it leads to ("" = back to the first state).
@@ -130,7 +137,8 @@ GENERIC_NOUNS = frozenset(
     report reports button number total count status type types kind kinds sort lot lots bit part
     react vue angular svelte python fastapi django flask node express postgresql postgres sqlite mysql
     javascript typescript html css rest json csv pdf excel simple value values notification reminder
-    alert email mode map maps stat stats statistic statistics history rid""".split()
+    alert email mode map maps stat stats statistic statistics history rid catalogue catalog collection
+    inventory""".split()
 )
 # Words before a noun that describe it rather than name it (skipped in an entity's name).
 ADJECTIVES = frozenset(
@@ -139,7 +147,8 @@ ADJECTIVES = frozenset(
     previous next available active open closed completed overdue important urgent simple basic full
     whole entire certain specific relevant individual personal important daily weekly monthly yearly
     own same various local online offline total few first last more most less least quick fast easy
-    easier better best good great nice much""".split()
+    easier better best good great nice much unique safe secure tidy clean consistent correct accurate
+    visible hidden short long organised organized separate together informed""".split()
 )
 ADJECTIVE_SUFFIXES = ("able", "ible", "ous", "ful", "less")
 
