@@ -235,8 +235,13 @@ def test_a_rerun_redoes_the_branch_from_its_base(forge: LocalForge, repo: str) -
 
 
 def _reject_pushes(bare: Path) -> None:
-    hook = bare / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'push refused by test hook' >&2\nexit 1\n")
+    """The repository refuses every branch update (git's reference-transaction hook, which runs for
+    `update-ref` as for a push), as a server would with a hook or a full disk."""
+    hook = bare / "hooks" / "reference-transaction"
+    hook.write_text(
+        '#!/bin/sh\n[ "$1" = prepared ] || exit 0\n'
+        "if grep -q ' refs/heads/'; then echo 'push refused by test hook' >&2; exit 1; fi\n"
+    )
     hook.chmod(0o755)
 
 

@@ -282,11 +282,9 @@ def _resume_interrupted(
     head = context.forge.find_commit_with_trailer(context.repo, branch, BUILD_KEY_TRAILER, key)
     if head is None:
         return None
-    pulls = [pull for pull in context.forge.list_pull_requests(context.repo) if pull.branch == branch]
-    open_pulls = [pull for pull in pulls if pull.state == "open"]
-    if not open_pulls:
+    pull = context.forge.open_pull_request_of(context.repo, branch)
+    if pull is None:
         return None
-    pull = open_pulls[-1]
     return StoryBuild(
         **record,
         status="built",

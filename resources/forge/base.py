@@ -304,6 +304,12 @@ class Forge(dg.ConfigurableResource, ABC):
     def list_pull_requests(self, repo: str) -> list[PullRequest]:
         """Every pull request of the repository (open, merged and closed), oldest first."""
 
+    def open_pull_request_of(self, repo: str, branch: str) -> PullRequest | None:
+        """The open pull request of `branch`, if any (the newest). Forges with an index override this:
+        listing every pull request per story makes a large project's builds quadratic."""
+        open_pulls = [p for p in self.list_pull_requests(repo) if p.branch == branch and p.state == "open"]
+        return open_pulls[-1] if open_pulls else None
+
     @abstractmethod
     def get_pull_request(self, repo: str, number: int) -> PullRequest:
         """One pull request; raises ForgeError if there is none with that number."""
