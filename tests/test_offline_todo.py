@@ -125,6 +125,14 @@ def test_the_brief_through_the_offline_stages(tmp_path: Path) -> None:
     use_todos(build, tmp_path / "app")
     backend = sandbox_tests(build.tree, "backend", tmp_path)
     assert backend.ok, backend.stderr_tail
+    # every criterion drawn from the brief (add, edit, delete, list) has a test, and it passed
+    every = {(story.id, c.id) for story in requirements.stories for c in story.acceptance_criteria}
+    covered = {
+        (i.story_id, i.criterion_id): i.test.name for c in build.change_sets for i in c.covered_criteria
+    }
+    assert set(covered) == every
+    passed = {test.name for test in backend.tests if test.status == "passed"}
+    assert set(covered.values()) <= passed
 
 
 def todo_design() -> tuple[RequirementsSet, Architecture]:
