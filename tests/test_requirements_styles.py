@@ -438,3 +438,29 @@ def test_a_word_srs_with_numbered_sections_appendix_and_a_definitions_table() ->
     assert "Revision history" in excluded["v0.1 first draft"]
     assert "Definitions" in excluded["Loan | a book lent to a member"]
     assert len(requirements.stories) == 3
+
+
+ROTA_NOTE = """\
+Hi Sam,
+
+As discussed, the volunteers need a simple rota. Coordinators create shifts with a date, a start
+time and the number of people needed. Volunteers sign up for a shift and can cancel up to a day
+before.
+
+Could you also add a weekly email summary for coordinators?
+
+Cheers,
+Jo
+"""
+
+
+def test_a_plain_note_with_present_tense_duties_and_a_polite_request() -> None:
+    requirements = extract("rota-note.txt", ROTA_NOTE.encode())
+    assert_readable(requirements)
+    create = titled(requirements, "Create shifts")
+    sign_up = titled(requirements, "Sign up for a shift")
+    titled(requirements, "Add a weekly email summary for coordinators")
+    titled(requirements, "Have a simple rota")
+    assert (create.as_a, sign_up.as_a) == ("coordinator", "volunteer")
+    assert "date, start time and number of people needed" in criteria_text(create)
+    assert not any("Cheers" in story.title or "Sam" in story.title for story in requirements.stories)

@@ -151,6 +151,7 @@ def split_actions(action: str) -> list[str]:
     pieces = re.split(r"(,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s+as well as\s+)", action)
     chunks: list[str] = [pieces[0]]
     for separator, piece in zip(pieces[1::2], pieces[2::2], strict=False):
+        piece = re.sub(r"^(?:can|could|should|must|will|may|also|then)\s+(?=\w)", "", piece, flags=re.I)
         first = piece.split()[0].lower() if piece.split() else ""
         previous = chunks[-1]
         closed = re.search(r"\b(?:with|including|by|such as|like|between|of)\b", previous, re.I) is not None

@@ -37,7 +37,7 @@ SYSTEM_WORDS = frozenset(
     api backend frontend server page screen board dashboard database interface ui it this that there
     program programme device""".split()
 )
-AGENT_SUFFIXES = ("er", "or", "ist", "ant", "ent", "ian", "ee", "ess")
+AGENT_SUFFIXES = ("er", "or", "ist", "ant", "ent", "ian", "ee")
 _NOT_AGENTS = frozenset(
     """order number letter paper water filter folder header footer register counter marker server browser
     computer printer scanner container timer scheduler controller router player parameter calendar
@@ -384,10 +384,12 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
         fields = _fields(details[1])
         if fields:
             listed = ", ".join(fields[:-1]) + (" and " if len(fields) > 1 else "") + fields[-1]
+            last = thing.split()[-1].lower()
+            be, its = ("are", "their") if last.endswith("s") and singular(last) != last else ("is", "its")
             if lemma in ("build", "develop", "make", "design"):
                 then = f"{the_thing} runs with {details[1]}"
             else:
-                then = f"{the_thing} is saved with its {listed}"
+                then = f"{the_thing} {be} saved with {its} {listed}"
             return [DraftCriterion(given=given, when=f"they {main}", then=then)]
     if the_thing:
         return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing, main))]

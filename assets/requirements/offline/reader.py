@@ -17,7 +17,7 @@ from assets.requirements.offline import sections
 from assets.requirements.offline.actions import Context, Found, clean
 from assets.requirements.offline.phrasing import derive_criteria
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
-from assets.requirements.offline.statements import read_statement
+from assets.requirements.offline.statements import REQUEST, read_statement
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
 _INJECTION = re.compile(
@@ -177,9 +177,10 @@ class Reader:
             if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
                 continue
             self.context.priority = section.priority
-            # Markdown list items arrive without their marker: a short unpunctuated line under a
+            # Markdown list items arrive without their marker: a short one-sentence line under a
             # features heading is an item too.
-            item_like = bullet or (len(body.split()) <= 16 and not re.search(r"[.!?]$", body))
+            one_sentence = len(_SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
+            item_like = bullet or (len(body.split()) <= 20 and one_sentence)
             self.context.feature_item = (item_like and section.features) or inline is not None
             splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
             for sentence in splitter.split(body):
@@ -251,7 +252,7 @@ class Reader:
     def _read_sentence(self, index: int, sentence: str, agreed: bool) -> None:
         if len(words(sentence)) < 2 or _SMALL_TALK.search(sentence):
             return
-        if sentence.rstrip().endswith("?"):
+        if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
             proposal = _PROPOSAL.match(sentence.strip())
             if not (agreed and proposal and proposal["rest"]):
                 return  # an open question asks for nothing until someone agrees

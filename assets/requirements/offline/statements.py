@@ -65,7 +65,12 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
         ),
         "Must",
     ),
-    (re.compile(r"\bshould\b|\bwants? (?:us |you |them )?to\b|\b(?:is|are) able to\b", re.I), "Should"),
+    (
+        re.compile(
+            r"\bshould\b|\bwants? (?:us |you |them )?to\b|\b(?:we|i) want\b|\b(?:is|are) able to\b", re.I
+        ),
+        "Should",
+    ),
     (re.compile(r"\bcould\b|\bwould like(?: to)?\b|\bmight\b", re.I), "Could"),
     (re.compile(r"\bcan\b(?!\s+be\b)(?!not\b)(?!'t)", re.I), "Should"),
     (re.compile(r"\bwill\b(?!\s+be\b)(?!\s+not\b)|\bwill be able to\b", re.I), "Should"),
@@ -135,6 +140,10 @@ _CONVERSATIONAL_CUT = re.compile(
 def read_statement(sentence: str, segment: int, context: Context) -> list[Found]:
     """The draft stories one sentence states (none when it states no requirement)."""
     text = sentence.strip().rstrip(".!;:").strip()
+    request = REQUEST.match(text)
+    if request:  # "Could you also add a weekly summary?": a request, whoever reads it
+        text = f"we need to {request['rest']}"
+        sentence = sentence.strip()
     found = _user_story(sentence, text, segment, context)
     if found is not None:
         return found
@@ -150,6 +159,8 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
         return result
     if context.feature_item:
         return _bare_feature(sentence, text, segment, context)
+    if not context.spoken:
+        return _present_tense(sentence, text, segment, context)
     return []
 
 
@@ -276,13 +287,20 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     if context.conversational:
         subject = re.split(r"\b(?:and|but|so|because|if|that|when|then|which)\b", subject)[-1].strip()
     if len([w for w in words(subject) if w not in DETERMINERS]) > 4:
-        return []  # a clause, not the subject of a requirement
+        return None  # a clause, not the subject of a requirement: other forms may still read it
     raw_action = text[match.end() :].strip(" ,")
     if context.spoken:
         raw_action = _CONVERSATIONAL_CUT.split(raw_action, maxsplit=1)[0]
     action, why, why_kind = split_why(raw_action)
     action = strip_leading_to(action)
-    if re.match(r"^have\s+", action, re.I) and modal_priority == "Could":
+    bare_need = match.group(0).lower() in ("need", "needs")
+    first_words = words(action)[:2]
+    someone_to = re.match(r"^(?P<who>.+?)\s+to\s+\w", action)
+    named_first = someone_to is not None and looks_like_person(someone_to["who"])
+    if bare_need and first_words and not named_first:
+        if not is_verb(first_words[0]) or first_words[1:] == ["to"]:
+            action = f"have {action}"  # "sitters need access to the notes": to have it
+    elif re.match(r"^have\s+", action, re.I) and modal_priority == "Could":
         action = re.sub(r"^have\s+", "", action, flags=re.I)
     if match.group(0).lower() in ("can", "will") and not (
         looks_like_person(subject) or _is_product(subject, context.product)
@@ -327,6 +345,8 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         context.actor, context.actor_segment = actor_of(subject), segment
         if not action:
             return []
+        if not is_verb(words(action)[0]) and not context.spoken:
+            action = f"have {action}"  # "Admins could have a report of overdue loans"
         return actions_of(subject, action, sentence, segment, context, priority, (why, why_kind)) or []
     if subject.lower() in PRONOUNS:
         if not action:
@@ -371,6 +391,33 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     return [draft("user", want, why, why_kind, priority, sentence, segment)]
 
 
+REQUEST = re.compile(
+    r"^(?:(?:so|and|also|please)\s+)*(?:could|can|would|will) you\s+(?:please\s+|also\s+|kindly\s+)*"
+    r"(?P<rest>\w.+?)\??$",
+    re.I,
+)
+_OPINION_VERBS = frozenset(
+    """love like hate think know want need feel say prefer complain find believe hope wish enjoy agree
+    seem tend mean say said use""".split()
+)
+
+
+def _present_tense(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
+    """ "Coordinators create shifts with a date": people doing something with the product."""
+    body, why, why_kind = split_why(text)
+    tokens = body.split()
+    for index in range(1, min(len(tokens), 4)):
+        subject, verb = " ".join(tokens[:index]), tokens[index].lower()
+        if looks_like_person(subject) and is_verb(verb) and verb not in _OPINION_VERBS:
+            if verb in ("can", "could", "should", "must", "will", "may"):
+                return []
+            return actions_of(
+                subject, " ".join(tokens[index:]), sentence, segment, context, None, (why, why_kind)
+            )
+    return []
+
+
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|will|can|does|do|did|would|may)\b", re.I)
 _PRODUCT_SUBJECTS = frozenset(
     """system app application platform site website software tool product solution service portal
     program""".split()
@@ -442,7 +489,9 @@ def _bare_feature(sentence: str, text: str, segment: int, context: Context) -> l
             return actions_of(subject, " ".join(tokens[index:]), sentence, segment, context)
     if is_verb(tokens[0].lower()):
         return actions_of("", body, sentence, segment, context)
-    want, title = feature_story_want(body)
+    if _FINITE.search(body):
+        return []  # a sentence about something ("The app is for busy people"), not a feature name
+    want, title = feature_story_want(body.rstrip(".!"))
     return [draft(default_actor(context), want, why, why_kind, priority, sentence, segment, title)]
 
 
