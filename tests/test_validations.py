@@ -29,11 +29,12 @@ from assets.validations.frontend_scan import check_frontend_calls, frontend_call
 from assets.validations.install import install_component
 from assets.validations.models import ContractResult, ValidationReport
 from assets.validations.openapi_schemas import expected_operations
+from assets.validations.report import check_tests
 from assets.validations.sandbox import coverage_report, namespace_support
 from assets.validations.tracing import coverage_change_sets, trace_tests
 from assets.validations.validate import validate_build
 from pipeline_core.partitions import projects_partitions
-from pipeline_core.repository.manifest import read_manifest
+from pipeline_core.repository.manifest import MANIFEST_PATH, read_manifest
 from pipeline_core.settings import get_settings
 from resources.forge import FileChange, LocalForge
 from resources.io_manager import ArtifactJsonIOManager, asset_value_key
@@ -625,3 +626,30 @@ def test_every_check_is_per_project() -> None:
     specs = list(validations.check_specs)
     assert {spec.name for spec in specs} == {TESTS_CHECK, CONTRACT_CHECK, COVERAGE_CHECK}
     assert all(spec.partitions_def == projects_partitions for spec in specs)
+
+
+def test_a_manifest_that_breaks_the_contract_fails_the_tests_check_with_the_reason(
+    acme: Acme, forge: LocalForge, install_cache: Path
+) -> None:
+    manifest = json.loads(acme.tree[MANIFEST_PATH])
+    del manifest["components"][0]["kind"]
+    tree = {**acme.tree, MANIFEST_PATH: json.dumps(manifest)}
+    report = validate_build(
+        tree,
+        "0" * 40,
+        acme.story_builds(forge, "0" * 40),
+        acme.architecture,
+        acme.requirements,
+        cache_dir=install_cache,
+    )
+    assert not report.tests_pass and not report.contract_matches and report.components == []
+    [problem] = report.problems
+    assert "does not follow the contract" in problem and "components.0.kind" in problem
+    check = check_tests(report)
+    assert not check.passed and "components.0.kind" in (check.description or "")
+
+    without = {path: text for path, text in acme.tree.items() if path != MANIFEST_PATH}
+    report = validate_build(
+        without, "0" * 40, acme.story_builds(forge, "0" * 40), acme.architecture, acme.requirements
+    )
+    assert not report.tests_pass and "has no .ai-pipeline/manifest.json" in report.problems[0]

@@ -17,10 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
+from assets.story_builds.models import CoveredCriterion, StoryChangeSet, TestRef
 from assets.validations.backend_check import check_backend_contract
 from assets.validations.components import install_and_test
+from assets.validations.coverage import coverage_report, story_report
 from assets.validations.install import install_component, install_key, registry_env
 from assets.validations.sandbox import namespace_support
+from assets.validations.tracing import trace_tests
 from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, Manifest, render_manifest
 from tests.fixtures.components.trees import EXPRESS, FASTAPI, TASKS_OPENAPI, express_tree, fastapi_tree
 
@@ -77,6 +81,34 @@ def test_an_express_backend_installs_from_npm_once_and_its_node_tests_pass(insta
         "test_us_1_ac2 a task without title is refused": "passed",
     }
     assert (Path(api.install.environment) / "node_modules" / "express" / "package.json").is_file()
+
+    # The JavaScript tests trace to their criteria by the covering-test rules, and their outcomes
+    # (reported by title) count for the criteria they cover.
+    traced = trace_tests(tree, [("api", "api")])
+    assert {(t.story_id, t.criterion_id, t.name, t.problem) for t in traced} == {
+        ("US-1", "AC1", "test_us_1_ac1", None),
+        ("US-1", "AC2", "test_us_1_ac2", None),
+    }
+    criterion = [AcceptanceCriterion(id=c, given="g", when="w", then="t") for c in ("AC1", "AC2")]
+    story = UserStory(id="US-1", title="t", as_a="a", i_want="b", so_that="c", acceptance_criteria=criterion)
+    change = StoryChangeSet(
+        story_id="US-1",
+        message="US-1",
+        covered_criteria=[
+            CoveredCriterion(
+                story_id=t.story_id,
+                criterion_id=t.criterion_id,
+                test=TestRef(component="api", file=t.file, name=t.name),
+                behaviour="b",
+            )
+            for t in traced
+        ],
+    )
+    requirements = RequirementsSet(project="tasks", stories=[story])
+    coverage = coverage_report(requirements, [change], {"api": api})
+    assert [(item.criterion_id, item.status) for item in coverage] == [("AC1", "passed"), ("AC2", "passed")]
+    [per_story] = story_report(requirements, [change], {"api": api})
+    assert per_story.status == "passed" and len(per_story.passed) == 2
 
     again = install_and_test(tree, manifest, cache_dir=install_cache)
     assert again.components[0].install.status == "cached"
