@@ -353,7 +353,7 @@ def test_a_backend_that_never_listens_is_stopped_at_the_time_limit(
         "    args = parser.parse_args(argv)\n",
         "    args = parser.parse_args(argv)\n    import time\n\n    time.sleep(600)\n",
     )
-    result = backend_contract(tree, acme.architecture.openapi, 6, install_cache, workdir_parent=tmp_path)
+    result = backend_contract(tree, acme.architecture.openapi, 8, install_cache, workdir_parent=tmp_path)
     assert not result.started and not result.ok
     [mismatch] = result.mismatches
     assert mismatch.check == "unreachable" and mismatch.got.startswith("the backend no answer within")
