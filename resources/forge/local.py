@@ -349,6 +349,30 @@ class LocalForge(Forge):
             url=f"{self.repository_url(repo)}#{sha}",
         )
 
+    def find_commit_with_trailer(self, repo: str, branch: str, key: str, value: str) -> CommitRef | None:
+        """As `Forge.find_commit_with_trailer`, in one `cat-file --batch` (the head and its message)."""
+        bare = self._existing(repo)
+        query = f"refs/heads/{check_branch_name(branch)}^{{commit}}\n".encode()
+        answer = self._git("cat-file", "--batch", git_dir=bare, stdin=query).stdout
+        header, _, body = answer.partition(b"\n")
+        fields = header.decode().split(" ")
+        if len(fields) != 3 or fields[1] != "commit":
+            return None  # no such branch
+        sha, size = fields[0], int(fields[2])
+        text = body[:size].decode("utf-8", "replace")
+        head, _, message = text.partition("\n\n")
+        if parse_trailers(message).get(key) != value:
+            return None
+        parents = [line.split(" ", 1)[1] for line in head.splitlines() if line.startswith("parent ")]
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=parents,
+            message=message,
+            trailers=parse_trailers(message),
+            url=f"{self.repository_url(repo)}#{sha}",
+        )
+
     # --- commits --------------------------------------------------------------------------------
 
     def commit_files(
