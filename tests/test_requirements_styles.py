@@ -464,3 +464,23 @@ def test_a_plain_note_with_present_tense_duties_and_a_polite_request() -> None:
     assert (create.as_a, sign_up.as_a) == ("coordinator", "volunteer")
     assert "date, start time and number of people needed" in criteria_text(create)
     assert not any("Cheers" in story.title or "Sam" in story.title for story in requirements.stories)
+
+
+def test_a_requirements_table_gives_one_story_per_row_with_the_priority_cell() -> None:
+    from tests.support.corpus import docx_bytes
+
+    rows = [
+        ["ID", "Requirement", "Priority"],
+        ["FR-1", "The system shall allow a dispatcher to assign a driver to a delivery.", "Must"],
+        ["FR-2", "Drivers should be able to mark a delivery as delivered.", "Should"],
+        ["FR-3", "Customers could rate the driver.", "Low"],
+        ["FR-4", "Drivers must be able to print a paper manifest.", "Won't"],
+    ]
+    requirements = extract("reqs.docx", docx_bytes([("heading1", "Requirements"), ("table", rows)]))
+    assert_readable(requirements)
+    assert [(s.title, s.as_a, s.priority) for s in requirements.stories] == [
+        ("Assign a driver to a delivery", "dispatcher", "Must"),
+        ("Mark a delivery as delivered", "driver", "Should"),
+        ("Rate the driver", "customer", "Could"),
+    ]
+    assert [item.reason for item in requirements.excluded] == ["priority Won't (not this release)"]

@@ -85,6 +85,24 @@ def unwrap_lines(text: str) -> list[str]:
     return logical
 
 
+_CELL_PRIORITIES: dict[str, Priority] = {
+    "must": "Must", "must have": "Must", "high": "Must", "critical": "Must", "essential": "Must",
+    "should": "Should", "should have": "Should", "medium": "Should",
+    "could": "Could", "could have": "Could", "nice to have": "Could", "low": "Could",
+    "won't": "Won't", "wont": "Won't", "won't have": "Won't",
+}  # fmt: skip
+
+
+def _table_row(row: str) -> tuple[str, Priority | None]:
+    """(the requirement cell, the priority a cell states) of a table row; ("", None) for a header."""
+    cells = [cell.strip() for cell in row.split(" | ") if cell.strip()]
+    priority = next((_CELL_PRIORITIES[c.lower()] for c in cells if c.lower() in _CELL_PRIORITIES), None)
+    texts = [c for c in cells if len(c.split()) >= 3]
+    if not texts:
+        return "", None
+    return max(texts, key=len), priority
+
+
 class Reader:
     """Walks a document's segments in order, keeping the section and the story being described."""
 
@@ -176,7 +194,12 @@ class Reader:
                 continue
             if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
                 continue
-            self.context.priority = section.priority
+            cell_priority: Priority | None = None
+            if " | " in body:  # a table row: the requirement cell, and a priority cell if any
+                body, cell_priority = _table_row(body)
+                if not body:
+                    continue
+            self.context.priority = cell_priority or section.priority
             # Markdown list items arrive without their marker: a short one-sentence line under a
             # features heading is an item too.
             one_sentence = len(_SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
