@@ -193,6 +193,7 @@ def title_of(want: str) -> str:
     while len(cut) > 2 and (cut[-1].lower().strip(",;:") in _END_WORDS or cut[-1].endswith(",")):
         cut.pop()
     title = " ".join(cut).strip(" ,;:-(")
+    title = re.sub(r"\b(a|an) ([A-Za-z][\w-]*)", lambda m: f"{article(m.group(2))} {m.group(2)}", title)
     return title[:1].upper() + title[1:]
 
 
