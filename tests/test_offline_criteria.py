@@ -64,6 +64,8 @@ def bug_design() -> Architecture:
         ("they delete a bug", "it is no longer listed", "uncovered:hides"),
         ("they sign in", "they see their bugs", "uncovered:authentication"),
         ("they export the bugs", "a CSV file is downloaded", "uncovered:files"),
+        ("they report a bug with a title", "the reported bug is saved", "create"),
+        ("they open the report", "they see the figures", "uncovered:computed figures"),
     ],
 )
 def test_a_criterion_is_planned_from_its_grammar(when: str, then: str, expected: str) -> None:

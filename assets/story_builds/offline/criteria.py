@@ -151,7 +151,10 @@ UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
 # Rules stated in a criterion that no part of the data model carries: reasons once nothing matched.
 SOFT_RULES: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(r"\b(?:totals?|sums?|averages?|counts?|reports?|statistics|dashboards?|summar\w*)\b"),
+        re.compile(
+            r"\b(?:totals?|sums?|averages?|counts?|statistics|dashboards?|summar\w*)\b"
+            r"|\breports\b(?! (?:a|an|the) )|\b(?:a|the|an|monthly|weekly|daily) report\b"
+        ),
         "needs computed figures that the data model defines no summary for",
     ),
     (
