@@ -375,6 +375,9 @@ def _integrate(context: _Context, builds: list[StoryBuild]) -> str | None:
     head = context.forge.find_commit_with_trailer(context.repo, INTEGRATION_BRANCH, BUILD_KEY_TRAILER, key)
     if head is not None:
         return head.sha
+    unread = list(dict.fromkeys(b.commit for b in built if b.commit and b.commit not in context.trees))
+    for commit, files in zip(unread, context.forge.read_trees(context.repo, unread), strict=True):
+        context.trees[commit] = _text_tree(files)  # one batched read instead of one per story
     tree = combine_trees([context.tree_at(build.commit or "") for build in built])
     if context.generator.finalize is not None:
         tree = context.generator.finalize(tree, [build.story_id for build in built])

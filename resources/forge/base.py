@@ -290,6 +290,10 @@ class Forge(dg.ConfigurableResource, ABC):
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
         """Every file (path -> content) at `ref` (a branch name or commit sha)."""
 
+    def read_trees(self, repo: str, refs: Sequence[str]) -> list[dict[str, bytes]]:
+        """`read_tree` of each ref, in order; forges that can read many at once override this."""
+        return [self.read_tree(repo, ref) for ref in refs]
+
     @abstractmethod
     def open_pull_request(
         self, repo: str, branch: str, base: str, title: str, body: str = "", story_id: str | None = None

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -61,7 +62,7 @@ _GIT_OPTIONS = (
     "advice.detachedHead=false",
 )
 
-_MAX_PACKS = 16
+_MAX_PACKS = 50  # git's own gc.autoPackLimit
 # Temporary refs fast-import wrote, by (bare repository, commit): `_push` drops them with the update.
 _IMPORTED: dict[tuple[str, str], list[str]] = {}
 _IMPORTED_LOCK = threading.Lock()
@@ -73,6 +74,17 @@ def _fast_import_path(path: str) -> bytes:
         return path.encode("utf-8")
     escaped = path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'.encode()
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = stream.read(size)
+        if not chunk:
+            raise ForgeError("git cat-file --batch ended early")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 class _PullRecord(BaseModel):
@@ -125,15 +137,7 @@ class LocalForge(Forge):
         date: datetime | None = None,
         ok_codes: tuple[int, ...] = (0,),
     ) -> subprocess.CompletedProcess[bytes]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": tempfile.gettempdir(),
-            "LC_ALL": "C",
-            "TZ": "UTC",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_TERMINAL_PROMPT": "0",
-        }
+        env = self._env()
         if identity is not None:
             stamp = _git_date(date or _now())
             env |= {
@@ -154,6 +158,18 @@ class LocalForge(Forge):
             reason = " ".join(output.split())[-2000:]
             raise ForgeError(f"git {args[0]} failed with exit code {result.returncode}: {reason}")
         return result
+
+    @staticmethod
+    def _env() -> dict[str, str]:
+        return {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": tempfile.gettempdir(),
+            "LC_ALL": "C",
+            "TZ": "UTC",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+        }
 
     def _rev(self, git_dir: Path, name: str) -> str | None:
         result = self._git(
@@ -215,7 +231,11 @@ class LocalForge(Forge):
         stream += b"\ndone\n"
         with tempfile.TemporaryDirectory(prefix="forge-import-") as tmp:
             marks = Path(tmp) / "marks"
+            # Small imports would be unpacked into loose objects by a second process: keep the pack
+            # (a third of the time) and let `_maintain` roll the packs up.
             self._git(
+                "-c",
+                "fastimport.unpackLimit=0",
                 "fast-import",
                 "--quiet",
                 "--done",
@@ -409,32 +429,63 @@ class LocalForge(Forge):
         )
 
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
+        return self.read_trees(repo, [ref])[0]
+
+    def read_trees(self, repo: str, refs: Sequence[str]) -> list[dict[str, bytes]]:
+        """Every file of each ref through one `cat-file --batch`, walking the trees; a tree or blob
+        shared by several refs (stacked stories share most) is read once."""
         bare = self._existing(repo)
-        sha = self._resolve(bare, ref)
-        if sha is None:
-            raise ForgeError(f"{ref!r} not found in {repo!r}")
-        listing = self._git("ls-tree", "-r", "-z", "--full-tree", sha, git_dir=bare).stdout
-        entries: list[tuple[str, str]] = []
-        for item in listing.split(b"\0"):
-            if not item:
-                continue
-            meta, _, path = item.partition(b"\t")
-            _mode, kind, obj = meta.decode().split(" ")
-            if kind == "blob":
-                entries.append((path.decode("utf-8"), obj))
-        if not entries:
-            return {}
-        batch = self._git(
-            "cat-file", "--batch", git_dir=bare, stdin="".join(f"{obj}\n" for _, obj in entries).encode()
-        ).stdout
-        files: dict[str, bytes] = {}
-        offset = 0
-        for path, _obj in entries:
-            header_end = batch.index(b"\n", offset)
-            size = int(batch[offset:header_end].split(b" ")[2])
-            files[path] = batch[header_end + 1 : header_end + 1 + size]
-            offset = header_end + 1 + size + 1
-        return files
+        names = [ref if is_commit_sha(ref) else f"refs/heads/{check_branch_name(ref)}" for ref in refs]
+        objects: dict[str, tuple[str, bytes]] = {}
+        command = ["git", *_GIT_OPTIONS, f"--git-dir={bare}", "cat-file", "--batch"]
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self._env(), bufsize=0
+        ) as process:
+            assert process.stdin is not None and process.stdout is not None
+            reader = process.stdout
+
+            def read(name: str) -> tuple[str, bytes] | None:
+                if name in objects:
+                    return objects[name]
+                process.stdin.write(name.encode() + b"\n")  # type: ignore[union-attr]
+                header = reader.readline().decode().split(" ")
+                if len(header) != 3:
+                    return None  # "<name> missing"
+                sha, kind, size = header[0], header[1], int(header[2])
+                data = _read_exactly(reader, size + 1)[:size]
+                objects[name] = objects[sha] = (kind, data)
+                return kind, data
+
+            def walk(tree: bytes, prefix: str, files: dict[str, bytes]) -> None:
+                offset = 0
+                while offset < len(tree):
+                    space = tree.index(b" ", offset)
+                    nul = tree.index(b"\0", space)
+                    mode, name = tree[offset:space], tree[space + 1 : nul].decode("utf-8")
+                    sha = tree[nul + 1 : nul + 21].hex()
+                    offset = nul + 21
+                    if mode == b"40000":
+                        found = read(sha)
+                        if found is not None:
+                            walk(found[1], f"{prefix}{name}/", files)
+                    elif mode != b"160000":  # a submodule is no file of this tree
+                        blob = read(sha)
+                        if blob is not None:
+                            files[prefix + name] = blob[1]
+
+            trees: list[dict[str, bytes]] = []
+            try:
+                for ref, name in zip(refs, names, strict=True):
+                    found = read(f"{name}^{{tree}}")
+                    if found is None or found[0] != "tree":
+                        raise ForgeError(f"{ref!r} not found in {repo!r}")
+                    files: dict[str, bytes] = {}
+                    walk(found[1], "", files)
+                    trees.append(dict(sorted(files.items())))
+            finally:
+                process.stdin.close()
+                process.wait()
+        return trees
 
     # --- pull requests --------------------------------------------------------------------------
 
