@@ -34,6 +34,7 @@ from pipeline_core.repository.manifest import (
     render_manifest,
 )
 from resources.forge import BUILD_KEY_TRAILER, STORY_ID_TRAILER, Forge
+from resources.forge.base import CommitRef
 from resources.forge.base import FileChange as ForgeFileChange
 from resources.llm.task import LlmUsage
 
@@ -146,6 +147,16 @@ class _Context:
     default_branch: str
     default_head: str | None  # read once per run
     trees: dict[str, Tree] = field(default_factory=dict)  # commit -> tree, read or built in this run
+    heads: dict[str, CommitRef | None] = field(default_factory=dict)  # story branch -> head at run start
+
+    def head_with_key(self, branch: str, key: str) -> CommitRef | None:
+        """The branch head if it carries build key `key`: from the heads read (in one batch) when the
+        run started, which only this run's later writes could have moved."""
+        if branch in self.heads:
+            head = self.heads[branch]
+        else:
+            head = self.forge.find_commit_with_trailer(self.repo, branch, BUILD_KEY_TRAILER, key)
+        return head if head is not None and head.trailers.get(BUILD_KEY_TRAILER) == key else None
 
     def tree_at(self, commit: str) -> Tree:
         """The tree of `commit`, read from the forge at most once per run (GitHub reads cost a request
@@ -201,7 +212,7 @@ def _build_one(
 
     # Unchanged inputs and a branch head that carries this build key: nothing to do, no forge writes.
     if previous is not None and previous.build_key == key and previous.status in ("built", "unchanged"):
-        head = context.forge.find_commit_with_trailer(context.repo, branch, BUILD_KEY_TRAILER, key)
+        head = context.head_with_key(branch, key)
         if head is not None:
             pull = previous
             if previous.pull_request is None:
@@ -279,7 +290,7 @@ def _resume_interrupted(
     Such a run wrote the branch and pull request but never stored its value, so the stored value
     does not know them; a retry keeps that work instead of generating and writing it again.
     """
-    head = context.forge.find_commit_with_trailer(context.repo, branch, BUILD_KEY_TRAILER, key)
+    head = context.head_with_key(branch, key)
     if head is None:
         return None
     pull = context.forge.open_pull_request_of(context.repo, branch)
@@ -341,6 +352,7 @@ def build_stories(
         previous={build.story_id: build for build in (previous.stories if previous else [])},
         default_branch=repository.default_branch,
         default_head=forge.branch_head(repository.name, repository.default_branch),
+        heads=forge.branch_commits(repository.name, [story_branch(story_id) for story_id in order_index]),
     )
     done: dict[str, StoryBuild] = {}
     with ThreadPoolExecutor(max_workers=max_workers) as pool:

@@ -336,6 +336,15 @@ class Forge(dg.ConfigurableResource, ABC):
     def set_actions_secret(self, repo: str, name: str, value: str | SecretStr) -> None:
         """Make a secret available to the repository's CI workflows (the local forge keeps only the name)."""
 
+    def branch_commits(self, repo: str, branches: Sequence[str]) -> dict[str, CommitRef | None]:
+        """The head commit of each branch (None: no such branch); forges that can read many heads at
+        once override this."""
+        heads = {branch: self.branch_head(repo, branch) for branch in branches}
+        return {
+            branch: self.get_commit(repo, sha).model_copy(update={"branch": branch}) if sha else None
+            for branch, sha in heads.items()
+        }
+
     def find_commit_with_trailer(self, repo: str, branch: str, key: str, value: str) -> CommitRef | None:
         """The branch head if its commit carries the trailer `key: value`, else None.
 

@@ -371,27 +371,37 @@ class LocalForge(Forge):
 
     def find_commit_with_trailer(self, repo: str, branch: str, key: str, value: str) -> CommitRef | None:
         """As `Forge.find_commit_with_trailer`, in one `cat-file --batch` (the head and its message)."""
+        commit = self.branch_commits(repo, [branch])[branch]
+        return commit if commit is not None and commit.trailers.get(key) == value else None
+
+    def branch_commits(self, repo: str, branches: Sequence[str]) -> dict[str, CommitRef | None]:
+        """Every branch's head commit through one `cat-file --batch`."""
         bare = self._existing(repo)
-        query = f"refs/heads/{check_branch_name(branch)}^{{commit}}\n".encode()
-        answer = self._git("cat-file", "--batch", git_dir=bare, stdin=query).stdout
-        header, _, body = answer.partition(b"\n")
-        fields = header.decode().split(" ")
-        if len(fields) != 3 or fields[1] != "commit":
-            return None  # no such branch
-        sha, size = fields[0], int(fields[2])
-        text = body[:size].decode("utf-8", "replace")
-        head, _, message = text.partition("\n\n")
-        if parse_trailers(message).get(key) != value:
-            return None
-        parents = [line.split(" ", 1)[1] for line in head.splitlines() if line.startswith("parent ")]
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=parents,
-            message=message,
-            trailers=parse_trailers(message),
-            url=f"{self.repository_url(repo)}#{sha}",
-        )
+        query = "".join(f"refs/heads/{check_branch_name(b)}^{{commit}}\n" for b in branches).encode()
+        answer = self._git("cat-file", "--batch", git_dir=bare, stdin=query).stdout if branches else b""
+        found: dict[str, CommitRef | None] = {}
+        offset = 0
+        for branch in branches:
+            end = answer.index(b"\n", offset)
+            fields = answer[offset:end].decode().split(" ")
+            offset = end + 1
+            if len(fields) != 3 or fields[1] != "commit":
+                found[branch] = None  # no such branch
+                continue
+            sha, size = fields[0], int(fields[2])
+            text = answer[offset : offset + size].decode("utf-8", "replace")
+            offset += size + 1
+            head, _, message = text.partition("\n\n")
+            parents = [line.split(" ", 1)[1] for line in head.splitlines() if line.startswith("parent ")]
+            found[branch] = CommitRef(
+                sha=sha,
+                branch=branch,
+                parents=parents,
+                message=message,
+                trailers=parse_trailers(message),
+                url=f"{self.repository_url(repo)}#{sha}",
+            )
+        return found
 
     # --- commits --------------------------------------------------------------------------------
 
