@@ -484,3 +484,36 @@ def test_a_requirements_table_gives_one_story_per_row_with_the_priority_cell() -
         ("Rate the driver", "customer", "Could"),
     ]
     assert [item.reason for item in requirements.excluded] == ["priority Won't (not this release)"]
+
+
+LIBRARY_NOTES = """\
+# Library loans
+
+## Members
+
+Members should be able to:
+
+- borrow a book from the shelf
+- return a book at the desk
+
+## Librarians
+
+- Add a new book with its title and author.
+- Remove a damaged book.
+
+Features:
+- Renew a loan online
+"""
+
+
+def test_a_lead_in_line_and_a_heading_naming_people_give_the_actor_of_the_items() -> None:
+    requirements = extract("library.md", LIBRARY_NOTES.encode())
+    assert_readable(requirements)
+    assert [(s.title, s.as_a, s.priority) for s in requirements.stories if s.as_a == "member"] == [
+        ("Borrow a book from the shelf", "member", "Should"),
+        ("Return a book at the desk", "member", "Should"),
+    ]
+    assert titled(requirements, "Add a new book").as_a == "librarian"
+    assert titled(requirements, "Remove a damaged book").as_a == "librarian"
+    titled(requirements, "Renew a loan online")
+    assert len(requirements.stories) == 5

@@ -39,6 +39,7 @@ class Segment(BaseModel):
     text: str
     location: Location = Field(default_factory=Location)
     heading: str | None = None  # the nearest heading above this segment, if the format has headings
+    list_item: bool = False  # an item of a bulleted or numbered list (its marker is not in `text`)
 
 
 class ParsedDocument(BaseModel):

@@ -123,8 +123,11 @@ def parse_markdown(path: str, name: str, data: bytes, max_bytes: int, depth: int
                 segments.append(Segment(text=heading, location=Location(line=line), heading=heading))
         elif token.type == "paragraph_open":
             content = _inline_text(tokens[index + 1])
+            in_list = index > 0 and tokens[index - 1].type == "list_item_open"
             if content:
-                segments.append(Segment(text=content, location=Location(line=line), heading=heading))
+                segments.append(
+                    Segment(text=content, location=Location(line=line), heading=heading, list_item=in_list)
+                )
         elif token.type in ("fence", "code_block") and token.content.strip():
             if token.type == "fence" and line is not None:
                 line += 1  # the code starts below the opening ``` line

@@ -50,7 +50,10 @@ def parse_docx(path: str, name: str, data: bytes, max_bytes: int, depth: int) ->
                 heading = squash(text)
                 if style == "Title" and not title:
                     title = heading
-            segments.append(Segment(text=text, location=Location(line=number), heading=heading))
+            item = (style or "").startswith("List")  # "List Bullet", "List Number", ...
+            segments.append(
+                Segment(text=text, location=Location(line=number), heading=heading, list_item=item)
+            )
         title = document.core_properties.title or title
     except RejectedInput:
         raise

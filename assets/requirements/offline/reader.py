@@ -15,7 +15,7 @@ from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
 from assets.requirements.offline.actions import Context, Found, clean
-from assets.requirements.offline.phrasing import derive_criteria
+from assets.requirements.offline.phrasing import actor_of, derive_criteria, looks_like_person
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
 from assets.requirements.offline.statements import REQUEST, read_statement
 
@@ -103,6 +103,20 @@ def _table_row(row: str) -> tuple[str, Priority | None]:
     return max(texts, key=len), priority
 
 
+_LEAD_IN = re.compile(
+    r"^(?P<subject>(?:the |a |an |all |every )?[\w -]{1,40}?)\s+"
+    r"(?P<modal>(?:must|shall|should|can|could|will|need to|needs to|want to|wants to)(?: be able to)?)\s*:$",
+    re.I,
+)
+
+
+def _starts_with_action(body: str) -> bool:
+    from assets.requirements.offline.phrasing import is_verb
+
+    first = words(body)[:1]
+    return bool(first) and is_verb(first[0]) and first[0] not in ("be", "is", "are", "have", "do")
+
+
 class Reader:
     """Walks a document's segments in order, keeping the section and the story being described."""
 
@@ -115,6 +129,7 @@ class Reader:
         self.last: Found | None = None
         self.pending: dict[str, str] = {}
         self.context = Context()
+        self.lead_in: str | None = None
         self.edges: set[str] = set()
         self.seen_edges: set[str] = set()
         if doc.kind == "pdf":
@@ -176,7 +191,7 @@ class Reader:
                 self._enter(name)
                 label_section = None
                 continue
-            bullet = _BULLET.match(raw_line) is not None
+            bullet = _BULLET.match(raw_line) is not None or segment.list_item
             body = _REQ_ID.sub("", _BULLET.sub("", line)).strip()
             inline = sections.INLINE_PRIORITY.match(body)
             if inline:
@@ -204,7 +219,20 @@ class Reader:
             # features heading is an item too.
             one_sentence = len(_SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
             item_like = bullet or (len(body.split()) <= 20 and one_sentence)
-            self.context.feature_item = (item_like and section.features) or inline is not None
+            imperative = bullet and not conversational and _starts_with_action(body)
+            self.context.feature_item = (item_like and section.features) or inline is not None or imperative
+            lead_in = _LEAD_IN.match(body)
+            if lead_in:  # "Members should be able to:" introduces the items below it
+                self.lead_in = f"{lead_in['subject']} {lead_in['modal']}"
+                continue
+            if (
+                self.lead_in
+                and (bullet or item_like)
+                and not re.search(r"\b(?:must|shall|should|can|will)\b", body)
+            ):
+                body = f"{self.lead_in} {body[:1].lower()}{body[1:]}"
+            elif not bullet:
+                self.lead_in = None
             splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
             for sentence in splitter.split(body):
                 sentence = sentence.strip()
@@ -223,6 +251,10 @@ class Reader:
         self.last = None
         self.section = sections.classify_heading(heading)
         self.context.actor = None  # "they" does not reach across sections
+        self.lead_in = None
+        name = sections.heading_name(heading)
+        if len(name.split()) <= 3 and looks_like_person(name):  # "## Librarians": who the items are for
+            self.context.actor, self.context.actor_segment = actor_of(name), 10**9
 
     def _page_edge(self, index: int, line: str) -> bool:
         if line in self.edges or sections.page_number_line(line):

@@ -106,7 +106,7 @@ def standalone_heading(line: str) -> str | None:
     name = heading_name(text)
     if len(name.split()) <= 5:
         section = classify_heading(name)
-        if section.priority or section.exclude:
+        if section.priority or section.exclude or (section.features and line.strip().endswith(":")):
             return text
     return None
 
