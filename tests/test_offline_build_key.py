@@ -153,13 +153,13 @@ def test_story_keys_are_the_same_when_computed_on_many_threads(
     """story_builds computes keys on a thread pool: the rules must not share a stemmer's state."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from assets.story_builds.offline import criteria
+    from assets.story_builds.offline import wording
 
     requirements, architecture = acme
     ids = [story.id for story in requirements.stories] * 4
     expected = [story_templates_hash(architecture, requirements, story_id) for story_id in ids]
     for _ in range(5):
-        criteria._stem.cache_clear()
+        wording.stem_word.cache_clear()
         with ThreadPoolExecutor(max_workers=8) as pool:
             got = list(pool.map(lambda s: story_templates_hash(architecture, requirements, s), ids))
         assert got == expected

@@ -15,7 +15,8 @@ from assets.architecture.models import (
 from assets.architecture.openapi import EntityOperation, render_openapi
 from assets.requirements.models import AcceptanceCriterion, UserStory
 from assets.story_builds.offline.contract import contract_operations
-from assets.story_builds.offline.criteria import normalise_verbs, plan_criterion, story_operations
+from assets.story_builds.offline.criteria import plan_criterion, story_operations
+from assets.story_builds.offline.wording import normalise_verbs
 
 
 def bug_design() -> Architecture:

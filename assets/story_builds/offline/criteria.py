@@ -12,20 +12,37 @@ e-mail, files, time limits, a browser) stay uncovered with the reason.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
-import snowballstemmer
-
 from assets.architecture.models import Architecture, Entity, EntityField, Transition
-from assets.requirements.language import VerbObject, singular, verb_objects, words
+from assets.requirements.language import VerbObject, verb_objects
 from assets.requirements.models import AcceptanceCriterion, UserStory
 from assets.story_builds.offline.contract import ContractOperation
 from assets.story_builds.offline.names import split_pascal
 from assets.story_builds.offline.samples import invalid_value
+from assets.story_builds.offline.wording import (
+    ERROR_WORDS,
+    INVALID,
+    LIMIT_WORDS,
+    MISSING,
+    REFERENCED_WORDS,
+    REFUSE_WORDS,
+    SEARCH_WORDS,
+    SOFT_RULES,
+    SORT_WORDS,
+    SUMMARY_WORDS,
+    UNIQUE_WORDS,
+    UNSUPPORTED_RULES,
+    VERB_FIELDS,
+    clause,
+    mentions,
+    normalise_verbs,
+    stem_word,
+    stems,
+    verb_entity,
+)
 
 PlanKind = Literal[
     "create",
@@ -79,157 +96,6 @@ class CriterionPlan:
 
 class _Cannot(Exception):
     """The criterion cannot be tested; the message says why."""
-
-
-# Needs the templates do not build, found in a criterion's When/Then: (pattern, reason). A match that
-# names something of the data model (a field, a state, a transition) is not such a need.
-UNSUPPORTED_RULES: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\b(?:sign(?:s|ed|ing)?[- ]?(?:in|out|up)|log(?:s|ged|ging)?[- ]?(?:in|out)|passwords?|"
-            r"authenticat\w*|authori[sz]\w*|permissions?|private|credentials?|two-factor|2fa|"
-            r"only (?:the|an?) (?:author|owner|admin\w*|creator|manager))\b"
-        ),
-        "needs authentication or access control, which the offline templates do not implement",
-    ),
-    (
-        re.compile(
-            r"\bwithin\s+(?:a|an|one|two|three|five|ten|\d+)?\s*(?:milliseconds?|ms|seconds?|minutes?|hours?|days?)\b"
-            r"|\b(?:latency|response times?|performance|per second|uptime|load)\b"
-        ),
-        "sets a time or performance limit, which the generated functional tests do not measure",
-    ),
-    (
-        re.compile(
-            r"\b(?:notif\w*|sends?|sent|sms|push messages?|reminders?|remind\w*|alerts?|e-?mail(?:s|ed)? "
-            r"(?:to|about)|"
-            r"e-?mailed|receives? an? e-?mail)\b"
-        ),
-        "needs notifications or messages sent to people, which the offline templates do not implement",
-    ),
-    (
-        re.compile(
-            r"\b(?:csv|pdf|excel|xlsx?|export\w*|import\w*|download\w*|upload\w*|attach\w*|files?|photos?|images?)\b"
-        ),
-        "needs reading or writing files (export, import, attachments), which the offline templates lack",
-    ),
-    (
-        re.compile(
-            r"\b(?:dark mode|light mode|themes?|colou?rs?|fonts?|animations?|drag(?:s|ged|ging)?|drop|"
-            r"responsive|mobile|offline|keyboard shortcuts?|screen readers?|accessib\w*|charts?|graphs?|"
-            r"highlight\w*|pages? loads?|scroll\w*|click\w*|maps?)\b"
-        ),
-        "is about how the user interface looks or behaves in a browser, which API tests cannot check",
-    ),
-    (
-        re.compile(
-            r"\b(?:real[- ]time|live|instantly|automatically|concurrent\w*|at the same time|sync\w*|"
-            r"every (?:day|week|month|hour|morning|night)|daily|weekly|monthly|overdue|expir\w*)\b"
-        ),
-        "needs real-time, scheduled or automatic behaviour, which the offline templates do not implement",
-    ),
-    (
-        re.compile(
-            r"\b(?:history|audit\w*|undo|previous versions?|version history|versioning|revert\w*|restor\w*|"
-            r"trash)\b"
-        ),
-        "needs a history or audit trail, which the offline templates do not implement",
-    ),
-    (
-        re.compile(r"\b(?:payments?|pays?|checkout|invoic\w*|card|refund\w*|billing|subscri\w*)\b"),
-        "needs payments or billing, which the offline templates do not implement",
-    ),
-    (
-        re.compile(
-            r"\b(?:calendar|slack|github|google|integrat\w*|third[- ]party|webhooks?|share\w*|invit\w*|"
-            r"translat\w*|language)\b"
-        ),
-        "needs an external service or sharing with other people, which the offline templates do not "
-        "integrate",
-    ),
-]
-# Rules stated in a criterion that no part of the data model carries: reasons once nothing matched.
-SOFT_RULES: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\b(?:totals?|sums?|averages?|counts?|statistics|dashboards?|summar\w*)\b"
-            r"|\breports\b(?! (?:a|an|the) )|\b(?:a|the|an|monthly|weekly|daily) report\b"
-        ),
-        "needs computed figures that the data model defines no summary for",
-    ),
-    (
-        re.compile(
-            r"\b(?:at (?:least|most)|more than|fewer than|less than|up to|maximum|minimum|limit(?:s|ed)?|"
-            r"unique|duplicates?)\b"
-        ),
-        "sets a numeric or uniqueness rule that the data model does not carry",
-    ),
-    (
-        re.compile(
-            r"\b(?:cannot|can't|can not|not allowed|forbidden|prevent\w*|blocked|denied|only "
-            r"(?:the|an?|their|his|her|if|when|once))\b"
-        ),
-        "forbids an action by a business rule that the data model does not carry",
-    ),
-    (
-        re.compile(
-            r"\b(?:does not|do not|doesn't|don't|no longer|never|hidden|hides?|clutter\w*|disappears?|"
-            r"not (?:shown|listed|visible))\b"
-        ),
-        "hides or excludes items by a domain rule that the data model does not carry",
-    ),
-]
-_ERROR_WORDS = re.compile(
-    r"\b(?:errors?|rejected|refused|refuses?|invalid|warn\w*|not "
-    r"(?:saved|created|accepted|stored|added|allowed)|"
-    r"cannot|can't|fails?|message)\b"
-)
-_MISSING = re.compile(
-    r"\b(?:without|missing|no|empty|blank|leaves? out|omits?)\s+(?:a |an |the |any |its )?([a-z][a-z ]*)"
-)
-_INVALID = re.compile(
-    r"\b(?:(?:does not|doesn't|do not|don't) exist|invalid|negative|wrong|bad|malformed|unknown|"
-    r"non-?existent|too long|too large|too small|"
-    r"above|below|over|under|out of range|not (?:a )?valid)\b"
-)
-_SUBJECT = re.compile(r"^(?:they|he|she|we|i|you|the user|a user|users?)\s+", re.IGNORECASE)
-_SEARCH_WORDS = re.compile(
-    r"\b(?:search\w*|keywords?|text|find\w*|look(?:s|ing)? (?:for|up)|contain\w*|match\w*)\b"
-)
-_SORT_WORDS = re.compile(
-    r"\b(?:sort\w*|order(?:ed)? by|in order|newest|oldest|highest|lowest|earliest|latest)\b"
-)
-_DESCENDING = re.compile(r"\b(?:descending|newest|highest|latest|largest|most recent)\b")
-_SUMMARY_WORDS = re.compile(
-    r"\b(?:totals?|sums?|averages?|counts?|how many|number of|reports?|statistics|dashboards?|summar\w*|per|"
-    r"breakdown|overview|value of)\b"
-)
-_LIMIT_WORDS = re.compile(
-    r"\b(?:at most|no more than|more than|maximum|limit\w*|up to|exceed\w*|too many|full|already has)\b"
-)
-_UNIQUE_WORDS = re.compile(
-    r"\b(?:unique|duplicate\w*|already (?:exists?|used|taken|registered)|same|twice|again)\b"
-)
-_REFERENCED_WORDS = re.compile(
-    r"\b(?:still|in use|referenc\w*|linked|belong\w*|has|have|with (?:open |existing "
-    r")?\w+s|attached|assigned)\b"
-)
-_REFUSE_WORDS = re.compile(
-    r"\b(?:cannot|can't|can not|not allowed|refused|rejected|prevent\w*|blocked|only|unless|until|before|"
-    r"error|fails?|not possible)\b"
-)
-
-VERB_FIELDS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("assign", "reassign"), ("assignee", "assigned_to", "assignee_id", "owner", "owner_id")),
-    "archive": ("archived", "is_archived", "status"),
-    **dict.fromkeys(("complete", "mark"), ("completed", "done", "is_done", "status")),
-    **dict.fromkeys(("close", "reopen"), ("closed", "is_closed", "status")),
-    "rename": ("name", "title"),
-    "move": ("status", "column", "position", "project_id"),
-    "schedule": ("due_date", "scheduled_at", "scheduled_for", "date", "start"),
-    **dict.fromkeys(("tag", "label"), ("tags", "tag", "labels", "label")),
-    **dict.fromkeys(("prioritise", "prioritize"), ("priority",)),
-}
 
 
 def data_fields(entity: Entity) -> list[EntityField]:
@@ -287,82 +153,6 @@ def route(
     return None
 
 
-# Verbs that create a record, beyond those of the requirements' language ("record a movement").
-_CREATE_VERBS = re.compile(
-    r"^(?:record|enter|log|place|book|save|store|track|raise|file|make|put|set up|report)(?:s|ed)?\b", re.I
-)
-# "let a lead assign a bug", "allow members to comment": the action is the second verb.
-_ENABLING = re.compile(
-    r"^(?:let|lets|allow|allows|enable|enables|help|helps)\s+(?:(?:any|a|an|the|all|every|each|our|my)\s+)?"
-    r"(?:[a-z]+\s+){0,2}?(?:to\s+)?(?=[a-z]+\b)",
-    re.I,
-)
-
-
-def normalise_verbs(clause: str) -> str:
-    clause = clause.strip()
-    rest = _ENABLING.sub("", clause, count=1)
-    if rest != clause:
-        for cut in range(0, 4):  # skip the person ("a lead", "team members") up to a known verb
-            tail = re.sub(r"^to\s+", "", " ".join(rest.split()[cut:]))
-            if verb_objects("to " + _CREATE_VERBS.sub("create", tail, count=1)):
-                clause = tail
-                break
-    return _CREATE_VERBS.sub("create", clause, count=1)
-
-
-def _clause(text: str) -> str:
-    return _SUBJECT.sub("", text.strip().rstrip("."))
-
-
-# A Snowball stemmer keeps its working state in the instance, and stories are built on several
-# threads: one stemmer per thread (the shared one in `language.stem` fails under concurrent use).
-_LOCAL = threading.local()
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    base = singular(word) or word
-    if not base:
-        return ""
-    stemmer = getattr(_LOCAL, "stemmer", None)
-    if stemmer is None:
-        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(singular(base))
-
-
-def _stems(text: str) -> list[str]:
-    return [_stem(word) for word in words(text)]
-
-
-def mentions(text: str, name: str) -> bool:
-    """True if `text` names `name` ("due date" for due_date, "statuses" for status, "shipped" for ship)."""
-    wanted = _stems(name.replace("_", " "))
-    have = _stems(text)
-    if wanted and wanted[-1] == "id" and len(wanted) > 1:  # "supplier" names supplier_id
-        wanted = wanted[:-1]
-    return bool(wanted) and any(have[i : i + len(wanted)] == wanted for i in range(len(have)))
-
-
-def entity_for_noun(noun: str, entities: Sequence[Entity]) -> Entity | None:
-    wanted = [singular(word) for word in words(noun)]
-    if not wanted:
-        return None
-    for entity in entities:
-        if [singular(part) for part in split_pascal(entity.name)] == wanted:
-            return entity
-    for entity in entities:  # "support ticket" ~ Ticket
-        if singular(split_pascal(entity.name)[-1]) == wanted[-1]:
-            return entity
-    return None
-
-
-def _verb_entity(found: VerbObject, entities: Sequence[Entity]) -> Entity | None:
-    if found.verb == "comment":  # "comment on a task" creates a Comment
-        return entity_for_noun("comment", entities) or entity_for_noun(found.noun, entities)
-    return entity_for_noun(found.noun, entities)
-
-
 def story_operations(
     architecture: Architecture, story: UserStory, operations: Sequence[ContractOperation]
 ) -> list[ContractOperation]:
@@ -374,7 +164,7 @@ def story_operations(
     by_key = {(op.entity, op.kind): op for op in operations if op.kind not in ("transition", "summary")}
     out: list[ContractOperation] = []
     for found in verb_objects(story.i_want):
-        entity = _verb_entity(found, architecture.data_model)
+        entity = verb_entity(found, architecture.data_model)
         operation = by_key.get((entity.name, found.operation)) if entity else None
         if operation and operation not in out:
             out.append(operation)
@@ -440,7 +230,7 @@ class _Model:
         objects = [
             entity
             for found in verb_objects("to " + self.when)
-            if (entity := _verb_entity(found, self.architecture.data_model)) is not None
+            if (entity := verb_entity(found, self.architecture.data_model)) is not None
         ]
         named = objects + self.mentioned_entities(text)
         named += self.mentioned_entities(f"{self.story.i_want} {self.story.title}")
@@ -450,13 +240,13 @@ class _Model:
     def model_words(self) -> set[str]:
         found: set[str] = set()
         for entity in self.architecture.data_model:
-            found.update(_stem(part) for part in split_pascal(entity.name))
+            found.update(stem_word(part) for part in split_pascal(entity.name))
             for field in entity.fields:
-                found.update(_stems(field.name.replace("_", " ")))
+                found.update(stems(field.name.replace("_", " ")))
                 for value in field.values:
-                    found.update(_stems(value))
+                    found.update(stems(value))
             for transition in entity.transitions:
-                found.update(_stems(transition.name.replace("_", " ")))
+                found.update(stems(transition.name.replace("_", " ")))
         return found - {"id"}
 
 
@@ -479,13 +269,13 @@ def _hard_reason(model: _Model, text: str) -> str | None:
     known = model.model_words()
     for pattern, reason in UNSUPPORTED_RULES:
         for match in pattern.finditer(text):
-            if not set(_stems(match.group(0))) <= known:
+            if not set(stems(match.group(0))) <= known:
                 return f"{reason} ('{match.group(0)}')"
     return None
 
 
 def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
-    when, then = normalise_verbs(_clause(criterion.when)), _clause(criterion.then)
+    when, then = normalise_verbs(clause(criterion.when)), clause(criterion.then)
     model.when = when.lower()
     text = f"{when} {then}".lower()
     reason = _hard_reason(model, text)
@@ -520,9 +310,9 @@ def _transition_plan(
     )
     for rank, entity in enumerate(entities):
         for transition in entity.transitions:
-            verb = _stems(transition.name.replace("_", " "))
+            verb = stems(transition.name.replace("_", " "))
             score = 0
-            if verb and _stems(when)[: len(verb)] == verb:  # "deliver a shipped order": the verb
+            if verb and stems(when)[: len(verb)] == verb:  # "deliver a shipped order": the verb
                 score = 4
             elif mentions(when, transition.name):
                 score = 3
@@ -566,7 +356,7 @@ def _transition_plan(
 def _summary_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    if not _SUMMARY_WORDS.search(context):
+    if not SUMMARY_WORDS.search(context):
         return None
     best: tuple[int, Entity, str] | None = None
     for entity in [*model.candidates(context), *model.architecture.data_model]:
@@ -587,7 +377,7 @@ def _summary_plan(
 def _limit_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    if not _LIMIT_WORDS.search(context):
+    if not LIMIT_WORDS.search(context):
         return None
     for entity in [*model.candidates(context), *model.architecture.data_model]:
         if entity.limits:
@@ -602,7 +392,7 @@ def _limit_plan(
 def _unique_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    if not (_UNIQUE_WORDS.search(context) and _ERROR_WORDS.search(f"{when} {then}")):
+    if not (UNIQUE_WORDS.search(context) and ERROR_WORDS.search(f"{when} {then}")):
         return None
     for entity in model.candidates(context) or model.architecture.data_model:
         unique = [field for field in data_fields(entity) if field.unique]
@@ -621,7 +411,7 @@ def _referenced_plan(
     deletes = any(found.operation == "delete" for found in verb_objects("to " + when)) or re.search(
         r"\b(?:delet\w*|remov\w*)\b", when
     )
-    if not (deletes and _REFUSE_WORDS.search(f"{when} {then}") and _REFERENCED_WORDS.search(context)):
+    if not (deletes and REFUSE_WORDS.search(f"{when} {then}") and REFERENCED_WORDS.search(context)):
         return None
     for entity in model.candidates(when) or model.candidates(context):
         for child in model.architecture.data_model:
@@ -651,7 +441,7 @@ def _referenced_plan(
 def _refusal_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    if not _ERROR_WORDS.search(then) and not _ERROR_WORDS.search(when):
+    if not ERROR_WORDS.search(then) and not ERROR_WORDS.search(when):
         return None
     creatable = list(
         {
@@ -661,19 +451,19 @@ def _refusal_plan(
         }.values()
     )
     for entity in creatable:
-        for match in _MISSING.finditer(when):
+        for match in MISSING.finditer(when):
             for field in input_fields(entity):
                 if field.required and mentions(match.group(1), field.name):
                     keys = [*model.setup(entity.name), *model.readback(entity.name)]
                     return _plan_for(model, criterion, "validate", entity.name, keys, field=field.name)
     for entity in creatable:
-        if not _INVALID.search(context):
+        if not INVALID.search(context):
             break
         for field in input_fields(entity):
             if mentions(context, field.name) and invalid_value(field) is not None:
                 keys = [*model.setup(entity.name), *model.readback(entity.name)]
                 return _plan_for(model, criterion, "invalid", entity.name, keys, field=field.name)
-    if _MISSING.search(when) or _INVALID.search(context):
+    if MISSING.search(when) or INVALID.search(context):
         raise _Cannot(
             "rejects input by a rule that names no field of the data model, which the templates lack"
         )
@@ -687,7 +477,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
     want = normalise_verbs(re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I))
     for found in [*verb_objects("to " + when), *verb_objects("to " + want)]:
-        entity = _verb_entity(found, model.architecture.data_model)
+        entity = verb_entity(found, model.architecture.data_model)
         candidates = [op for op in crud if op.kind == found.operation and entity and op.entity == entity.name]
         candidates += [op for op in crud if op.kind == found.operation]
         if entity and model.has(entity.name, found.operation):
@@ -712,7 +502,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     if chosen.kind == "list":
         lowered = context.lower()
         fields = {field.name for field in data_fields(entity)}
-        if "sort" in chosen.parameters and _SORT_WORDS.search(lowered):
+        if "sort" in chosen.parameters and SORT_WORDS.search(lowered):
             sortable = [f for f in data_fields(entity) if f.type not in ("boolean", "reference")]
             field = next(
                 (f for f in sortable if mentions(lowered, f.name)), sortable[0] if sortable else None
@@ -722,7 +512,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
         parameters = [
             name
             for name in chosen.parameters
-            if (name == "q" and _SEARCH_WORDS.search(lowered)) or (name in fields and mentions(lowered, name))
+            if (name == "q" and SEARCH_WORDS.search(lowered)) or (name in fields and mentions(lowered, name))
         ]
         usable = {op.name for op in model.operations if op.entity == entity.name and op.kind == "transition"}
         for name in state_fields(entity) & set(parameters):

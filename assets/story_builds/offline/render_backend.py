@@ -8,9 +8,9 @@ from typing import Any
 from assets.architecture.models import Entity, EntityField
 from assets.story_builds.offline.criteria import data_fields, initial_state, state_fields
 from assets.story_builds.offline.names import module_name, table_name
-from assets.story_builds.offline.render_tests import py
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import GENERATOR_VERSION
+from assets.story_builds.offline.test_writer import py
 
 
 def py_tuple(values: Sequence[Any]) -> str:

@@ -10,19 +10,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from assets.architecture.models import Entity, EntityField
 from assets.requirements.models import UserStory
 from assets.story_builds.models import UncoveredCriterion
 from assets.story_builds.offline.criteria import (
     CriterionPlan,
-    allowed_from,
-    data_fields,
     initial_state,
     input_fields,
-    route,
     state_fields,
 )
-from assets.story_builds.offline.names import story_class, test_name, variable
+from assets.story_builds.offline.names import story_class, test_name
+from assets.story_builds.offline.render_rule_tests import render_limit, render_summary, render_transition
 from assets.story_builds.offline.samples import (
     WORDS,
     Ref,
@@ -34,145 +31,13 @@ from assets.story_builds.offline.samples import (
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import GENERATOR_VERSION
 from assets.story_builds.offline.templates import STORY_TESTS, TEMPLATES, template_text
-
-
-def doc(text: str) -> str:
-    return " ".join(text.replace("\\", "/").replace('"', "'").split())
-
-
-def py(value: Any) -> str:
-    """A Python literal for JSON-like `value` (a Ref becomes `<variable>["id"]`), deterministic."""
-    if isinstance(value, Ref):
-        return f'{value.variable}["id"]'
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{py(key)}: {py(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(py(item) for item in value) + "]"
-    return repr(value)
-
-
-class _Writer:
-    """Lines of one test method, with helpers that create records (and the records they refer to)."""
-
-    def __init__(self, specs: Mapping[str, ResourceSpec]) -> None:
-        self.specs = specs
-        self.lines: list[str] = []
-        self.counts: dict[str, int] = {}
-        self.known: dict[str, dict[str, Any]] = {}
-
-    def line(self, text: str) -> None:
-        self.lines.append(text)
-
-    def fresh(self, entity: str) -> str:
-        self.counts[entity] = self.counts.get(entity, 0) + 1
-        return variable(entity, self.counts[entity])
-
-    def body(
-        self,
-        entity: Entity,
-        variant: int,
-        seen: frozenset[str] = frozenset(),
-        overrides: Mapping[str, Any] = {},
-    ) -> dict[str, Any]:
-        """A valid body for `entity`; reference fields point at records created first."""
-        out: dict[str, Any] = {}
-        for field in input_fields(entity):
-            if field.name in overrides:
-                out[field.name] = overrides[field.name]
-                continue
-            if field.type == "reference":
-                target = self.specs.get(field.references or "")
-                if target and target.has("create") and target.entity.name not in seen | {entity.name}:
-                    out[field.name] = Ref(self.record(target.entity, variant, seen | {entity.name}))
-                continue
-            out[field.name] = sample_value(entity.name, field, variant)
-        return out
-
-    def record(
-        self,
-        entity: Entity,
-        variant: int,
-        seen: frozenset[str] = frozenset(),
-        overrides: Mapping[str, Any] = {},
-        states: Mapping[str, Sequence[str]] = {},
-        name: str = "",
-    ) -> str:
-        """Create a record, then move it by transitions into one of `states[field]` for each state
-        field named; returns the local variable holding it (its final values in `self.known`)."""
-        body = self.body(entity, variant, seen, overrides)
-        name = name or self.fresh(entity.name)
-        spec = self.specs[entity.name]
-        self.line(
-            f"{name} = self.created({py(spec.method('create'))}, {py(spec.collection_path)}, {py(body)})"
-        )
-        known = dict(body)
-        for field in data_fields(entity):
-            if field.name in state_fields(entity):
-                known[field.name] = initial_state(entity, field)
-        for field_name, goals in states.items():
-            for transition in self.route(entity, field_name, goals):
-                self.line(f"{name} = self.moved({self.transition_call(spec, transition.name, name)})")
-                known[field_name] = transition.to_state
-        self.known[name] = known
-        return name
-
-    def usable(self, entity: Entity) -> set[str]:
-        spec = self.specs[entity.name]
-        return {op.name for op, _ in spec.operations if op.kind == "transition"}
-
-    def route(self, entity: Entity, field: str, goals: Sequence[str]) -> list[Any]:
-        found = route(entity, field, goals, self.usable(entity))
-        assert found is not None, (entity.name, field, goals)
-        return found
-
-    @staticmethod
-    def transition_call(spec: ResourceSpec, name: str, variable: str) -> str:
-        return (
-            f"{py(spec.method('transition', name))}, "
-            f'self.path_of({py(spec.path("transition", name))}, {variable}["id"])'
-        )
-
-    def create_call(self, spec: ResourceSpec, body: str) -> str:
-        return f"self.api({py(spec.method('create'))}, {py(spec.collection_path)}, {body})"
-
-    def stored(self, spec: ResourceSpec, items: str, item: str | None) -> None:
-        """Assert what is stored: the whole list if the API lists, else the one item if it reads."""
-        if spec.has("list"):
-            self.line(f'self.assertEqual(self.api("GET", {py(spec.collection_path)}), (200, [{items}]))')
-        elif spec.has("read") and item:
-            self.line(
-                f'self.assertEqual(self.api("GET", self.path_of({py(spec.item_path)}, {item}["id"])), (200, '
-                f"{item}))"
-            )
-
-    def restart_then(self, spec: ResourceSpec, items: str, item: str | None, what: str) -> None:
-        if spec.has("list") or (spec.has("read") and item):
-            self.line(f"# {what} outlives a restart of the backend (SQLite persistence)")
-            self.line("self.backend.restart()")
-            self.stored(spec, items, item)
-
-
-def _field(entity: Entity, name: str | None) -> EntityField:
-    found = entity.field(name or "")
-    assert found is not None, (entity.name, name)
-    return found
-
-
-def _distinct(entity: Entity, body: dict[str, Any], keep: str, variant: int) -> dict[str, Any]:
-    """`body` with its unique fields (other than `keep`) given fresh values, so it can be stored too."""
-    out = dict(body)
-    for field in data_fields(entity):
-        if field.unique and field.name != keep and field.name in out and not isinstance(out[field.name], Ref):
-            out[field.name] = sample_value(entity.name, field, variant)
-    return out
+from assets.story_builds.offline.test_writer import Writer, distinct, doc, entity_field, py
 
 
 def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str, ResourceSpec]) -> str:
     spec = specs[plan.entity]
     entity = spec.entity
-    w = _Writer(specs)
+    w = Writer(specs)
     line = w.line
     collection, item_path = py(spec.collection_path), py(spec.item_path)
     create = py(spec.method("create")) if spec.has("create") else ""
@@ -205,7 +70,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
         w.stored(spec, "created", "created")
         w.restart_then(spec, "created", "created", "the item")
     elif plan.kind in ("validate", "invalid"):
-        field = _field(entity, plan.field)
+        field = entity_field(entity, plan.field)
         full = w.body(entity, 1)
         if plan.kind == "validate":
             line(f"sent = {py({k: v for k, v in full.items() if k != field.name})}")
@@ -247,7 +112,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
         line("self.backend.restart()")
         line('self.assertEqual(self.api("GET", item), (200, created))')
     elif plan.kind == "update":
-        target = _field(entity, plan.field)
+        target = entity_field(entity, plan.field)
         method = py(spec.method("update"))
         line(f"sent = {py(w.body(entity, 1))}")
         line(f"status, created = {w.create_call(spec, 'sent')}")
@@ -284,15 +149,15 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
     elif plan.kind == "sort":
         _render_sort(w, spec, plan)
     elif plan.kind == "transition":
-        _render_transition(w, spec, plan)
+        render_transition(w, spec, plan)
     elif plan.kind == "summary":
-        _render_summary(w, spec, plan)
+        render_summary(w, spec, plan)
     elif plan.kind == "limit":
-        _render_limit(w, spec, plan)
+        render_limit(w, spec, plan)
     elif plan.kind == "unique":
-        field = _field(entity, plan.field)
+        field = entity_field(entity, plan.field)
         first = w.record(entity, 1)
-        second = _distinct(entity, w.body(entity, 2), field.name, 2)
+        second = distinct(entity, w.body(entity, 2), field.name, 2)
         line(f"second = {py(second)}")
         line(f"# a second {entity.name} with the same {field.name} is refused")
         line(
@@ -328,7 +193,7 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
     return f'    def {test_name(story.id, criterion.id)}(self):\n        """{docstring}"""\n{body}\n'
 
 
-def _render_list(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
+def _render_list(w: Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     entity, line = spec.entity, w.line
     collection = py(spec.collection_path)
     states = state_fields(entity)
@@ -337,7 +202,7 @@ def _render_list(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     moved: dict[str, Sequence[str]] = {}
     for name in params:
         if name in states:
-            field = _field(entity, name)
+            field = entity_field(entity, name)
             moved[name] = [v for v in field.values if v != initial_state(entity, field)]
     first_body = w.body(entity, 1)
     w.record(entity, 1, overrides=first_body, name="first")
@@ -360,19 +225,19 @@ def _render_list(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
         if len(params) > 1:
             for index, parameter in enumerate(filters):
                 if parameter in states:
-                    body = _distinct(entity, dict(first_body), "", 4 + index)
+                    body = distinct(entity, dict(first_body), "", 4 + index)
                     decoys.append((parameter, body, {parameter: moved[parameter]}))
                     continue
-                field = _field(entity, parameter)
+                field = entity_field(entity, parameter)
                 if field.type == "reference":
                     changed: Any = second_body[parameter]
                 else:
                     changed = other_value(entity.name, field, first_body[parameter])
-                body = _distinct(entity, {**first_body, parameter: changed}, "", 4 + index)
+                body = distinct(entity, {**first_body, parameter: changed}, "", 4 + index)
                 decoys.append((parameter, body, {}))
             if "q" in params:
                 inputs = [p for p in filters if p not in states]
-                decoy = _distinct(entity, {**second_body, **{p: first_body[p] for p in inputs}}, "", 8)
+                decoy = distinct(entity, {**second_body, **{p: first_body[p] for p in inputs}}, "", 8)
                 if not any(isinstance(v, str) and WORDS[1] in v for v in decoy.values()):
                     decoys.append(("q", decoy, {}))
         for index, (parameter, body, goals) in enumerate(decoys, start=1):
@@ -393,9 +258,9 @@ def _render_list(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     line(f'self.assertEqual(self.api("GET", {collection}), (200, [{everything}]))')
 
 
-def _render_sort(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
+def _render_sort(w: Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
     entity, line = spec.entity, w.line
-    field = _field(entity, plan.field)
+    field = entity_field(entity, plan.field)
     collection = spec.collection_path
     # Created out of order, so that the id order is not the sorted order.
     bodies = [w.body(entity, variant) for variant in (2, 3, 1)]
@@ -414,187 +279,6 @@ def _render_sort(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
         f"[{', '.join(reversed(ascending))}]))"
     )
     line(f'self.refused(422, "GET", {py(collection + "?sort=no_such_field")}, None, "sort")')
-
-
-def _render_transition(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
-    entity, line = spec.entity, w.line
-    transition = next(t for t in entity.transitions if t.name == plan.name)
-    state = _field(entity, transition.field)
-    allowed = allowed_from(entity, transition)
-    verb = transition.name.replace("_", " ")
-    call = w.transition_call
-    ready = w.record(entity, 1, states={state.name: allowed})
-    start = w.known[ready][state.name]
-    item_path = py(spec.item_path)
-    line(f"# from {start!r} it can {verb}")
-    line(f"status, moved = self.api({call(spec, transition.name, ready)})")
-    line("self.assertEqual(status, 200, moved)")
-    line(f"self.assertEqual(moved, {{**{ready}, {py(state.name)}: {py(transition.to_state)}}})")
-    if spec.has("read"):
-        line(f'self.assertEqual(self.api("GET", self.path_of({item_path}, {ready}["id"])), (200, moved))')
-    if transition.to_state not in allowed:
-        line(f"# from {transition.to_state!r} it cannot: refused, naming the current state; nothing changes")
-        line(
-            f"detail = self.refused(409, {call(spec, transition.name, 'moved')}, None, "
-            f"{py(transition.to_state)})"
-        )
-        line(f"self.assertIn({py(start)}, detail)")
-        if spec.has("read"):
-            line(f'self.assertEqual(self.api("GET", self.path_of({item_path}, moved["id"])), (200, moved))')
-    initial = initial_state(entity, state)
-    if initial not in allowed:
-        fresh = w.record(entity, 2)
-        line(f"# a new {entity.name} is {initial!r}: it cannot {verb} yet")
-        line(f"self.refused(409, {call(spec, transition.name, fresh)}, None, {py(initial)})")
-    method = py(spec.method("transition", transition.name))
-    path = py(spec.path("transition", transition.name))
-    line(f'self.refused(404, {method}, self.path_of({path}, {ready}["id"] + 1000))')
-
-
-def _render_summary(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
-    entity, line = spec.entity, w.line
-    summary = next(s for s in entity.summaries if s.name == plan.name)
-    states = state_fields(entity)
-    where = entity.field(summary.where_field or "")
-    inside: dict[str, Any] = {}
-    inside_states: dict[str, Sequence[str]] = {}
-    outside: dict[str, Any] = {}
-    outside_states: dict[str, Sequence[str]] = {}
-    if where is not None and summary.where_values:
-        others = [v for v in where.values if v not in summary.where_values] if where.type == "enum" else []
-        if where.name in states:
-            inside_states[where.name] = summary.where_values
-            reachable = [v for v in others if route(entity, where.name, [v], w.usable(entity)) is not None]
-            outside_states[where.name] = reachable[:1] or summary.where_values
-        else:
-            inside[where.name] = summary.where_values[0]
-            outside[where.name] = others[0] if others else summary.where_values[0]
-    # Three records: the third shares the first one's group; the second, when the summary filters,
-    # is outside its filter.
-    first = w.record(entity, 1, overrides=inside, states=inside_states)
-    second = w.record(entity, 2, overrides=outside, states=outside_states)
-    third_overrides = dict(inside)
-    third_states = dict(inside_states)
-    group = summary.group_by
-    if group is not None:
-        value = w.known[first].get(group)
-        if group in states:
-            third_states[group] = [value]
-        else:
-            third_overrides[group] = value
-    third = w.record(entity, 3, overrides=third_overrides, states=third_states)
-    records = [w.known[name] for name in (first, second, third)]
-    counted = [
-        known
-        for known in records
-        if where is None or not summary.where_values or known.get(where.name) in summary.where_values
-    ]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for known in counted:
-        groups.setdefault(py(None if group is None else known.get(group)), []).append(known)
-    expected = [f"{key}: {py(_measure(summary, members))}" for key, members in groups.items()]
-    method, path = py(spec.method("summary", summary.name)), py(spec.path("summary", summary.name))
-    line(f"status, rows = self.api({method}, {path})")
-    line("self.assertEqual(status, 200, rows)")
-    line(f"self.assertEqual(len(rows), {len(expected)}, rows)")
-    line(f'self.assertEqual({{row["group"]: row["value"] for row in rows}}, {{{", ".join(expected)}}})')
-
-
-def _measure(summary: Any, members: list[dict[str, Any]]) -> float | int:
-    if summary.measure == "count" or not summary.field:
-        return len(members)
-    amounts = []
-    for body in members:
-        value = body.get(summary.field)
-        if value is None:
-            continue
-        if summary.multiply_by:
-            factor = body.get(summary.multiply_by)
-            if factor is None:
-                continue
-            value = value * factor
-        amounts.append(value)
-    if summary.measure == "average":
-        return round(sum(amounts) / len(amounts), 6) if amounts else 0
-    total = sum(amounts)
-    return round(total, 6) if isinstance(total, float) else total
-
-
-def _render_limit(w: _Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:
-    entity, line = spec.entity, w.line
-    limit = entity.limits[0]
-    collection, create = py(spec.collection_path), py(spec.method("create"))
-    states = state_fields(entity)
-    maximum = py(str(limit.maximum))
-    overrides: dict[str, Any] = {}
-    moves: list[Any] = []
-    if limit.field and limit.values:
-        if limit.field in states:
-            moves = w.route(entity, limit.field, limit.values)
-        else:
-            overrides[limit.field] = limit.values[0]
-    base = w.body(entity, 1, overrides=overrides)
-    line(f"base = {py(base)}")
-    unique = [
-        f
-        for f in data_fields(entity)
-        if f.unique and f.name in base and f.type in ("string", "text", "email")
-    ]
-
-    def varied(prefix: str, extra: str = "") -> str:
-        parts = [f"{py(f.name)}: {prefix} + base[{py(f.name)}]" for f in unique]
-        return "{" + ", ".join(["**base", *parts, *([extra] if extra else [])]) + "}"
-
-    def counted(target: str, body: str, refuse_last: bool) -> list[str]:
-        """Lines creating a record that counts towards the limit (moved into a counted state)."""
-        if not moves:
-            if refuse_last:
-                return [f"self.refused(409, {create}, {collection}, {body}, {maximum})"]
-            return [f"{target} = self.created({create}, {collection}, {body})"]
-        out = [f"{target} = self.created({create}, {collection}, {body})"]
-        for index, transition in enumerate(moves):
-            call = w.transition_call(spec, transition.name, target)
-            if refuse_last and index == len(moves) - 1:
-                out.append(f"self.refused(409, {call}, None, {maximum})")
-            else:
-                out.append(f"{target} = self.moved({call})")
-        return out
-
-    line(f"# {limit.maximum} records that count towards the limit are accepted")
-    line(f"for index in range({limit.maximum}):")
-    for text in counted("item", varied('f"{index} "'), False):
-        line("    " + text)
-    line("# one more is refused")
-    for text in counted("over", varied('"over "'), True):
-        line(text)
-    if spec.has("list"):
-        line(f'status, items = self.api("GET", {collection})')
-        line("self.assertEqual(status, 200, items)")
-    if limit.per:
-        per = _field(entity, limit.per)
-        other: Any = None
-        if per.type == "reference":
-            target = w.specs.get(per.references or "")
-            if target and target.has("create"):
-                other = Ref(w.record(target.entity, 2))
-        elif per.name not in states:
-            other = other_value(entity.name, per, base.get(per.name))
-        if other is not None:
-            line(f"# for another {per.name} the count starts again")
-            for text in counted("other", varied('"other "', f"{py(per.name)}: {py(other)}"), False):
-                line(text)
-    if limit.field:
-        state = entity.field(limit.field)
-        values = state.values if state else []
-        outside = [v for v in values if v not in limit.values]
-        if outside and limit.field not in states:
-            line(f"# a record whose {limit.field} is {outside[0]!r} does not count")
-            body = varied('"outside "', f"{py(limit.field)}: {py(outside[0])}")
-            line(f"self.created({create}, {collection}, {body})")
-        elif moves and state is not None and initial_state(entity, state) not in limit.values:
-            line(f"# a record still {initial_state(entity, state)!r} does not count")
-            body = varied('"outside "')
-            line(f"self.created({create}, {collection}, {body})")
 
 
 def render_test_module(
