@@ -15,7 +15,7 @@ What it builds (stdlib only, so the generated tests run with a bare `python`):
 Modules, one job each: `names` (safe identifiers), `contract` (the OpenAPI document as operations on
 entities), `criteria` (what a story enables, how each criterion is tested or why not), `samples`
 (test values), `specs` (what is served so far), `wording` (the phrases criteria are read by),
-`test_writer`, `render_tests` and `render_rule_tests` (a story's tests), `render_backend`, `render_frontend`,
+`writer`, `render_tests` and `render_rule_tests` (a story's tests), `render_backend`, `render_frontend`,
 `render_docs`, `state` (the manifest), `templates` (files and hashes), and `generator`
 (the entry point `generate_story_changes`).
 """

@@ -10,7 +10,7 @@ from assets.story_builds.offline.criteria import data_fields, initial_state, sta
 from assets.story_builds.offline.names import module_name, table_name
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import GENERATOR_VERSION
-from assets.story_builds.offline.test_writer import py
+from assets.story_builds.offline.writer import py
 
 
 def py_tuple(values: Sequence[Any]) -> str:

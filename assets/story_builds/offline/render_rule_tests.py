@@ -19,7 +19,7 @@ from assets.story_builds.offline.samples import (
     other_value,
 )
 from assets.story_builds.offline.specs import ResourceSpec
-from assets.story_builds.offline.test_writer import Writer, entity_field, py
+from assets.story_builds.offline.writer import Writer, entity_field, py
 
 
 def render_transition(w: Writer, spec: ResourceSpec, plan: CriterionPlan) -> None:

@@ -31,7 +31,7 @@ from assets.story_builds.offline.samples import (
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import GENERATOR_VERSION
 from assets.story_builds.offline.templates import STORY_TESTS, TEMPLATES, template_text
-from assets.story_builds.offline.test_writer import Writer, distinct, doc, entity_field, py
+from assets.story_builds.offline.writer import Writer, distinct, doc, entity_field, py
 
 
 def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str, ResourceSpec]) -> str:
