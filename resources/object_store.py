@@ -16,8 +16,10 @@ import hashlib
 import os
 import stat as stat_module
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -256,6 +258,9 @@ class LocalObjectStore(ObjectStore):
         self._path(key).unlink(missing_ok=True)
 
 
+_READ_AHEAD_SECONDS = 1.0
+
+
 class S3ObjectStore(ObjectStore):
     """An S3 bucket (AWS or any S3 server; boto3 reads AWS_ENDPOINT_URL_S3 itself)."""
 
@@ -265,6 +270,12 @@ class S3ObjectStore(ObjectStore):
     endpoint_url: str | None = None
 
     _client: Any = PrivateAttr(default=None)
+    # The next listing page, requested in the background as soon as the one before it arrived: the
+    # server prepares it while this process parses and consumes the current one (a sweep reads pages
+    # back to back). Keyed by (prefix, start_after); used only by the very next call, and only within
+    # a second of asking (a listing is no snapshot either, but a later tick must see a fresh page).
+    _read_ahead: tuple[str, str, float, Future[Any]] | None = PrivateAttr(default=None)
+    _pool: ThreadPoolExecutor | None = PrivateAttr(default=None)
 
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.prefix.strip('/')}".rstrip("/")
@@ -299,28 +310,60 @@ class S3ObjectStore(ObjectStore):
         root = self.prefix.strip("/")
         return full_key[len(root) + 1 :] if root else full_key
 
-    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full(prefix)}
+    def _list(self, prefix: str, start_after: str, max_keys: int) -> Any:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full(prefix), "MaxKeys": max_keys}
         if start_after:
             kwargs["StartAfter"] = self._full(start_after)
+        return self.client.list_objects_v2(**kwargs)
+
+    def _page(self, prefix: str, start_after: str, max_keys: int) -> Any:
+        """One ListObjectsV2 answer: the read-ahead one if it is this page, else a request now."""
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[:2] == (prefix, start_after):
+            try:
+                response = ahead[3].result()
+            except Exception:  # noqa: BLE001 - asked again below, where an error is raised as usual
+                response = None
+            fresh = time.monotonic() - ahead[2] < _READ_AHEAD_SECONDS
+            if (
+                response is not None
+                and fresh
+                and (len(response.get("Contents", [])) >= max_keys or not response.get("IsTruncated"))
+            ):
+                return response
+        return self._list(prefix, start_after, max_keys)
+
+    def _ask_ahead(self, prefix: str, start_after: str) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-read-ahead")
+        future = self._pool.submit(self._list, prefix, start_after, 1000)
+        self._read_ahead = (prefix, start_after, time.monotonic(), future)
+
+    def list_page(self, prefix: str = "", start_after: str = "", max_keys: int = 1000) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
+        after = start_after
         while len(out) < max_keys:
-            kwargs["MaxKeys"] = min(1000, max_keys - len(out))
-            response = self.client.list_objects_v2(**kwargs)
-            for item in response.get("Contents", []):
+            response = self._page(prefix, after, min(1000, max_keys - len(out)))
+            contents = response.get("Contents", [])[: max_keys - len(out)]
+            truncated = bool(response.get("IsTruncated")) or len(contents) < len(response.get("Contents", []))
+            if contents:
+                after = self._relative(contents[-1]["Key"])
+            if truncated:
+                self._ask_ahead(prefix, after)  # the caller (or this loop) most likely wants it next
+            for item in contents:
                 if item["Key"].endswith("/"):
                     continue  # a folder marker (the S3 console's "Create folder"), not an object
                 out.append(
-                    ObjectInfo(
+                    ObjectInfo.model_construct(
                         key=self._relative(item["Key"]),
                         etag=item["ETag"].strip('"'),
                         size=item["Size"],
                         modified=s3_time(item.get("LastModified")),
+                        kind="file",
                     )
                 )
-            if not response.get("IsTruncated"):
+            if not truncated:
                 break
-            kwargs["StartAfter"] = response["Contents"][-1]["Key"]
         return out
 
     def head(self, key: str) -> ObjectInfo | None:
