@@ -134,8 +134,8 @@ docker run -p 8000:8000 {architecture.project}-backend
 ## Test
 
 ```sh
-cd backend && python -m unittest discover -s tests -t . -v
-cd frontend && python -m unittest discover -s tests -t . -v
+(cd backend && python -m unittest discover -s tests -t . -v)
+(cd frontend && python -m unittest discover -s tests -t . -v)
 ```
 
 Each story's tests are in `backend/tests/test_<story>.py`; each test names the acceptance criterion
