@@ -11,7 +11,13 @@ import pytest
 from assets.architecture.models import Architecture
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.story_builds.asset import offline_generator
-from assets.story_builds.build import INTEGRATION_BRANCH, build_stories, combine_trees, story_branch
+from assets.story_builds.build import (
+    INTEGRATION_BRANCH,
+    architecture_slice,
+    build_stories,
+    combine_trees,
+    story_branch,
+)
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
 from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuildsSet
@@ -330,3 +336,32 @@ def test_combined_trees_merge_their_manifests_through_the_contract() -> None:
     }
     with pytest.raises(ManifestError, match="does not follow the contract"):
         combine_trees([left, broken])
+
+
+def test_a_component_description_naming_a_new_entity_rebuilds_no_story(
+    designed: tuple[RequirementsSet, Architecture],
+) -> None:
+    # The offline database's description lists every entity: a new entity elsewhere changes it.
+    requirements, architecture = designed
+    renamed = architecture.model_copy(
+        update={
+            "components": [
+                component.model_copy(update={"description": component.description + ", Invoice"})
+                for component in architecture.components
+            ]
+        }
+    )
+    for story in requirements.stories:
+        assert architecture_slice(renamed, story.id) == architecture_slice(architecture, story.id)
+    # What the design says of a component's stack still counts.
+    restacked = architecture.model_copy(
+        update={
+            "components": [
+                component.model_copy(update={"stack": other_stack})
+                for component in architecture.components
+                for other_stack in [component.stack.model_copy(update={"framework": "Other"})]
+            ]
+        }
+    )
+    story = requirements.stories[0]
+    assert architecture_slice(restacked, story.id) != architecture_slice(architecture, story.id)

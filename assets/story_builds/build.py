@@ -65,7 +65,11 @@ def story_branch(story_id: str) -> str:
 
 
 def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, Any]:
-    """The parts of the design one story touches: its components, its operations and their entities."""
+    """The parts of the design one story touches: its components, its operations and their entities.
+
+    A component's description is prose (the database's names every entity), so it is left out: a new
+    entity elsewhere must not rebuild every story that touches the database.
+    """
     components = {entry.story_id: entry.components for entry in architecture.story_map}.get(story_id, [])
     operations: dict[str, Any] = {}
     refs: set[str] = set()
@@ -75,7 +79,11 @@ def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, A
             refs.update(schema_refs(operation.operation))
     entities = [entity for entity in architecture.data_model if entity.name in refs]
     return {
-        "components": [c.model_dump(mode="json") for c in architecture.components if c.name in components],
+        "components": [
+            component.model_dump(mode="json", exclude={"description"})
+            for component in architecture.components
+            if component.name in components
+        ],
         "operations": operations,
         "entities": [entity.model_dump(mode="json") for entity in entities],
     }
