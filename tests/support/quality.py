@@ -108,6 +108,7 @@ class Expected(BaseModel):
     entities: list[ExpectedEntity] = Field(default_factory=list)
     not_stories: list[str] = Field(default_factory=list)
     max_stories: int | None = None
+    held_out: bool = Field(False, description="kept off main until the final measurement")
 
 
 class Project(BaseModel):
@@ -698,6 +699,7 @@ class EntityScore(BaseModel):
 class ProjectScore(BaseModel):
     slug: str
     shared: bool
+    held_out: bool = False
     seconds: float
     run_success: bool
     failed_checks: list[str]
@@ -780,6 +782,7 @@ def score_project(
     score = ProjectScore(
         slug=project.slug,
         shared=project.shared,
+        held_out=expected.held_out,
         seconds=outcome.seconds,
         run_success=outcome.run_success,
         failed_checks=outcome.failed_checks,
