@@ -112,7 +112,7 @@ def test_other_named_stacks(quote: str, expected: tuple[str, str, str]) -> None:
 
 def test_entities_and_fields_come_from_the_stories() -> None:
     requirements = acme_requirements()
-    architecture = build_architecture(requirements, design_offline(requirements, full_model=True))
+    architecture = build_architecture(requirements, design_offline(requirements))
     entities = {entity.name: entity for entity in architecture.data_model}
     fields = {
         name: {f.name: (f.type, f.required) for f in entity.fields} for name, entity in entities.items()
@@ -144,13 +144,24 @@ def test_entities_and_fields_come_from_the_stories() -> None:
     }
 
 
-def test_the_default_offline_design_is_what_the_templates_serve() -> None:
-    architecture = design(acme_requirements())
+def test_the_default_offline_design_is_the_whole_model_with_its_states_in_the_contract() -> None:
+    requirements = acme_requirements()
+    architecture = design(requirements)
+    assert architecture == build_architecture(requirements, design_offline(requirements))
     entities = {entity.name: entity for entity in architecture.data_model}
-    allowed = {"string", "integer", "number", "boolean", "date", "datetime"}
-    assert all(f.type in allowed for entity in entities.values() for f in entity.fields)
-    assert not any(entity.transitions or entity.summaries or entity.limits for entity in entities.values())
-    assert entities["Task"].field("project_id").type == "integer"
+    assert entities["Task"].field("project_id").type == "reference"
+    assert entities["Task"].field("project_id").references == "Project"
+    assert {t.name for t in entities["Project"].transitions} == {"archive", "finish"}
+    archive = architecture.openapi["paths"]["/api/projects/{id}/archive"]["post"]
+    # the contract driver walks the state machine from these
+    assert (archive["x-state-field"], archive["x-from-states"], archive["x-to-state"]) == (
+        "status",
+        ["finished"],
+        "archived",
+    )
+    assert "409" in archive["responses"]
+    project = architecture.openapi["components"]["schemas"]["Project"]["properties"]["status"]
+    assert project["readOnly"] and project["default"] == "open"
 
 
 def test_every_story_is_mapped_to_the_components_it_touches() -> None:
@@ -190,7 +201,11 @@ def test_the_openapi_document_is_valid_and_linked_to_stories() -> None:
     known = {story.id for story in requirements.stories}
     assert all(set(op["x-story-ids"]) <= known for op in operations)
     assert set(document["components"]["schemas"]) >= {"Task", "TaskInput", "TaskUpdate", "Project", "Comment"}
-    assert document["components"]["schemas"]["TaskInput"]["required"] == ["title"]
+    # a task belongs to a project ("the tasks of a project"): its create names one
+    assert document["components"]["schemas"]["TaskInput"]["required"] == ["title", "project_id"]
+    assert document["components"]["schemas"]["TaskInput"]["properties"]["project_id"]["x-references"] == (
+        "Project"
+    )
 
 
 def test_openapi_problem_reports_an_invalid_document() -> None:

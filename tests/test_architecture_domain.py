@@ -261,7 +261,7 @@ def test_the_full_model_renders_a_valid_contract_with_every_story_mapped() -> No
         story(4, "to register suppliers with a name"),
     ]
     requirements = RequirementsSet(project="shop", stories=stories)
-    architecture = build_architecture(requirements, design_offline(requirements, full_model=True))
+    architecture = build_architecture(requirements, design_offline(requirements))
     assert openapi_problem(architecture.openapi) is None
     served = {story_id for op in iter_operations(architecture.openapi) for story_id in op.story_ids}
     assert served == {s.id for s in stories}

@@ -33,7 +33,7 @@ def design_of(relative: str) -> Architecture:
     requirements = merge_stories(
         [((path.name, content_hash(data)), document, extract_offline(document))], None, project="real"
     )
-    return build_architecture(requirements, design_offline(requirements, full_model=True))
+    return build_architecture(requirements, design_offline(requirements))
 
 
 def words_of(name: str) -> list[str]:

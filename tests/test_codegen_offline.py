@@ -183,7 +183,12 @@ def test_each_story_is_its_own_change_on_top_of_the_last(acme: Build) -> None:
 
     create_task = acme.story("to create a task")
     delete_task = acme.story("to delete a task")
-    assert acme.change(create_task.id).operations == ["POST /api/tasks", "GET /api/tasks/{id}"]
+    # a task names its project (a required reference): creating one needs a project to create first
+    assert acme.change(create_task.id).operations == [
+        "POST /api/tasks",
+        "GET /api/tasks/{id}",
+        "POST /api/projects",
+    ]
     assert "DELETE /api/tasks/{id}" in acme.change(delete_task.id).operations
     task_module = acme.tree["backend/app/resources/task.py"]
     assert f'Operation("delete", "DELETE", "/api/tasks/{{id}}", stories=("{delete_task.id}",))' in task_module
@@ -242,7 +247,8 @@ def test_the_generated_application_passes_its_own_tests_in_the_sandbox(acme: Bui
 
 
 def test_an_intermediate_build_runs_and_lacks_later_stories(acme: Build, tmp_path: Path) -> None:
-    """After 'create a task' the app passes its tests; deleting a task is not built yet (405)."""
+    """After 'create a task' the app passes its tests; a task needs an existing project; deleting a
+    task is not built yet (405)."""
     index = acme.order.index(acme.story("to create a task").id)
     tree = acme.trees[index]
     assert "backend/app/resources/comment.py" not in tree  # comments come later
@@ -252,8 +258,13 @@ def test_an_intermediate_build_runs_and_lacks_later_stories(acme: Build, tmp_pat
             "from tests.support import ApiTestCase\n\n"
             "class TestProbe(ApiTestCase):\n"
             "    def test_delete_is_not_built(self):\n"
-            "        status, created = self.api('POST', '/api/tasks', {'title': 'x'})\n"
-            "        self.assertEqual(status, 201)\n"
+            "        status, project = self.api('POST', '/api/projects', {'name': 'p'})\n"
+            "        self.assertEqual(status, 201, project)\n"
+            "        status, error = self.api('POST', '/api/tasks', {'title': 'x', 'project_id': 999999})\n"
+            "        self.assertEqual(status, 422, error)\n"
+            "        body = {'title': 'x', 'project_id': project['id']}\n"
+            "        status, created = self.api('POST', '/api/tasks', body)\n"
+            "        self.assertEqual(status, 201, created)\n"
             "        status, error = self.api('DELETE', f\"/api/tasks/{created['id']}\")\n"
             "        self.assertEqual(status, 405, error)\n"
         ),

@@ -170,6 +170,18 @@ def edit(tree: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:
     return {**tree, path: tree[path].replace(old, new, 1)}
 
 
+def serve_undocumented_put(tree: dict[str, str]) -> dict[str, str]:
+    """The backend also serves `PUT /api/projects/{id}` (a full update), which the document lacks."""
+    return edit(
+        tree,
+        "backend/app/server.py",
+        "        operations = [resource.operation(kind) for kind in kinds]\n",
+        '        if method == "PUT" and resource.name == "Project" and "update" in kinds:\n'
+        '            return "update"\n'
+        "        operations = [resource.operation(kind) for kind in kinds]\n",
+    )
+
+
 def criteria(acme: Acme) -> set[tuple[str, str]]:
     return {(story.id, c.id) for story in acme.requirements.stories for c in story.acceptance_criteria}
 
@@ -276,7 +288,11 @@ def test_a_changed_status_code_is_a_contract_mismatch(
     result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     assert result.started and not result.ok
     found = {(m.operation, m.check) for m in result.mismatches}
-    creates = {f"POST {path}" for path, item in acme.architecture.openapi["paths"].items() if "post" in item}
+    creates = {
+        f"POST {path}"
+        for path, item in acme.architecture.openapi["paths"].items()
+        if "post" in item and "{" not in path  # a transition (POST on an item) answers 200
+    }
     assert {(label, "status") for label in creates} <= found
     [one] = [m for m in result.mismatches if m.operation == sorted(creates)[0] and m.check == "status"]
     assert "201" in one.expected and one.got.startswith("200")
@@ -304,18 +320,13 @@ def test_a_dropped_route_is_a_mismatch_unless_its_story_is_not_built(
 def test_an_undocumented_route_and_a_wrong_response_are_mismatches(
     acme: Acme, tmp_path: Path, install_cache: Path
 ) -> None:
-    tree = edit(
-        acme.tree,
-        "backend/app/resources/project.py",
-        "    operations=(\n",
-        '    operations=(\n        Operation("delete", "DELETE"),\n',
-    )
+    tree = serve_undocumented_put(acme.tree)
     tree = edit(tree, "backend/app/store.py", '{"id": row["id"]}', '{"id": str(row["id"])}')
     result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     by_check: dict[str, set[str]] = {}
     for m in result.mismatches:
         by_check.setdefault(m.check, set()).add(m.operation)
-    assert by_check["undocumented_operation"] == {"DELETE /api/projects/{id}"}
+    assert by_check["undocumented_operation"] == {"PUT /api/projects/{id}"}
     assert "GET /api/tasks/{id}" in by_check["response_schema"]
     schema = next(m for m in result.mismatches if m.check == "response_schema")
     assert "is not of type 'integer'" in schema.got
@@ -333,6 +344,27 @@ def test_a_backend_that_accepts_invalid_bodies_is_a_mismatch(
     result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
     accepted = {m.operation for m in result.mismatches if m.check == "invalid_body_accepted"}
     assert {"POST /api/tasks", "PATCH /api/tasks/{id}"} <= accepted
+
+
+def test_a_backend_that_ignores_references_and_states_is_a_mismatch(
+    acme: Acme, tmp_path: Path, install_cache: Path
+) -> None:
+    server = "backend/app/server.py"
+    tree = edit(acme.tree, server, "        if current not in allowed:\n", "        if False:\n")
+    tree = edit(tree, server, "if target is None or self.store.get(target, value) is None:", "if False:")
+    tree = edit(tree, server, "        self._check_not_referenced(resource, item_id)\n", "")
+    result = backend_contract(tree, acme.architecture.openapi, 60, install_cache, workdir_parent=tmp_path)
+    found = {(m.operation, m.check) for m in result.mismatches}
+    # a project that is still open is archived; a task of no project and a comment on no task are
+    # accepted; a project its tasks refer to is deleted
+    assert {
+        ("POST /api/projects/{id}/archive", "status"),
+        ("POST /api/tasks", "invalid_body_accepted"),
+        ("POST /api/comments", "invalid_body_accepted"),
+        ("DELETE /api/projects/{id}", "status"),
+    } <= found
+    archive = next(m for m in result.mismatches if m.operation == "POST /api/projects/{id}/archive")
+    assert "not allowed from 'open'" in archive.expected and archive.got.startswith("200")
 
 
 def test_a_backend_that_does_not_start_is_reported(acme: Acme, tmp_path: Path, install_cache: Path) -> None:
@@ -371,7 +403,7 @@ def test_frontend_calls_are_checked_against_the_document(acme: Acme) -> None:
         **acme.tree,
         "frontend/app.js": acme.tree["frontend/app.js"]
         + 'async function report() {\n  return fetch(API_BASE + "/api/reports", { method: "POST" });\n}\n'
-        + 'async function wipe(id) {\n  return api("DELETE", "/api/projects/" + id);\n}\n',
+        + 'async function wipe(id) {\n  return api("PUT", "/api/projects/" + id);\n}\n',
     }
     resources = json.loads(
         acme.tree["frontend/resources.js"].removeprefix("window.RESOURCES = ").rstrip(";\n")
@@ -383,9 +415,9 @@ def test_frontend_calls_are_checked_against_the_document(acme: Acme) -> None:
     assert found == {
         ("POST /api/reports", "undocumented_call", "no such path in the document"),
         (
-            "DELETE /api/projects/{param}",
+            "PUT /api/projects/{param}",
             "undocumented_call",
-            "no DELETE on /api/projects/{id} (it has GET, PATCH)",
+            "no PUT on /api/projects/{id} (it has GET, DELETE, PATCH)",
         ),
         ("GET /api/tasks", "undocumented_parameter", "colour"),
     }
@@ -491,19 +523,13 @@ def test_failing_tests_and_mismatches_fail_the_blocking_checks(
     acme: Acme, forge: LocalForge, tmp_path: Path
 ) -> None:
     covered = next(c for change in acme.change_sets for c in change.covered_criteria)
-    # A wrong expectation in one generated test, and a backend that serves an undocumented delete
+    # A wrong expectation in one generated test, and a backend that serves an undocumented PUT
     # (no generated test notices that one: only the contract check does).
     text = acme.tree[covered.test.file]
     start = text.index(f"def {covered.test.name}(")
     wrong = text[start:].replace("self.assertEqual(status, 201", "self.assertEqual(status, 299", 1)
     assert wrong != text[start:]
-    tree = {**acme.tree, covered.test.file: text[:start] + wrong}
-    tree = edit(
-        tree,
-        "backend/app/resources/project.py",
-        "    operations=(\n",
-        '    operations=(\n        Operation("delete", "DELETE"),\n',
-    )
+    tree = serve_undocumented_put({**acme.tree, covered.test.file: text[:start] + wrong})
     commit = commit_tree(forge, tree, "broken")
     result, artifacts = _materialise(tmp_path, forge, acme, acme.story_builds(forge, commit))
 
@@ -525,7 +551,8 @@ def test_failing_tests_and_mismatches_fail_the_blocking_checks(
     ]
     mismatch_list = str(_metadata(checks[CONTRACT_CHECK].metadata)["mismatch_list"])
     assert mismatch_list == (
-        "backend DELETE /api/projects/{id}: expected 404 or 405 (not in the document), got 204: "
+        "backend PUT /api/projects/{id}: expected 404 or 405 (not in the document), got 422: "
+        '{"detail": "name: required"}'
     )
 
     stored = ValidationReport.model_validate_json(

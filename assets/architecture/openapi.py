@@ -12,8 +12,9 @@ The conventions every stage (and the generated application) codes against:
   `/api/<plural>/{id}` -> 200 / 200 / 204, 404 unknown id; update 409 as create; delete 409 when
   another entity still references the item (only where one can).
 - transition `POST /api/<plural>/{id}/<kebab-name>` (no body), operationId `<camelName><Entity>`
-  ("shipOrder"), `x-transition: <name>` -> 200 entity, 404, 409 (Error) when the item is not in
-  one of the transition's from-states or a count limit forbids the target state.
+  ("shipOrder"), `x-transition: <name>`, `x-state-field`, `x-from-states` (empty: any state but
+  the target) and `x-to-state` -> 200 entity, 404, 409 (Error) when the item is not in one of the
+  transition's from-states or a count limit forbids the target state.
 - summary `GET /api/<plural>/summaries/<kebab-name>`, operationId `get<PascalName>`,
   `x-summary: <name>` -> 200 array of `SummaryRow` `{group, value}`.
 - every operation has `tags: [<Entity>]` and `x-story-ids` (the stories it serves).
@@ -232,6 +233,9 @@ def _transition_operation(entity: Entity, transition: Transition) -> dict[str, A
         "description": description,
         "tags": [entity.name],
         "x-transition": transition.name,
+        "x-state-field": transition.field,
+        "x-from-states": list(transition.from_states),
+        "x-to-state": transition.to_state,
         "x-story-ids": sorted(set(transition.story_ids)),
         "responses": {
             "200": {

@@ -1,9 +1,9 @@
 """The frontend's calls, checked against the OpenAPI document without running anything.
 
 `check_frontend_calls` reads a frontend component's sources (the generated `resources.js` table
-and any literal `fetch("/api/...")`, `api("METHOD", "/api/...")`, `axios.get("/api/...")` or
-`<form action="/api/...">`) and reports every call whose path, method or query parameter the
-document does not have.
+with its operations, transitions and summaries, and any literal `fetch("/api/...")`,
+`api("METHOD", "/api/...")`, `axios.get("/api/...")` or `<form action="/api/...">`) and reports
+every call whose path, method or query parameter the document does not have.
 """
 
 from __future__ import annotations
@@ -111,6 +111,12 @@ def _resource_table_calls(path: str, text: str) -> list[ApiCall]:
             target = resource.get("collection_path" if collection else "item_path") or ""
             query = tuple(resource.get("list_parameters") or []) if kind == "list" else ()
             calls.append(ApiCall(str(method).upper(), target, f"{path}: {name} {kind}", query))
+        for kind in ("transitions", "summaries"):
+            for extra in resource.get(kind) or []:
+                if isinstance(extra, dict) and extra.get("path"):
+                    method = str(extra.get("method") or ("POST" if kind == "transitions" else "GET"))
+                    source = f"{path}: {name} {kind[:-1]} {extra.get('name', '?')}"
+                    calls.append(ApiCall(method.upper(), str(extra["path"]), source))
     return calls
 
 

@@ -106,6 +106,7 @@ MismatchCheck = Literal[
     "undocumented_operation",  # the backend serves a method or path the document does not have
     "undocumented_call",  # the frontend calls a path or method the document does not have
     "undocumented_parameter",  # the frontend sends a query parameter the operation does not declare
+    "transition_state",  # a transition's answer lacks its target state, or a refused one moved it
 ]
 
 

@@ -182,9 +182,10 @@ def sample_value(
             return sample_value(document, options[0], name, variant, depth + 1)
     kind = first_type(schema)
     if kind == "string":
+        day = (variant - 1) % 28 + 1
         formats = {
-            "date": f"2030-01-0{variant}",
-            "date-time": f"2030-01-0{variant}T09:30:00Z",
+            "date": f"2030-01-{day:02d}",
+            "date-time": f"2030-01-{day:02d}T09:30:00Z",
             "time": "09:30:00Z",
             "email": f"person{variant}@example.com",
             "uri": f"https://example.com/{variant}",
