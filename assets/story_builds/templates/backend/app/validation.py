@@ -14,7 +14,8 @@ from app.resource import Field, Resource
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+# HH:MM as a person types it, or an RFC 3339 time (the contract's `format: time`): seconds, offset
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$")
 TEXT_TYPES = ("string", "text", "email", "url", "enum", "date", "datetime", "time")
 EXPECTED = {
     "string": "text",
@@ -25,7 +26,7 @@ EXPECTED = {
     "boolean": "true or false",
     "date": "a date (YYYY-MM-DD)",
     "datetime": "a date and time (ISO 8601, YYYY-MM-DDTHH:MM:SS)",
-    "time": "a time of day (HH:MM)",
+    "time": "a time of day (HH:MM, or HH:MM:SS with an optional offset)",
     "email": "an e-mail address",
     "url": "a web address (http:// or https://)",
     "enum": "one of the allowed values",
