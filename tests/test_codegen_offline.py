@@ -29,7 +29,8 @@ from assets.architecture.openapi import EntityOperation, render_openapi
 from assets.requirements.extraction import extract_offline
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
-from assets.story_builds.codegen_offline import (
+from assets.story_builds.models import StoryChangeSet, apply_changes, tree_hash
+from assets.story_builds.offline import (
     MANIFEST_PATH,
     BuildOrderError,
     GenerationError,
@@ -37,7 +38,6 @@ from assets.story_builds.codegen_offline import (
     generate_story_changes,
     plan_build_order,
 )
-from assets.story_builds.models import StoryChangeSet, apply_changes, tree_hash
 from assets.validations.sandbox import coverage_report, run_tests_in_sandbox, story_report
 from tests.support.acme import acme_parsed
 

@@ -11,13 +11,13 @@ from assets.architecture.models import Architecture
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.story_builds.asset import offline_generator
 from assets.story_builds.build import build_stories, combine_trees
-from assets.story_builds.codegen_offline import (
+from assets.story_builds.models import apply_changes
+from assets.story_builds.offline import (
     TEMPLATES,
     generate_story_changes,
     plan_build_order,
     story_templates_hash,
 )
-from assets.story_builds.models import apply_changes
 from resources.forge import LocalForge
 from tests.test_codegen_offline import acme_inputs, notes_design
 

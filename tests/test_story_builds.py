@@ -19,8 +19,8 @@ from assets.story_builds.build import (
     story_branch,
 )
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
-from assets.story_builds.codegen_offline import MANIFEST_PATH
 from assets.story_builds.models import StoryBuildsSet
+from assets.story_builds.offline import MANIFEST_PATH
 from pipeline_core.repository.manifest import Manifest, ManifestError, read_manifest, render_manifest
 from pipeline_core.settings import Settings
 from resources.forge import BUILD_KEY_TRAILER, LocalForge

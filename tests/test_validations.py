@@ -21,8 +21,8 @@ from assets.requirements.extraction import extract_offline
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.asset import story_builds
-from assets.story_builds.codegen_offline import generate_story_changes, plan_build_order, story_class
 from assets.story_builds.models import StoryBuild, StoryBuildsSet, StoryChangeSet, apply_changes
+from assets.story_builds.offline import generate_story_changes, plan_build_order, story_class
 from assets.validations.asset import CONTRACT_CHECK, COVERAGE_CHECK, TESTS_CHECK, validations
 from assets.validations.backend_check import check_backend_contract
 from assets.validations.frontend_scan import check_frontend_calls, frontend_calls

@@ -92,6 +92,7 @@ def story_components(manifest: Manifest, changed_paths: Sequence[str]) -> list[s
 
 def sandbox_tester(workdir_parent: Path | None = None, cache_dir: Path | None = None) -> StoryTester:
     """Install and test components in the sandbox exactly as validations do."""
+
     def test(tree: Mapping[str, str], manifest: Manifest, components: Sequence[str]) -> StoryTestRun:
         result = install_and_test(
             tree, manifest, list(components), cache_dir=cache_dir, workdir_parent=workdir_parent
