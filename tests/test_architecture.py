@@ -368,7 +368,14 @@ def test_the_checks_fail_on_an_empty_model_and_warn_on_a_data_story_without_oper
     assert operations.metadata["stories_without_operation"].value == 1  # the dark mode asks for no data
     bare = ArchitectureDraft(
         components=[component],
-        entities=[DraftEntity(name="Visit", fields=[EntityField(name="id", type="integer")], operations=[])],
+        entities=[
+            DraftEntity(
+                name="Visit",
+                fields=[EntityField(name="id", type="integer")],
+                # a story acts on it (an entity no story acts on is left out of the model)
+                operations=[EntityOperation(kind="create", story_ids=[requirements.stories[0].id])],
+            )
+        ],
         story_map=[],
     )
     check = check_data_model(build_architecture(requirements, bare))

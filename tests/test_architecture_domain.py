@@ -298,3 +298,28 @@ def test_a_catalogue_of_things_lists_their_fields_and_looking_after_manages_them
     assert {"title", "author", "isbn", "publication_year"} <= set(fields(entities["Book"]))
     assert [op.kind for op in entities["Plant"].operations] == CRUD
     assert operation(entities["Plant"], "update").story_ids == ["US-002"]
+
+
+def test_an_entity_no_story_acts_on_is_left_out_unless_a_served_one_references_it() -> None:
+    from assets.architecture.cleaning import clean_entities
+    from assets.architecture.draft import DraftEntity
+    from assets.architecture.models import EntityField
+    from assets.architecture.openapi import EntityOperation
+
+    def draft(name: str, stories: list[str], *fields: EntityField) -> DraftEntity:
+        return DraftEntity(
+            name=name,
+            fields=[EntityField(name="name", type="string", required=True), *fields],
+            operations=[EntityOperation(kind="create", story_ids=stories)],
+        )
+
+    model, operations = clean_entities(
+        [
+            draft("Booking", []),  # named by the brief, acted on by no story
+            draft("Shop", []),  # acted on by no story, but a repair belongs to one
+            draft("Repair", ["US-1"], EntityField(name="shop_id", type="reference", references="Shop")),
+        ],
+        {"US-1"},
+    )
+    assert [entity.name for entity in model] == ["Repair", "Shop"]
+    assert set(operations) == {"Repair", "Shop"}

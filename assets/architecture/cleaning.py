@@ -191,5 +191,28 @@ def clean_entities(
         )
         data_model.append(entity)
         operations[name] = _clean_operations(draft, fields, story_ids)
-    data_model.sort(key=lambda entity: entity.name)
-    return data_model, operations
+    kept = _served_entities(data_model, operations)
+    data_model = sorted((e for e in data_model if e.name in kept), key=lambda entity: entity.name)
+    return data_model, {name: ops for name, ops in operations.items() if name in kept}
+
+
+def _served_entities(data_model: list[Entity], operations: dict[str, list[EntityOperation]]) -> set[str]:
+    """Entities some story acts on, and the entities they reference (transitively).
+
+    An entity no story needs ("Build a booking tool" names a booking, then no story books) would get
+    operations that no story builds, and a contract the built backend can never match.
+    """
+    by_name = {entity.name: entity for entity in data_model}
+    kept = {
+        entity.name
+        for entity in data_model
+        if any(op.story_ids for op in operations.get(entity.name, []))
+        or any(item.story_ids for item in [*entity.transitions, *entity.limits, *entity.summaries])
+    }
+    pending = list(kept)
+    while pending:
+        for field in by_name[pending.pop()].fields:
+            if field.references in by_name and field.references not in kept:
+                kept.add(field.references)
+                pending.append(field.references)
+    return kept
