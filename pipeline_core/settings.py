@@ -74,6 +74,23 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_private: bool = True
 
+    pipeline_hosting: Literal["auto", "local"] = Field(
+        default="auto",
+        description="auto: frontends on Netlify when NETLIFY_AUTH_TOKEN is set, backends on ECS when "
+        "PIPELINE_ECS_CLUSTER is set, the rest local; local: everything local.",
+    )
+    pipeline_releases_dir: Path | None = Field(
+        default=None, description="Local hosting's release folders and state. Default <data>/releases."
+    )
+    pipeline_hosting_health_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="How long a new release may take to answer its health check."
+    )
+    netlify_auth_token: SecretStr | None = None  # only its presence is read here; hosting uses EnvVar
+    netlify_api_url: str = "https://api.netlify.com/api/v1"
+    pipeline_ecs_cluster: str | None = Field(
+        default=None, description="ECS cluster the backends run on; set, backends deploy to ECS Fargate."
+    )
+
     dagster_home: Path | None = Field(
         default=None, description="Dagster instance; default <data>/dagster_home."
     )
@@ -92,6 +109,10 @@ class Settings(BaseSettings):
     pipeline_test_seconds_per_test: float = Field(
         default=2.0, ge=0, description="Added to a component's test time limit per test it holds."
     )
+
+    @property
+    def releases_dir(self) -> Path:
+        return (self.pipeline_releases_dir or self.data_dir / "releases").resolve()
 
     @property
     def install_cache_dir(self) -> Path:

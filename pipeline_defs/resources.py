@@ -12,6 +12,7 @@ from pipeline_core.links import Links
 from pipeline_core.settings import Settings
 from pipeline_defs.jobs import PIPELINE_ASSETS
 from resources.forge import make_forge
+from resources.hosting import make_hosting
 from resources.io_manager import ArtifactJsonIOManager
 from resources.llm.resource import LlmResource
 from resources.object_store import object_store_from_url
@@ -60,4 +61,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             github_api_url=settings.github_api_url,
             github_private=settings.github_private,
         ),
+        "hosting": make_hosting(settings),
     }
