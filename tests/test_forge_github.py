@@ -315,6 +315,33 @@ def test_reviews_are_read_and_written(forge: GitHubForge, api: PrismProxy) -> No
     ]
 
 
+def test_comments_are_written_to_the_conversation_and_read_with_the_diff_ones(
+    forge: GitHubForge, api: PrismProxy
+) -> None:
+    written = forge.comment_on_pull_request("shop", 7, "The offline provider cannot act on this.")
+    (sent,) = api.requests("POST", rf"{REPO}/issues/7/comments")
+    assert sent.json() == {"body": "The offline provider cannot act on this."}
+    answer = example(api, "POST", rf"{REPO}/issues/7/comments")
+    assert (written.id, written.author) == (str(answer["id"]), answer["user"]["login"])
+
+    comments = forge.list_comments("shop", 7)
+    conversation = example(api, "GET", rf"{REPO}/issues/7/comments")
+    on_diff = example(api, "GET", rf"{REPO}/pulls/7/comments")
+    assert sorted((c.id, c.path) for c in comments) == sorted(
+        [(str(c["id"]), None) for c in conversation] + [(str(c["id"]), c["path"]) for c in on_diff]
+    )
+    with pytest.raises(ValueError):
+        forge.comment_on_pull_request("shop", 7, "")
+
+    # The pipeline's own comment is found by its key and not written twice; a person's is not its.
+    mine = conversation[0] | {"body": "Noted.\n\n<!-- ai-pipeline:comment=note-1 -->\n"}
+    api.override("GET", rf"{REPO}/issues/7/comments", body=[conversation[0], mine])
+    api.override("GET", rf"{REPO}/pulls/7/comments", body=[])
+    found = forge.comment_once("shop", 7, "Noted.", "note-1")
+    assert found.pipeline_key == "note-1" and len(api.requests("POST", rf"{REPO}/issues/7/comments")) == 1
+    assert [c.pipeline_key for c in forge.list_comments("shop", 7)] == [None, "note-1"]
+
+
 def test_merge_sends_the_reviewed_head(forge: GitHubForge, api: PrismProxy) -> None:
     assert forge.merge_pull_request("shop", 7).state == "merged"  # the example is already merged
     assert not api.requests("PUT")

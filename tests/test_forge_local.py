@@ -366,6 +366,27 @@ def test_concurrent_openers_get_distinct_numbers(forge: LocalForge, repo: str) -
     assert sorted(p.story_id for p in forge.list_pull_requests(repo)) == [f"S-{i}" for i in range(6)]
 
 
+def test_comments_are_kept_beside_the_pull_request_and_the_pipelines_are_told_apart(
+    forge: LocalForge, repo: str
+) -> None:
+    story(forge, repo, "s-1", "main", {"app/cart.py": "cart"}, "k1")
+    forge.open_pull_request(repo, "story/s-1", "main", "S-1", story_id="S-1")
+    with pytest.raises(ValueError, match="text"):
+        forge.comment_on_pull_request(repo, 1, "  ")
+    forge.comment_on_pull_request(repo, 1, "Given a cart, when I pay, then I get a receipt", "alice")
+    first = forge.comment_once(repo, 1, "The offline provider cannot act on this.", "note-abc")
+    again = forge.comment_once(repo, 1, "The offline provider cannot act on this.", "note-abc")
+    comments = forge.list_comments(repo, 1)
+    assert [(c.author, c.pipeline_key) for c in comments] == [("alice", None), ("ai-pipeline", "note-abc")]
+    assert again.id == first.id and comments[1].body.startswith("The offline provider")
+    # The record beside the pull request holds them (another process reads them back).
+    record = json.loads(forge.pull_request_path(repo, 1).read_text())
+    assert [c["author"] for c in record["comments"]] == ["alice", "ai-pipeline"]
+    assert LocalForge(root=forge.root).list_comments(repo, 1) == comments
+    with pytest.raises(ForgeError, match="#9"):
+        forge.list_comments(repo, 9)
+
+
 def test_reviews_and_merges_of_stacked_stories(forge: LocalForge, repo: str) -> None:
     s1 = story(forge, repo, "s-1", "main", {"app/cart.py": "cart"}, "k1")
     s2 = story(forge, repo, "s-2", "story/s-1", {"app/pay.py": "pay"}, "k2")

@@ -27,6 +27,9 @@ _REPO_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 _TRAILER_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _TRAILER_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*): (.*)$")
 _STORY_MARKER = re.compile(r"<!-- ai-pipeline:story-id=([^\s>]+) -->")
+# Comments the pipeline writes carry this marker (and a key saying what about), so they are never read
+# back as a person's feedback and the same one is never written twice.
+_PIPELINE_COMMENT = re.compile(r"<!-- ai-pipeline:comment=([^\s>]+) -->")
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -123,6 +126,30 @@ class Review(BaseModel):
     author: str
     body: str = ""
     at: datetime | None = None
+
+
+class Comment(BaseModel):
+    """One comment on a pull request (on GitHub: its conversation, or a line of its diff with `path`)."""
+
+    id: str = Field(description="the forge's id of the comment")
+    author: str
+    body: str = ""
+    at: datetime | None = None
+    path: str | None = Field(None, description="the file a review comment is on, if it is on one")
+
+    @property
+    def pipeline_key(self) -> str | None:
+        """The key the pipeline wrote this comment under, or None: a person wrote it."""
+        match = _PIPELINE_COMMENT.search(self.body)
+        return match.group(1) if match else None
+
+
+def pipeline_comment_body(text: str, key: str) -> str:
+    """A comment body written by the pipeline: `text` plus a hidden marker with `key` (what it is
+    about, e.g. a feedback hash), so readers can tell it from a person's comment and find it again."""
+    if not re.match(r"^[^\s>]+$", key):
+        raise ValueError(f"comment key {key!r} must not contain spaces or '>'")
+    return f"{text.rstrip()}\n\n<!-- ai-pipeline:comment={key} -->\n"
 
 
 def check_repository_name(name: str) -> str:
@@ -327,6 +354,22 @@ class Forge(dg.ConfigurableResource, ABC):
         self, repo: str, number: int, state: ReviewState, body: str = "", author: str = ""
     ) -> Review:
         """Approve, request changes or comment (on GitHub the token's user is the author)."""
+
+    @abstractmethod
+    def comment_on_pull_request(self, repo: str, number: int, body: str, author: str = "") -> Comment:
+        """Add a comment to the pull request's conversation (on GitHub the token's user is the author)."""
+
+    @abstractmethod
+    def list_comments(self, repo: str, number: int) -> list[Comment]:
+        """The comments on a pull request (its conversation and, where the forge has them, on its diff),
+        oldest first."""
+
+    def comment_once(self, repo: str, number: int, text: str, key: str) -> Comment:
+        """The pipeline's comment `key` on the pull request: written the first time, found afterwards."""
+        for comment in self.list_comments(repo, number):
+            if comment.pipeline_key == key:
+                return comment
+        return self.comment_on_pull_request(repo, number, pipeline_comment_body(text, key))
 
     @abstractmethod
     def merge_pull_request(self, repo: str, number: int) -> PullRequest:

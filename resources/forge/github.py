@@ -23,6 +23,7 @@ from urllib.parse import quote, urlparse
 from pydantic import Field, PrivateAttr, SecretStr
 
 from resources.forge.base import (
+    Comment,
     CommitRef,
     FileChange,
     Forge,
@@ -60,6 +61,12 @@ def _iso(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _comment(data: Any, author: str = "", path: str | None = None) -> Comment:
+    login = data.user.login if data.user is not None else author
+    body = data.body or ""
+    return Comment(id=str(data.id), author=login or author, body=body, at=data.created_at, path=path)
 
 
 def web_url_for(api_url: str) -> str:
@@ -456,6 +463,24 @@ class GitHubForge(Forge):
             )
             login = created.user.login if created.user is not None else author
             return Review(state=state, author=login or author, body=body, at=created.submitted_at)
+
+    def comment_on_pull_request(self, repo: str, number: int, body: str, author: str = "") -> Comment:
+        if not body.strip():
+            raise ValueError("a comment needs a text")
+        with self._errors(f"comment on pull request #{number} in {self.owner}/{repo}"):
+            # A pull request's conversation is its issue's comments; the issue is addressed by number.
+            created = self._repo(repo).get_issue(int(number)).create_comment(body)
+            return _comment(created, author)
+
+    def list_comments(self, repo: str, number: int) -> list[Comment]:
+        gh_repo = self._repo(repo)
+        with self._errors(f"list comments of pull request #{number} in {self.owner}/{repo}"):
+            comments = [_comment(item) for item in gh_repo.get_issue(int(number)).get_comments()]
+            comments += [
+                _comment(item, path=item.path) for item in gh_repo.get_pull(int(number)).get_review_comments()
+            ]
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(comments, key=lambda c: c.at or epoch)
 
     def merge_pull_request(self, repo: str, number: int) -> PullRequest:
         pull = self.get_pull_request(repo, number)

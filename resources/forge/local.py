@@ -3,7 +3,7 @@
 Layout under `root` (by default `<PIPELINE_DATA_DIR>/forge`):
 
     <name>.git/                  bare repository (written by `git fast-import` and `git update-ref`)
-    <name>.forge/pulls/<n>.json  one pull request with its reviews
+    <name>.forge/pulls/<n>.json  one pull request with its reviews and comments
     <name>.forge/secrets.json    names of the Actions secrets the pipeline would set (never values)
 
 A commit's blobs, trees and commit object are written by one `git fast-import` (under a temporary ref),
@@ -30,6 +30,7 @@ from typing import IO
 from pydantic import BaseModel, Field, SecretStr
 
 from resources.forge.base import (
+    Comment,
     CommitRef,
     FileChange,
     Forge,
@@ -92,6 +93,7 @@ class _PullRecord(BaseModel):
 
     pull: PullRequest
     reviews: list[Review] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -687,6 +689,23 @@ class LocalForge(Forge):
             record.pull = record.pull.model_copy(update={"updated_at": review.at})
             self._save(repo, record)
         return review
+
+    def comment_on_pull_request(self, repo: str, number: int, body: str, author: str = "") -> Comment:
+        if not body.strip():
+            raise ValueError("a comment needs a text")
+        with self._locked(repo):
+            record = self._load(repo, number)
+            comment = Comment(
+                id=str(len(record.comments) + 1), author=author or "ai-pipeline", body=body, at=_now()
+            )
+            record.comments.append(comment)
+            record.pull = record.pull.model_copy(update={"updated_at": comment.at})
+            self._save(repo, record)
+        return comment
+
+    def list_comments(self, repo: str, number: int) -> list[Comment]:
+        self._existing(repo)
+        return list(self._load(repo, number).comments)
 
     def merge_pull_request(self, repo: str, number: int) -> PullRequest:
         bare = self._existing(repo)
