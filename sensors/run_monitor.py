@@ -10,6 +10,12 @@ that reuses the pid (the machine restarted) is reported failed with reason RUN_W
 The instance's `run_retries` then re-execute it from the failed step. A CANCELING run whose
 worker is gone is reported canceled at once (its worker can no longer acknowledge the request).
 
+A worker killed in the middle of a step never reports the step's end either, so the UI would show
+that step in progress for ever (Dagster's own run monitoring fails the run only). Each step a dead
+worker left started is reported failed (STEP_FAILURE, with the same reason) before the run is, both
+by this sensor and for a run something else ended (the code server noticing its dead child, a forced
+termination) while the step was still in progress.
+
 The check assumes run workers run on the machine that evaluates the sensor, which is how the
 default run launcher works (the code server starts them). Other launchers (ECS) answer Dagster's
 own run monitoring and are left to it.
@@ -17,14 +23,19 @@ own run monitoring and are left to it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dagster as dg
-from dagster._core.events import DagsterEventType, JobFailureData, RunFailureReason
+from dagster._core.events import DagsterEvent, DagsterEventType, JobFailureData, RunFailureReason
+from dagster._core.execution.plan.objects import ErrorSource, StepFailureData
 from dagster._core.launcher import DefaultRunLauncher
+from dagster._core.storage.dagster_run import RunRecord
+from dagster._utils.error import SerializableErrorInfo
 from pydantic import BaseModel, Field, ValidationError
 
 from pipeline_core.settings import Settings, get_settings
@@ -34,12 +45,21 @@ SENSOR_NAME = "dead_run_sensor"
 PID_REUSE_SLACK_SECONDS = 5.0
 _ENGINE_EVENTS_TO_READ = 20
 _MAX_REMEMBERED = 1000
+_ENDED_RUNS_PER_TICK = 100  # runs ended since the last tick whose steps are checked
+_STEP_END_EVENTS = (
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_SKIPPED,
+    DagsterEventType.STEP_UP_FOR_RETRY,
+)
 
 
 class MonitorCursor(BaseModel):
-    """Worker pid and the time it was recorded, per STARTED run already looked up."""
+    """Worker pid and the time it was recorded, per STARTED run already looked up; and the time up
+    to which ended runs were checked for steps left in progress (Unix seconds, 0: never)."""
 
     workers: dict[str, tuple[int, float]] = Field(default_factory=dict)
+    ended_checked: float = 0.0
 
     @classmethod
     def load(cls, cursor: str | None) -> MonitorCursor:
@@ -141,8 +161,80 @@ def check_runs(
     return dead, MonitorCursor(workers=workers)
 
 
-def report_dead(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None:
-    """Mark the run failed as its worker would have, with a reason that lets run retries resume it."""
+def unfinished_steps(instance: dg.DagsterInstance, run_id: str) -> list[DagsterEvent]:
+    """The STEP_START event of each step of the run that started (its latest attempt) and never ended."""
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_START, *_STEP_END_EVENTS}, limit=10_000
+    ).records
+    open_steps: dict[str, DagsterEvent] = {}
+    for record in records:  # oldest first
+        event = record.event_log_entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            open_steps[event.step_key] = event
+        else:
+            open_steps.pop(event.step_key, None)
+    return list(open_steps.values())
+
+
+def fail_unfinished_steps(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> list[str]:
+    """Report each step the dead worker left in progress as failed (so the UI shows it failed, not
+    running for ever); returns their step keys."""
+    failed = []
+    for start in unfinished_steps(instance, run.run_id):
+        message = f'Step "{start.step_key}" did not finish: {reason}.'
+        instance.report_dagster_event(
+            DagsterEvent(
+                event_type_value=DagsterEventType.STEP_FAILURE.value,
+                job_name=run.job_name,
+                step_handle=start.step_handle,
+                node_handle=start.node_handle,
+                step_kind_value=start.step_kind_value,
+                logging_tags=start.logging_tags,
+                message=message,
+                event_specific_data=StepFailureData(
+                    error=SerializableErrorInfo(message=message, stack=[], cls_name=None),
+                    user_failure_data=None,
+                    error_source=ErrorSource.UNEXPECTED_ERROR,
+                ),
+            ),
+            run_id=run.run_id,
+            log_level=logging.ERROR,
+        )
+        failed.append(start.step_key or "")
+    return failed
+
+
+def ended_runs_with_dead_workers(
+    instance: dg.DagsterInstance, since: float, facts: Callable[[int], ProcessFacts] = process_facts
+) -> list[tuple[dg.DagsterRun, str]]:
+    """Runs that ended (failed or canceled) since `since` while their worker is gone, with the reason:
+    any step such a worker left started can never end by itself."""
+    records: list[RunRecord] = list(
+        instance.get_run_records(
+            filters=dg.RunsFilter(
+                statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+                updated_after=datetime.fromtimestamp(since, UTC) if since else None,
+            ),
+            limit=_ENDED_RUNS_PER_TICK,
+        )
+    )
+    found = []
+    for record in records:
+        worker = run_worker(instance, record.dagster_run.run_id)
+        if worker is None:
+            continue
+        reason = worker_gone_reason(worker[0], worker[1], facts(worker[0]))
+        if reason is not None:
+            found.append((record.dagster_run, reason))
+    return found
+
+
+def report_dead(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> list[str]:
+    """Mark the run failed as its worker would have, with a reason that lets run retries resume it;
+    the steps it left in progress first (returned)."""
+    steps = fail_unfinished_steps(instance, run, reason)
     instance.report_run_failed(
         run,
         message=(
@@ -152,6 +244,7 @@ def report_dead(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -
         ),
         job_failure_data=JobFailureData(error=None, failure_reason=RunFailureReason.RUN_WORKER_RESTART),
     )
+    return steps
 
 
 def evaluate(
@@ -164,23 +257,41 @@ def evaluate(
             "Dagster's run monitoring"
         )
     started_at = time.monotonic()
-    dead, cursor = check_runs(instance, MonitorCursor.load(context.cursor), facts)
+    previous = MonitorCursor.load(context.cursor)
+    checked_until = time.time()
+    dead, cursor = check_runs(instance, previous, facts)
+    closed = 0
     for run, reason in dead:
         project = run.tags.get("dagster/partition", "-")
         context.log.warning(f"run {run.run_id} ({run.job_name}, {project}, {run.status.value}): {reason}")
         if run.status == dg.DagsterRunStatus.CANCELING:
             # Its worker cannot acknowledge the termination any more: it is canceled now, not after
             # run monitoring's cancel timeout.
+            closed += len(fail_unfinished_steps(instance, run, reason))
             instance.report_run_canceled(run, message=f"Run {run.run_id} canceled: {reason}.")
         else:
-            report_dead(instance, run, reason)
+            closed += len(report_dead(instance, run, reason))
+    # Runs ended by something else while a step was in progress (the code server failing a run whose
+    # worker died, a forced termination): their steps too. A second's overlap: nothing is missed.
+    for run, reason in ended_runs_with_dead_workers(instance, max(previous.ended_checked - 1, 0), facts):
+        steps = fail_unfinished_steps(instance, run, reason)
+        if steps:
+            closed += len(steps)
+            context.log.warning(
+                f"run {run.run_id} ended with step(s) in progress: {', '.join(steps)}: {reason}"
+            )
+    cursor.ended_checked = checked_until
     context.update_cursor(cursor.model_dump_json())
     elapsed = time.monotonic() - started_at
     alive = len(cursor.workers)
     if dead:
         names = ", ".join(run.run_id for run, _ in dead)
-        return dg.SkipReason(f"ended {len(dead)} run(s) whose workers were gone: {names}")
-    return dg.SkipReason(f"{alive} started run(s) with a live worker; checked in {elapsed:.2f} s")
+        return dg.SkipReason(
+            f"ended {len(dead)} run(s) whose workers were gone: {names}"
+            + (f"; {closed} step(s) left in progress reported failed" if closed else "")
+        )
+    note = f"; {closed} step(s) left in progress by ended runs reported failed" if closed else ""
+    return dg.SkipReason(f"{alive} started run(s) with a live worker; checked in {elapsed:.2f} s{note}")
 
 
 def build_run_monitor_sensor(settings: Settings | None = None) -> dg.SensorDefinition:

@@ -21,7 +21,11 @@ import dagster as dg
 import pytest
 import yaml
 from dagster._cli.job import _create_run
-from dagster._core.events import EngineEventData
+from dagster._core.definitions.dependency import NodeHandle
+from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+from dagster._core.execution.plan.handle import StepHandle
+from dagster._core.execution.plan.objects import StepSuccessData
+from dagster._core.execution.stats import StepEventStatus
 from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG, WILL_RETRY_TAG
 from dagster._core.test_utils import create_run_for_test, create_test_daemon_workspace_context
 from dagster._core.workspace.context import WorkspaceProcessContext
@@ -122,6 +126,69 @@ def test_a_run_whose_recorded_worker_is_gone_is_ended_at_once(
         assert statuses == {"live": status, "dead": ended, "unknown": status}
 
 
+def step_event(instance: dg.DagsterInstance, run: dg.DagsterRun, step: str, kind: DagsterEventType) -> None:
+    """What a run worker reports when a step starts or ends."""
+    data = StepSuccessData(duration_ms=1.0) if kind == DagsterEventType.STEP_SUCCESS else None
+    event = DagsterEvent(
+        event_type_value=kind.value,
+        job_name=run.job_name,
+        step_handle=StepHandle(NodeHandle(step, None)),
+        step_kind_value="COMPUTE",
+        event_specific_data=data,
+    )
+    instance.report_dagster_event(event, run_id=run.run_id)
+
+
+def step_statuses(instance: dg.DagsterInstance, run_id: str) -> dict[str, StepEventStatus | None]:
+    return {stats.step_key: stats.status for stats in instance.get_run_step_stats(run_id)}
+
+
+@pytest.mark.parametrize("ended_by", ["sensor", "elsewhere"])
+def test_a_step_the_dead_worker_left_in_progress_is_reported_failed(ended_by: str) -> None:
+    with dg.instance_for_test() as instance:
+        run = create_run_for_test(instance, job_name="killed", status=dg.DagsterRunStatus.STARTED)
+        pid = dead_pid()
+        instance.report_engine_event(
+            f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+        )
+        step_event(instance, run, "first", DagsterEventType.STEP_START)
+        step_event(instance, run, "first", DagsterEventType.STEP_SUCCESS)
+        step_event(instance, run, "second", DagsterEventType.STEP_START)  # the worker dies in here
+        if ended_by == "elsewhere":  # the code server, or a forced termination, failed the run first
+            instance.report_run_failed(run, message="run worker exited unexpectedly")
+        assert step_statuses(instance, run.run_id)["second"] == StepEventStatus.IN_PROGRESS
+
+        result = run_monitor.evaluate(dg.build_sensor_context(instance=instance))
+        assert "1 step(s) left in progress" in (result.skip_message or ""), result.skip_message
+        assert step_statuses(instance, run.run_id) == {
+            "first": StepEventStatus.SUCCESS,
+            "second": StepEventStatus.FAILURE,
+        }
+        [failure] = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_FAILURE).records
+        assert "no longer exists" in (failure.event_log_entry.dagster_event.message or "")  # type: ignore[union-attr]
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
+
+        # Reported once: a later tick finds nothing left in progress.
+        again = run_monitor.evaluate(dg.build_sensor_context(instance=instance, cursor=None))
+        assert "step(s) left in progress" not in (again.skip_message or "")
+        assert (
+            len(instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_FAILURE).records) == 1
+        )
+
+
+def test_a_step_of_an_ended_run_whose_worker_still_lives_is_left_alone() -> None:
+    with dg.instance_for_test() as instance:
+        run = create_run_for_test(instance, job_name="forced", status=dg.DagsterRunStatus.STARTED)
+        pid = os.getpid()  # alive: it may still report the step's end
+        instance.report_engine_event(
+            f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+        )
+        step_event(instance, run, "only", DagsterEventType.STEP_START)
+        instance.report_run_canceled(run, message="forced termination")
+        run_monitor.evaluate(dg.build_sensor_context(instance=instance))
+        assert step_statuses(instance, run.run_id) == {"only": StepEventStatus.IN_PROGRESS}
+
+
 # --- a real run worker, killed --------------------------------------------------------------------
 
 
@@ -202,6 +269,11 @@ def test_a_killed_run_worker_is_marked_failed_and_retried_from_the_failed_step(
             # itself; the sensor then finds nothing left to end. Either way the run must not stay STARTED.
             assert "0 started run(s)" in (result.skip_message or ""), result.skip_message
         assert failed.tags[WILL_RETRY_TAG] == "true"
+        # The step the worker died in shows failed, not in progress for ever.
+        assert step_statuses(instance, run.run_id) == {
+            "first": StepEventStatus.SUCCESS,
+            "second": StepEventStatus.FAILURE,
+        }
         detected_in = time.monotonic() - killed_at
 
         # What the daemon's automatic re-execution does with the failure.
