@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from assets.documents.intake import CRASH_PREFIX, IntakeResult, ingest_project
-from assets.documents.limits import ParseLimits, archive_rejection
+from assets.documents.limits import ParseLimits, active_limits, archive_rejection
 from assets.documents.models import DocumentsSnapshot
-from assets.documents.parsing import ParseOutcome, parse_source
+from assets.documents.parsing import ParseOutcome, parse_source, registry, word
 from pipeline_core.settings import Settings
 from resources.object_store import LocalObjectStore
 from tests.support.bombs import docx_bomb
@@ -28,6 +28,7 @@ from tests.test_intake import CallLog, put, reasons
 PROJECT = "acme"
 LIMIT = 50 * 1024 * 1024
 MIB = 1024 * 1024
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TOO_SLOW = "took longer than 1 s to parse, over the time limit (PIPELINE_PARSE_TIMEOUT_SECONDS)"
 
 
@@ -222,15 +223,54 @@ def slow_for_one(path: str, data: bytes, max_bytes: int) -> ParseOutcome:
     return parse_source(path, data, max_bytes)
 
 
-def test_a_bomb_attached_to_an_email_is_bounded_by_the_memory_limit(tmp_path: Path) -> None:
-    """Attachments are opened inside the e-mail's parser: the process's memory limit bounds them."""
+def test_a_bomb_attached_to_an_email_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    """An attachment gets the archive check of a top-level file before its parser opens it."""
     mail = eml_bytes(
         body="See the attached spec. Users must log in.",
-        attachments=[("spec.docx", docx_bomb(600), "application/vnd.openxmlformats-officedocument")],
+        attachments=[
+            ("spec.docx", docx_bomb(600), DOCX_TYPE),
+            ("liar.docx", docx_bomb(300, declared_bytes=1000), DOCX_TYPE),
+            ("notes.docx", docx_bytes([("paragraph", "Admins must export reports.")]), DOCX_TYPE),
+        ],
     )
     put(tmp_path / "inbox", "mail.eml", mail)
-    result = ingest(tmp_path, None, limits=ParseLimits(memory_bytes=256 * MIB))
-    assert [record.path for record in result.snapshot.active()] == ["mail.eml"]
-    [(path, reason)] = reasons(result).items()
-    assert path == "mail.eml#spec.docx" and reason.startswith("attachment skipped")
+    opened = CallLog()  # the DOCX parser runs in the parser process
+    original = word.parse_docx
+
+    def counting_docx(path: str, name: str, data: bytes, max_bytes: int, depth: int) -> ParseOutcome:
+        opened.record(name)
+        return original(path, name, data, max_bytes, depth)
+
+    registry.PARSERS[".docx"] = counting_docx
+    try:
+        result = ingest(tmp_path, None)  # default limits: 200 MB expanded; 2 GB of memory
+    finally:
+        registry.PARSERS[".docx"] = original
+    assert opened.list() == ["notes.docx"], "neither bomb reaches the DOCX parser"
+    assert [record.path for record in result.snapshot.active()] == ["mail.eml", "mail.eml#notes.docx"]
+    assert reasons(result) == {
+        "mail.eml#spec.docx": "attachment skipped: expands to 600.0 MB, over the 200.0 MB limit "
+        "(PIPELINE_PARSE_MAX_EXPANDED_MB)",
+        "mail.eml#liar.docx": "attachment skipped: expands to more than 200.0 MB (it declares 1.7 KB), "
+        "over the 200.0 MB limit (PIPELINE_PARSE_MAX_EXPANDED_MB)",
+    }
     assert peak_child_rss_bytes() < 1024 * MIB
+
+
+def test_an_attachment_is_checked_under_the_intake_limits_and_outside_the_intake_too() -> None:
+    mail = eml_bytes(
+        body="The spec is attached.",
+        attachments=[("spec.docx", docx_bomb(40), DOCX_TYPE)],
+    )
+    within_defaults = dict(parse_source("mail.eml", mail, LIMIT).skipped)  # 40 MB: under the 200 MB
+    assert "expands to" not in within_defaults.get("mail.eml#spec.docx", "")
+    with active_limits(ParseLimits(max_expanded_bytes=10 * MIB)):
+        [(path, reason)] = parse_source("mail.eml", mail, LIMIT).skipped
+    assert path == "mail.eml#spec.docx"
+    assert reason == (
+        "attachment skipped: expands to 40.0 MB, over the 10.0 MB limit (PIPELINE_PARSE_MAX_EXPANDED_MB)"
+    )
+    nested = eml_bytes(body="Forwarded.", attachments=[("inner.eml", mail, "message/rfc822")])
+    with active_limits(ParseLimits(max_expanded_bytes=10 * MIB)):
+        skipped = dict(parse_source("outer.eml", nested, LIMIT).skipped)
+    assert "expands to 40.0 MB" in skipped.get("outer.eml#inner.eml#spec.docx", ""), skipped

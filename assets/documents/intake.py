@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from assets.documents.limits import (
     ParseLimits,
     ParseTimeout,
+    active_limits,
     archive_rejection,
     exit_reason,
     limit_process,
@@ -148,7 +149,7 @@ def _parse_one(parser: Parser, path: str, data: bytes, max_bytes: int, limits: P
         reason = archive_rejection(path, data, limits)
         if reason:
             raise RejectedInput(reason)
-        with time_limit(limits):
+        with time_limit(limits), active_limits(limits):
             outcome = parser(path, data, max_bytes)
     except RejectedInput as error:
         return _FileResult(path=path, error=error.reason)

@@ -3,7 +3,10 @@
 Checked before a parser runs (`archive_rejection`: a zip-based file's members are counted and
 inflated into nothing, without trusting their declared sizes) and around it in the parser process
 (`limit_process` caps its address space with RLIMIT_AS; `time_limit` stops one file after the
-timeout). Every reason says what was exceeded and by how much, in words a person can act on.
+timeout). A file a parser finds inside another (an e-mail's attachment, at any depth) gets the same
+archive check before its own parser opens it (`nested_archive_rejection`, under the limits the
+intake made active with `active_limits`). Every reason says what was exceeded and by how much, in
+words a person can act on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import PurePosixPath
 from types import FrameType
 
@@ -163,6 +167,25 @@ def archive_rejection(name: str, data: bytes, limits: ParseLimits) -> str | None
         except (zipfile.BadZipFile, zlib.error, struct.error, NotImplementedError, RuntimeError) as error:
             return f"corrupt or unreadable archive: {str(error)[:200]}"
     return None
+
+
+_ACTIVE_LIMITS: ContextVar[ParseLimits | None] = ContextVar("parse_limits", default=None)
+
+
+@contextmanager
+def active_limits(limits: ParseLimits) -> Iterator[None]:
+    """The limits `nested_archive_rejection` applies while one file is parsed."""
+    token = _ACTIVE_LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _ACTIVE_LIMITS.reset(token)
+
+
+def nested_archive_rejection(name: str, data: bytes) -> str | None:
+    """`archive_rejection` for a file found inside another (an attachment), under the active limits
+    (the defaults when a parser is called outside the intake)."""
+    return archive_rejection(name, data, _ACTIVE_LIMITS.get() or ParseLimits())
 
 
 def _address_space() -> int:

@@ -97,13 +97,23 @@ def preload(names: Iterable[str] = ()) -> None:
 
 
 def parse_nested(path: str, name: str, data: bytes, max_bytes: int, depth: int) -> ParseOutcome:
-    """One file (or attachment `name` at nesting `depth`) through the parser of its extension."""
+    """One file (or attachment `name` at nesting `depth`) through the parser of its extension.
+
+    An attachment gets the archive check a top-level file gets before its parser runs (a zip bomb
+    attached to an e-mail is refused with the size it expands to, before anything inflates it).
+    """
     reason = check_size(len(data), max_bytes)
     if reason:
         raise RejectedInput(reason)
     parser = PARSERS.get(PurePosixPath(name).suffix.lower())
     if parser is None:
         raise RejectedInput(unsupported_reason(name))
+    if depth > 0:
+        from assets.documents.limits import nested_archive_rejection  # limits imports this package
+
+        reason = nested_archive_rejection(name, data)
+        if reason:
+            raise RejectedInput(reason)
     outcome = parser(path, name, data, max_bytes, depth)
     if not any(document.segments for document in outcome.documents):
         raise RejectedInput(f"no extractable text in this {_KIND_NAMES[outcome.documents[0].kind]}")
