@@ -14,6 +14,7 @@ from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_cha
 from assets.story_builds.offline import (
     GENERATOR_VERSION,
     TEMPLATES,
+    OfflinePlan,
     generate_story_changes,
     story_templates_hash,
 )
@@ -37,24 +38,26 @@ def offline_generator(
 ) -> StoryGenerator:
     """The template generator: no model, each generation counted as one call of the offline provider.
     Each story's build key holds the hash of the templates (from `templates`) it renders."""
+    shared = OfflinePlan(architecture, requirements, templates)  # what every story derives alike
 
     def generate(
         story_id: str, tree: Mapping[str, str], feedback: str | None
     ) -> tuple[StoryChangeSet, LlmUsage]:
-        return generate_story_changes(architecture, requirements, story_id, tree, templates), LlmUsage(
-            model_calls=1
-        )
+        change = generate_story_changes(architecture, requirements, story_id, tree, templates, shared)
+        return change, LlmUsage(model_calls=1)
 
     def finalize(tree: Mapping[str, str], built: list[str]) -> Tree:
         # Rebuilding the last story on the combined tree re-derives the shared files from every story.
-        change = generate_story_changes(architecture, requirements, built[-1], tree, templates)
+        change = generate_story_changes(architecture, requirements, built[-1], tree, templates, shared)
         return apply_changes(tree, change.files)
 
     return StoryGenerator(
         id=GENERATOR_VERSION,
         generate=generate,
         finalize=finalize,
-        story_key=lambda story_id: story_templates_hash(architecture, requirements, story_id, templates),
+        story_key=lambda story_id: story_templates_hash(
+            architecture, requirements, story_id, templates, shared
+        ),
     )
 
 

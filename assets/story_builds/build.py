@@ -70,23 +70,42 @@ def architecture_slice(architecture: Architecture, story_id: str) -> dict[str, A
     A component's description is prose (the database's names every entity), so it is left out: a new
     entity elsewhere must not rebuild every story that touches the database.
     """
-    components = {entry.story_id: entry.components for entry in architecture.story_map}.get(story_id, [])
-    operations: dict[str, Any] = {}
-    refs: set[str] = set()
-    for operation in iter_operations(architecture.openapi):
-        if story_id in operation.story_ids:
-            operations[operation.label] = {k: v for k, v in operation.operation.items() if k != "x-story-ids"}
-            refs.update(schema_refs(operation.operation))
-    entities = [entity for entity in architecture.data_model if entity.name in refs]
-    return {
-        "components": [
-            component.model_dump(mode="json", exclude={"description"})
+    return ArchitectureSlices(architecture).slice(story_id)
+
+
+class ArchitectureSlices:
+    """Every story's `architecture_slice` from one walk of the design (a walk per story made a run's
+    cost grow with stories × operations); the design must not change while it is in use."""
+
+    def __init__(self, architecture: Architecture) -> None:
+        self._components = {entry.story_id: entry.components for entry in architecture.story_map}
+        self._component_dumps = [
+            (component.name, component.model_dump(mode="json", exclude={"description"}))
             for component in architecture.components
-            if component.name in components
-        ],
-        "operations": operations,
-        "entities": [entity.model_dump(mode="json") for entity in entities],
-    }
+        ]
+        self._operations: dict[str, list[tuple[str, dict[str, Any], set[str]]]] = {}
+        for operation in iter_operations(architecture.openapi):
+            item = (
+                operation.label,
+                {k: v for k, v in operation.operation.items() if k != "x-story-ids"},
+                schema_refs(operation.operation),
+            )
+            for story_id in dict.fromkeys(operation.story_ids):
+                self._operations.setdefault(story_id, []).append(item)
+        self._entity_dumps = [(e.name, e.model_dump(mode="json")) for e in architecture.data_model]
+
+    def slice(self, story_id: str) -> dict[str, Any]:
+        components = self._components.get(story_id, [])
+        operations: dict[str, Any] = {}
+        refs: set[str] = set()
+        for label, operation, operation_refs in self._operations.get(story_id, []):
+            operations[label] = operation
+            refs.update(operation_refs)
+        return {
+            "components": [dump for name, dump in self._component_dumps if name in components],
+            "operations": operations,
+            "entities": [dump for name, dump in self._entity_dumps if name in refs],
+        }
 
 
 def build_key(
@@ -154,6 +173,7 @@ class _Context:
     previous: dict[str, StoryBuild]
     default_branch: str
     default_head: str | None  # read once per run
+    slices: ArchitectureSlices
     trees: dict[str, Tree] = field(default_factory=dict)  # commit -> tree, read or built in this run
     heads: dict[str, CommitRef | None] = field(default_factory=dict)  # story branch -> head at run start
 
@@ -212,7 +232,7 @@ def _build_one(
     key = build_key(
         generator_id,
         story,
-        architecture_slice(context.architecture, story.id),
+        context.slices.slice(story.id),
         [done[d].build_key for d in dependencies],
         feedback,
     )
@@ -360,6 +380,7 @@ def build_stories(
         previous={build.story_id: build for build in (previous.stories if previous else [])},
         default_branch=repository.default_branch,
         default_head=forge.branch_head(repository.name, repository.default_branch),
+        slices=ArchitectureSlices(architecture),
         heads=forge.branch_commits(repository.name, [story_branch(story_id) for story_id in order_index]),
     )
     done: dict[str, StoryBuild] = {}

@@ -22,6 +22,7 @@ entities), `criteria` (what a story enables, how each criterion is tested or why
 
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
 from assets.story_builds.offline.generator import (
+    OfflinePlan,
     find_story,
     generate_story_changes,
     input_hash,
@@ -37,6 +38,7 @@ from pipeline_core.repository.manifest import MANIFEST_PATH
 __all__ = [
     "GENERATOR_VERSION",
     "MANIFEST_PATH",
+    "OfflinePlan",
     "TEMPLATES",
     "BuildOrderError",
     "GenerationError",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 
 from assets.architecture.models import Architecture
@@ -86,24 +87,86 @@ def plan_story(
     return own, plans, uncovered
 
 
+# A story's own operations, the plans of its testable criteria, and the others with reasons.
+StoryPlan = tuple[list[ContractOperation], list[CriterionPlan], list[UncoveredCriterion]]
+
+
+class OfflinePlan:
+    """What every story of one run derives from the same design and story set, derived once.
+
+    The contract's operations, the story index, the rendered `openapi.json`, the design's data version,
+    and per story its plan and template hash: each grows with the number of stories, so recomputing
+    them for every story made a build quadratic in the stories. The design and the stories must not
+    change while a plan is in use (a run reads them once); build a new plan for new inputs.
+    """
+
+    def __init__(
+        self, architecture: Architecture, requirements: RequirementsSet, templates: Path = TEMPLATES
+    ) -> None:
+        self.architecture = architecture
+        self.requirements = requirements
+        self.templates = templates
+        self._plans: dict[str, StoryPlan] = {}
+        self._template_hashes: dict[str, str] = {}
+
+    @cached_property
+    def operations(self) -> list[ContractOperation]:
+        return contract_operations(self.architecture)
+
+    @cached_property
+    def stories(self) -> dict[str, UserStory]:
+        return {story.id: story for story in reversed(self.requirements.stories)}  # the first one wins
+
+    @cached_property
+    def openapi_json(self) -> str:
+        return json.dumps(self.architecture.openapi, indent=2, sort_keys=True) + "\n"
+
+    @cached_property
+    def architecture_version(self) -> str:
+        return self.architecture.data_version()
+
+    def story(self, story_id: str) -> UserStory:
+        if story_id not in self.stories:
+            project = self.requirements.project
+            raise GenerationError(f"no story {story_id!r} in the requirements of {project!r}")
+        return self.stories[story_id]
+
+    def plan(self, story_id: str) -> StoryPlan:
+        if story_id not in self._plans:  # two threads may both plan a story: the same result
+            self._plans[story_id] = plan_story(self.architecture, self.story(story_id), self.operations)
+        own, plans, uncovered = self._plans[story_id]
+        return list(own), list(plans), list(uncovered)
+
+    def rendered_templates(self, story_id: str) -> list[str]:
+        story = self.story(story_id)
+        names = [] if any(dep in self.stories for dep in story.depends_on) else sorted(SKELETON_FILES)
+        if self.plan(story_id)[1]:
+            names.append(STORY_TESTS)
+        return names
+
+    def templates_hash(self, story_id: str) -> str:
+        if story_id not in self._template_hashes:
+            names = self.rendered_templates(story_id)
+            self._template_hashes[story_id] = templates_hash(names, self.templates)
+        return self._template_hashes[story_id]
+
+
 def rendered_templates(architecture: Architecture, requirements: RequirementsSet, story_id: str) -> list[str]:
     """The templates building `story_id` renders: the skeleton when the story is built on no other
     story of the set (its base tree lacks the application), the test module when it yields tests."""
-    story = find_story(requirements, story_id)
-    known = {other.id for other in requirements.stories}
-    names = [] if any(dep in known for dep in story.depends_on) else sorted(SKELETON_FILES)
-    _, plans, _ = plan_story(architecture, story, contract_operations(architecture))
-    if plans:
-        names.append(STORY_TESTS)
-    return names
+    return OfflinePlan(architecture, requirements).rendered_templates(story_id)
 
 
 def story_templates_hash(
-    architecture: Architecture, requirements: RequirementsSet, story_id: str, root: Path = TEMPLATES
+    architecture: Architecture,
+    requirements: RequirementsSet,
+    story_id: str,
+    root: Path = TEMPLATES,
+    shared: OfflinePlan | None = None,
 ) -> str:
     """A hash of exactly the templates `story_id` renders: part of its build key, so editing a
     template rebuilds exactly the stories that render it (and, through their keys, their dependents)."""
-    return templates_hash(rendered_templates(architecture, requirements, story_id), root)
+    return (shared or OfflinePlan(architecture, requirements, root)).templates_hash(story_id)
 
 
 def input_hash(
@@ -112,13 +175,15 @@ def input_hash(
     story: UserStory,
     tree: Mapping[str, str],
     templates: Path = TEMPLATES,
+    shared: OfflinePlan | None = None,
 ) -> str:
     """The build key of one story: generator and templates, design, story content and base tree."""
+    shared = shared or OfflinePlan(architecture, requirements, templates)
     return content_hash(
         {
             "generator": GENERATOR_VERSION,
-            "templates": story_templates_hash(architecture, requirements, story.id, templates),
-            "architecture": architecture.data_version(),
+            "templates": shared.templates_hash(story.id),
+            "architecture": shared.architecture_version,
             "story": story.model_dump(mode="json", exclude={"traces"}),
             "tree": tree_hash(tree),
         }
@@ -131,15 +196,18 @@ def generate_story_changes(
     story_id: str,
     current_tree: Mapping[str, str],
     templates: Path = TEMPLATES,
+    shared: OfflinePlan | None = None,
 ) -> StoryChangeSet:
     """The files story `story_id` adds or changes on top of `current_tree` (path -> text), with the
-    criteria its tests cover and those it cannot, each with the reason (templates from `templates`)."""
-    story = find_story(requirements, story_id)
+    criteria its tests cover and those it cannot, each with the reason (templates from `templates`).
+    `shared` carries what every story of a run shares (built from the same three inputs when absent)."""
+    shared = shared or OfflinePlan(architecture, requirements, templates)
+    story = shared.story(story_id)
     laid_skeleton = skeleton_missing(current_tree)
     manifest = read_state(current_tree, architecture.project)
-    operations = contract_operations(architecture)
+    operations = shared.operations
     by_key = {op.key: op for op in operations}
-    own, plans, uncovered = plan_story(architecture, story, operations)
+    own, plans, uncovered = shared.plan(story_id)
 
     enabled_keys = list(dict.fromkeys([op.key for op in own] + [key for plan in plans for key in plan.needs]))
     enabled_keys = [key for key in enabled_keys if key in by_key]
@@ -166,7 +234,7 @@ def generate_story_changes(
         if text is not None and (laid_skeleton or path not in current_tree):
             files[path] = text
     # Derived files follow the design and the stories built so far: regenerated for every story.
-    files["backend/openapi.json"] = json.dumps(architecture.openapi, indent=2, sort_keys=True) + "\n"
+    files["backend/openapi.json"] = shared.openapi_json
     files[".github/workflows/ci.yml"] = render_ci()
     for path in current_tree:
         if path.startswith("backend/app/resources/") and path.endswith(".py"):
@@ -212,7 +280,7 @@ def generate_story_changes(
         operations=record.operations,
         covered_criteria=covered,
         uncovered_criteria=uncovered,
-        input_hash=input_hash(architecture, requirements, story, current_tree, templates),
+        input_hash=input_hash(architecture, requirements, story, current_tree, templates, shared),
     )
 
 
