@@ -90,6 +90,37 @@ class Settings(BaseSettings):
     pipeline_ecs_cluster: str | None = Field(
         default=None, description="ECS cluster the backends run on; set, backends deploy to ECS Fargate."
     )
+    netlify_site_prefix: str = Field(
+        default="", description="Put before every Netlify site name (site names are global on Netlify)."
+    )
+    netlify_account_slug: str | None = Field(
+        default=None, description="Netlify team new sites are created in; default the token's own."
+    )
+    pipeline_ecs_subnets: str = Field(default="", description="Comma-separated awsvpc subnets of the tasks.")
+    pipeline_ecs_security_groups: str = Field(default="", description="Comma-separated security groups.")
+    pipeline_ecs_execution_role_arn: str | None = Field(
+        default=None, description="Role ECS pulls the image, reads the app's secrets and writes logs with."
+    )
+    pipeline_ecs_task_role_arn: str | None = Field(default=None, description="Role of the app itself.")
+    pipeline_ecs_assign_public_ip: bool = False
+    pipeline_ecs_cpu: int = Field(default=256, description="Fargate cpu units of a backend task.")
+    pipeline_ecs_memory: int = Field(default=512, description="Fargate memory (MiB) of a backend task.")
+    pipeline_ecs_container_port: int = Field(default=8000, ge=1, le=65535)
+    pipeline_ecs_desired_count: int = Field(default=1, ge=1)
+    pipeline_ecs_log_group: str | None = Field(default=None, description="awslogs group of the backends.")
+    pipeline_ecs_url_template: str | None = Field(
+        default=None,
+        description="Public URL of a backend service: {project}, {component}, {environment} filled in.",
+    )
+    pipeline_ecs_image_wait_seconds: float = Field(
+        default=900.0, ge=0, description="How long a deploy waits for CI to push the commit's image."
+    )
+    # Credentials for the generated repositories' CI (pushing images to ECR), set as Actions secrets.
+    pipeline_ci_aws_role_arn: str | None = Field(
+        default=None, description="Role CI assumes through GitHub's OIDC provider to push to ECR."
+    )
+    pipeline_ci_aws_access_key_id: SecretStr | None = None
+    pipeline_ci_aws_secret_access_key: SecretStr | None = None
 
     dagster_home: Path | None = Field(
         default=None, description="Dagster instance; default <data>/dagster_home."
