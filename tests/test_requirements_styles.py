@@ -103,7 +103,9 @@ def test_a_one_line_brief_gives_a_story_per_feature_on_the_thing() -> None:
     titles = [story.title for story in requirements.stories]
     for title in ("Add a todo", "Edit a todo", "Delete a todo"):
         assert title in titles
-    assert "Build a React todo application" in titles  # the stack stays for the architecture
+    # The brief is not a story of its own once its features are; the stack stays in their quotes.
+    assert not [title for title in titles if title.lower().startswith("build")], titles
+    assert all("React" in story.traces[0].quote for story in requirements.stories)
 
 
 def test_a_one_line_brief_with_where_i_can_gives_each_action() -> None:

@@ -35,6 +35,9 @@ class Context:
     product: str | None = None  # the product's name, once the text has introduced it
     actor: str | None = None  # the last actor the document named ("them" in "remind them")
     actor_segment: int = 0  # where it was named
+    today: bool = False  # the sentence describes how things are done today, not what is wanted
+    thing: str | None = None  # the last thing acted on ("it" in "she can cancel it")
+    thing_segment: int = 0
 
 
 @dataclass
@@ -44,7 +47,15 @@ class Found:
     criteria: list[DraftCriterion] = field(default_factory=list)
 
 
-_WHY = re.compile(r",?\s+\b(?P<kind>so that|in order to|because)\b\s+", re.I)
+# ", so they can chase them up": "so" before a subject that can or will do something is "so that".
+SO_SUBJECT = (
+    r"(?:i|we|they|he|she|you|it|everyone|people|staff|the \w+)\s+"
+    r"(?:can|could|will|would|may|don'?t|know|is|are|gets?|stays?)\b"
+)
+_WHY = re.compile(
+    rf",?\s+\b(?P<kind>so that|in order to|because|so(?=\s+{SO_SUBJECT}))\b\s+",
+    re.I,
+)
 
 
 PRONOUNS = frozenset(
@@ -100,6 +111,8 @@ def split_why(text: str) -> tuple[str, str | None, str | None]:
         return text.strip(" ,"), None, None
     want, kind, why = parts
     kind = kind.lower()
+    if kind == "so":
+        kind = "so that"
     why = why.strip(" ,.")
     if kind == "in order to":
         why = f"I can {why}"
@@ -121,6 +134,7 @@ def clean(text: str | None) -> str:
     previous = None
     while previous != text:
         previous = text
+        text = re.sub(r"\s+(?:up to|up until|at least|at most|more than|less than)$", "", text, flags=re.I)
         text = re.sub(r"\s+(?:or|and|but|so|for|to|of|with|at|on|in|by|from|the|a|an)$", "", text, flags=re.I)
     return text
 
@@ -128,9 +142,13 @@ def clean(text: str | None) -> str:
 def _object_noun(chunk: str) -> str:
     """The bare object of an action chunk: "save recipes for later" -> "recipes"."""
     tokens = chunk.split()[1:]
+    while tokens and tokens[0].lower() in ("up", "out", "off", "down", "back", "away", "in", "on"):
+        tokens = tokens[1:]  # the particle of a phrasal verb ("sign up for a shift")
     out = []
     for token in tokens:
         bare = token.lower().strip(",.;")
+        if bare in ("myself", "themselves", "ourselves", "yourself", "himself", "herself"):
+            break
         if bare in DETERMINERS or bare in POSSESSIVES:
             if out:
                 break
@@ -139,6 +157,54 @@ def _object_noun(chunk: str) -> str:
             break
         out.append(token.strip(",.;"))
     return " ".join(out)
+
+
+# Verbs whose object is a person: "remind them" stands for people, never for the last thing.
+_PEOPLE_VERBS = frozenset(
+    """remind notify tell email e-mail alert inform message call text phone contact ask invite thank warn
+    ping help welcome greet chase meet""".split()
+)
+
+
+def resolve_object(action: str, context: Context, segment: int) -> str:
+    """ "cancel it" -> "cancel the trip" when a trip was the last thing acted on (this turn or the last)."""
+    thing = context.thing
+    if not thing or context.thing_segment < segment - 1:
+        return action
+    match = re.match(r"^(?P<verb>\w+)\s+(?P<pronoun>it|them)\b", action, re.I)
+    if match is None or not is_verb(match["verb"].lower()) or match["verb"].lower() in _PEOPLE_VERBS:
+        return action
+    noun = plural_noun(singular(thing)) if match["pronoun"].lower() == "them" else singular(thing)
+    return f"{match['verb']} the {noun}{action[match.end() :]}"
+
+
+def remember_object(want: str, context: Context, segment: int) -> None:
+    """Keep the object of an action ("approve a trip" -> "trip") for a later "it"."""
+    text = re.sub(r"^(?:to\s+)", "", want.strip(), flags=re.I)
+    if not text.split() or not is_verb(text.split()[0].lower()):
+        return
+    noun: list[str] = []
+    for token in text.split()[1:]:
+        bare = token.lower().strip(",.;:")
+        if bare in DETERMINERS or bare in POSSESSIVES:
+            if noun:
+                break
+            continue
+        if bare in _OBJECT_END or not bare.isalpha() or len(noun) == 3:
+            break
+        noun.append(bare)
+        if token.endswith((",", ";", ".")):
+            break
+    if noun and noun[-1] not in ("it", "them", "me", "us", "you", "this", "that", "up", "in", "out"):
+        context.thing, context.thing_segment = noun[-1], segment
+
+
+_OBJECT_END = frozenset(
+    """to for with by in on at of from into as so that when once after before because while and or if
+    than via per within without until unless which who whose where whether how what against about
+    across along among around between during except like near off onto over past since through toward
+    towards under upon""".split()
+)
 
 
 def split_actions(action: str) -> list[str]:
@@ -170,7 +236,18 @@ def split_actions(action: str) -> list[str]:
     for chunk in chunks[1:]:
         noun = _object_noun(resolved[-1])
         if noun:
-            chunk = re.sub(r"^(\w+)\s+(?:them|it)\b", rf"\1 {noun}", chunk, flags=re.I)
+            # "tag them" -> "tag recipes"; "reject it" -> "reject the application"
+            plural = singular(noun.split()[-1]) != noun.split()[-1].lower()
+            chunk = re.sub(
+                r"^(\w+)\s+(?:them|it)\b", rf"\1 {noun if plural else 'the ' + noun}", chunk, flags=re.I
+            )
+            # "drop out of one": one of the things just named
+            chunk = re.sub(
+                r"^(\w+(?:\s+(?:out|up|off|back|away))?\s+(?:of|from|for|to|in|on|with))\s+one\b",
+                rf"\1 the {singular(noun.split()[-1])}",
+                chunk,
+                flags=re.I,
+            )
         resolved.append(chunk)
     return [clean(chunk) for chunk in resolved if clean(chunk)]
 
@@ -245,6 +322,10 @@ def meaningful(want: str, conversational: bool) -> bool:
     if not conversational:
         return True
     verb = tokens[0]
+    if verb == "look" and tokens[1] == "up":  # "look up a book": to search, not a step of the meeting
+        verb = "search"
+    if tokens[1] in ("it", "them", "this", "that", "something", "stuff"):
+        return False  # "keep it just television": in talk, an object nobody named asks for nothing
     content = [t for t in tokens[1:] if t not in DETERMINERS and t not in POSSESSIVES and len(t) > 2]
     if verb in MEETING_VERBS or not content or tokens[1] in ("or", "and"):
         return False
@@ -252,9 +333,14 @@ def meaningful(want: str, conversational: bool) -> bool:
         return False  # two clauses run together ("get rid one of our requirements is to move")
     if any(singular(t) in MEETING_NOUNS for t in content[:2]) and len(content) <= 3:
         return False
-    if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(tokens[1:])) and len(tokens) > 8:
+    # What is asked ends where its condition starts ("drop out of one if something comes up, ...").
+    core = want.split(",")[0]  # ... or at its first comma
+    asked = re.split(r"\b(?:if|when|whenever|unless|once|as long as|provided)\b", " ".join(words(core)))[
+        0
+    ].split()
+    if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(asked[1:])) and len(asked) > 8:
         return False  # a clause about the speakers, not the product
-    return len(tokens) <= 16
+    return len(asked) <= 18
 
 
 def default_actor(context: Context) -> str:
@@ -289,7 +375,8 @@ def actions_of(
     for action in split_actions(body):
         if not is_verb(action.split()[0].lower()):
             continue
-        action = action[:1].lower() + action[1:]
+        action = resolve_object(action[:1].lower() + action[1:], context, segment)
+        remember_object(action, context, segment)
         want = first_person(f"to {action}")
         if meaningful(want, context.conversational):
             stories.append(

@@ -38,6 +38,14 @@ SYSTEM_WORDS = frozenset(
     program programme device""".split()
 )
 AGENT_SUFFIXES = ("er", "or", "ist", "ant", "ent", "ian", "ee")
+NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand most least""".split()
+)
+# A subject never starts with a preposition or a quantifier phrase.
+_NOT_SUBJECT_STARTS = frozenset(
+    "for to of at in on by with from about as than per into over under after before".split()
+)
 _NOT_AGENTS = frozenset(
     """order number letter paper water filter folder header footer register counter marker server browser
     computer printer scanner container timer scheduler controller router player parameter calendar
@@ -79,6 +87,8 @@ def looks_like_person(phrase: str) -> bool:
     tokens = [word for word in words(phrase) if word not in DETERMINERS and word not in POSSESSIVES]
     if not tokens or any(token in SYSTEM_WORDS for token in tokens[-1:]):
         return False
+    if words(phrase)[0] in _NOT_SUBJECT_STARTS or any(t.isdigit() or t in NUMBER_WORDS for t in tokens):
+        return False  # "for the trustees", "at most three", "80% of staff": not someone who acts
     head = singular(tokens[-1])
     if head in PERSON_WORDS or head in _AGENTS:
         return True
@@ -170,6 +180,22 @@ def title_of(want: str) -> str:
     if len(comma.split()) >= 2 and after and not a_list:
         if not re.search(r"\b(?:with|including|by|such as)\b", comma, re.I):
             text = comma
+    # "set up a trip themselves rather than ...": the alternative and the reflexive say nothing of what
+    text = re.split(r",?\s+(?:rather than|instead of|as opposed to)\s+", text, maxsplit=1)[0]
+    text = re.sub(r"\s+(?:myself|ourselves|themselves|yourself|yourselves|himself|herself)\b", "", text)
+    # "cancel a booking they no longer need": the clause about the object is not part of the title
+    tokens = text.split()
+    for position in range(2, len(tokens) - 1):
+        if (
+            tokens[position].lower() in ("i", "we", "they", "you", "he", "she")
+            and tokens[position - 1].lower() not in _END_WORDS | _BREAK_WORDS
+            and re.fullmatch(r"[A-Za-z-]+", tokens[position - 1])
+        ):
+            text = " ".join(tokens[:position])
+            break
+    head, colon, _ = text.partition(": ")  # "log time entries against a client: the date, ..."
+    if colon and len(head.split()) >= 2:
+        text = head
     clause = _TITLE_CUT.split(text, maxsplit=1)[0]
     if len(clause.split()) >= 2:
         text = clause
@@ -189,8 +215,13 @@ def title_of(want: str) -> str:
     cut = text.split()
     if len(cut) > 10:
         breaks = [i for i, word in enumerate(cut[:11]) if i >= 3 and word.lower() in _BREAK_WORDS]
-        cut = cut[: breaks[-1]] if breaks else cut[:10]
+        if breaks:
+            cut = cut[: breaks[-1]]
+        elif len(cut) > 13:  # no phrase boundary to cut at: a title up to 13 words stays whole
+            cut = cut[:10]
     while len(cut) > 2 and (cut[-1].lower().strip(",;:") in _END_WORDS or cut[-1].endswith(",")):
+        if cut[-1].lower() in _PARTICLES and re.fullmatch(r"[a-z]+ed", cut[-2].lower()):
+            break  # "who turned up": the particle of a phrasal verb ends the phrase
         cut.pop()
     title = " ".join(cut).strip(" ,;:-(")
     title = re.sub(r"\b(a|an) ([A-Za-z][\w-]*)", lambda m: f"{article(m.group(2))} {m.group(2)}", title)

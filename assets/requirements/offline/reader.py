@@ -14,8 +14,8 @@ from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStor
 from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
-from assets.requirements.offline.actions import Context, Found, clean
-from assets.requirements.offline.phrasing import actor_of, derive_criteria, looks_like_person
+from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean
+from assets.requirements.offline.phrasing import actor_of, derive_criteria, is_verb, looks_like_person
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
 from assets.requirements.offline.statements import REQUEST, read_statement
 
@@ -38,7 +38,11 @@ _SMALL_TALK = re.compile(
 )
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\[[ xX]\])\s+")
-_REQ_ID = re.compile(r"^\s*(?:[A-Z]{1,6}[-_ ]?\d+(?:\.\d+)*|\(\w+\)|\d+(?:\.\d+)+)\s*[:.)-]?\s+(?=\S)")
+# A requirement's identifier before its text: "R12", "FR-3.2", "REQ-PRM-001", "(a)", "3.1.4".
+_REQ_ID = re.compile(
+    r"^\s*(?:\*\*|__)?(?:[A-Z][A-Z0-9]{0,7}(?:[-_.][A-Z]{1,8})*[-_ ]?\d+(?:\.\d+)*|\(\w+\)|\d+(?:\.\d+)+)"
+    r"(?:\*\*|__)?\s*[:.)-]?\s+(?=\S)"
+)
 _CRITERIA_LABEL = re.compile(r"^\W*acceptance criteria\W*$", re.IGNORECASE)
 _PRIORITY_LINE = re.compile(r"^\W*priority\W*[:=]\s*\W*(must|should|could|won'?t)\b", re.IGNORECASE)
 _GWT_LINE = re.compile(
@@ -54,6 +58,17 @@ _PROPOSAL = re.compile(
     r"|the \w+)\s+(?:also\s+)?(?P<rest>.+?)\??$"
     r"|^(?:how|what) about\s+(?P<about>.+?)\??$",
     re.I,
+)
+# "At the moment every trip lives in a spreadsheet", "Residents currently apply on paper": today.
+_TODAY = re.compile(
+    r"\b(?:currently|at the moment|at present|right now|these days|nowadays|today|as things stand)\b", re.I
+)
+_WANT_WORDS = re.compile(
+    r"\b(?:must|shall|should|could|can|will|would|need|needs|want|wants|wish|like to|love to|let'?s)\b", re.I
+)
+# A turn that goes on with the last request: "and close the opening once it's filled".
+_CONTINUATION = re.compile(
+    r"^(?:and|also|plus|\.\.\.\s*and)\s+(?:\.\.\.\s*)?(?:also\s+)?(?P<verb>[a-z]+)\s+\S", re.I
 )
 CONVERSATIONAL_KINDS = frozenset({"vtt", "srt", "slack", "chat", "eml", "msg"})
 _SIGN_OFF = re.compile(
@@ -93,14 +108,27 @@ _CELL_PRIORITIES: dict[str, Priority] = {
 }  # fmt: skip
 
 
-def _table_row(row: str) -> tuple[str, Priority | None]:
-    """(the requirement cell, the priority a cell states) of a table row; ("", None) for a header."""
+# A cell that puts its row in a later release or out of scope ("Later", "Phase 2", "Not now").
+_CELL_LATER = re.compile(
+    r"^(?:later|future|phase\s*(?:[2-9]|two|three)|next (?:release|version)|v2|post[- ]mvp|not now"
+    r"|out of scope|not in scope|backlog|someday)$",
+    re.I,
+)
+
+
+def _table_row(row: str) -> tuple[str, Priority | None, str | None]:
+    """(the requirement cell, the priority a cell states, why the row is left out) of a table row.
+
+    ("", None, None) for a header row or a row of short values.
+    """
     cells = [cell.strip() for cell in row.split(" | ") if cell.strip()]
     priority = next((_CELL_PRIORITIES[c.lower()] for c in cells if c.lower() in _CELL_PRIORITIES), None)
+    later = next((c for c in cells if _CELL_LATER.match(c)), None)
     texts = [c for c in cells if len(c.split()) >= 3]
     if not texts:
-        return "", None
-    return max(texts, key=len), priority
+        return "", None, None
+    reason = f'marked "{later}" in its table row (a later phase, not this release)' if later else None
+    return max(texts, key=len), priority, reason
 
 
 _LEAD_IN = re.compile(
@@ -131,6 +159,7 @@ class Reader:
         self.context = Context()
         self.lead_in: str | None = None
         self.edges: set[str] = set()
+        self.today_segment = -1  # the segment that said how things are done today
         self.seen_edges: set[str] = set()
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
@@ -210,9 +239,13 @@ class Reader:
             if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
                 continue
             cell_priority: Priority | None = None
-            if " | " in body:  # a table row: the requirement cell, and a priority cell if any
-                body, cell_priority = _table_row(body)
+            table_row = " | " in body
+            if table_row:  # a table row: the requirement cell, and a priority cell if any
+                body, cell_priority, later = _table_row(body)
                 if not body:
+                    continue
+                if later:
+                    self._exclude(index, body, later)
                     continue
             self.context.priority = cell_priority or section.priority
             # Markdown list items arrive without their marker: a short one-sentence line under a
@@ -220,7 +253,12 @@ class Reader:
             one_sentence = len(_SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
             item_like = bullet or (len(body.split()) <= 20 and one_sentence)
             imperative = bullet and not conversational and _starts_with_action(body)
-            self.context.feature_item = (item_like and section.features) or inline is not None or imperative
+            self.context.feature_item = (
+                (item_like and section.features)
+                or inline is not None
+                or imperative
+                or (table_row and cell_priority is not None)  # a row of a feature table with priorities
+            )
             lead_in = _LEAD_IN.match(body)
             if lead_in:  # "Members should be able to:" introduces the items below it
                 self.lead_in = f"{lead_in['subject']} {lead_in['modal']}"
@@ -234,7 +272,9 @@ class Reader:
             elif not bullet:
                 self.lead_in = None
             splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
-            for sentence in splitter.split(body):
+            # A semicolon joins two statements: each is read on its own.
+            sentences = [part for sentence in splitter.split(body) for part in re.split(r";\s+", sentence)]
+            for sentence in sentences:
                 sentence = sentence.strip()
                 if conversational:
                     sentence = strip_lead_in(sentence)
@@ -267,6 +307,36 @@ class Reader:
     def _exclude(self, index: int, text: str, reason: str) -> None:
         if text.strip():
             self.excluded.append(DraftExclusion(segment=index, text=text.strip(), reason=reason))
+
+    def _written_request(self, sentence: str, rest: str) -> bool:
+        """ "could we also search candidates by name?" written in a chat or an e-mail asks for it."""
+        first = words(rest)[:1]
+        return (
+            self.context.conversational
+            and not self.context.spoken
+            and re.match(r"^(?:(?:so|and|also|maybe)\s+)*(?:can|could)\s+we\b", sentence.strip(), re.I)
+            is not None
+            and bool(first)
+            and is_verb(first[0])
+            and first[0] not in MEETING_VERBS
+            and first[0] not in ("have", "be", "do", "get")
+        )
+
+    def _product_refuses(self, sentence: str) -> bool:
+        """ "Tally does not handle taxes", "The app won't replace the till": a scope statement."""
+        names = [re.escape(self.context.product)] if self.context.product else []
+        subject = "|".join(
+            [*names, r"(?:the |our |this )?(?:app|application|system|tool|platform|site|service)"]
+        )
+        return (
+            re.match(
+                rf"^(?:{subject})\s+(?:does not|doesn['’]t|will not|won['’]t|is not meant to"
+                r"|isn['’]t meant to)\s",
+                sentence,
+                re.I,
+            )
+            is not None
+        )
 
     def _read_story_detail(self, body: str) -> bool:
         """Criteria and priority lines that follow a story; True if the line was one."""
@@ -309,9 +379,33 @@ class Reader:
             return
         if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
             proposal = _PROPOSAL.match(sentence.strip())
-            if not (agreed and proposal and proposal["rest"]):
+            if not (
+                proposal
+                and proposal["rest"]
+                and (agreed or self._written_request(sentence, proposal["rest"]))
+            ):
                 return  # an open question asks for nothing until someone agrees
             sentence = f"we should {proposal['rest']}"
+        continued = _CONTINUATION.match(sentence.strip())
+        if (
+            continued
+            and self.context.conversational
+            and self.last is not None
+            and is_verb(continued["verb"].lower())
+        ):
+            # "...and close it once it's filled": the next turn adds an action to the last request
+            found = actions_of(
+                self.last.story.as_a,
+                sentence.strip()[continued.start("verb") :],
+                sentence,
+                index,
+                self.context,
+                self.last.story.priority,
+            )
+            if found:
+                self.found.extend(found)
+                self.last = found[-1]
+                return
         if len(words(sentence)) < 3:
             return
         if sections.about_the_document(sentence):
@@ -321,6 +415,15 @@ class Reader:
         if _OUT_OF_SCOPE_SENTENCE.search(main_clause) or re.search(r"out[ -]of[ -]scope", sentence, re.I):
             self._exclude(index, sentence, "marked out of scope in the text")
             return
+        if self._product_refuses(sentence):
+            self._exclude(index, sentence, "marked out of scope in the text (the product does not do it)")
+            return
+        today = _TODAY.search(main_clause) is not None and not _WANT_WORDS.search(main_clause)
+        if today:
+            self._exclude(index, sentence, "describes how things are done today, not what is wanted")
+            self.today_segment = index
+            return
+        self.context.today = self.today_segment == index
         found = read_statement(sentence, index, self.context)
         if found:
             self._close_pending()

@@ -51,13 +51,24 @@ _ABOUT_DOCUMENT = re.compile(
     r"^(?:purpose|scope|document (?:purpose|scope|conventions|overview|history|control)|conventions"
     r"|definitions?|acronyms|abbreviations|glossary|terms|terminology|references?|revision history"
     r"|change (?:history|log)|changelog|version history|document history|table of contents|contents"
-    r"|intended (?:audience|readers?)|about this document|how to read this document|approvals?|sign[- ]off)"
+    r"|intended (?:audience|readers?)|about this document|how to read this document|approvals?|sign[- ]off"
+    r"|traceability(?: matrix| table)?|requirements? traceability)"
     r"(?:\b|$)",
     re.I,
 )
 _FEATURES = re.compile(
     r"^(?:features?|key features|functional(?:ity| requirements)?|requirements?|user stories|stories|backlog"
-    r"|capabilities|in scope|mvp|must|should|could|what (?:it|the app) (?:does|should do))\b",
+    r"|capabilities|in scope|mvp|must|should|could|what\b.{1,40}\b(?:does|do|offers?|should do|will do))\b",
+    re.I,
+)
+# Sections of a product brief that describe the business around the product, not what it does:
+# the problem today, who it is for, how success is measured, what it costs, what is still open.
+_NOT_REQUIREMENTS = re.compile(
+    r"^(?:the )?(?:problem(?: statement)?|background|context|current (?:situation|process|state|system)"
+    r"|motivation|pain points|who it is for|who is it for|target (?:users|audience|customers|market)"
+    r"|audience|personas?|success (?:metrics|measures)|metrics|kpis?|goals and metrics|pricing|price"
+    r"|business model|revenue|open questions|questions|risks?|assumptions|timeline|milestones|team"
+    r"|contacts?|competitors|competition|tagline)$",
     re.I,
 )
 
@@ -89,6 +100,10 @@ def classify_heading(heading: str) -> Section:
             return Section(heading, priority=priority, features=True)
     if _ABOUT_DOCUMENT.match(name):
         return Section(heading, exclude=f'about the document itself (section "{name}")')
+    if _NOT_REQUIREMENTS.match(name):
+        return Section(
+            heading, exclude=f'about the business around the product, not a feature (section "{name}")'
+        )
     return Section(heading, features=bool(_FEATURES.match(name)))
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 
-_MARKERS = re.compile(r"\{[a-z_]+\}|\[(?:laughter|inaudible|crosstalk|noise|music|pause)\]|<[^>]+>", re.I)
+# Speech marks, and chat emoji codes (":thumbsup:", ":bar_chart:").
+_MARKERS = re.compile(
+    r"\{[a-z_]+\}|\[(?:laughter|inaudible|crosstalk|noise|music|pause)\]|<[^>]+>|(?<!\w):[a-z0-9_+-]+:(?!\w)",
+    re.I,
+)
 # Spelled acronyms of transcripts: "T_V_" -> "TV", "L_C_D_" -> "LCD".
 _SPELLED = re.compile(r"\b((?:[A-Za-z]_){2,})(?=\W|$)")
 _FILLERS = re.compile(
@@ -24,7 +28,8 @@ _LEADING = re.compile(
     re.I,
 )
 _AGREEMENT = re.compile(
-    r"^\W*(?:\+1|yes|yeah|yep|yup|agreed|agree|sure|definitely|absolutely|exactly|good idea|great idea"
+    r"^\W*(?:(?:oh|ah|well|right),?\s+)?"
+    r"(?:\+1|yes|yeah|yep|yup|agreed|agree|sure|definitely|absolutely|exactly|good idea|great idea"
     r"|sounds good|makes sense|let'?s do (?:it|that)|ok(?:ay)?|fine|love it|me too)\b",
     re.I,
 )
@@ -37,7 +42,13 @@ def _drop_fragments(text: str) -> str:
     for index, token in enumerate(tokens):
         bare = token.strip(",.;:!?").lower()
         following = tokens[index + 1].strip(",.;:!?").lower() if index + 1 < len(tokens) else ""
-        if bare and following.startswith(bare) and len(bare) < len(following) and bare not in _KEEP_PREFIXES:
+        if (
+            bare
+            and following.startswith(bare)
+            and len(bare) < len(following)
+            and bare not in _KEEP_PREFIXES
+            and not _function_word(bare)
+        ):
             continue
         if len(bare) == 1 and bare.isalpha() and bare not in ("a", "i") and token == bare:
             continue
@@ -46,6 +57,15 @@ def _drop_fragments(text: str) -> str:
 
 
 _KEEP_PREFIXES = frozenset("a an i in on to at be we us it is as or so no do go up".split())
+# Words a restart never cuts to: "they can cancel" keeps its "can".
+_FUNCTION_WORDS = frozenset(
+    """can will may might must shall should would could not for and but the our all any one off out
+    their them they this that then than with have has had are was were""".split()
+)
+
+
+def _function_word(word: str) -> bool:
+    return word in _FUNCTION_WORDS
 
 
 def clean_spoken(text: str) -> str:
@@ -61,6 +81,8 @@ def clean_spoken(text: str) -> str:
         text = _drop_fragments(re.sub(r"\s+", " ", text))
     text = _drop_fragments(re.sub(r"\s+", " ", text))
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    # "book a place in a class, yes, and ...": an interjection between commas is no part of the request
+    text = re.sub(r",\s*(?:yes|yeah|yep|right|okay|ok|sure|exactly)\s*(?=[,.;!?]|$)", "", text, flags=re.I)
     text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
     text = re.sub(r"(^|[.!?]\s+)[,;:]\s*", r"\1", text)
     return text.strip(" ,;")

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 
-from lemminflect import getLemma
+from lemminflect import getAllLemmas, getLemma
 
-from assets.requirements.language import singular, words
+from assets.requirements.drafts import DraftCriterion
+from assets.requirements.language import PERSON_WORDS, VERB_OPERATIONS, singular, third_person, words
 from assets.requirements.models import Priority
 from assets.requirements.offline.actions import (
     PRONOUNS,
+    SO_SUBJECT,
     Context,
     Found,
     actions_of,
@@ -35,6 +37,8 @@ from assets.requirements.offline.actions import (
     items,
     lower_first,
     meaningful,
+    remember_object,
+    resolve_object,
     split_actions,
     split_why,
     strip_leading_to,
@@ -42,11 +46,16 @@ from assets.requirements.offline.actions import (
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     POSSESSIVES,
+    SYSTEM_WORDS,
     actor_of,
     is_verb,
     looks_like_person,
+    negate,
+    participle,
     plural_noun,
     title_of,
+    verb_lemma,
+    with_article,
 )
 
 _AS_A = re.compile(
@@ -59,6 +68,22 @@ _I_WANT = re.compile(r"\bI\s+(?P<verb>want|need|would like|wish)\s+(?P<want>to\s
 
 _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     (re.compile(r"\b(?:would be |is )?nice to have\b|\bwould be nice(?: to have)?\b", re.I), "Could"),
+    # "it would be really useful to see ...", "it would be great if we could ...": a wish.
+    (
+        re.compile(
+            r"\bwould be (?:\w+ly )?(?:useful|great|good|helpful|handy|ideal|brilliant|lovely|amazing|cool"
+            r"|wonderful|awesome|fantastic|perfect|nice)\s+"
+            r"(?:to|if (?:we|i|you|they|it) (?:could|can|would))\b",
+            re.I,
+        ),
+        "Could",
+    ),
+    (re.compile(r"\bwould (?:also |really |just )?love(?: to)?\b", re.I), "Could"),
+    # A prohibition: "cannot", "mustn't", "may not" (the "not" of "shall not" follows its modal).
+    (
+        re.compile(r"\bcan(?:not|['’]t)\b|\bcan not\b|\bmustn['’]t\b|\bshouldn['’]t\b|\bmay not\b", re.I),
+        "Must",
+    ),
     (
         re.compile(
             r"\bmust\b|\bshall\b|\b(?:has|have|needs?) to\b|\b(?:is|are) required to\b|\bneeds?\b", re.I
@@ -71,7 +96,7 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
         ),
         "Should",
     ),
-    (re.compile(r"\bcould\b|\bwould like(?: to)?\b|\bmight\b", re.I), "Could"),
+    (re.compile(r"\bcould\b|\bwould (?:also |really |just )?like(?: to)?\b|\bmight\b", re.I), "Could"),
     (re.compile(r"\bcan\b(?!\s+be\b)(?!not\b)(?!'t)", re.I), "Should"),
     (re.compile(r"\bwill\b(?!\s+be\b)(?!\s+not\b)|\bwill be able to\b", re.I), "Should"),
 ]
@@ -133,13 +158,50 @@ _HEDGES = re.compile(
 
 # In talk a request ends where the speaker moves on: a comma, "but", "so", "or something".
 _CONVERSATIONAL_CUT = re.compile(
-    r",\s(?!so that)|\s+(?:but|so(?! that)|or something|and then)\s|\s+or\s*$", re.I
+    rf",\s(?!so that|so\s+{SO_SUBJECT})|\s+(?:but|so(?! that)(?!\s+{SO_SUBJECT})|or something|and then)\s"
+    r"|\s+or\s*$",
+    re.I,
+)
+
+
+_WOULD = re.compile(r"\b(i|we|they|you|he|she|it|that|this|there)['’]d\b", re.I)
+
+
+# Where a sentence starts a second clause with its own subject and modal verb: "..., and if
+# something changes she should be able to cancel it", "...; members can also ...".
+_SECOND_CLAUSE = re.compile(
+    r"(?:,\s+(?:and|but)|;)\s+(?=(?:(?:if|when|once|after|before)\s[^,]{1,60},?\s+)?"
+    r"(?:\w+\s+){0,4}?(?:should|must|shall|can|could|will|would|needs? to|wants? to|has to|have to)\b)",
+    re.I,
 )
 
 
 def read_statement(sentence: str, segment: int, context: Context) -> list[Found]:
     """The draft stories one sentence states (none when it states no requirement)."""
+    sentence = _WOULD.sub(r"\1 would", sentence)
+    parts = [part for part in _SECOND_CLAUSE.split(sentence) if part.strip()]
+    if len(parts) < 2 or any(len(part.split()) < 4 for part in parts):
+        parts = [sentence]
+    found: list[Found] = []
+    for part in parts:
+        stories = _read_clause(part, segment, context)
+        for story in stories:
+            remember_object(story.story.i_want, context, segment)
+        found += stories
+    return found
+
+
+_PRODUCT_NAME = re.compile(
+    rf"^(?P<name>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){{0,2}})\s+(?:is|will be)\s+(?:a|an|the|our)\s+"
+    rf"(?:[\w-]+\s+){{0,4}}?(?:{_APP_WORDS})s?\b"
+)
+
+
+def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
     text = sentence.strip().rstrip(".!;:").strip()
+    named = _PRODUCT_NAME.match(text)
+    if named:  # "Tally is a web application for ...": later "Tally turns ..." is the product acting
+        context.product = named["name"]
     request = REQUEST.match(text)
     if request:  # "Could you also add a weekly summary?": a request, whoever reads it
         text = f"we need to {request['rest']}"
@@ -159,9 +221,19 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
         return result
     if context.feature_item:
         return _bare_feature(sentence, text, segment, context)
-    if not context.spoken:
-        return _present_tense(sentence, text, segment, context)
-    return []
+    gerund = _GERUND.search(text)
+    if gerund:  # "the first thing is registering households"
+        lemma = getLemma(gerund["verb"].lower(), "VERB")
+        if lemma and is_verb(lemma[0]):
+            return actions_of("", f"{lemma[0]} {gerund['rest']}", sentence, segment, context)
+    return _present_tense(sentence, text, segment, context)
+
+
+_GERUND = re.compile(
+    r"\b(?:thing|step|part|priority|feature|need|requirement|job|task|bit|one)\s+(?:is|would be|will be)\s+"
+    r"(?P<verb>[a-z]+ing)\s+(?P<rest>\w.+)$",
+    re.I,
+)
 
 
 def _user_story(sentence: str, text: str, segment: int, context: Context) -> list[Found] | None:
@@ -174,6 +246,8 @@ def _user_story(sentence: str, text: str, segment: int, context: Context) -> lis
         i_want = _I_WANT.search(text)
         if i_want is None:
             return None
+        if _RELATIVE_WANT.search(text[: i_want.start()] + "I"):
+            return []  # "things that I would like to see": a relative clause, not a request
         role, verb, want = default_actor(context), i_want["verb"], i_want["want"]
         quote = sentence.strip()
     want, why, why_kind = split_why(want)
@@ -185,8 +259,14 @@ def _user_story(sentence: str, text: str, segment: int, context: Context) -> lis
     return [draft(role, want, why, why_kind, priority, quote, segment)]
 
 
+# "It lets a freelancer keep ...", "This allows staff to ...": the product named before, as "it".
+_IT_LETS = re.compile(
+    r"^(?:it|this)\s+(?:also\s+)?(?P<link>lets|allows|enables|helps|permits)\s+(?P<tail>.+)$", re.I
+)
+
+
 def _product_description(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
-    match = _PRODUCT.search(text)
+    match = _PRODUCT.search(text) or _IT_LETS.match(text)
     if match is None:
         return []
     tail = match["tail"]
@@ -255,22 +335,24 @@ def _brief(
     ]
     app_free = [w for w in thing_words if not re.fullmatch(_APP_WORDS, w)]
     thing = singular(app_free[-1]) if app_free else None
-    stories = [draft("user", build_want, None, None, priority, sentence, segment)]
+    stories = []
     for item in items(features):
         want, title = feature_story_want(item, thing)
         if want:
             stories.append(
                 draft(default_actor(context), want, None, None, priority, sentence, segment, title)
             )
-    return stories
+    # The brief itself is no story once its features are: each feature story quotes the brief, so
+    # the stack it names ("a React todo application") still reaches the architecture.
+    return stories or [draft("user", build_want, None, None, priority, sentence, segment)]
 
 
 def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Found] | None:
     matches = [
         (match.start(), -len(match.group(0)), match, priority)
         for pattern, priority in _MODALS
-        for match in [pattern.search(text)]
-        if match
+        for match in pattern.finditer(text)
+        if not _noun_need(text, match)
     ]
     if not matches:
         return None
@@ -286,13 +368,39 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     subject = _HEDGES.sub("", subject).strip()
     if context.conversational:
         subject = re.split(r"\b(?:and|but|so|because|if|that|when|then|which)\b", subject)[-1].strip()
+    # "For every pupil on a trip we need to ...": the subject is the pronoun next to the modal, what
+    # comes before it sets the scene.
+    pronoun = re.search(r"(?:^|\s)(we|i|you|they|he|she)$", subject, re.I)
+    if pronoun and words(subject)[0] in _OPENERS | {"for", "with", "in", "on", "at", "during"}:
+        subject = pronoun.group(1)
     if len([w for w in words(subject) if w not in DETERMINERS]) > 4:
         return None  # a clause, not the subject of a requirement: other forms may still read it
     raw_action = text[match.end() :].strip(" ,")
     if context.spoken:
         raw_action = _CONVERSATIONAL_CUT.split(raw_action, maxsplit=1)[0]
     action, why, why_kind = split_why(raw_action)
-    action = strip_leading_to(action)
+    action = resolve_object(strip_leading_to(action), context, segment)
+    negative_modal = re.search(r"not|n['’]t", match.group(0), re.I) is not None
+    prohibited = re.match(r"^(?:not|never|no longer)\s+(?P<rest>\S.*)$", action, re.I)
+    if prohibited or negative_modal:
+        if context.conversational:
+            return []  # in talk, "they shouldn't have the same size" is an opinion, not a rule to build
+        rest = prohibited["rest"] if prohibited else action
+        return _prohibition(subject, rest, why, why_kind, priority, sentence, segment, context)
+    if context.conversational and _RELATIVE_WANT.search(text[: match.start()]):
+        return []  # "a couple of things that I would like to see": what is wanted is said elsewhere
+    limited = _limit(subject, action, priority, sentence, segment, context)
+    if limited:
+        return limited
+    wanted = _wanted_thing(action)
+    if wanted is not None:  # "we'd love a count of ...", "we need the pupils in there - name, class"
+        if subject.lower() in ("we", "i", "you"):
+            role = "user"
+        elif looks_like_person(subject):
+            role = actor_of(subject)
+        else:
+            role = default_actor(context)
+        return [draft(role, wanted, why, why_kind, priority, sentence, segment)]
     bare_need = match.group(0).lower() in ("need", "needs")
     first_words = words(action)[:2]
     someone_to = re.match(r"^(?P<who>.+?)\s+to\s+\w", action)
@@ -302,8 +410,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
             action = f"have {action}"  # "sitters need access to the notes": to have it
     elif re.match(r"^have\s+", action, re.I) and modal_priority == "Could":
         action = re.sub(r"^have\s+", "", action, flags=re.I)
+    people_named = subject.lower() in ("they", "he", "she") and context.actor is not None
     if match.group(0).lower() in ("can", "will") and not (
-        looks_like_person(subject) or _is_product(subject, context.product)
+        looks_like_person(subject) or _is_product(subject, context.product) or people_named
     ):
         return None  # "it can be slow", "we will see": only people and the product state abilities
     subject_words = [w for w in words(subject) if w not in DETERMINERS]
@@ -361,7 +470,8 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
             return []  # "it should be clear ...": a state of mind, not an action
         # "they" stands for the people named last; "we", "I" and "you" for the users.
         near = not context.conversational or context.actor_segment >= segment - 1
-        role = context.actor if subject.lower() == "they" and context.actor and near else "user"
+        third = subject.lower() in ("they", "he", "she")
+        role = context.actor if third and context.actor and near else "user"
         return [draft(role, want, why, why_kind, priority, sentence, segment)]
     if context.conversational and (not action or re.match(r"^be\s", action, re.I)):
         return []  # in talk, "X would be nice" and "it should be Y" are opinions, not requests
@@ -385,10 +495,171 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     first = words(action)[:1]
     if not first or not is_verb(first[0]) or words(subject)[-1:] in (["we"], ["i"], ["you"], ["they"]):
         return None  # "Two things we need from the tracker:" states no action
+    if context.spoken and not _system_part(subject):
+        return []  # "speech recognition could blow out the price": in talk, a thing's ability is an opinion
     want = f"{lower_first(subject)} to {action}"
     if len(words(want)) < 3:
         return None
     return [draft("user", want, why, why_kind, priority, sentence, segment)]
+
+
+# Nouns for information a person looks at: wanting one of them is wanting to see it.
+REPORT_NOUNS = frozenset(
+    """count number total list summary report overview breakdown view chart graph history sum average
+    percentage tally record log table calendar timeline map""".split()
+)
+_ATTRIBUTE_LIST = re.compile(
+    r"\s+(?:-|–|—|:)\s+(?P<list>[^-–—:]+?\b(?:and|or)\b[^-–—:]+?)(?:\s+[-–—]\s+.*)?$"
+)
+
+
+def _wanted_thing(action: str) -> str | None:
+    """What a wanted noun phrase asks to do: see information, or keep things with the details listed.
+
+    "a count of applications per stage" -> "to see a count of applications per stage";
+    "the pupils in there - name, class and medical notes" -> "to record pupils with their name, class
+    and medical notes". None for anything else.
+    """
+    tokens = words(action)
+    if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
+        return None
+    head = next((token for token in tokens[1:3] if token not in DETERMINERS), "")
+    if head in REPORT_NOUNS and re.search(r"\b(?:of|per|for|by)\b", action, re.I):
+        return f"to see {action}"
+    listing = _ATTRIBUTE_LIST.search(action)
+    if listing and plural_noun(singular(head)) == head:
+        details = re.sub(r"\s*\(.*?\)", "", listing["list"]).strip(" ,.")
+        return f"to record {head} with their {details}"
+    return None
+
+
+def _noun_need(text: str, match: re.Match[str]) -> bool:
+    """ "any dietary needs", "their needs, such as ...": "need" as a noun, not as a modal verb."""
+    if match.group(0).lower() not in ("need", "needs"):
+        return False
+    before = words(text[: match.start()])[-1:]
+    after = text[match.end() :].lstrip()
+    if before and (before[0] in DETERMINERS or before[0] in POSSESSIVES or _adjective(before[0])):
+        return True
+    return not before or bool(
+        re.match(r"^(?:[,;:)]|like\b|such as\b|and\b|or\b|of\b|are\b|is\b)", after, re.I)
+    )
+
+
+def _adjective(word: str) -> bool:
+    lemmas = getAllLemmas(word)
+    return "ADJ" in lemmas and not ({"NOUN", "PROPN", "PRON"} & lemmas.keys())
+
+
+_RELATIVE_WANT = re.compile(
+    r"\b(?:things?|stuff|something|anything|everything|what|ones?)\s+(?:that\s+|which\s+)?(?:i|we|you|they)\s*$",
+    re.I,
+)
+_NUMBER = (
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty"
+    r"|hundred)"
+)
+_LIMIT = re.compile(
+    rf"^(?P<verb>[a-z]+)\s+(?:(?:not\s+)?more than|at most|no more than|a maximum of|maximum of)\s+"
+    rf"(?P<number>{_NUMBER})\s+(?P<things>.+)$",
+    re.I,
+)
+
+
+_BREAK_NOUN = frozenset(
+    "in on at of for per with by from to during within out over under each every any this that".split()
+)
+
+
+def _limit(
+    subject: str, action: str, priority: Priority, sentence: str, segment: int, context: Context
+) -> list[Found]:
+    """ "A household can have at most three parcels in any six months" -> "Limit households to three
+    parcels in any six months", with the refusal of one more as its criterion."""
+    match = _LIMIT.match(re.sub(r"^not\s+", "", action, flags=re.I))
+    head = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+    if match is None or not head or not is_verb(match["verb"].lower()) or subject.lower() in PRONOUNS:
+        return []
+    if match.group(0).lower().startswith("not") is False and "more than" in match.group(0).lower():
+        if not re.match(r"^not\s", action, re.I):
+            return []  # "more than three" without "not": a minimum, not a limit
+    noun = " ".join([*head[:-1], singular(head[-1])])
+    things = clean(match["things"])
+    noun_phrase: list[str] = []
+    for word in things.split():
+        if word.lower() in _BREAK_NOUN or not word.isalpha():
+            break
+        noun_phrase.append(word.lower())
+    thing_head = " ".join([*noun_phrase[:-1], singular(noun_phrase[-1])]) if noun_phrase else "one"
+    verb = match["verb"].lower()
+    person = looks_like_person(subject)
+    who = "who" if person else "that"
+    done = "already has" if verb == "have" else f"has already {participle(verb)}"
+    when_verb = "added" if verb in ("have", "hold", "get", "keep") else participle(verb)
+    many = plural_noun(noun) if " " not in noun else noun + "s"
+    want = f"to limit {many} to {match['number']} {things}"
+    role = actor_of(subject) if person else default_actor(context)
+    found = draft(role, want, None, None, priority, sentence, segment)
+    found.criteria.append(
+        DraftCriterion(
+            given=f"{with_article(noun)} {who} {done} {match['number']} {things}",
+            when=f"another {thing_head} is {when_verb}",
+            then="it is refused with a message",
+        )
+    )
+    return [found]
+
+
+def _prohibition(
+    subject: str,
+    action: str,
+    why: str | None,
+    why_kind: str | None,
+    priority: Priority,
+    sentence: str,
+    segment: int,
+    context: Context,
+) -> list[Found]:
+    """ "A case shall not be shipped before it has passed the quality check" -> "Refuse to ship a case
+    before it has passed the quality check"; the refusal is its criterion."""
+    limited = _limit(subject, f"not {action}", priority, sentence, segment, context)
+    if limited:
+        return limited
+    passive = re.match(r"^be\s+(?P<participle>[a-z]+)\b\s*(?P<rest>.*)$", action, re.I)
+    person = looks_like_person(subject)
+    if passive:
+        lemma = getLemma(passive["participle"].lower(), "VERB")
+        if not lemma or not is_verb(lemma[0]) or not words(subject):
+            return []
+        thing = lower_first(subject)
+        core = f"{lemma[0]} {thing} {passive['rest']}".strip()
+        verb, thing_phrase, rest = lemma[0], thing, passive["rest"]
+    else:
+        first = action.split()[0].lower() if action.split() else ""
+        if not is_verb(first) or first in ("be", "have"):
+            return []
+        core = action
+        object_words = action.split()[1:]
+        cut = next(
+            (
+                i
+                for i, w in enumerate(object_words)
+                if w.lower() in ("before", "after", "until", "unless", "if", "when", "once")
+            ),
+            len(object_words),
+        )
+        verb, thing_phrase, rest = first, " ".join(object_words[:cut]), " ".join(object_words[cut:])
+    role = actor_of(subject) if person else default_actor(context)
+    found = draft(role, f"to refuse to {core}", why, why_kind, priority, sentence, segment)
+    before = re.match(r"^before\s+(?:it|they)\s+(?P<clause>.+)$", rest, re.I)
+    noun = [w for w in thing_phrase.split() if w.lower() not in DETERMINERS | POSSESSIVES]
+    if before and noun:
+        given = f"{with_article(' '.join(noun))} that {negate(before['clause'])}"
+        when = f"the {role} tries to {verb} it"
+    else:
+        given, when = with_article(role), f"they try to {core}"
+    found.criteria.append(DraftCriterion(given=given, when=when, then="it is refused with a message"))
+    return [found]
 
 
 REQUEST = re.compile(
@@ -402,19 +673,172 @@ _OPINION_VERBS = frozenset(
 )
 
 
+# Words that open a sentence with when or where it happens: "While working, ...", "At the end of
+# the month ...", "Then on distribution day ...". The subject comes after them.
+_OPENERS = frozenset(
+    """when whenever while once after before at on in during every each then first finally next later
+    if since after""".split()
+)
+# Verbs that describe people rather than ask anything of the product ("people email me").
+_PERSONAL_OBJECTS = frozenset("me us you him her".split())
+_MODAL_WORDS = frozenset("can could should must will may might shall would".split())
+
+
+def present_verb(word: str) -> str | None:
+    """The lemma of a present-tense verb: "create" -> "create", "logs" -> "log"; None otherwise."""
+    word = word.lower().strip(",;:")
+    if is_verb(word):
+        return word
+    if word.endswith("s") and len(word) > 3:
+        lemma = verb_lemma(word)
+        if lemma and lemma != word and third_person(lemma) == word:
+            return lemma
+    return None
+
+
+def _subject_starts(tokens: list[str]) -> list[int]:
+    """Where the subject may start: at the beginning, or after an opening phrase of time or place."""
+    starts = [0]
+    if tokens and tokens[0].lower().strip(",") in _OPENERS:
+        comma = next((i for i, token in enumerate(tokens[:12]) if token.endswith(",")), None)
+        if comma is not None:
+            starts.insert(0, comma + 1)
+        starts += [i for i in range(2, min(len(tokens), 14)) if i not in starts]
+    return starts
+
+
 def _present_tense(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
-    """ "Coordinators create shifts with a date": people doing something with the product."""
+    """ "Coordinators create shifts with a date", "the freelancer logs time entries", "The dashboard
+    shows the total per client": people doing something with the product, or the product doing it.
+
+    "Donations come in and we record each item ...": when the first clause asks nothing, the clause
+    after "and" / "but" / "then" is read on its own.
+    """
+    found = _present_clause(sentence, text, segment, context)
+    if found:
+        return found
+    following = re.search(r"(?:,\s*|\s+)(?:and|but|then)\s+(?=\w+\s+\w)", text)
+    if following and len(text[following.end() :].split()) >= 3:
+        return _present_clause(sentence, text[following.end() :], segment, context)
+    return []
+
+
+def _present_clause(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
     body, why, why_kind = split_why(text)
     tokens = body.split()
-    for index in range(1, min(len(tokens), 4)):
-        subject, verb = " ".join(tokens[:index]), tokens[index].lower()
-        if looks_like_person(subject) and is_verb(verb) and verb not in _OPINION_VERBS:
-            if verb in ("can", "could", "should", "must", "will", "may"):
+    # "When a member borrows a book we record a loan": without a comma, the first subject and verb
+    # after "when" / "once" / "if" belong to the condition; the main clause is the next pair.
+    subordinate = (
+        bool(tokens)
+        and tokens[0].lower() in _SUBORDINATORS
+        and not any(token.endswith(",") for token in tokens[:12])
+    )
+    condition_end = 0
+    passive = _passive_present(body, sentence, segment, context)
+    if passive:
+        return passive
+    for start in _subject_starts(tokens):
+        if start < condition_end:
+            continue
+        first = tokens[start].lower()
+        if start and not (
+            first in DETERMINERS | POSSESSIVES | {"we", "i", "they"} or tokens[start][:1].isupper()
+        ):
+            continue  # after an opening phrase, the subject starts with a determiner or a name
+        for index in range(start + 1, min(len(tokens), start + 5)):
+            subject, word = " ".join(tokens[start:index]), tokens[index]
+            if subject.endswith(",") or re.search(r"[.;:]$", subject):
+                break
+            lemma = present_verb(word)
+            if lemma and subordinate and not condition_end and word.lower() not in _MODAL_WORDS:
+                condition_end = index + 2  # the condition's verb and the start of its object
+                break
+            after = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
+            if (
+                lemma
+                and looks_like_person(f"{subject} {word}")
+                and (present_verb(after) or verb_lemma(after))
+            ):
+                continue  # "the team lead asked ...": "lead" ends the subject, it is not the verb
+            if lemma is None or word.lower() in _MODAL_WORDS:
+                if word.lower() in _MODAL_WORDS:
+                    return []
+                continue
+            rest = tokens[index + 1 :]
+            if lemma in _OPINION_VERBS or (rest and rest[0].lower().strip(",.") in _PERSONAL_OBJECTS):
                 return []
-            return actions_of(
-                subject, " ".join(tokens[index:]), sentence, segment, context, None, (why, why_kind)
+            if not [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]:
+                continue  # "An invoice ...": "invoice" is the subject's noun here, not its verb
+            # "sends it, and marks it as paid": each verb of the series in its base form
+            later = re.sub(
+                r"(,?\s+(?:and|or|then)\s+)([a-z]+s)\b",
+                lambda m: m.group(1) + (present_verb(m.group(2)) or m.group(2)),
+                " ".join(rest),
             )
+            action = f"{lemma} {later}".strip()
+            person = looks_like_person(subject)
+            if context.spoken and not (_named_role(subject) and lemma in _DATA_VERBS):
+                person = False  # in talk, only a named role doing something with the records counts
+            we = subject.lower() in ("we", "i") and lemma in _DATA_VERBS and not context.today
+            if (person or we) and not context.today:
+                return actions_of(
+                    subject if person else "", action, sentence, segment, context, None, (why, why_kind)
+                )
+            if _is_product(subject, context.product) or _system_part(subject):
+                if context.today or context.spoken:
+                    return []
+                return _product_action(
+                    subject, action, why, why_kind, context.priority or "Should", sentence, segment, context
+                )
+            head = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+            if head and words(subject)[0] in DETERMINERS:  # "An invoice starts as a draft": the thing
+                context.thing, context.thing_segment = head[-1], segment
+            break
     return []
+
+
+# Verbs of keeping and handling records: "we record ...", "a volunteer packs a parcel ...".
+_DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
+    """keep store track note send issue offer approve reject collect pack print assign lend borrow
+    return pay invoice bill order ship deliver dispatch reserve cancel confirm publish enrol enroll
+    sign""".split()
+)
+
+
+def _named_role(subject: str) -> bool:
+    """A subject that names a role the text knows ("a volunteer", "the coach"), not a guess by suffix."""
+    tokens = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+    return bool(tokens) and singular(tokens[-1]) in PERSON_WORDS
+
+
+_SUBORDINATORS = frozenset("when whenever once if after before while as since until unless".split())
+_PASSIVE_PRESENT = re.compile(
+    r"(?:^|\s)(?P<subject>(?:the|a|an|each|every|its|their)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+)\s+"
+    r"(?:is|are|gets|get)\s+(?:then\s+|also\s+|automatically\s+)?(?P<participle>[a-z]+(?:ed|en))\b(?P<rest>.*)$",
+    re.I,
+)
+
+
+def _passive_present(body: str, sentence: str, segment: int, context: Context) -> list[Found]:
+    """ "When the book comes back the loan is marked as returned" -> "Mark the loan as returned"."""
+    if context.spoken or context.today:
+        return []
+    match = _PASSIVE_PRESENT.search(body)
+    if match is None:
+        return []
+    lemma = getLemma(match["participle"].lower(), "VERB")
+    if not lemma or lemma[0] not in _DATA_VERBS:
+        return []
+    want = f"to {lemma[0]} {lower_first(match['subject'])}{match['rest']}"
+    return [draft(default_actor(context), want, None, None, context.priority or "Should", sentence, segment)]
+
+
+def _system_part(subject: str) -> bool:
+    """ "The dashboard", "the home screen": a part of the product as the subject."""
+    tokens = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+    if not tokens or words(subject)[0] in ("a", "an", "each", "every", "any", "all", "some"):
+        return False
+    return tokens[-1] in SYSTEM_WORDS and tokens[-1] not in ("it", "this", "that", "there")
 
 
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|will|can|does|do|did|would|may)\b", re.I)
@@ -426,8 +850,8 @@ _PRODUCT_SUBJECTS = frozenset(
 
 def _is_product(subject: str, product: str | None = None) -> bool:
     tokens = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
-    if not tokens:
-        return False
+    if not tokens or words(subject)[0] in ("a", "an", "each", "every", "any", "all", "some"):
+        return False  # "each application", "an app": one of many things, not the product itself
     if tokens[-1] in _PRODUCT_SUBJECTS:
         return True
     # The product's own name, once introduced: "Pet Pal will ...", "ShelfShare shall ...".
