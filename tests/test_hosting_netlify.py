@@ -24,7 +24,14 @@ from pydantic import SecretStr
 from pipeline_core.hashing import content_hash
 from pipeline_core.repository.manifest import ComponentSpec
 from resources.hosting.base import HostingError, ReleaseRequest, publish_files
-from resources.hosting.netlify import NetlifyHosting, deploy_title, file_digests, parse_title, site_name
+from resources.hosting.netlify import (
+    NetlifyHosting,
+    deploy_title,
+    file_digests,
+    parse_title,
+    site_name,
+    title_api_url,
+)
 from tests.support.prism import REPO_ROOT, PrismProxy, PrismServer, prism_proxy, prism_server
 
 pytestmark = pytest.mark.integration
@@ -216,6 +223,9 @@ def test_site_names_are_netlify_subdomains() -> None:
     assert len(long) <= 63 and long == site_name("", "p" * 60, "web", "preview")
     assert parse_title(deploy_title(release(Path(".")), "abc123")) == ("c0ffee1", "abc123")
     assert parse_title("a deploy made by hand") == (None, None)
+    # The backend URL the frontend was published with travels in the title too.
+    assert title_api_url(deploy_title(release(Path(".")), "abc123")) == "https://api.example.test"
+    assert title_api_url("a deploy made by hand") is None
 
 
 # --- deploying -------------------------------------------------------------------------------------

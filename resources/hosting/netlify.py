@@ -35,6 +35,7 @@ from resources.hosting.http_check import check_paths
 from resources.hosting.netlify_api import NETLIFY_API_URL, NetlifyClient
 
 _TITLE = re.compile(r"\bcommit=(?P<commit>[0-9A-Za-z._-]+)\s+files=(?P<files>[0-9a-f]+)\b")
+_TITLE_API = re.compile(r"\bapi=(?P<api>https?://\S+)")
 _NOT_IN_NAME = re.compile(r"[^a-z0-9-]+")
 
 
@@ -53,10 +54,17 @@ def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def deploy_title(request: ReleaseRequest, files_digest: str) -> str:
-    return (
+    title = (
         f"ai-pipeline {request.project}/{request.component.name} {request.environment} "
         f"commit={request.commit} files={files_digest}"
     )
+    return f"{title} api={request.api_url}" if request.api_url else title
+
+
+def title_api_url(title: str | None) -> str | None:
+    """The backend URL a deploy titled by `deploy_title` was published with."""
+    match = _TITLE_API.search(title or "")
+    return match["api"] if match else None
 
 
 def parse_title(title: str | None) -> tuple[str | None, str | None]:
@@ -153,6 +161,7 @@ class NetlifyHosting(Hosting):
             status="deployed",
             reason=seen,
             deployed_at=_time(live.get("published_at")),
+            api_url=title_api_url(live.get("title")),
         )
 
     # --- deploying -----------------------------------------------------------------------------
@@ -180,6 +189,7 @@ class NetlifyHosting(Hosting):
             previous_commit=live_commit,
             previous_version=live_id,
             stories=list(request.stories),
+            api_url=request.api_url,
         )
 
         if live_id and (live_commit, live_files) == (request.commit, files_digest):
@@ -218,6 +228,7 @@ class NetlifyHosting(Hosting):
                     "url": url,
                     "version": live_id,
                     "commit": live_commit or "",
+                    "api_url": title_api_url(live.get("title")),
                     "health": "unhealthy",
                     "status": "rolled_back",
                     "reason": f"deploy {deploy_id} failed its health check ({seen}); "

@@ -235,7 +235,7 @@ def generate_story_changes(
             files[path] = text
     # Derived files follow the design and the stories built so far: regenerated for every story.
     files["backend/openapi.json"] = shared.openapi_json
-    files[".github/workflows/ci.yml"] = render_ci()
+    files[".github/workflows/ci.yml"] = render_ci(manifest.components)
     for path in current_tree:
         if path.startswith("backend/app/resources/") and path.endswith(".py"):
             files[path] = None  # an entity no longer served; the ones still served are written below

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from assets.architecture.models import Architecture
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import DATABASE_ENV, GENERATOR_VERSION
-from pipeline_core.repository.manifest import Manifest
+from pipeline_core.repository.manifest import ComponentSpec, Manifest
 
 SUPPORTED_STACK = {
     "backend": "Python 3 standard library (http.server, sqlite3, json)",
@@ -17,13 +17,19 @@ SUPPORTED_STACK = {
 }
 
 
-def render_ci() -> str:
-    return """name: CI
+# Pushes to these branches build and push the backend images the ECS deployments run: the
+# integration branch is what the preview runs, main what production runs. The pipeline dispatches
+# the workflow once after it first sets the deploy secrets, for the commit pushed before them.
+DEPLOYED_BRANCHES = ("main", "ai-pipeline/integration")
+TEST_JOBS = ("backend", "frontend")
+
+_TEST_JOBS = """name: CI
 
 on:
   push:
-    branches: [main]
+    branches: [main, ai-pipeline/integration]
   pull_request:
+  workflow_dispatch:
 
 permissions:
   contents: read
@@ -64,6 +70,72 @@ jobs:
       - name: Run tests
         run: python -m unittest discover -s tests -t . -v
 """
+
+# Without the deploy secrets (set by the pipeline only when backends deploy to ECS) the job says so
+# and pushes nothing, so a repository that is not deployed to ECS stays green.
+_IMAGE_JOB = """
+  image-{name}:
+    name: {name} image (ECR)
+{needs}    if: (github.event_name == 'push' || github.event_name == 'workflow_dispatch') && ({refs})
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    permissions:
+      contents: read
+      id-token: write
+    env:
+      AWS_REGION: ${{{{ secrets.AWS_REGION }}}}
+      ECR_REPOSITORY: ${{{{ github.event.repository.name }}}}/{name}
+    steps:
+      - name: Skip without deploy credentials
+        if: env.AWS_REGION == ''
+        run: echo "::notice::no AWS_REGION secret, no image pushed (set when backends deploy to ECS)"
+      - uses: actions/checkout@v5
+        if: env.AWS_REGION != ''
+      - name: AWS credentials (an OIDC role, or access keys)
+        if: env.AWS_REGION != ''
+        uses: aws-actions/configure-aws-credentials@v5
+        with:
+          aws-region: ${{{{ env.AWS_REGION }}}}
+          role-to-assume: ${{{{ secrets.AWS_ROLE_ARN }}}}
+          aws-access-key-id: ${{{{ secrets.AWS_ACCESS_KEY_ID }}}}
+          aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}
+      - name: Create the ECR repository if it is missing
+        if: env.AWS_REGION != ''
+        run: >-
+          aws ecr describe-repositories --repository-names "$ECR_REPOSITORY" >/dev/null 2>&1 ||
+          aws ecr create-repository --repository-name "$ECR_REPOSITORY"
+          --image-scanning-configuration scanOnPush=true >/dev/null
+      - name: Log in to ECR
+        id: ecr
+        if: env.AWS_REGION != ''
+        uses: aws-actions/amazon-ecr-login@v2
+      - name: Build and push the image, tagged with the commit
+        if: env.AWS_REGION != ''
+        env:
+          IMAGE: ${{{{ steps.ecr.outputs.registry }}}}/${{{{ env.ECR_REPOSITORY }}}}:${{{{ github.sha }}}}
+        run: |
+          docker build --file {dockerfile} --tag "$IMAGE" {context}
+          docker push "$IMAGE"
+"""
+
+
+def render_image_job(component: ComponentSpec) -> str:
+    """The CI job that builds a containerised backend and pushes it to ECR as `<repo>/<name>:<sha>`."""
+    refs = " || ".join(f"github.ref == 'refs/heads/{branch}'" for branch in DEPLOYED_BRANCHES)
+    needs = f"    needs: {component.name}\n" if component.name in TEST_JOBS else ""
+    return _IMAGE_JOB.format(
+        name=component.name,
+        needs=needs,
+        refs=refs,
+        dockerfile=component.dockerfile,
+        context=component.path,
+    )
+
+
+def render_ci(components: Sequence[ComponentSpec] = ()) -> str:
+    """The workflow: each component's tests, and for a backend with a dockerfile its image job."""
+    images = [c for c in components if c.kind == "backend" and c.dockerfile]
+    return _TEST_JOBS + "".join(render_image_job(component) for component in images)
 
 
 def stack_notes(architecture: Architecture) -> list[str]:

@@ -21,7 +21,8 @@ from pipeline_core.repository.manifest import (
     parse_manifest,
 )
 
-GENERATOR_VERSION = "offline-templates-2"
+# -3: the CI workflow builds and pushes the backend image to ECR on main and the integration branch.
+GENERATOR_VERSION = "offline-templates-3"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"
