@@ -6,7 +6,9 @@ backend in the sandbox and exercises it over HTTP, and prints per project: stori
 found / matched (and spurious, and texts that must not be stories), entities expected / matched,
 field recall, operations matched, criteria covered by passing tests, whether the generated tests
 pass, and per expected entity how many of the HTTP checks held (create, read, update, list, delete,
-a create without a required field refused with 4xx, an unknown id answered 404). Then the totals.
+a create without a required field refused with 4xx, an unknown id answered 404), and, where the
+contract has them, transitions (each reachable one moves the state; one not allowed from the
+current state answers 409), filters and text search, and summaries. Then the totals.
 
     .venv/bin/python -m benchmarks.offline_quality [--projects todo-brief,helpdesk] [--no-http] [--details]
 """
@@ -24,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.quality import HTTP_CHECKS, ProjectScore, load_projects, measure  # noqa: E402
 
+BEHAVIOUR_COLUMNS = ("transitions", "transition_refused", "search", "summaries")
+
 COLUMNS = (
     ("project", 20),
     ("stories e/f/m", 14),
@@ -37,6 +41,10 @@ COLUMNS = (
     ("tests", 6),
     ("http ok/e", 10),
     ("checks", 8),
+    ("trans", 6),
+    ("refuse", 7),
+    ("search", 7),
+    ("summ", 6),
     ("s", 6),
 )
 
@@ -51,6 +59,27 @@ def _http_checks(score: ProjectScore) -> tuple[int, int]:
             total += 1
             held += bool(value)
     return held, total
+
+
+def _behaviour(scores: list[ProjectScore], check: str) -> tuple[int, int]:
+    """(held, tried) over the matched entities: transitions counted one by one, the others per entity."""
+    held = tried = 0
+    for score in scores:
+        for entity in score.entities:
+            if check in entity.behaviour_counts:
+                done, total = entity.behaviour_counts[check]
+                held, tried = held + done, tried + total
+            elif entity.behaviour.get(check) is not None:
+                held, tried = held + bool(entity.behaviour[check]), tried + 1
+    return held, tried
+
+
+def _behaviour_cells(scores: list[ProjectScore]) -> list[str]:
+    cells = []
+    for check in BEHAVIOUR_COLUMNS:
+        held, tried = _behaviour(scores, check)
+        cells.append(f"{held}/{tried}" if tried else "-")
+    return cells
 
 
 def row(score: ProjectScore) -> list[str]:
@@ -68,6 +97,7 @@ def row(score: ProjectScore) -> list[str]:
         "pass" if score.app_tests_pass else "FAIL",
         f"{score.http_entities_ok}/{len(score.entities)}",
         f"{held}/{total}",
+        *_behaviour_cells([score]),
         f"{score.seconds:.0f}",
     ]
 
@@ -93,6 +123,7 @@ def totals(scores: list[ProjectScore], label: str = "TOTAL") -> list[str]:
         f"{sum(s.app_tests_pass for s in scores)}/{len(scores)}",
         f"{sum(s.http_entities_ok for s in scores)}/{sum(len(s.entities) for s in scores)}",
         f"{sum(h for h, _ in checks)}/{sum(t for _, t in checks)}",
+        *_behaviour_cells(scores),
         f"{sum(s.seconds for s in scores):.0f}",
     ]
 
@@ -113,7 +144,11 @@ def print_table(scores: list[ProjectScore]) -> None:
         " fields: recall of expected fields on matched entities;"
         " ops: expected operations in the contract; criteria: covered by passing tests / all; tests: the"
         " generated tests pass; http ok/e: expected entities whose CRUD and refusals all held over HTTP;"
-        " checks: HTTP checks held; * = ../shared/corpus (real documents); + = held out (kept off main"
+        " checks: HTTP checks held; trans: transitions that moved the state over HTTP / transitions in"
+        " the contract; refuse: entities whose not-allowed transition got 409; search: list filters and"
+        " text searches that found the record and left it out for other values; summ: summary"
+        " operations answering rows of {group, value};"
+        " * = ../shared/corpus (real documents); + = held out (kept off main"
         " until the final measurement, so no rule could have been written against it)."
     )
 
@@ -132,7 +167,8 @@ def print_details(score: ProjectScore) -> None:
         print(
             f"  {entity.expected} -> {entity.matched}: fields {entity.fields_found}"
             f" missing {entity.fields_missing} wrong types {entity.types_wrong};"
-            f" operations missing {entity.operations_missing}; http {entity.http}"
+            f" operations missing {entity.operations_missing}; http {entity.http};"
+            f" beyond CRUD {entity.behaviour_counts or entity.behaviour}"
         )
         for check, why in entity.http_detail.items():
             print(f"      {check}: {why}")

@@ -380,5 +380,50 @@ def test_the_checks_fail_on_an_empty_model_and_warn_on_a_data_story_without_oper
     )
     check = check_data_model(build_architecture(requirements, bare))
     assert not check.passed and "Visit" in check.metadata["problem"].value
+    assert check.severity == dg.AssetCheckSeverity.ERROR  # nothing in the model has a field of its own
     designed = design(requirements)
     assert check_data_model(designed).passed and check_story_operations(designed, requirements).passed
+
+
+def test_an_entity_with_only_a_name_is_named_in_a_warning() -> None:
+    """A name or title is what every entity gets for free: an entity with nothing else is not
+    a design of what the text says, and the check names it (a warning while others have fields)."""
+    from assets.architecture.asset import check_data_model
+
+    requirements = requirements_of("to log each bird sighting with its species and the date", "to add hides")
+    [sighting, hide] = [story.id for story in requirements.stories]
+    stack = TechStack(language="Python", framework="FastAPI")
+    component = DraftComponent(name="backend", kind="backend", description="api", stack=stack)
+
+    def entity(name: str, story_id: str, *fields: EntityField) -> DraftEntity:
+        return DraftEntity(
+            name=name,
+            fields=[EntityField(name="id", type="integer"), *fields],
+            operations=[EntityOperation(kind="create", story_ids=[story_id])],
+        )
+
+    named = EntityField(name="name", type="string", required=True)
+    draft = ArchitectureDraft(
+        components=[component],
+        entities=[
+            entity("Sighting", sighting, EntityField(name="species", type="string"), named),
+            entity("Hide", hide, named),
+        ],
+        story_map=[],
+    )
+    check = check_data_model(build_architecture(requirements, draft))
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    problem = check.metadata["problem"].value
+    assert "Hide" in problem and "Sighting" not in problem
+    assert check.metadata["entities_without_fields"].value == 1
+    titled = draft.model_copy(
+        update={
+            "entities": [
+                entity("Sighting", sighting, EntityField(name="title", type="string")),
+                entity("Hide", hide, named),
+            ]
+        }
+    )
+    check = check_data_model(build_architecture(requirements, titled))
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert "Hide" in check.metadata["problem"].value and "Sighting" in check.metadata["problem"].value

@@ -32,7 +32,7 @@ from assets.architecture.models import (
 from assets.architecture.openapi import EntityOperation, iter_operations, render_openapi
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.validations.sandbox import run_tests_in_sandbox
-from tests.test_codegen_offline import Build, build_all, sandbox_tests
+from tests.support.offline_build import Build, build_all, sandbox_tests
 
 CRUD = ("list", "create", "read", "update", "delete")
 

@@ -19,7 +19,7 @@ from assets.story_builds.offline import (
     story_templates_hash,
 )
 from resources.forge import LocalForge
-from tests.test_codegen_offline import acme_inputs, notes_design
+from tests.support.offline_build import acme_inputs, notes_design
 
 
 def template_names(root: Path) -> list[str]:

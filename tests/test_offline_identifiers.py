@@ -29,7 +29,7 @@ from assets.story_builds.offline.names import (
     table_name,
     variable,
 )
-from tests.test_codegen_offline import build_all, sandbox_tests
+from tests.support.offline_build import build_all, sandbox_tests
 
 PYTHON_KEYWORDS = sorted(set(keyword.kwlist) | set(keyword.softkwlist))
 JS_KEYWORDS = sorted(

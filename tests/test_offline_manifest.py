@@ -11,7 +11,7 @@ import pytest
 from assets.story_builds.models import apply_changes
 from assets.story_builds.offline import GenerationError, generate_story_changes
 from pipeline_core.repository.manifest import MANIFEST_PATH, read_manifest
-from tests.test_codegen_offline import build_all, notes_design
+from tests.support.offline_build import build_all, notes_design
 
 
 def test_the_manifest_names_both_components_and_every_story() -> None:

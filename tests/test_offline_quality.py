@@ -10,6 +10,8 @@ needs of the result. Thresholds, from what a person would call usable:
 - FIELD_RECALL = 0.6: most of the fields the text names are in the data model;
 - every expected entity serves create, read, update, list and delete over HTTP in the generated
   application, refuses a create without a required field (4xx) and answers 404 for an unknown id;
+- its transitions, filters, text search and summaries, where the contract has them, work over HTTP
+  (a transition not allowed from the current state answers 409);
 - out-of-scope texts, statements about the document and filler are never in a story;
 - a project whose documents hold no requirement fails a blocking check on `requirements`.
 
@@ -153,6 +155,25 @@ def test_expected_entities_work_over_http(
             assert entity.http.get("refuses_missing_field"), (
                 f"{entity.expected}: a create without a required field"
             )
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_transitions_searches_and_summaries_work_over_http(
+    scores: dict[str, tuple[PipelineOutcome, ProjectScore]], slug: str
+) -> None:
+    """Where the contract has them: every transition reachable from a new record moves its state,
+    one not allowed from the state it is in answers 409, filters and `q` find the record and leave
+    it out for other values, summaries answer rows of {group, value}."""
+    score = _score(scores, slug)
+    broken = {
+        entity.expected: {
+            check: entity.http_detail.get("transitions" if check.startswith("transition") else check, "")
+            for check, held in entity.behaviour.items()
+            if held is False
+        }
+        for entity in score.entities
+    }
+    assert not any(broken.values()), f"behaviour beyond CRUD broken over HTTP: {broken}"
 
 
 @pytest.mark.parametrize("slug", SLUGS)

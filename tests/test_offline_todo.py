@@ -26,7 +26,7 @@ from assets.requirements.extraction import extract_offline
 from assets.requirements.merge import merge_stories
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from tests.support.acme import plain_parse
-from tests.test_codegen_offline import Build, build_all, sandbox_tests
+from tests.support.offline_build import Build, build_all, sandbox_tests
 
 BRIEF = "Build a React todo application with add, edit, delete functionality\n"
 

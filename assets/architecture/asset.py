@@ -99,17 +99,37 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
     )
 
 
+# What every entity gets without the text naming it: its id and one field to show it by.
+_GIVEN_FIELDS = frozenset({"id", "name", "title"})
+
+
+def bare_entities(value: Architecture) -> list[str]:
+    """Entities with nothing but an id and a name or title: the text named none of their fields."""
+    return [
+        entity.name
+        for entity in value.data_model
+        if not [field for field in entity.fields if field.name not in _GIVEN_FIELDS]
+    ]
+
+
 def check_data_model(value: Architecture) -> dg.AssetCheckResult:
-    """Fails when there is nothing to store, or an entity has no field but its id."""
-    bare = [entity.name for entity in value.data_model if not [f for f in entity.fields if f.name != "id"]]
-    problem = "no entity: the design stores nothing" if not value.data_model else ""
-    if bare:
-        problem = "entities without fields besides id: " + ", ".join(bare)
+    """Fails when there is nothing to store or no entity has a field of its own (error); warns,
+    naming them, when some entities have nothing but an id and a name or title."""
+    bare = bare_entities(value)
+    problem, severity = "", dg.AssetCheckSeverity.WARN
+    if not value.data_model:
+        problem, severity = "no entity: the design stores nothing", dg.AssetCheckSeverity.ERROR
+    elif bare:
+        problem = "entities without fields besides id and a name or title: " + ", ".join(bare)
+        if len(bare) == len(value.data_model):
+            severity = dg.AssetCheckSeverity.ERROR
     return dg.AssetCheckResult(
         check_name=DATA_MODEL_CHECK,
         passed=not problem,
+        severity=severity,
         metadata={
             "entities": dg.MetadataValue.int(len(value.data_model)),
+            "entities_without_fields": dg.MetadataValue.int(len(bare)),
             "problem": dg.MetadataValue.text(problem or "none"),
         },
     )
@@ -158,7 +178,8 @@ def check_story_operations(value: Architecture, requirements: RequirementsSet) -
         dg.AssetCheckSpec(
             DATA_MODEL_CHECK,
             asset="architecture",
-            description="The design stores something: at least one entity, each with fields besides its id.",
+            description="The design stores something: at least one entity, each with fields besides its id"
+            " and name (warning naming the bare ones; an error when none has a field of its own).",
             partitions_def=projects_partitions,
         ),
         dg.AssetCheckSpec(

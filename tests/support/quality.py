@@ -56,6 +56,10 @@ PROBE = Path(__file__).resolve().parent / "quality_probe.py"
 PROBE_FOLDER = ".ai-pipeline-quality"
 CRUD = ("create", "read", "update", "list", "delete")
 HTTP_CHECKS = (*CRUD, "refuses_missing_field", "missing_id_404")
+# Beyond CRUD, where the contract has them: every reachable transition moves the state, one not
+# allowed from the current state is refused with 409, list filters and `q` find the record and
+# leave out what does not match, every summary answers rows of {group, value}.
+BEHAVIOUR_CHECKS = ("transitions", "transition_refused", "search", "summaries")
 # Never part of a story a person wrote: disfluency tags, filler words, chat acknowledgements.
 FILLER = re.compile(
     r"\{(?:vocalsound|disfmarker|gap|nonvocalsound)\}|\b(?:um+|uh+|erm|you know)\b|(?:^|\s)\+1\b", re.I
@@ -557,6 +561,61 @@ def _body(document: Mapping[str, Any], schema: Any, refs: Mapping[str, str], var
     return body
 
 
+def _contract_operations(
+    document: Mapping[str, Any], entity: str
+) -> list[tuple[str, str, Mapping[str, Any]]]:
+    out = []
+    for path, item in sorted((document.get("paths") or {}).items()):
+        for method, op in (item or {}).items() if isinstance(item, Mapping) else []:
+            if isinstance(op, Mapping) and entity in (op.get("tags") or []):
+                out.append((path, method, op))
+    return out
+
+
+def behaviour_plan(document: Mapping[str, Any], entity: Entity, ops: EntityOperations) -> dict[str, Any]:
+    """What to exercise beyond CRUD, read from the contract: transitions (path, state field, from and
+    to states), the list's filters (name, JSON type, allowed values) and text search, summaries."""
+    schema = resolve(document, {"$ref": f"#/components/schemas/{entity.name}"}) or {}
+    properties = schema.get("properties") or {}
+    transitions, summaries, filters = [], [], []
+    for path, method, op in _contract_operations(document, entity.name):
+        if op.get("x-transition") and method == "post":
+            field = str(op.get("x-state-field") or "status")
+            prop = resolve(document, properties.get(field)) or {}
+            states = [value for value in prop.get("enum") or [] if value is not None]
+            transitions.append(
+                {
+                    "name": op["x-transition"],
+                    "path": path,
+                    "field": field,
+                    "from": list(op.get("x-from-states") or []),
+                    "to": op.get("x-to-state"),
+                    "states": states,
+                }
+            )
+        elif op.get("x-summary") and method == "get":
+            summary = next((item for item in entity.summaries if item.name == op["x-summary"]), None)
+            overall = summary is not None and summary.measure == "count" and not summary.where_field
+            summaries.append({"name": op["x-summary"], "path": path, "counts_every_record": overall})
+    for path, method, op in _contract_operations(document, entity.name):
+        if path != ops.collection or method != "get":
+            continue
+        for parameter in op.get("parameters") or []:
+            parameter = resolve(document, parameter) or {}
+            name = str(parameter.get("name", ""))
+            if not name or name == "sort" or parameter.get("in") != "query":
+                continue
+            prop = resolve(document, parameter.get("schema")) or {}
+            kinds = prop.get("type")
+            kind = next((k for k in kinds if k != "null"), "string") if isinstance(kinds, list) else kinds
+            enum = [value for value in prop.get("enum") or [] if value is not None]
+            filters.append(
+                {"name": name, "type": kind or "string", "enum": enum, "format": prop.get("format")}
+            )
+    searched = [field.name for field in entity.fields if field.type in ("string", "text", "email")]
+    return {"transitions": transitions, "summaries": summaries, "filters": filters, "q_fields": searched}
+
+
 def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) -> dict[str, Any]:
     """Per generated entity to probe: paths and bodies (variant 1 to create, 2 to update)."""
     document = architecture.openapi
@@ -585,6 +644,7 @@ def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) 
                     missing = field.name
                     break
         entities[entity.name] = {
+            **behaviour_plan(document, entity, ops),
             "collection": ops.collection,
             "item": ops.item,
             "create": "create" in ops.kinds,
@@ -605,6 +665,10 @@ class HttpResult(BaseModel):
     started: bool = False
     entities: dict[str, dict[str, bool | None]] = Field(default_factory=dict)
     detail: dict[str, dict[str, str]] = Field(default_factory=dict)
+    behaviour: dict[str, dict[str, bool | None]] = Field(default_factory=dict)
+    counts: dict[str, dict[str, tuple[int, int]]] = Field(
+        default_factory=dict, description="entity -> check -> (held, tried): transitions one by one"
+    )
     problem: str = ""
 
 
@@ -664,7 +728,10 @@ def probe_http(
     if not out.started:
         out.problem = "the backend did not start: " + str(found_result.get("log_tail", ""))[-300:]
     for name, item in (found_result.get("entities") or {}).items():
-        out.entities[name] = item["checks"]
+        checks = item["checks"]
+        out.entities[name] = {key: value for key, value in checks.items() if key not in BEHAVIOUR_CHECKS}
+        out.behaviour[name] = {key: checks.get(key) for key in BEHAVIOUR_CHECKS}
+        out.counts[name] = {key: tuple(value) for key, value in (item.get("counts") or {}).items()}
         out.detail[name] = item["detail"]
     return out
 
@@ -684,6 +751,12 @@ class EntityScore(BaseModel):
     operations_missing: list[str] = Field(default_factory=list)
     http: dict[str, bool | None] = Field(default_factory=dict)
     http_detail: dict[str, str] = Field(default_factory=dict)
+    behaviour: dict[str, bool | None] = Field(
+        default_factory=dict, description="BEHAVIOUR_CHECKS over HTTP; None: the contract has none"
+    )
+    behaviour_counts: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="check -> (held, tried), e.g. transitions one by one"
+    )
 
     @property
     def http_ok(self) -> bool:
@@ -840,6 +913,8 @@ def score_project(
             if entity_score.matched and entity_score.matched in result.entities:
                 entity_score.http = result.entities[entity_score.matched]
                 entity_score.http_detail = result.detail.get(entity_score.matched, {})
+                entity_score.behaviour = result.behaviour.get(entity_score.matched, {})
+                entity_score.behaviour_counts = result.counts.get(entity_score.matched, {})
     elif not wanted:
         score.http_problem = "no expected entity in the data model"
     return score

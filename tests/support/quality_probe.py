@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 MISSING_ID = 987654321
 TIMEOUT_S = 10.0
@@ -91,6 +92,7 @@ class Prober:
         plan = self.entities[name]
         checks: dict[str, bool | None] = {}
         detail: dict[str, str] = {}
+        counts: dict[str, list[int]] = {}
         send = self.client.send
         collection, item = plan["collection"], plan.get("item")
         record_id: Any = None
@@ -176,6 +178,8 @@ class Prober:
                 detail["missing_id_404"] = f"GET {item} with an unknown id -> {status}"
         else:
             checks["missing_id_404"] = False
+        if path and plan.get("read"):
+            self.behaviour(plan, path, record_id, checks, detail, counts)
         if plan.get("delete") and path:
             status, _ = send("DELETE", path)
             ok = 200 <= status < 300
@@ -188,7 +192,202 @@ class Prober:
                 self.ids.pop(name)
         else:
             checks["delete"] = False
-        return {"checks": checks, "detail": detail}
+        return {"checks": checks, "detail": detail, "counts": counts}
+
+    # -- beyond CRUD: transitions, search and filters, summaries ------------------------------
+
+    def behaviour(
+        self,
+        plan: dict[str, Any],
+        path: str,
+        record_id: Any,
+        checks: dict[str, bool | None],
+        detail: dict[str, str],
+        counts: dict[str, list[int]],
+    ) -> None:
+        for check in ("transitions", "transition_refused", "search", "summaries"):
+            checks[check] = None
+        status, record = self.client.send("GET", path)
+        if status != 200 or not isinstance(record, dict):
+            return
+        if plan.get("filters"):
+            self.search(plan, record, checks, detail, counts)
+        if plan.get("summaries"):
+            self.summaries(plan, checks, detail, counts)
+        if plan.get("transitions"):
+            self.transitions(plan, path, record_id, record, checks, detail, counts)
+
+    @staticmethod
+    def _ids(body: Any) -> list[Any] | None:
+        items = body.get("items") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            return None
+        return [row.get("id") for row in items if isinstance(row, dict)]
+
+    def _query(self, collection: str, name: str, value: Any) -> tuple[int, list[Any] | None]:
+        text = "true" if value is True else "false" if value is False else str(value)
+        status, body = self.client.send("GET", f"{collection}?{urlencode({name: text})}")
+        return status, self._ids(body)
+
+    @staticmethod
+    def _other_value(spec: dict[str, Any], value: Any) -> Any:
+        """A value of the parameter's type that the record does not have."""
+        if spec.get("enum"):
+            return next((item for item in spec["enum"] if item != value), None)
+        if isinstance(value, bool) or spec.get("type") == "boolean":
+            return not value
+        if isinstance(value, int | float):
+            return value + 1000
+        formatted = {"date": "1999-12-31", "date-time": "1999-12-31T23:59:00Z", "time": "23:59"}
+        if spec.get("format") in formatted:
+            other = formatted[spec["format"]]
+            return other if other != value else None
+        if spec.get("format") == "email":
+            return "nobody-else@example.org"
+        if spec.get("format") == "uri":
+            return "https://example.org/no-such-page"
+        return None if value is None else f"{value}-no-such-value"
+
+    def search(
+        self,
+        plan: dict[str, Any],
+        record: dict[str, Any],
+        checks: dict[str, bool | None],
+        detail: dict[str, str],
+        counts: dict[str, list[int]],
+    ) -> None:
+        """Each filter finds the record by its own value and leaves it out for another value; `q`
+        finds it by part of one of its texts and leaves it out for a text nobody wrote."""
+        collection, record_id = plan["collection"], record.get("id")
+        held = tried = 0
+        problems = []
+        for spec in plan["filters"]:
+            name = spec["name"]
+            if name == "q":
+                texts = [
+                    record[field]
+                    for field in plan.get("q_fields", [])
+                    if isinstance(record.get(field), str) and len(record[field]) >= 3
+                ]
+                if not texts:
+                    continue
+                probes = [(texts[0][1:].upper(), True), ("zq-nothing-matches-zq", False)]
+            else:
+                value = record.get(name)
+                if value is None:
+                    continue
+                other = self._other_value(spec, value)
+                probes = [(value, True)] + ([(other, False)] if other is not None else [])
+            tried += 1
+            ok = True
+            for value, wanted in probes:
+                status, ids = self._query(collection, name, value)
+                found = ids is not None and record_id in ids
+                if status != 200 or found != wanted:
+                    ok = False
+                    where = "found" if found else "missing"
+                    problems.append(f"?{name}={value!r} -> {status}, record {where}")
+            held += ok
+        if tried:
+            checks["search"] = held == tried
+            counts["search"] = [held, tried]
+            if problems:
+                detail["search"] = "; ".join(problems)[:400]
+
+    def summaries(
+        self,
+        plan: dict[str, Any],
+        checks: dict[str, bool | None],
+        detail: dict[str, str],
+        counts: dict[str, list[int]],
+    ) -> None:
+        """Every summary answers 200 with rows of {group, value}; a plain count counts the record."""
+        held, problems = 0, []
+        for summary in plan["summaries"]:
+            status, body = self.client.send("GET", summary["path"])
+            rows_ok = (
+                status == 200
+                and isinstance(body, list)
+                and all(
+                    isinstance(row, dict)
+                    and "group" in row
+                    and isinstance(row.get("value"), int | float)
+                    and not isinstance(row.get("value"), bool)
+                    for row in body
+                )
+            )
+            if rows_ok and summary.get("counts_every_record"):
+                rows_ok = sum(row["value"] for row in body) >= 1
+            held += rows_ok
+            if not rows_ok:
+                problems.append(f"GET {summary['path']} -> {status} {str(body)[:150]}")
+        checks["summaries"] = held == len(plan["summaries"])
+        counts["summaries"] = [held, len(plan["summaries"])]
+        if problems:
+            detail["summaries"] = "; ".join(problems)[:400]
+
+    @staticmethod
+    def _allowed(transition: dict[str, Any]) -> list[Any]:
+        return transition["from"] or [s for s in transition["states"] if s != transition["to"]]
+
+    def transitions(
+        self,
+        plan: dict[str, Any],
+        path: str,
+        record_id: Any,
+        record: dict[str, Any],
+        checks: dict[str, bool | None],
+        detail: dict[str, str],
+        counts: dict[str, list[int]],
+    ) -> None:
+        """From the record's state, every transition allowed there moves it to its target (200),
+        walking on until none is left; then one not allowed from the state it ended in is refused
+        (409) and leaves the state as it was. Transitions never reachable are counted as not tried."""
+        send = self.client.send
+        pending = list(plan["transitions"])
+        state = {t["field"]: record.get(t["field"]) for t in pending}
+        held, problems = 0, []
+        moved = True
+        while moved and pending:
+            moved = False
+            for transition in list(pending):
+                if state.get(transition["field"]) not in self._allowed(transition):
+                    continue
+                pending.remove(transition)
+                target = transition["path"].replace("{id}", str(record_id))
+                status, body = send("POST", target)
+                field, to_state = transition["field"], transition["to"]
+                ok = status == 200 and isinstance(body, dict) and body.get(field) == to_state
+                if ok:
+                    after_status, after = send("GET", path)
+                    ok = after_status == 200 and isinstance(after, dict) and after.get(field) == to_state
+                if ok:
+                    held += 1
+                    state[transition["field"]] = transition["to"]
+                    moved = True
+                else:
+                    start = state.get(transition["field"])
+                    problems.append(f"POST {target} from {start!r} -> {status} {str(body)[:150]}")
+        tried = len(plan["transitions"]) - len(pending)
+        checks["transitions"] = bool(tried) and held == tried
+        counts["transitions"] = [held, len(plan["transitions"])]
+        refusable = [t for t in plan["transitions"] if state.get(t["field"]) not in self._allowed(t)]
+        if refusable:
+            transition = refusable[0]
+            target = transition["path"].replace("{id}", str(record_id))
+            before = state.get(transition["field"])
+            status, body = send("POST", target)
+            after_status, after = send("GET", path)
+            unchanged = (
+                after_status == 200 and isinstance(after, dict) and after.get(transition["field"]) == before
+            )
+            checks["transition_refused"] = status == 409 and unchanged
+            if not checks["transition_refused"]:
+                problems.append(f"POST {target} from {before!r} (not allowed) -> {status} {str(body)[:150]}")
+        if pending:
+            problems.append("never reachable from the start: " + ", ".join(t["name"] for t in pending))
+        if problems:
+            detail["transitions"] = "; ".join(problems)[:500]
 
 
 def wait_until_up(process: subprocess.Popen[bytes], client: Client, health: str, deadline: float) -> bool:
