@@ -334,9 +334,16 @@ def test_a_changed_secret_value_is_stored_and_rolled_out(
     assert stored["SecretString"] == "pw-2"
 
 
-def test_pipeline_credentials_are_refused_as_app_secrets(hosting: EcsHosting, calls: list[str]) -> None:
+def test_pipeline_credentials_are_refused_as_app_secrets(
+    hosting: EcsHosting, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(HostingError, match="GITHUB_TOKEN"):
         hosting.deploy(release("aaaa111", {"GITHUB_TOKEN": "ghp_x"}))
+    # Under another name too: the value of one of the pipeline's own credentials.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-pipeline-own-key")
+    with pytest.raises(HostingError, match="LLM_KEY") as caught:
+        hosting.deploy(release("aaaa111", {"LLM_KEY": "sk-ant-pipeline-own-key"}))
+    assert "sk-ant" not in str(caught.value)
     assert calls == []
 
 

@@ -16,6 +16,7 @@ value is stored by the pipeline in Secrets Manager under `ai-pipeline/<project>/
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -535,12 +536,15 @@ class _Missing(Exception):
 
 
 def _check_secret_names(secrets: Mapping[str, SecretStr]) -> None:
+    """App secrets are UPPER_CASE variables and never a credential of the pipeline, by name or value."""
     bad = sorted(name for name in secrets if not _ENV_NAME.match(name))
     if bad:
         raise HostingError(f"app secret names must be UPPER_CASE environment variable names: {bad}")
     leaked = sorted(set(secrets) & PIPELINE_CREDENTIALS)
+    own = {value for name in PIPELINE_CREDENTIALS if len(value := os.environ.get(name, "")) >= 8}
+    leaked += sorted(name for name, value in secrets.items() if value.get_secret_value() in own)
     if leaked:
-        raise HostingError(f"the pipeline's own credentials are never given to an app: {leaked}")
+        raise HostingError(f"the pipeline's own credentials are never given to an app: {sorted(set(leaked))}")
 
 
 def _container(definition: Mapping[str, Any] | None, name: str) -> dict[str, Any] | None:
