@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -373,6 +373,19 @@ def test_read_rollout_on_a_failed_deployment_still_listed() -> None:
     }
     decision = read_rollout(service, "arn:td:2")
     assert decision.status == "rolled_back" and "circuit breaker" in decision.reason
+    # Once ECS dropped the failed deployment, only events of this rollout explain it.
+    now = datetime.now(UTC)
+    dropped = {
+        "taskDefinition": "arn:td:1",
+        "deployments": service["deployments"][:1],
+        "events": [
+            {"createdAt": now, "message": "(service s) rolling back to arn:td:1."},
+            {"createdAt": now - timedelta(days=2), "message": "(service s) deployment failed: an old one."},
+        ],
+    }
+    decision = read_rollout(dropped, "arn:td:2", since=now - timedelta(minutes=1))
+    assert decision.status == "rolled_back" and "rolling back" in decision.reason
+    assert "old one" not in decision.reason
     assert (
         read_rollout(
             {

@@ -20,8 +20,8 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
@@ -58,7 +58,7 @@ PIPELINE_CREDENTIALS = frozenset(
         "GITHUB_TOKEN",
         "NETLIFY_AUTH_TOKEN",
         "ANTHROPIC_API_KEY",
-        "DAGSTER_HOME",
+        "DAGSTER_PG_PASSWORD",
     }
 )
 
@@ -86,17 +86,17 @@ def image_tag(image: str | None) -> str | None:
 class Rollout(BaseModel):
     """What the service shows after the waiter: the decision of `read_rollout`."""
 
-    status: str  # deployed | rolled_back | failed
+    status: Literal["deployed", "rolled_back", "failed"]
     running: str | None
     reason: str
 
 
-def read_rollout(service: Mapping[str, Any], new_arn: str) -> Rollout:
+def read_rollout(service: Mapping[str, Any], new_arn: str, since: datetime | None = None) -> Rollout:
     """Decide how a rollout of `new_arn` ended from a `describe_services` service.
 
     The circuit breaker's rollback leaves the service on the earlier revision and the new revision's
     deployment `FAILED`; both end "stable" for the waiter, so neither stability nor the PRIMARY flag
-    alone says the new revision runs.
+    alone says the new revision runs. Only events from `since` on explain a rollback.
     """
     running = service.get("taskDefinition")
     deployments = service.get("deployments") or []
@@ -105,7 +105,13 @@ def read_rollout(service: Mapping[str, Any], new_arn: str) -> Rollout:
     why = (ours or {}).get("rolloutStateReason") or ""
     if not why and running != new_arn:
         # Once the rollback is done ECS drops the failed deployment: its events say why (newest first).
-        messages = [str(event.get("message") or "") for event in service.get("events") or []]
+        messages = [
+            str(event.get("message") or "")
+            for event in service.get("events") or []
+            if since is None
+            or not isinstance(event.get("createdAt"), datetime)
+            or event["createdAt"] >= since
+        ]
         why = next((m for m in messages if re.search(r"fail", m, re.I)), "") or next(
             (m for m in messages if re.search(r"roll", m, re.I)), ""
         )
@@ -302,8 +308,9 @@ class EcsHosting(Hosting):
             )
         secrets = self._secret_refs(request)
         new_arn = self._register(name, component.name, image, secrets, request)
+        started = datetime.now(UTC) - timedelta(seconds=30)  # room for clock skew with AWS
         self._roll_out(name, new_arn, service is None)
-        rollout = read_rollout(self._service(name) or {}, new_arn)
+        rollout = read_rollout(self._service(name) or {}, new_arn, since=started)
         if rollout.status != "deployed":
             return record.model_copy(
                 update={
