@@ -8,21 +8,37 @@ from assets.architecture.asset import architecture
 from assets.documents.asset import documents
 from assets.project_page.asset import project_page
 from assets.requirements.asset import requirements
+from assets.review_feedback.asset import review_feedback
+from assets.reviews.asset import reviews
 from assets.story_builds.asset import story_builds
 from assets.validations.asset import validations
 from pipeline_core.settings import Settings, get_settings
-from pipeline_defs.jobs import project_pipeline_job
+from pipeline_defs.jobs import REVIEW_LOOP_ASSETS, project_pipeline_job
 from pipeline_defs.resources import build_resources
 from sensors.bucket_sensor import build_bucket_sensor
+from sensors.review_sensor import build_review_sensor
 from sensors.run_monitor import build_run_monitor_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for the given settings (tests pass their own; Dagster loads `defs`)."""
     return dg.Definitions(
-        assets=[documents, requirements, architecture, story_builds, validations, project_page],
+        assets=[
+            documents,
+            requirements,
+            architecture,
+            review_feedback,
+            story_builds,
+            validations,
+            project_page,
+            reviews,
+        ],
         jobs=[project_pipeline_job],
-        sensors=[build_bucket_sensor(project_pipeline_job, settings), build_run_monitor_sensor(settings)],
+        sensors=[
+            build_bucket_sensor(project_pipeline_job, settings),
+            build_run_monitor_sensor(settings),
+            build_review_sensor(project_pipeline_job, REVIEW_LOOP_ASSETS, settings),
+        ],
         resources=build_resources(settings),
     )
 

@@ -207,8 +207,13 @@ def test_the_asset_reports_stories_links_and_model_calls(tmp_path: Path) -> None
         value = harness.value("story_builds", PROJECT, StoryBuildsSet)
         metadata = materialization_metadata(first, "story_builds")
         assert metadata["stories_built"] == len(value.stories) == metadata["llm_model_calls"]
-        assert metadata["repository"] == value.repository_url
-        assert all(f"[#{b.pull_request}]" in metadata["stories"] for b in value.stories)
+        # The local forge's repository is a folder: the UI shows how to clone and review it, never a
+        # file:// link a browser will not open from the UI.
+        clone = metadata["repository_clone"]
+        assert clone == f"git clone {Path(value.repository_url.removeprefix('file://'))}"
+        assert "ai-pipeline review list --project acme-tasks" in metadata["review_with"]
+        assert "repository" not in metadata and "file://" not in metadata["stories"]
+        assert all(f"| #{b.pull_request} |" in metadata["stories"] for b in value.stories)
         manifest = LocalForge(root=str(settings.data_dir / "forge")).read_tree(PROJECT, INTEGRATION_BRANCH)
         assert MANIFEST_PATH in manifest
 
@@ -233,9 +238,24 @@ def test_requested_changes_on_a_pull_request_rebuild_that_story(
     )
 
     second = build_stories(PROJECT, requirements, architecture, forge, generator, first)
-    rebuilt = {b.story_id for b in second.stories if b.status == "built"}
+    keys = {b.story_id: b.build_key for b in first.stories}
+    rebuilt = {b.story_id for b in second.stories if b.build_key != keys[b.story_id]}
     assert rebuilt == {reviewed.story_id}
-    assert {b.story_id: b.build_key for b in second.stories}[reviewed.story_id] != reviewed.build_key
+    # The offline generator cannot act on free text: the rebuild is the same tree, so nothing is
+    # committed and no pull request is opened (its key is recorded, so the next run keeps it).
+    again = {b.story_id: b for b in second.stories}[reviewed.story_id]
+    assert (
+        again.status == "unchanged"
+        and again.commit == reviewed.commit
+        and "nothing committed" in (again.reason or "")
+    )
+    assert forge.branch_head(PROJECT, reviewed.branch) == reviewed.commit
+    assert len(forge.list_pull_requests(PROJECT)) == len(first.stories)
+    calls: list[str] = []
+    third = build_stories(
+        PROJECT, requirements, architecture, forge, counting_generator(generator, calls), second
+    )
+    assert {b.status for b in third.stories} == {"unchanged"} and calls == []  # nothing regenerated
 
 
 def _story(story_id: str, depends_on: list[str] | None = None) -> UserStory:

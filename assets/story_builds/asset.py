@@ -8,6 +8,8 @@ from pydantic import Field
 
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
+from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
+from assets.review_feedback.collect import read_project_feedback
 from assets.story_builds.budget import Budget
 from assets.story_builds.build import StoryGenerator, Tree, build_stories
 from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
@@ -19,6 +21,7 @@ from assets.story_builds.offline import (
     story_templates_hash,
 )
 from assets.story_builds.story_tests import StoryTester, sandbox_tester
+from pipeline_core.links import markdown_link, repository_links
 from pipeline_core.partitions import projects_partitions
 from pipeline_core.progress import Progress
 from pipeline_core.settings import get_settings
@@ -29,7 +32,7 @@ from resources.llm.task import LlmUsage
 from resources.object_store import ObjectStore
 
 # Bump with the build logic; the generator's own version is part of every story's build key.
-STORY_BUILDS_CODE_VERSION = "story-builds-2"
+STORY_BUILDS_CODE_VERSION = "story-builds-3"
 ALL_BUILT_CHECK = "all_stories_built"
 
 
@@ -116,7 +119,7 @@ def _stories_table(value: StoryBuildsSet) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for build in value.stories:
-        pull = f"[#{build.pull_request}]({build.pull_request_url})" if build.pull_request else ""
+        pull = markdown_link(f"#{build.pull_request}", build.pull_request_url) if build.pull_request else ""
         note = f" ({_cell(build.reason)})" if build.reason else ""
         commit = (build.commit or "")[:10]
         tokens = build.input_tokens + build.output_tokens
@@ -147,6 +150,7 @@ class StoryBuildsConfig(dg.Config):
     code_version=STORY_BUILDS_CODE_VERSION,
     pool="llm",
     group_name="build",
+    deps=["review_feedback"],
     check_specs=[
         dg.AssetCheckSpec(
             ALL_BUILT_CHECK,
@@ -169,10 +173,14 @@ def story_builds(
     the inputs it was built from. Only stories whose key changed are rebuilt; a Claude-written story is
     committed only once its components' tests pass in the sandbox (bounded in rounds and budget); a
     failed or over-budget story is recorded with its reason while the others are built, and a re-run
-    retries it."""
+    retries it. Review feedback on a story is part of its build key: a model gets it quoted; offline,
+    a Given/When/Then becomes a criterion of the story and other text a comment on its pull request."""
     project = context.partition_key
     previous = read_previous_value(artifacts, "story_builds", project, StoryBuildsSet)
-    if llm.provider == "offline":
+    offline = llm.provider == "offline"
+    plan = plan_feedback(requirements, read_project_feedback(forge, project), offline=offline)
+    requirements = plan.requirements
+    if offline:
         generator = offline_generator(architecture, requirements)
     else:
         settings = get_settings()
@@ -186,7 +194,18 @@ def story_builds(
             project_budget_usd=config.budget_usd_per_project or settings.pipeline_budget_usd_per_project,
         )
     progress = Progress(context.log.info, f"{project}: stories built", every_n=10)
-    value = build_stories(project, requirements, architecture, forge, generator, previous, progress=progress)
+    value = build_stories(
+        project,
+        requirements,
+        architecture,
+        forge,
+        generator,
+        previous,
+        progress=progress,
+        feedback=plan.texts,
+    )
+    value = annotate(value, plan)
+    notes = tell_what_offline_cannot_do(forge, value.repository, value, plan)
 
     counts = {
         status: sum(b.status == status for b in value.stories)
@@ -199,11 +218,21 @@ def story_builds(
         value,
         data_version=dg.DataVersion(value.data_version()),
         metadata={
-            "repository": dg.MetadataValue.url(value.repository_url),
+            **repository_links(value.repository_url, value.repository_url, project),
             "stories": dg.MetadataValue.md(_stories_table(value)),
             **{f"stories_{status}": dg.MetadataValue.int(n) for status, n in counts.items()},
             "stories_done": dg.MetadataValue.text(f"{progress.done} of {progress.total}"),
             "integration_commit": dg.MetadataValue.text(value.integration_commit or "none"),
+            "stories_with_feedback": dg.MetadataValue.int(len(plan.texts)),
+            "review_criteria": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {story_id} {c.id}: Given {c.given}, when {c.when}, then {c.then}"
+                    for story_id, criteria in plan.criteria.items()
+                    for c in criteria
+                )
+                or "none"
+            ),
+            "feedback_not_acted_on": dg.MetadataValue.int(notes),
             "generator": dg.MetadataValue.text(generator.id),
             "fix_rounds": dg.MetadataValue.int(sum(max(b.rounds - 1, 0) for b in attempted)),
             "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in attempted)),

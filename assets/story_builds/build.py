@@ -5,7 +5,9 @@ dependencies produced (their trees combined), in dependency order; independent s
 are built concurrently. A story is rebuilt only when its build key changes: the hash of its spec,
 the slice of the architecture it touches, its dependencies' build keys and the review feedback on it.
 A branch whose head does not carry the expected `Build-Key` trailer (moved, or half-written by a
-failed run) is never trusted: the story is redone.
+failed run) and is not the commit the last run recorded is never trusted: the story is redone.
+A rebuild that comes out the same as the branch head (feedback a generator cannot act on) or as its
+base changes nothing on the forge: never an empty commit, never a new pull request.
 """
 
 from __future__ import annotations
@@ -176,6 +178,7 @@ class _Context:
     slices: ArchitectureSlices
     trees: dict[str, Tree] = field(default_factory=dict)  # commit -> tree, read or built in this run
     heads: dict[str, CommitRef | None] = field(default_factory=dict)  # story branch -> head at run start
+    feedback: Mapping[str, str] | None = None  # story id -> review feedback text (None: read the reviews)
 
     def head_with_key(self, branch: str, key: str) -> CommitRef | None:
         """The branch head if it carries build key `key`: from the heads read (in one batch) when the
@@ -186,6 +189,11 @@ class _Context:
             head = self.forge.find_commit_with_trailer(self.repo, branch, BUILD_KEY_TRAILER, key)
         return head if head is not None and head.trailers.get(BUILD_KEY_TRAILER) == key else None
 
+    def recorded_head(self, branch: str, commit: str | None) -> CommitRef | None:
+        """The branch head at run start if it is `commit` (the one the last run recorded for it)."""
+        head = self.heads.get(branch)
+        return head if head is not None and commit and head.sha == commit else None
+
     def tree_at(self, commit: str) -> Tree:
         """The tree of `commit`, read from the forge at most once per run (GitHub reads cost a request
         per file); trees this run committed are known without reading."""
@@ -194,8 +202,11 @@ class _Context:
         return self.trees[commit]
 
 
-def _review_feedback(context: _Context, previous: StoryBuild | None) -> str | None:
-    """Changes requested by reviewers on the story's pull request: part of its build key."""
+def _review_feedback(context: _Context, story_id: str, previous: StoryBuild | None) -> str | None:
+    """The review feedback on the story's pull requests: part of its build key. Given by the caller
+    (`review_feedback`, read once per run), else the changes requested on its last pull request."""
+    if context.feedback is not None:
+        return context.feedback.get(story_id) or None
     if previous is None or previous.pull_request is None:
         return None
     reviews = context.forge.get_reviews(context.repo, previous.pull_request)
@@ -225,7 +236,7 @@ def _build_one(
         return StoryBuild(
             **record, status="blocked", build_key="", reason=f"waits for {', '.join(unbuilt)} (not built)"
         )
-    feedback = _review_feedback(context, previous)
+    feedback = _review_feedback(context, story.id, previous)
     generator_id = context.generator.id
     if context.generator.story_key is not None:
         generator_id += ":" + context.generator.story_key(story.id)
@@ -240,7 +251,7 @@ def _build_one(
 
     # Unchanged inputs and a branch head that carries this build key: nothing to do, no forge writes.
     if previous is not None and previous.build_key == key and previous.status in ("built", "unchanged"):
-        head = context.head_with_key(branch, key)
+        head = context.head_with_key(branch, key) or context.recorded_head(branch, previous.commit)
         if head is not None:
             pull = previous
             if previous.pull_request is None:
@@ -266,15 +277,24 @@ def _build_one(
             current = base_tree
         change_set, usage = context.generator.generate(story.id, current, feedback)
         target = apply_changes(current, change_set.files)
+        body = _pull_request_body(story, change_set)
+        kept = _same_as_before(context, branch, previous, base_commit, target)
+        if kept is not None:
+            # The rebuild changes nothing the branch does not hold already: no commit, and only an open
+            # pull request is brought up to date (its base, title and body).
+            context.trees[kept.sha] = target
+            return _kept(context, record, previous, kept, change_set, usage, base_branch, body)
+        changes = tree_changes(base_tree, target)
+        if not changes:
+            raise ValueError(f"the generator changed nothing on {base_branch}: no commit to make")
         commit = context.forge.commit_files(
             context.repo,
             branch,
             base_commit,
-            tree_changes(base_tree, target),
+            changes,
             message=change_set.message,
             trailers={STORY_ID_TRAILER: story.id, BUILD_KEY_TRAILER: key},
         )
-        body = _pull_request_body(story, change_set)
         pull = context.forge.open_pull_request(
             context.repo, branch, base_branch, change_set.message, body, story.id
         )
@@ -298,6 +318,55 @@ def _build_one(
         commit=commit.sha,
         pull_request=pull.number,
         pull_request_url=pull.url,
+        files_changed=[change.path for change in change_set.files],
+        operations=change_set.operations,
+        covered_criteria=change_set.covered_criteria,
+        uncovered_criteria=change_set.uncovered_criteria,
+        rounds=change_set.rounds,
+        model_calls=usage.model_calls,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+    )
+
+
+def _same_as_before(
+    context: _Context, branch: str, previous: StoryBuild | None, base_commit: str, target: Tree
+) -> CommitRef | None:
+    """The branch head, if it is the commit the last run recorded, sits on `base_commit` and holds
+    exactly `target`: the rebuild then has nothing to commit."""
+    head = context.recorded_head(branch, previous.commit if previous else None)
+    if head is None or head.parents != [base_commit]:
+        return None
+    return head if context.tree_at(head.sha) == target else None
+
+
+def _kept(
+    context: _Context,
+    record: dict[str, Any],
+    previous: StoryBuild | None,
+    head: CommitRef,
+    change_set: StoryChangeSet,
+    usage: LlmUsage,
+    base_branch: str,
+    body: str,
+) -> StoryBuild:
+    """A rebuild whose result the branch head already is: recorded under its new build key, its open
+    pull request (if any) updated, nothing committed and no pull request opened."""
+    pull_number = previous.pull_request if previous else None
+    pull_url = previous.pull_request_url if previous else None
+    if context.forge.open_pull_request_of(context.repo, record["branch"]) is not None:
+        pull = context.forge.open_pull_request(
+            context.repo, record["branch"], base_branch, change_set.message, body, record["story_id"]
+        )
+        pull_number, pull_url = pull.number, pull.url
+    return StoryBuild(
+        **record,
+        status="unchanged",
+        commit=head.sha,
+        pull_request=pull_number,
+        pull_request_url=pull_url,
+        reason="rebuilt with new inputs; the result is what the branch holds already (nothing committed)",
         files_changed=[change.path for change in change_set.files],
         operations=change_set.operations,
         covered_criteria=change_set.covered_criteria,
@@ -360,9 +429,12 @@ def build_stories(
     previous: StoryBuildsSet | None,
     max_workers: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    feedback: Mapping[str, str] | None = None,
 ) -> StoryBuildsSet:
     """Build every story whose build key changed; keep the others as they are. `progress(done, total)`
-    is called as each story's build ends."""
+    is called as each story's build ends. `feedback` (story id -> the review feedback on it, from
+    `review_feedback`) goes into each story's build key and its generation; without it the changes
+    requested on each story's last pull request are read."""
     repository = forge.ensure_repository(project, f"Generated by ai-pipeline from the {project} requirements")
     try:
         order = plan_build_order(requirements)
@@ -382,6 +454,7 @@ def build_stories(
         default_head=forge.branch_head(repository.name, repository.default_branch),
         slices=ArchitectureSlices(architecture),
         heads=forge.branch_commits(repository.name, [story_branch(story_id) for story_id in order_index]),
+        feedback=feedback,
     )
     done: dict[str, StoryBuild] = {}
     with ThreadPoolExecutor(max_workers=max_workers) as pool:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from assets.requirements.models import AcceptanceCriterion
 from pipeline_core.hashing import content_hash
 from resources.llm.task import LlmUsage
 
@@ -124,6 +125,13 @@ class StoryBuild(BaseModel):
     covered_criteria: list[CoveredCriterion] = Field(default_factory=list)
     uncovered_criteria: list[UncoveredCriterion] = Field(default_factory=list)
     reason: str | None = Field(None, description="why the build failed, is blocked or went over budget")
+    feedback_hash: str = Field("", description="hash of the review feedback the story was built with")
+    review_criteria: list[AcceptanceCriterion] = Field(
+        default_factory=list, description="criteria reviewers wrote as Given/When/Then, built with the story"
+    )
+    feedback_not_acted_on: list[str] = Field(
+        default_factory=list, description="review feedback the generator could not act on, with who wrote it"
+    )
     rounds: int = Field(0, description="change sets applied and tested at generation (the closed loop)")
     model_calls: int = 0
     input_tokens: int = 0
@@ -163,6 +171,10 @@ class StoryBuildsSet(BaseModel):
     integration_commit: str | None = None
     budget_usd_per_project: float | None = Field(None, description="the project's budget for this run")
     spent_usd: float = Field(0.0, description="estimated model spend of this run, every story together")
+
+    def review_criteria(self) -> dict[str, list[AcceptanceCriterion]]:
+        """story id -> the criteria its reviewers added (those the story was built with)."""
+        return {build.story_id: build.review_criteria for build in self.stories if build.review_criteria}
 
     def data_version(self) -> str:
         return content_hash(

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
+from assets.review_feedback.criteria import with_criteria
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
 from assets.validations.report import (
@@ -97,6 +98,7 @@ def validations(
     against it, and every acceptance criterion traced to the tests that cover it. The data version
     changes only when the results do.
     """
+    requirements = with_criteria(requirements, story_builds.review_criteria())  # reviewers' criteria too
     input_key = content_hash(
         {
             "code_version": VALIDATIONS_CODE_VERSION,

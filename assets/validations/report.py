@@ -9,6 +9,7 @@ import dagster as dg
 from assets.requirements.models import RequirementsSet
 from assets.requirements.report import markdown_table
 from assets.validations.models import ContractMismatch, ContractResult, CriterionCoverage, ValidationReport
+from pipeline_core.links import repository_links
 
 TESTS_CHECK = "generated_tests_pass"
 CONTRACT_CHECK = "contract_matches"
@@ -210,7 +211,7 @@ def report_metadata(
     )
     return {
         "summary": dg.MetadataValue.md(summary),
-        "repository": dg.MetadataValue.url(repository_url),
+        **repository_links(repository_url, repository_url, report.project),
         "commit": dg.MetadataValue.text(report.commit or "nothing built"),
         "tests_passed": dg.MetadataValue.int(sum(run.passed for run in report.components)),
         "tests_failed": dg.MetadataValue.int(

@@ -1,4 +1,4 @@
-"""`ai-pipeline review list|show|approve|request-changes|merge`: the projects' pull requests."""
+"""`ai-pipeline review list|show|approve|request-changes|comment|merge`: the projects' pull requests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pipeline_defs.cli.app import CliError
 from pipeline_defs.cli.tables import table
 from resources.forge import Forge, make_forge
 from resources.forge.review import (
+    comment,
     list_pull_requests,
     merge,
     pull_request_detail,
@@ -88,6 +89,7 @@ def show_command(settings: Settings, project: str, number: int, as_json: bool) -
             "repo": project,
             **pull.model_dump(mode="json"),
             "reviews": [item.model_dump(mode="json") for item in detail.reviews],
+            "comments": [item.model_dump(mode="json") for item in detail.comments],
             "files": [{"status": status, "path": path} for status, path in detail.files],
         }
         click.echo(json.dumps(document, indent=2))
@@ -109,6 +111,12 @@ def show_command(settings: Settings, project: str, number: int, as_json: bool) -
         click.echo(
             f"  {REVIEW_WORDS[item.state]} by {item.author} {when}" + (f": {item.body}" if item.body else "")
         )
+    click.echo(f"comments ({len(detail.comments)}):")
+    for note in detail.comments:
+        when = note.at.strftime("%Y-%m-%d %H:%M UTC") if note.at else ""
+        where = f" on {note.path}" if note.path else ""
+        text = note.body.split("<!-- ai-pipeline:", 1)[0].strip()
+        click.echo(f"  {note.author}{where} {when}: {text}")
     return 0
 
 
@@ -149,6 +157,22 @@ def request_changes_command(
 ) -> int:
     """Ask for changes, saying which; the story is rebuilt with them on the next run."""
     return _review(settings, project, number, False, comment, author)
+
+
+@review.command("comment")
+@click.argument("project")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--comment", "-m", "text", required=True, help="the comment (review feedback on the story)")
+@click.option("--author", help="your name (default: your user name)")
+@click.pass_obj
+def comment_command(settings: Settings, project: str, number: int, text: str, author: str | None) -> int:
+    """Comment on a pull request; like requested changes, the story is rebuilt with it on the next run."""
+    try:
+        done = comment(forge_for(settings), project, number, text, author)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    click.echo(f"{project} #{number}: commented by {done.author}")
+    return 0
 
 
 @review.command("merge")

@@ -38,6 +38,15 @@ class ForgeError(RuntimeError):
     """A forge operation failed; the message says which and why (never any credential)."""
 
 
+class MergeConflictError(ForgeError):
+    """A pull request does not merge cleanly into its base; `files` names the conflicting files where
+    the forge says which (GitHub's API does not)."""
+
+    def __init__(self, message: str, files: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.files = list(files)
+
+
 class GitIdentity(BaseModel):
     """Author and committer of the pipeline's commits."""
 
@@ -280,6 +289,10 @@ class Forge(dg.ConfigurableResource, ABC):
         """Where people find the repository (no request is made)."""
 
     @abstractmethod
+    def repository_exists(self, repo: str) -> bool:
+        """Whether the repository exists (an unreachable forge raises ForgeError, never answers False)."""
+
+    @abstractmethod
     def default_branch(self, repo: str) -> str:
         """The repository's default branch name."""
 
@@ -373,7 +386,8 @@ class Forge(dg.ConfigurableResource, ABC):
 
     @abstractmethod
     def merge_pull_request(self, repo: str, number: int) -> PullRequest:
-        """Merge the pull request (a merge commit) and return it as merged."""
+        """Merge the pull request (a merge commit) and return it as merged; a conflict raises
+        MergeConflictError (nothing is forced)."""
 
     @abstractmethod
     def set_actions_secret(self, repo: str, name: str, value: str | SecretStr) -> None:

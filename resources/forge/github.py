@@ -29,6 +29,7 @@ from resources.forge.base import (
     Forge,
     ForgeError,
     GitIdentity,
+    MergeConflictError,
     PullRequest,
     RepositoryRef,
     Review,
@@ -229,6 +230,9 @@ class GitHubForge(Forge):
             if time.monotonic() >= deadline:
                 raise ForgeError(f"repository {self.owner}/{repo} has no commit on {branch!r} yet")
             time.sleep(1.0)
+
+    def repository_exists(self, repo: str) -> bool:
+        return self._repo_data(repo) is not None
 
     def default_branch(self, repo: str) -> str:
         if repo not in self._default_branches:
@@ -486,8 +490,13 @@ class GitHubForge(Forge):
         pull = self.get_pull_request(repo, number)
         if pull.state == "merged":
             return pull
-        with self._errors(f"merge pull request #{number} in {self.owner}/{repo}"):
-            status = self._repo(repo).get_pull(int(number)).merge(merge_method="merge", sha=pull.head_sha)
+        try:
+            with self._errors(f"merge pull request #{number} in {self.owner}/{repo}"):
+                status = self._repo(repo).get_pull(int(number)).merge(merge_method="merge", sha=pull.head_sha)
+        except ForgeError as error:
+            if self._status(error) in (405, 409):  # "not mergeable" (a conflict) or the head moved
+                raise MergeConflictError(str(error)) from error
+            raise
         if not status.merged:
             raise ForgeError(
                 f"pull request #{number} in {self.owner}/{repo} was not merged: {status.message}"

@@ -36,6 +36,7 @@ from resources.forge.base import (
     Forge,
     ForgeError,
     GitIdentity,
+    MergeConflictError,
     PullRequest,
     RepositoryRef,
     Review,
@@ -346,6 +347,9 @@ class LocalForge(Forge):
         if not root.is_dir():
             return []
         return sorted(p.name[: -len(".git")] for p in root.glob("*.git") if (p / "HEAD").is_file())
+
+    def repository_exists(self, repo: str) -> bool:
+        return (self._bare(repo) / "HEAD").is_file()
 
     def default_branch(self, repo: str) -> str:
         head = (self._existing(repo) / "HEAD").read_text(encoding="utf-8").strip()
@@ -722,12 +726,18 @@ class LocalForge(Forge):
                 raise ForgeError(
                     f"pull request #{number}: branch {pull.branch!r} or base {pull.base!r} is gone"
                 )
-            merged = self._git("merge-tree", "--write-tree", base_head, head, git_dir=bare, ok_codes=(0, 1))
+            merged = self._git(
+                "merge-tree", "--write-tree", "--name-only", base_head, head, git_dir=bare, ok_codes=(0, 1)
+            )
             if merged.returncode:
-                conflicts = merged.stdout.decode("utf-8", "replace").strip().splitlines()[1:]
-                raise ForgeError(
-                    f"pull request #{number} in {repo!r} does not merge cleanly: "
-                    + "; ".join(conflicts)[:2000]
+                # The tree, the conflicting paths, a blank line, then git's messages.
+                listing, _, messages = merged.stdout.decode("utf-8", "replace").partition("\n\n")
+                files = list(dict.fromkeys(line for line in listing.splitlines()[1:] if line))
+                conflicts = [line for line in messages.splitlines() if line.startswith("CONFLICT")]
+                raise MergeConflictError(
+                    f"pull request #{number} in {repo!r} does not merge cleanly into {pull.base}: "
+                    + "; ".join(conflicts or files)[:2000],
+                    files,
                 )
             tree = merged.stdout.decode().splitlines()[0].strip()
             message = f"Merge pull request #{number} from {pull.branch}\n\n{pull.title}\n"

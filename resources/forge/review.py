@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from resources.forge.base import Forge, PullRequest, Review
+from resources.forge.base import Comment, Forge, PullRequest, Review
 
 StateFilter = Literal["open", "merged", "closed", "all"]
 
@@ -19,6 +19,7 @@ class PullRequestDetail(BaseModel):
     repo: str
     pull: PullRequest
     reviews: list[Review] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
     files: list[tuple[str, str]] = Field(default_factory=list, description="(status A/M/D, path)")
 
 
@@ -55,6 +56,7 @@ def pull_request_detail(forge: Forge, repo: str, number: int) -> PullRequestDeta
         repo=repo,
         pull=pull,
         reviews=forge.get_reviews(repo, number),
+        comments=forge.list_comments(repo, number),
         files=changed(repo, number) if callable(changed) else [],
     )
 
@@ -67,6 +69,13 @@ def submit_review(
         raise ValueError("requesting changes needs a comment saying which")
     state = "approved" if approve else "changes_requested"
     return forge.add_review(repo, number, state, body=comment, author=default_author(author))
+
+
+def comment(forge: Forge, repo: str, number: int, text: str, author: str | None = None) -> Comment:
+    """A comment on the pull request: feedback like a review's (Given/When/Then becomes a criterion)."""
+    if not text.strip():
+        raise ValueError("a comment needs a text")
+    return forge.comment_on_pull_request(repo, number, text, author=default_author(author))
 
 
 def merge(forge: Forge, repo: str, number: int) -> PullRequest:

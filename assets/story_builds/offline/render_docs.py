@@ -157,6 +157,9 @@ def _md(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+INTEGRATION_BRANCH = "ai-pipeline/integration"  # story_builds' integration branch (build.INTEGRATION_BRANCH)
+
+
 def render_readme(architecture: Architecture, manifest: Manifest, specs: Sequence[ResourceSpec]) -> str:
     api_rows = []
     for spec in specs:
@@ -212,6 +215,15 @@ docker run -p 8000:8000 {architecture.project}-backend
 
 Each story's tests are in `backend/tests/test_<story>.py`; each test names the acceptance criterion
 it covers (`Covers: US-... AC1`).
+
+## Branches
+
+- `story/<id>`: one branch per story, built on the branches of the stories it depends on, with one
+  pull request each; review it there (`ai-pipeline review show <project> <number>`). Requested
+  changes and comments rebuild that story and the stories built on it.
+- `{INTEGRATION_BRANCH}`: every built story together, validated as a whole (tests and API contract)
+  and deployed as the preview environment reviewers try.
+- `main`: the approved pull requests, merged in dependency order; what is promoted to production.
 
 ## API built so far
 

@@ -1,0 +1,306 @@
+"""The human review loop on the embedded defaults: reviews through the CLI, the review sensor, the
+rebuild of exactly the commented stories, merges into main in dependency order, and conflicts.
+
+The example project is built once (module fixture); then, through `ai-pipeline review`, one chain of
+stories is approved (dependent first), one story gets a Given/When/Then as requested changes, and
+another a free-text comment. The review sensor (evaluated directly) must request exactly one run
+(and none on the next tick); that run must merge the chain into main dependencies first, rebuild
+only the commented story and its dependents with the new criterion tested, answer the free text
+with a pull-request comment, and write no empty commit and no new pull request.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from assets.requirements.models import RequirementsSet
+from assets.review_feedback.collect import read_project_feedback
+from assets.review_feedback.criteria import split_feedback
+from assets.reviews.merge import review_and_merge
+from assets.reviews.models import ReviewsReport
+from assets.story_builds.models import StoryBuildsSet
+from assets.validations.models import ValidationReport
+from pipeline_core.settings import Settings
+from pipeline_defs.cli.app import main as cli_main
+from resources.forge import LocalForge
+from resources.forge.base import PullRequest
+from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
+
+PROJECT = "acme-tasks"
+GWT = "given a team lead\nWHEN they create a project named Website\nThen the project named Website is listed"
+FREE_TEXT = "Sort the board by due date, please"
+
+
+def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
+    """`story_id` and every story built on it, directly or not."""
+    found = {story_id}
+    grew = True
+    while grew:
+        grew = False
+        for story in requirements.stories:
+            if story.id not in found and found & set(story.depends_on):
+                found.add(story.id)
+                grew = True
+    return found
+
+
+def git(forge_root: Path, *args: str) -> str:
+    bare = forge_root / f"{PROJECT}.git"
+    return subprocess.run(
+        ["git", f"--git-dir={bare}", *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def review(*args: str) -> None:
+    """`ai-pipeline review ...` in-process (the CLI reads PIPELINE_DATA_DIR, set by the fixture)."""
+    assert cli_main(["review", *args]) == 0
+
+
+@dataclass
+class Loop:
+    harness: PipelineHarness
+    forge: LocalForge
+    forge_root: Path
+    requirements: RequirementsSet
+    first: StoryBuildsSet
+    pulls_before: list[PullRequest]
+    heads_before: dict[str, str]
+    root: str  # approved, with its dependent `chained`
+    chained: str
+    commented: str  # Given/When/Then as requested changes
+    noted: str  # a free-text comment
+    quiet_tick: Any  # the sensor's tick before any review
+    ticks: list[Any]
+    run: dg.ExecuteInProcessResult
+    after_tick: Any
+    second: StoryBuildsSet
+    reviews: ReviewsReport
+    validations: ValidationReport
+
+
+def _pick(requirements: RequirementsSet) -> tuple[str, str, str, str]:
+    """Chosen by the dependency structure: the story to comment on is the root story with the fewest
+    dependents (the example's "create a project", which the Given/When/Then is about); the approved
+    chain is another root story and a dependent of it that nothing depends on; the free-text comment
+    goes to a story outside both."""
+    stories = requirements.stories
+    depended = {dep for story in stories for dep in story.depends_on}
+    roots = [story.id for story in stories if not story.depends_on and story.id in depended]
+    assert len(roots) >= 2, "the example needs two stories with dependents"
+    commented = min(roots, key=lambda story_id: len(dependents(requirements, story_id)))
+    root = next(story_id for story_id in roots if story_id != commented)
+    chained = next(story.id for story in stories if story.depends_on == [root] and story.id not in depended)
+    taken = dependents(requirements, commented) | {root, chained}
+    noted = next(story.id for story in stories if story.id not in taken and story.id not in depended)
+    return root, chained, commented, noted
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
+    tmp = tmp_path_factory.mktemp("review-loop")
+    settings = Settings(pipeline_data_dir=tmp / "var", pipeline_llm_provider="offline")
+    saved = {
+        key: os.environ.get(key) for key in ("PIPELINE_DATA_DIR", "PIPELINE_LLM_PROVIDER", "PIPELINE_FORGE")
+    }
+    os.environ.update(
+        {"PIPELINE_DATA_DIR": str(tmp / "var"), "PIPELINE_LLM_PROVIDER": "offline", "PIPELINE_FORGE": "local"}
+    )
+    try:
+        with dg.instance_for_test() as instance:
+            harness = PipelineHarness.create(settings, instance)
+            harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
+            harness.tick()
+            assert harness.run(PROJECT).success
+            forge_root = tmp / "var" / "forge"
+            forge = LocalForge(root=str(forge_root))
+            requirements = harness.value("requirements", PROJECT, RequirementsSet)
+            first = harness.value("story_builds", PROJECT, StoryBuildsSet)
+            pulls_before = forge.list_pull_requests(PROJECT)
+            heads_before = {b.story_id: forge.branch_head(PROJECT, b.branch) or "" for b in first.stories}
+            number = {b.story_id: b.pull_request for b in first.stories}
+            root, chained, commented, noted = _pick(requirements)
+
+            sensor = harness.defs.resolve_sensor_def("review_sensor")
+            resources = dict(harness.defs.resources or {})
+
+            def tick(cursor: str | None) -> Any:
+                with dg.build_sensor_context(
+                    instance=instance, cursor=cursor, resources=resources
+                ) as context:
+                    return sensor(context), context.cursor
+
+            quiet_tick, cursor = tick(None)
+
+            review("approve", PROJECT, str(number[chained]), "--author", "bea")  # dependent first
+            review("approve", PROJECT, str(number[root]), "--author", "ana", "-m", "Good")
+            review("request-changes", PROJECT, str(number[commented]), "--author", "ana", "--comment", GWT)
+            review("comment", PROJECT, str(number[noted]), "--author", "carl", "-m", FREE_TEXT)
+
+            first_tick, cursor = tick(cursor)
+            cursor = first_tick.cursor or cursor
+            second_tick, cursor = tick(cursor)
+            [request] = first_tick.run_requests
+            job = harness.defs.resolve_job_def("project_pipeline")
+            run = job.execute_in_process(
+                partition_key=request.partition_key,
+                asset_selection=list(request.asset_selection or []),
+                instance=instance,
+                tags=request.tags,
+            )
+            after_tick, _ = tick(cursor)
+            yield Loop(
+                harness=harness,
+                forge=forge,
+                forge_root=forge_root,
+                requirements=requirements,
+                first=first,
+                pulls_before=pulls_before,
+                heads_before=heads_before,
+                root=root,
+                chained=chained,
+                commented=commented,
+                noted=noted,
+                quiet_tick=quiet_tick,
+                ticks=[first_tick, second_tick],
+                run=run,
+                after_tick=after_tick,
+                second=harness.value("story_builds", PROJECT, StoryBuildsSet),
+                reviews=harness.value("reviews", PROJECT, ReviewsReport),
+                validations=harness.value("validations", PROJECT, ValidationReport),
+            )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_the_sensor_requests_exactly_one_run_for_new_feedback_and_none_again(loop: Loop) -> None:
+    assert isinstance(loop.quiet_tick, dg.SkipReason)  # nobody had reviewed anything yet
+    first, second = loop.ticks
+    assert isinstance(first, dg.SensorResult)
+    [request] = first.run_requests
+    assert request.partition_key == PROJECT
+    assert {key.to_user_string() for key in request.asset_selection or []} >= {
+        "review_feedback",
+        "story_builds",
+        "validations",
+        "reviews",
+    }
+    assert "documents" not in {key.to_user_string() for key in request.asset_selection or []}
+    feedback = read_project_feedback(loop.forge, PROJECT)
+    assert feedback.data_version() in (request.run_key or "")
+    # The tick observed review_feedback with the new data version.
+    [observed] = first.asset_events
+    assert observed.partition == PROJECT and observed.tags["dagster/data_version"] == feedback.data_version()
+    # No second run for the same feedback: the next tick, and the one after the run, request nothing.
+    assert isinstance(second, dg.SkipReason)
+    assert isinstance(loop.after_tick, dg.SkipReason)
+    assert loop.run.success
+
+
+def test_approved_pull_requests_are_merged_into_main_dependencies_first(loop: Loop) -> None:
+    pulls = {pull.story_id: pull for pull in loop.reviews.pulls}
+    assert pulls[loop.root].state == pulls[loop.chained].state == "merged"
+    assert [p.story_id for p in loop.reviews.merged_now()] == [loop.root, loop.chained]
+    # The dependent was built on the root's branch: it was pointed at main before merging.
+    merged = {p.story_id: p for p in loop.forge.list_pull_requests(PROJECT) if p.state == "merged"}
+    assert merged[loop.chained].base == "main"
+    # main's first-parent history: the root's merge, then the dependent's, on top of where it was.
+    history = git(loop.forge_root, "log", "--first-parent", "--format=%H %s", "main").splitlines()
+    assert history[0].split()[0] == loop.reviews.main_commit == loop.forge.branch_head(PROJECT, "main")
+    assert f"from story/{loop.chained.lower()}" in history[0]
+    assert f"from story/{loop.root.lower()}" in history[1]
+    # Who reviewed and when.
+    verdicts = {(v.author, v.state) for v in pulls[loop.commented].reviewers}
+    assert verdicts == {("ana", "changes_requested")} and pulls[loop.commented].state == "changes_requested"
+    assert all(v.at is not None for v in pulls[loop.commented].reviewers)
+    metadata = materialization_metadata(loop.run, "reviews")
+    assert metadata["main_commit"] == loop.reviews.main_commit
+    assert "changes requested" in metadata["pull_requests"] and "ana" in metadata["pull_requests"]
+
+
+def test_only_the_commented_story_and_its_dependents_are_rebuilt_with_the_new_criterion(loop: Loop) -> None:
+    built = {b.story_id for b in loop.second.stories if b.status == "built"}
+    assert built == dependents(loop.requirements, loop.commented)
+    story = {b.story_id: b for b in loop.second.stories}[loop.commented]
+    [criterion] = story.review_criteria
+    assert (criterion.given, criterion.when, criterion.then) == (
+        "a team lead",
+        "they create a project named Website",
+        "the project named Website is listed",
+    )
+    covering = [c for c in story.covered_criteria if c.criterion_id == criterion.id]
+    assert covering, story.uncovered_criteria
+    tree = loop.forge.read_tree(PROJECT, story.commit or "")
+    test_code = tree[covering[0].test.file].decode()
+    assert f"Covers: {loop.commented} {criterion.id}" in test_code and "Website" in test_code
+    # Built and tested: validations ran the new test and count the criterion as covered and passed.
+    coverage = {(c.story_id, c.criterion_id): c.status for c in loop.validations.coverage}
+    assert coverage[(loop.commented, criterion.id)] == "passed"
+    # The pull request is the same one, its body naming the new criterion.
+    pull = loop.forge.get_pull_request(PROJECT, story.pull_request or 0)
+    assert story.pull_request == {b.story_id: b.pull_request for b in loop.first.stories}[loop.commented]
+    assert f"{criterion.id}: Given a team lead" in pull.body
+
+
+def test_free_text_gets_a_comment_and_no_commit_or_pull_request(loop: Loop) -> None:
+    story = {b.story_id: b for b in loop.second.stories}[loop.noted]
+    assert story.status == "unchanged" and story.commit == loop.heads_before[loop.noted]
+    assert story.feedback_not_acted_on == [f"carl (comment): {FREE_TEXT}"]
+    assert loop.forge.branch_head(PROJECT, story.branch) == loop.heads_before[loop.noted]
+    comments = loop.forge.list_comments(PROJECT, story.pull_request or 0)
+    mine = [c for c in comments if c.pipeline_key]
+    assert len(mine) == 1 and "offline provider cannot act" in mine[0].body and FREE_TEXT in mine[0].body
+    # No new pull request anywhere, and no commit that changes nothing on any story branch.
+    assert len(loop.forge.list_pull_requests(PROJECT)) == len(loop.pulls_before)
+    for build in loop.second.stories:
+        head = loop.forge.branch_head(PROJECT, build.branch) or ""
+        assert git(loop.forge_root, "diff", "--name-only", f"{head}^", head), build.story_id
+    unchanged = {b.story_id for b in loop.second.stories} - dependents(loop.requirements, loop.commented)
+    assert all(
+        loop.forge.branch_head(PROJECT, f"story/{s.lower()}") == loop.heads_before[s] for s in unchanged
+    )
+
+
+def test_a_conflicting_approval_is_reported_with_its_files_and_never_forced(loop: Loop) -> None:
+    # Another story laid its own application skeleton on the old main: it cannot merge cleanly now.
+    merged = {p.story_id for p in loop.reviews.pulls if p.state == "merged"}
+    other = next(
+        b for b in loop.second.stories if not b.depends_on and b.story_id not in merged | {loop.commented}
+    )
+    review("approve", PROJECT, str(other.pull_request), "--author", "dan")
+    main_before = loop.forge.branch_head(PROJECT, "main")
+    report = review_and_merge(loop.forge, PROJECT, loop.requirements)
+    [conflict] = report.conflicts()
+    assert conflict.story_id == other.story_id and conflict.state == "approved"
+    assert ".ai-pipeline/manifest.json" in conflict.conflict_files
+    assert all(path in (conflict.problem or "") for path in conflict.conflict_files)
+    assert loop.forge.branch_head(PROJECT, "main") == main_before == report.main_commit
+    assert loop.forge.get_pull_request(PROJECT, other.pull_request or 0).state == "open"
+
+
+def test_feedback_written_as_criteria_in_any_layout() -> None:
+    assert split_feedback("GIVEN a board\nwhen I open it\nTHEN tasks are sorted.").criteria == [
+        ("a board", "I open it", "tasks are sorted")
+    ]
+    both = split_feedback("Nice. Given a, when b, then c. given d when e then f\n\nAnd thanks")
+    assert both.criteria == [("a", "b", "c"), ("d", "e", "f")] and both.free_text == "Nice And thanks"
+    assert split_feedback(FREE_TEXT).criteria == [] and split_feedback(FREE_TEXT).free_text == FREE_TEXT
+
+
+def test_the_generated_readme_says_which_branch_holds_what(loop: Loop) -> None:
+    readme = loop.forge.read_tree(PROJECT, loop.second.integration_commit or "")["README.md"].decode()
+    branches = readme.split("## Branches", 1)[1].split("\n## ", 1)[0]
+    assert "`story/<id>`" in branches and "pull request" in branches
+    assert f"`{loop.second.integration_branch}`" in branches and "preview" in branches
+    assert "`main`" in branches and "approved" in branches and "production" in branches
