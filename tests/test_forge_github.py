@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from nacl.public import PrivateKey, SealedBox
 
-from resources.forge.base import FileChange, ForgeError, GitIdentity
+from assets.review_feedback.collect import read_project_feedback
+from resources.forge.base import FileChange, ForgeError, GitIdentity, MergeConflictError
 from resources.forge.github import GitHubForge, web_url_for
 from tests.support.prism import PrismProxy
 
@@ -340,6 +341,80 @@ def test_comments_are_written_to_the_conversation_and_read_with_the_diff_ones(
     found = forge.comment_once("shop", 7, "Noted.", "note-1")
     assert found.pipeline_key == "note-1" and len(api.requests("POST", rf"{REPO}/issues/7/comments")) == 1
     assert [c.pipeline_key for c in forge.list_comments("shop", 7)] == [None, "note-1"]
+
+
+def test_review_feedback_is_read_from_github_reviews_and_comments(
+    forge: GitHubForge, api: PrismProxy
+) -> None:
+    forge.list_pull_requests("shop")
+    [pull, *_] = example(api, "GET", rf"{REPO}/pulls")
+    marker = "<!-- ai-pipeline:story-id=S-1 -->"
+    api.override(
+        "GET",
+        rf"{REPO}/pulls",
+        body=[pull | {"number": 7, "merged_at": None, "state": "open", "body": marker}],
+    )
+    forge.get_reviews("shop", 7)
+    forge.list_comments("shop", 7)
+    review = example(api, "GET", rf"{REPO}/pulls/7/reviews")[0]
+    said = example(api, "GET", rf"{REPO}/issues/7/comments")[0]
+    on_diff = example(api, "GET", rf"{REPO}/pulls/7/comments")[0]
+    api.override(
+        "GET",
+        rf"{REPO}/pulls/7/reviews",
+        body=[
+            review
+            | {
+                "state": "CHANGES_REQUESTED",
+                "body": "Rename the module.",
+                "submitted_at": "2026-01-01T10:00:00Z",
+            },
+            review | {"state": "APPROVED", "body": "", "submitted_at": "2026-01-01T12:00:00Z"},
+        ],
+    )
+    api.override(
+        "GET",
+        rf"{REPO}/issues/7/comments",
+        body=[
+            said
+            | {
+                "body": "Given a cart, when I pay, then I get a receipt",
+                "created_at": "2026-01-01T11:00:00Z",
+            },
+            said | {"body": "Noted.\n\n<!-- ai-pipeline:comment=k -->", "created_at": "2026-01-01T11:30:00Z"},
+        ],
+    )
+    api.override(
+        "GET",
+        rf"{REPO}/pulls/7/comments",
+        body=[on_diff | {"body": "typo", "created_at": "2026-01-01T11:15:00Z"}],
+        times=2,
+    )
+    feedback = read_project_feedback(forge, "shop")
+    [story] = feedback.stories
+    assert story.story_id == "S-1" and story.pull_requests == [7]
+    assert [(item.kind, item.body, item.path) for item in story.items] == [
+        ("changes_requested", "Rename the module.", None),
+        ("comment", "Given a cart, when I pay, then I get a receipt", None),
+        ("comment", "typo", on_diff["path"]),
+    ]
+    assert [approval.author for approval in story.approvals] == [review["user"]["login"]]
+    # Read again, the same feedback has the same version; a diff comment taken back changes it.
+    assert read_project_feedback(forge, "shop").data_version() == feedback.data_version()
+    api.override("GET", rf"{REPO}/pulls/7/comments", body=[])
+    assert read_project_feedback(forge, "shop").data_version() != feedback.data_version()
+
+
+def test_a_merge_github_refuses_is_a_conflict_never_forced(forge: GitHubForge, api: PrismProxy) -> None:
+    forge.get_pull_request("shop", 7)
+    pull = example(api, "GET", rf"{REPO}/pulls/7")
+    api.override("GET", rf"{REPO}/pulls/7", body=pull | {"merged_at": None, "state": "open"})
+    api.override(
+        "PUT", rf"{REPO}/pulls/7/merge", status=405, body={"message": "Pull Request is not mergeable"}
+    )
+    with pytest.raises(MergeConflictError, match="not mergeable"):
+        forge.merge_pull_request("shop", 7)
+    assert len(api.requests("PUT", rf"{REPO}/pulls/7/merge")) == 1  # asked once, never forced
 
 
 def test_merge_sends_the_reviewed_head(forge: GitHubForge, api: PrismProxy) -> None:

@@ -11,6 +11,7 @@ with a pull-request comment, and write no empty commit and no new pull request.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -22,16 +23,22 @@ import dagster as dg
 import pytest
 
 from assets.requirements.models import RequirementsSet
+from assets.review_feedback.apply import plan_feedback
 from assets.review_feedback.collect import read_project_feedback
 from assets.review_feedback.criteria import split_feedback
 from assets.reviews.merge import review_and_merge
 from assets.reviews.models import ReviewsReport
+from assets.story_builds.asset import model_generator
+from assets.story_builds.build import build_stories
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
 from pipeline_core.settings import Settings
 from pipeline_defs.cli.app import main as cli_main
 from resources.forge import LocalForge
 from resources.forge.base import PullRequest
+from resources.llm import LlmResource
+from tests.support.anthropic_server import AnthropicServer
+from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 
 PROJECT = "acme-tasks"
@@ -304,3 +311,45 @@ def test_the_generated_readme_says_which_branch_holds_what(loop: Loop) -> None:
     assert "`story/<id>`" in branches and "pull request" in branches
     assert f"`{loop.second.integration_branch}`" in branches and "preview" in branches
     assert "`main`" in branches and "approved" in branches and "production" in branches
+
+
+def test_with_a_model_the_feedback_is_quoted_into_that_storys_prompt(
+    anthropic_server: AnthropicServer, tmp_path: Path
+) -> None:
+    requirements = make_requirements()
+    requirements = requirements.model_copy(update={"stories": requirements.stories[:1]})
+    architecture = make_architecture()
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    llm = LlmResource(
+        provider="anthropic",
+        api_key="sk-test",
+        base_url=anthropic_server.base_url,
+        cache_url=(tmp_path / "llm-cache").as_uri(),
+        max_retries=0,
+    )
+    generator = model_generator(llm, architecture, requirements, tester=None, max_rounds=1)
+    anthropic_server.enqueue_json_answer(us1_answer())
+    first = build_stories("tasks", requirements, architecture, forge, generator, None, feedback={})
+    [built] = first.stories
+    assert built.status == "built" and "review-feedback" not in documents_of(anthropic_server.requests[0])
+
+    forge.add_review("tasks", built.pull_request or 0, "changes_requested", "Log every deletion.", "ana")
+    forge.comment_on_pull_request("tasks", built.pull_request or 0, "And sort the list by title.", "bea")
+    plan = plan_feedback(requirements, read_project_feedback(forge, "tasks"), offline=False)
+    assert plan.requirements == requirements and not plan.notes  # a model reads the words themselves
+    answer = us1_answer()
+    answer["changes"][1]["content"] += "\n# Deletions are logged.\n"
+    anthropic_server.enqueue_json_answer(answer)
+    second = build_stories("tasks", requirements, architecture, forge, generator, first, feedback=plan.texts)
+
+    request = anthropic_server.requests[-1]
+    quoted = documents_of(request)["review-feedback"]
+    assert "ana (changes requested): Log every deletion." in quoted
+    assert "bea (comment): And sort the list by title." in quoted
+    system = json.dumps(request.body.get("system", ""))
+    assert "Log every deletion" not in system and "sort the list by title" not in system
+    [rebuilt] = second.stories
+    assert rebuilt.status == "built" and rebuilt.commit != built.commit
+    assert rebuilt.pull_request == built.pull_request and len(forge.list_pull_requests("tasks")) == 1
+    tree = forge.read_tree("tasks", rebuilt.commit or "")
+    assert b"Deletions are logged" in tree["backend/app/tasks.py"]
