@@ -259,6 +259,13 @@ def test_a_missing_image_fails_after_the_bounded_wait(
     record = hosting.deploy(release("cccc333"))
     assert record.status == "failed" and "acme-tasks/backend:cccc333" in (record.reason or "")
     assert "ecs.RegisterTaskDefinition" not in calls and "ecs.CreateService" not in calls
+    # With a revision already running, that one stays: the record says so.
+    push_image(aws, "aaaa111")
+    first = hosting.deploy(release("aaaa111"))
+    calls.clear()
+    record = hosting.deploy(release("dddd444"))
+    assert (record.status, record.version, record.commit) == ("rolled_back", first.version, "aaaa111")
+    assert "ecs.RegisterTaskDefinition" not in calls and "ecs.UpdateService" not in calls
 
 
 # --- later deploys ---------------------------------------------------------------------------------

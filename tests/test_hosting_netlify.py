@@ -369,8 +369,13 @@ def test_a_deploy_in_error_fails_and_leaves_the_live_one_alone(
         body={"id": "dep-1", "state": "error", "error_message": "bad _redirects"},
     )
     record = hosting(api).deploy(release(built))
-    assert (record.status, record.health) == ("failed", "not_checked")
-    assert "bad _redirects" in (record.reason or "") and record.previous_version == "dep-0"
+    assert (record.status, record.health, record.version, record.commit) == (
+        "rolled_back",
+        "not_checked",
+        "dep-0",
+        "0ld0ld0",
+    )
+    assert "bad _redirects" in record.reason and "dep-0 stays live" in record.reason
     assert frontend.paths == [] and not api.requests("POST", r".*/restore")
 
 

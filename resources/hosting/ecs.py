@@ -291,14 +291,18 @@ class EcsHosting(Hosting):
                         "status": "unchanged",
                         "reason": f"{previous_arn} runs commit {request.commit}; {seen}",
                         "deployed_at": _when(service),
+                        "previous_commit": None,
+                        "previous_version": None,
                     }
                 )
 
         image = self._wait_for_image(request.project, component.name, request.commit)
-        if image is None:
+        if image is None:  # nothing was changed: an earlier revision, if any, still runs
             return record.model_copy(
                 update={
-                    "status": "failed",
+                    "status": "rolled_back" if previous_arn else "failed",
+                    "version": previous_arn,
+                    "commit": (previous_commit or "") if previous_arn else request.commit,
                     "reason": (
                         f"the image {ecr_repository(request.project, component.name)}:{request.commit} "
                         f"was not in ECR after {self.image_wait_seconds:.0f} s (does the CI workflow's "

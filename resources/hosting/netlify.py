@@ -202,6 +202,8 @@ class NetlifyHosting(Hosting):
                         "status": "unchanged",
                         "reason": f"deploy {live_id} has these files of {request.commit}; {seen}",
                         "deployed_at": _time(live.get("published_at")),
+                        "previous_commit": None,
+                        "previous_version": None,
                     }
                 )
             # Same files but not answering: deploy them again, and restore nothing worse.
@@ -212,8 +214,18 @@ class NetlifyHosting(Hosting):
             raise HostingError(f"Netlify created a deploy of {name} without an id")
         self._upload(deploy_id, deploy.get("required") or [], files, content)
         deploy, problem = self._wait_ready(deploy_id)
-        if problem is not None:  # a deploy that never got ready was never published: the live one stays
-            return record.model_copy(update={"version": deploy_id, "status": "failed", "reason": problem})
+        if problem is not None:  # a deploy that never got ready is never published: the live one stays
+            if live_id:
+                return record.model_copy(
+                    update={
+                        "version": live_id,
+                        "commit": live_commit or "",
+                        "api_url": title_api_url(live.get("title")),
+                        "status": "rolled_back",
+                        "reason": f"{problem}; deploy {live_id} stays live",
+                    }
+                )
+            return record.model_copy(update={"status": "failed", "reason": problem})
 
         url = _site_url(deploy) or _site_url(site)
         healthy, seen = self._check(url, component, request.checks)
