@@ -135,6 +135,8 @@ def clean(text: str | None) -> str:
     while previous != text:
         previous = text
         text = re.sub(r"\s+(?:up to|up until|at least|at most|more than|less than)$", "", text, flags=re.I)
+        if re.search(r"[a-z]ed\s+(?:in|on|up)$", text, re.I):
+            break  # "who checked in": a particle after its verb ends the phrase
         text = re.sub(r"\s+(?:or|and|but|so|for|to|of|with|at|on|in|by|from|the|a|an)$", "", text, flags=re.I)
     return text
 
@@ -171,6 +173,13 @@ def resolve_object(action: str, context: Context, segment: int) -> str:
     thing = context.thing
     if not thing or context.thing_segment < segment - 1:
         return action
+    # "keep a catalogue of them": the things just named
+    action = re.sub(
+        r"^(\w+\s+(?:an?|the)\s+\w+\s+(?:of|for|about))\s+them\b",
+        rf"\1 {plural_noun(singular(thing))}",
+        action,
+        flags=re.I,
+    )
     match = re.match(r"^(?P<verb>\w+)\s+(?P<pronoun>it|them)\b", action, re.I)
     if match is None or not is_verb(match["verb"].lower()) or match["verb"].lower() in _PEOPLE_VERBS:
         return action
@@ -235,7 +244,7 @@ def split_actions(action: str) -> list[str]:
     resolved = [chunks[0]]
     for chunk in chunks[1:]:
         noun = _object_noun(resolved[-1])
-        if noun:
+        if noun and noun.split()[-1].lower() not in ("it", "them", "this", "that", "one"):
             # "tag them" -> "tag recipes"; "reject it" -> "reject the application"
             plural = singular(noun.split()[-1]) != noun.split()[-1].lower()
             chunk = re.sub(
@@ -365,9 +374,11 @@ def actions_of(
         "you",
     )
     role = default_actor(context) if pronoun else actor_of(actor_phrase)
+    if actor_phrase.lower() in ("we", "i", "us", "me"):
+        role = "user"  # the writers themselves, not the people they wrote about last
     if not pronoun:
         context.actor, context.actor_segment = role, segment
-    body, why, why_kind = split_why(strip_leading_to(actions))
+    body, why, why_kind = split_why(resolve_object(strip_leading_to(actions), context, segment))
     if why is None:
         why, why_kind = reason
     chosen: Priority = context.priority or priority or "Should"

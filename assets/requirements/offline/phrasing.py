@@ -193,6 +193,13 @@ def title_of(want: str) -> str:
         ):
             text = " ".join(tokens[:position])
             break
+    # "filter desks by floor to find a free one": an infinitive after the object says why
+    tokens = text.split()
+    for position in range(3, len(tokens) - 1):
+        if tokens[position].lower() == "to" and is_verb(tokens[position + 1].lower().strip(",.")):
+            if tokens[position + 1].lower() not in ("be", "do"):
+                text = " ".join(tokens[:position])
+                break
     head, colon, _ = text.partition(": ")  # "log time entries against a client: the date, ..."
     if colon and len(head.split()) >= 2:
         text = head
@@ -220,8 +227,15 @@ def title_of(want: str) -> str:
         elif len(cut) > 13:  # no phrase boundary to cut at: a title up to 13 words stays whole
             cut = cut[:10]
     while len(cut) > 2 and (cut[-1].lower().strip(",;:") in _END_WORDS or cut[-1].endswith(",")):
-        if cut[-1].lower() in _PARTICLES and re.fullmatch(r"[a-z]+ed", cut[-2].lower()):
-            break  # "who turned up": the particle of a phrasal verb ends the phrase
+        if cut[-1].lower() in _PARTICLES and (
+            re.fullmatch(r"[a-z]+ed", cut[-2].lower())
+            or (
+                len(cut) >= 3
+                and cut[-2].lower() not in _END_WORDS
+                and cut[-1].lower() in ("in", "out", "up", "off")
+            )
+        ):
+            break  # "who turned up", "check people in": the particle of a phrasal verb ends the phrase
         cut.pop()
     title = " ".join(cut).strip(" ,;:-(")
     title = re.sub(r"\b(a|an) ([A-Za-z][\w-]*)", lambda m: f"{article(m.group(2))} {m.group(2)}", title)

@@ -276,8 +276,11 @@ class Reader:
             sentences = [part for sentence in splitter.split(body) for part in re.split(r";\s+", sentence)]
             for sentence in sentences:
                 sentence = sentence.strip()
+                continued = conversational and _CONTINUATION.match(sentence) is not None
                 if conversational:
                     sentence = strip_lead_in(sentence)
+                if continued and self._continue_request(index, sentence):
+                    continue
                 if not self._read_story_detail(sentence):
                     self._read_sentence(index, sentence, agreed)
             self.context.feature_item = False
@@ -307,6 +310,20 @@ class Reader:
     def _exclude(self, index: int, text: str, reason: str) -> None:
         if text.strip():
             self.excluded.append(DraftExclusion(segment=index, text=text.strip(), reason=reason))
+
+    def _continue_request(self, index: int, sentence: str) -> bool:
+        """ "...and close it once it's filled": a turn that adds an action to the last request."""
+        sentence = re.sub(r"^\W*(?:(?:and|also|plus)\s+)*", "", sentence, flags=re.I)
+        first = words(sentence)[:1]
+        if self.last is None or not first or not is_verb(first[0]) or _SMALL_TALK.search(sentence):
+            return False
+        found = actions_of(
+            self.last.story.as_a, sentence, sentence, index, self.context, self.last.story.priority
+        )
+        self.found.extend(found)
+        if found:
+            self.last = found[-1]
+        return bool(found)
 
     def _written_request(self, sentence: str, rest: str) -> bool:
         """ "could we also search candidates by name?" written in a chat or an e-mail asks for it."""
@@ -375,7 +392,8 @@ class Reader:
         self.pending = {}
 
     def _read_sentence(self, index: int, sentence: str, agreed: bool) -> None:
-        if len(words(sentence)) < 2 or _SMALL_TALK.search(sentence):
+        # Small talk is a thing of conversations: in a document "weekend" or "coffee" is a topic.
+        if len(words(sentence)) < 2 or (self.context.conversational and _SMALL_TALK.search(sentence)):
             return
         if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
             proposal = _PROPOSAL.match(sentence.strip())
@@ -386,26 +404,6 @@ class Reader:
             ):
                 return  # an open question asks for nothing until someone agrees
             sentence = f"we should {proposal['rest']}"
-        continued = _CONTINUATION.match(sentence.strip())
-        if (
-            continued
-            and self.context.conversational
-            and self.last is not None
-            and is_verb(continued["verb"].lower())
-        ):
-            # "...and close it once it's filled": the next turn adds an action to the last request
-            found = actions_of(
-                self.last.story.as_a,
-                sentence.strip()[continued.start("verb") :],
-                sentence,
-                index,
-                self.context,
-                self.last.story.priority,
-            )
-            if found:
-                self.found.extend(found)
-                self.last = found[-1]
-                return
         if len(words(sentence)) < 3:
             return
         if sections.about_the_document(sentence):

@@ -221,6 +221,11 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
         return result
     if context.feature_item:
         return _bare_feature(sentence, text, segment, context)
+    wanted = _wanted_thing(_HEDGES.sub("", text).strip()) if context.conversational else None
+    if wanted and wanted.startswith("to see "):  # a turn that names a list or a count: "A list of the books"
+        return [
+            draft(default_actor(context), wanted, None, None, context.priority or "Should", sentence, segment)
+        ]
     gerund = _GERUND.search(text)
     if gerund:  # "the first thing is registering households"
         lemma = getLemma(gerund["verb"].lower(), "VERB")
@@ -282,14 +287,7 @@ def _product_description(sentence: str, text: str, segment: int, context: Contex
         parts = re.match(r"^(?P<actor>.+?)\s+(?:to\s+)?(?P<actions>(?P<verb>[a-z]+)\b.*)$", tail, re.I)
         if parts is not None:
             tokens = tail.split()
-            index = next(
-                (
-                    i
-                    for i, token in enumerate(tokens)
-                    if i > 0 and (token.lower() == "to" or is_verb(token.lower()))
-                ),
-                None,
-            )
+            index = _actor_end(tokens)
             if index is None:
                 return []
             actor_words = tokens[:index]
@@ -379,6 +377,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     if context.spoken:
         raw_action = _CONVERSATIONAL_CUT.split(raw_action, maxsplit=1)[0]
     action, why, why_kind = split_why(raw_action)
+    named = re.search(r"\b(?:we|i|they|you)\s+([a-z]+)\s+([a-z]+)\b", text[: match.start()], re.I)
+    if named and is_verb(named[1].lower()):  # "We lend books, and we need a catalogue of them"
+        remember_object(f"{named[1]} {named[2]}", context, segment)
     action = resolve_object(strip_leading_to(action), context, segment)
     negative_modal = re.search(r"not|n['’]t", match.group(0), re.I) is not None
     prohibited = re.match(r"^(?:not|never|no longer)\s+(?P<rest>\S.*)$", action, re.I)
@@ -440,9 +441,7 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         )
         if allow:
             tokens = allow.group(0).split()[1:]
-            index = next(
-                (i for i, t in enumerate(tokens) if i > 0 and (t.lower() == "to" or is_verb(t.lower()))), None
-            )
+            index = _actor_end(tokens)
             if index is not None:
                 rest = tokens[index + 1 :] if tokens[index].lower() == "to" else tokens[index:]
                 return actions_of(
@@ -450,7 +449,7 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
                 )
         return _product_action(subject, action, why, why_kind, priority, sentence, segment, context)
 
-    if looks_like_person(subject):
+    if looks_like_person(subject) or (action and acts_like_person(subject, action.split()[0])):
         context.actor, context.actor_segment = actor_of(subject), segment
         if not action:
             return []
@@ -506,7 +505,7 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
 # Nouns for information a person looks at: wanting one of them is wanting to see it.
 REPORT_NOUNS = frozenset(
     """count number total list summary report overview breakdown view chart graph history sum average
-    percentage tally record log table calendar timeline map""".split()
+    percentage tally record log table calendar timeline map timetable rota diary""".split()
 )
 _ATTRIBUTE_LIST = re.compile(
     r"\s+(?:-|–|—|:)\s+(?P<list>[^-–—:]+?\b(?:and|or)\b[^-–—:]+?)(?:\s+[-–—]\s+.*)?$"
@@ -523,14 +522,28 @@ def _wanted_thing(action: str) -> str | None:
     tokens = words(action)
     if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
         return None
-    head = next((token for token in tokens[1:3] if token not in DETERMINERS), "")
+    before_of = re.split(r"\s+(?:of|per|for|by)\s+", action.lower(), maxsplit=1)[0].split()
+    head = before_of[-1] if 2 <= len(before_of) <= 4 else ""
     if head in REPORT_NOUNS and re.search(r"\b(?:of|per|for|by)\b", action, re.I):
-        return f"to see {action}"
+        if re.search(r",\s*(?:it|that|this|they|there)(?:['’]s|['’]re| is| are| was)\b", action, re.I):
+            return None  # "the average frequency of pushing buttons, it's about ...": a remark
+        return f"to see {action[:1].lower()}{action[1:]}"
     listing = _ATTRIBUTE_LIST.search(action)
     if listing and plural_noun(singular(head)) == head:
         details = re.sub(r"\s*\(.*?\)", "", listing["list"]).strip(" ,.")
         return f"to record {head} with their {details}"
     return None
+
+
+def _actor_end(tokens: list[str]) -> int | None:
+    """Where the people after "allow" / "lets" end: at "to" + verb if there is one ("allow a harbour
+    master to register": "harbour" is a noun here), else at the first verb ("lets owners add")."""
+    for i, token in enumerate(tokens):
+        if i > 0 and token.lower() == "to" and i + 1 < len(tokens) and is_verb(tokens[i + 1].lower()):
+            return i
+    return next(
+        (i for i, t in enumerate(tokens) if i > 0 and (t.lower() == "to" or is_verb(t.lower()))), None
+    )
 
 
 def _noun_need(text: str, match: re.Match[str]) -> bool:
@@ -698,13 +711,20 @@ def present_verb(word: str) -> str | None:
 
 def _subject_starts(tokens: list[str]) -> list[int]:
     """Where the subject may start: at the beginning, or after an opening phrase of time or place."""
-    starts = [0]
-    if tokens and tokens[0].lower().strip(",") in _OPENERS:
-        comma = next((i for i, token in enumerate(tokens[:12]) if token.endswith(",")), None)
+    offset = 0
+    while offset < len(tokens) and tokens[offset].lower().strip(",") in _ADVERBS:
+        offset += 1  # "Then customers buy tickets": the adverb is no part of the subject
+    rest = tokens[offset:]
+    starts = [offset]
+    if rest and rest[0].lower().strip(",") in _OPENERS:
+        comma = next((i for i, token in enumerate(rest[:12]) if token.endswith(",")), None)
         if comma is not None:
-            starts.insert(0, comma + 1)
-        starts += [i for i in range(2, min(len(tokens), 14)) if i not in starts]
+            starts.insert(0, offset + comma + 1)
+        starts += [offset + i for i in range(2, min(len(rest), 14)) if offset + i not in starts]
     return starts
+
+
+_ADVERBS = frozenset("then first next finally now also so and plus".split())
 
 
 def _present_tense(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
@@ -776,14 +796,12 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 " ".join(rest),
             )
             action = f"{lemma} {later}".strip()
-            person = looks_like_person(subject)
+            person = acts_like_person(subject, lemma)
             if context.spoken and not (_named_role(subject) and lemma in _DATA_VERBS):
                 person = False  # in talk, only a named role doing something with the records counts
             we = subject.lower() in ("we", "i") and lemma in _DATA_VERBS and not context.today
             if (person or we) and not context.today:
-                return actions_of(
-                    subject if person else "", action, sentence, segment, context, None, (why, why_kind)
-                )
+                return actions_of(subject, action, sentence, segment, context, None, (why, why_kind))
             if _is_product(subject, context.product) or _system_part(subject):
                 if context.today or context.spoken:
                     return []
@@ -801,8 +819,29 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
 _DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
     """keep store track note send issue offer approve reject collect pack print assign lend borrow
     return pay invoice bill order ship deliver dispatch reserve cancel confirm publish enrol enroll
-    sign""".split()
+    sign buy sell purchase leave rate review vote suggest share join attend plan""".split()
 )
+
+
+# Verbs whose doer is a person: a plural subject of one of them names people ("Stewards log
+# incidents", "Secretaries add plots"), even when the noun is no known role word.
+_PERSON_VERBS = frozenset(
+    """see view book add create record log edit update delete search filter find sign apply request
+    assign approve reject cancel buy sell pay rate review vote suggest join attend register upload
+    download export print check write post submit enter browse share comment reply plan schedule
+    borrow lend order invite""".split()
+)
+
+
+def acts_like_person(subject: str, verb: str) -> bool:
+    """A subject that names people: a role word or agent noun, or a plural noun doing a person's verb."""
+    if looks_like_person(subject):
+        return True
+    tokens = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+    if not tokens or len(tokens) > 3 or subject.lower() in PRONOUNS or tokens[-1] in SYSTEM_WORDS:
+        return False
+    plural = singular(tokens[-1]) != tokens[-1] and tokens[-1].endswith("s")
+    return plural and verb.lower() in _PERSON_VERBS and not _is_product(subject)
 
 
 def _named_role(subject: str) -> bool:
@@ -824,13 +863,16 @@ def _passive_present(body: str, sentence: str, segment: int, context: Context) -
     if context.spoken or context.today:
         return []
     match = _PASSIVE_PRESENT.search(body)
+    if match is not None and body.split()[0].lower() in _SUBORDINATORS:
+        # "Once the parcel is collected the delivery is marked as complete": the main clause is second
+        match = _PASSIVE_PRESENT.search(body, match.end("participle")) or match
     if match is None:
         return []
     lemma = getLemma(match["participle"].lower(), "VERB")
     if not lemma or lemma[0] not in _DATA_VERBS:
         return []
     want = f"to {lemma[0]} {lower_first(match['subject'])}{match['rest']}"
-    return [draft(default_actor(context), want, None, None, context.priority or "Should", sentence, segment)]
+    return [draft("user", want, None, None, context.priority or "Should", sentence, segment)]
 
 
 def _system_part(subject: str) -> bool:
@@ -909,7 +951,7 @@ def _bare_feature(sentence: str, text: str, segment: int, context: Context) -> l
     priority: Priority = context.priority or "Should"
     for index in range(1, min(len(tokens), 5)):
         subject = " ".join(tokens[:index])
-        if looks_like_person(subject) and is_verb(tokens[index].lower()):
+        if acts_like_person(subject, tokens[index]) and is_verb(tokens[index].lower()):
             return actions_of(subject, " ".join(tokens[index:]), sentence, segment, context)
     if is_verb(tokens[0].lower()):
         return actions_of("", body, sentence, segment, context)
