@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.architecture.asset import architecture
+from assets.deployments.asset import deployments
 from assets.documents.asset import documents
 from assets.project_page.asset import project_page
 from assets.requirements.asset import requirements
@@ -13,7 +14,7 @@ from assets.reviews.asset import reviews
 from assets.story_builds.asset import story_builds
 from assets.validations.asset import validations
 from pipeline_core.settings import Settings, get_settings
-from pipeline_defs.jobs import REVIEW_LOOP_ASSETS, project_pipeline_job
+from pipeline_defs.jobs import REVIEW_LOOP_ASSETS, project_pipeline_job, promote_job
 from pipeline_defs.resources import build_resources
 from sensors.bucket_sensor import build_bucket_sensor
 from sensors.review_sensor import build_review_sensor
@@ -30,10 +31,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             review_feedback,
             story_builds,
             validations,
+            deployments,
             project_page,
             reviews,
         ],
-        jobs=[project_pipeline_job],
+        jobs=[project_pipeline_job, promote_job],
         sensors=[
             build_bucket_sensor(project_pipeline_job, settings),
             build_run_monitor_sensor(settings),

@@ -1,4 +1,4 @@
-"""Jobs: the per-project pipeline that the bucket sensor starts and backfills run."""
+"""Jobs: the per-project pipeline that the bucket sensor starts and backfills run, and `promote`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ PIPELINE_ASSETS = [
     "architecture",
     "story_builds",
     "validations",
+    "deployments",
     "project_page",
     "reviews",
 ]
@@ -22,4 +23,13 @@ project_pipeline_job = dg.define_asset_job(
     # review_feedback is observed (not materialised) first, so the builds see the latest feedback.
     selection=dg.AssetSelection.assets(*PIPELINE_ASSETS, "review_feedback"),
     description="Every stage for one project (one partition of `projects`).",
+)
+
+# Production is the `deployments` asset materialised with `environment: production`: it deploys `main`
+# of the generated repository once that commit passes validation, and keeps the preview record.
+promote_job = dg.define_asset_job(
+    name="promote",
+    selection=dg.AssetSelection.assets("deployments"),
+    config={"ops": {"deployments": {"config": {"environment": "production"}}}},
+    description="Deploy `main` of the project's generated repository as production, when it validates.",
 )

@@ -25,3 +25,13 @@ _CREDENTIAL_VARIABLES = (
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _CREDENTIAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _stop_local_releases(tmp_path_factory: pytest.TempPathFactory):
+    """A pipeline run deploys its preview, and local hosting keeps releases running after the run:
+    stop every release a test left under the session's temporary folders."""
+    yield
+    from resources.hosting.local import stop_releases_under
+
+    stop_releases_under(tmp_path_factory.getbasetemp())

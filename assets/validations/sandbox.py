@@ -179,9 +179,11 @@ def _hidden_candidates(protect: Sequence[Path]) -> list[str]:
     return out
 
 
-def _minimal_env(
+def minimal_env(
     home: Path, tmp: Path, extra: Mapping[str, str] | None, path_prefix: Sequence[str] = ()
 ) -> dict[str, str]:
+    """The whole environment of a sandboxed process: PATH, HOME, TMPDIR, locale, Python's quiet
+    flags, and `extra` (refused when a name looks like a credential)."""
     env = {
         "PATH": os.pathsep.join([*path_prefix, os.environ.get("PATH") or DEFAULT_PATH]),
         "HOME": str(home),
@@ -209,6 +211,42 @@ def _materialise(tree: Mapping[str, str] | Path, target: Path) -> None:
         destination = target / check_tree_path(path)
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, encoding="utf-8")
+
+
+def confined_argv(
+    command: Sequence[str],
+    limits: Sequence[Sequence[object]],
+    *,
+    network: bool,
+    isolate: bool = True,
+    protect: Sequence[Path] = (),
+    hide_paths: Sequence[Path] = (),
+) -> tuple[list[str], bool, str, list[str]]:
+    """(argv, isolated, isolation, hidden paths): `command` wrapped in the bootstrap that sets the
+    resource `limits` ([name, soft, hard]) and, where namespaces are available, hides the
+    credential paths (none inside `protect`) and, unless `network`, cuts the network but loopback.
+    Shared by the sandbox runs here and the long-running releases of local hosting."""
+    isolated, isolation = namespace_support() if isolate else (False, "isolation not requested")
+    if isolated and network:
+        isolation = "user and mount namespaces (unshare -rm): the host's network, credentials hidden"
+    hidden: list[str] = []
+    if isolated:
+        keep = [
+            *(path.resolve() for path in protect),
+            Path(sys.prefix).resolve(),
+            Path(sys.base_prefix).resolve(),
+        ]
+        hidden = [*_hidden_candidates(keep), *(str(path) for path in hide_paths if path.exists())]
+    config = {
+        "limits": [list(limit) for limit in limits],
+        "loopback": isolated and not network,
+        "hide": hidden,
+        "probe": False,
+    }
+    argv = [sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), *command]
+    if isolated:
+        argv = [shutil.which("unshare") or "unshare", "-rm" if network else "-rnm", *argv]
+    return argv, isolated, isolation, hidden
 
 
 def _kill_group(pgid: int) -> None:
@@ -278,17 +316,9 @@ def run_tests_in_sandbox(
         ]
         if memory_bytes is not None:
             limits.append(["RLIMIT_AS", memory_bytes, memory_bytes])
-        isolated, isolation = namespace_support() if isolate else (False, "isolation not requested")
-        if isolated and network:
-            isolation = "user and mount namespaces (unshare -rm): the host's network, credentials hidden"
-        hidden: list[str] = []
-        if isolated:
-            protect = [root.resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
-            hidden = [*_hidden_candidates(protect), *(str(path) for path in hide_paths if path.exists())]
-        config = {"limits": limits, "loopback": isolated and not network, "hide": hidden, "probe": False}
-        argv = [sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), *command]
-        if isolated:
-            argv = [shutil.which("unshare") or "unshare", "-rm" if network else "-rnm", *argv]
+        argv, isolated, isolation, hidden = confined_argv(
+            command, limits, network=network, isolate=isolate, protect=[root], hide_paths=hide_paths
+        )
 
         out_path, err_path = root / "stdout.txt", root / "stderr.txt"
         started = time.monotonic()
@@ -297,7 +327,7 @@ def run_tests_in_sandbox(
             process = subprocess.Popen(
                 argv,
                 cwd=run_dir,
-                env=_minimal_env(home, tmp, env, path_prefix),
+                env=minimal_env(home, tmp, env, path_prefix),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

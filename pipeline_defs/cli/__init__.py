@@ -1,4 +1,5 @@
-"""`ai-pipeline`: the one command-line tool for people (drop, status, backfill, review, page).
+"""`ai-pipeline`: the one command-line tool for people (drop, status, backfill, review, page, serve,
+stop, urls, promote).
 
 Installed as a console script by `pip install -e .`; `ai-pipeline --help` lists the commands.
 """

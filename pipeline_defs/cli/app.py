@@ -20,7 +20,8 @@ class CliError(click.ClickException):
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.pass_context
 def cli(context: click.Context) -> None:
-    """Drop documents, follow and backfill projects, review their pull requests, open their pages.
+    """Drop documents, follow and backfill projects, review their pull requests, open their pages and
+    the deployed applications.
 
     Reads the same environment variables as the code location (README, "Settings"); run it from the
     checkout, where `./var` is the default data folder.
@@ -29,9 +30,19 @@ def cli(context: click.Context) -> None:
 
 
 def _register() -> None:
-    from pipeline_defs.cli import backfill, drop, page, review, status
+    from pipeline_defs.cli import backfill, drop, hosting, page, review, status
 
-    for command in (drop.drop, status.status, backfill.backfill, review.review, page.page):
+    for command in (
+        drop.drop,
+        status.status,
+        backfill.backfill,
+        review.review,
+        page.page,
+        hosting.serve,
+        hosting.stop,
+        hosting.urls,
+        hosting.promote,
+    ):
         cli.add_command(command)
 
 

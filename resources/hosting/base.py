@@ -97,6 +97,9 @@ class DeploymentRecord(BaseModel):
     previous_commit: str | None = None
     previous_version: str | None = None
     stories: list[str] = Field(default_factory=list)
+    api_url: str | None = Field(
+        default=None, description="frontends: the backend URL the current release calls"
+    )
 
     @field_validator("url")
     @classmethod
@@ -170,6 +173,10 @@ class Hosting(dg.ConfigurableResource, ABC):
     @abstractmethod
     def target(self) -> Target:
         """Which service this implementation deploys to."""
+
+    def target_of(self, component: ComponentSpec) -> Target:
+        """Which service `component` is deployed to (a router answers per component)."""
+        return self.target
 
     def handles(self, component: ComponentSpec) -> bool:
         """Whether this implementation can run the component (the router asks before sending it)."""
