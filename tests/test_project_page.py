@@ -199,7 +199,15 @@ def test_every_stage_links_to_the_next_stage_of_the_same_project_and_to_the_page
     pipeline_run: tuple[PipelineHarness, dg.ExecuteInProcessResult],
 ) -> None:
     harness, run = pipeline_run
-    stages = ["documents", "requirements", "architecture", "story_builds", "validations", "project_page"]
+    stages = [
+        "documents",
+        "requirements",
+        "architecture",
+        "story_builds",
+        "validations",
+        "deployments",
+        "project_page",
+    ]
     for stage, following in zip(stages, stages[1:], strict=False):
         metadata = materialization_metadata(run, stage)
         assert metadata["next_stage"] == (

@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from assets.deployments.models import DeploymentsSet
 from assets.documents.models import DocumentsSnapshot
-from assets.project_page.models import ProjectPage, StageLink, UsageView
+from assets.project_page.models import DeploymentView, ProjectPage, StageLink, UsageView
 from assets.project_page.render import render_page
 from assets.project_page.view import build_page_view
 from assets.requirements.models import RequirementsSet
@@ -20,11 +21,12 @@ from pipeline_core.hashing import content_hash
 from pipeline_core.links import Links, project_page_key
 from pipeline_core.partitions import projects_partitions
 from resources.forge import Forge, ForgeError
+from resources.io_manager import read_previous_value
 from resources.object_store import ObjectStore
 
 # Bump with the page's content or template.
 PROJECT_PAGE_CODE_VERSION = "project-page-1"
-STAGES = ("documents", "requirements", "architecture", "story_builds", "validations")
+STAGES = ("documents", "requirements", "architecture", "story_builds", "validations", "deployments")
 PAGE_CHECK = "page_lists_every_story"
 
 
@@ -49,6 +51,27 @@ def stage_usage(instance: dg.DagsterInstance, project: str, stages: Sequence[str
                 cost_usd=float(metadata.get("llm_estimated_cost_usd") or 0.0),
             )
         )
+    return out
+
+
+def deployment_views(deployments: DeploymentsSet | None) -> list[DeploymentView]:
+    """The last stored deployments of the project (this run's, when `deployments` ran before the
+    page; the URLs of local hosting are stable, so they hold across runs)."""
+    out = []
+    for env in (deployments.preview, deployments.production) if deployments else ():
+        for r in env.records if env else []:
+            out.append(
+                DeploymentView(
+                    environment=r.environment,
+                    component=r.component,
+                    target=r.target,
+                    url=r.url or "",
+                    health=r.health,
+                    status=r.status,
+                    commit=r.commit,
+                    reason=r.reason,
+                )
+            )
     return out
 
 
@@ -102,6 +125,8 @@ def project_page(
         [StageLink(stage=stage, url=links.asset(stage, project)) for stage in STAGES],
     )
     view.problems.extend(problems)
+    deployed = read_previous_value(artifacts, "deployments", project, DeploymentsSet)
+    view.deployments = deployment_views(deployed)
     html = render_page(view)
     key = project_page_key(project)
     artifacts.put_text(key, html, content_type="text/html; charset=utf-8")

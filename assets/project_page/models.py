@@ -89,6 +89,19 @@ class StageLink(BaseModel):
     url: str
 
 
+class DeploymentView(BaseModel):
+    """One deployed component of one environment."""
+
+    environment: str
+    component: str
+    target: str
+    url: str = Field("", description="http(s) only")
+    health: str
+    status: str
+    commit: str
+    reason: str = ""
+
+
 class PageView(BaseModel):
     """Everything the page shows, already worded for people."""
 
@@ -103,6 +116,7 @@ class PageView(BaseModel):
     excluded: list[RejectedView] = Field(default_factory=list)
     usage: list[UsageView] = Field(default_factory=list)
     stages: list[StageLink] = Field(default_factory=list)
+    deployments: list[DeploymentView] = Field(default_factory=list)
     tests_passed: int = 0
     tests_failed: int = 0
     criteria_covered: int = 0

@@ -309,7 +309,8 @@ class LocalHosting(Hosting):
         problem = wait_healthy(process, release.health, self.health_timeout_s, log)
         if problem is not None:
             stop(process)
-        return process, problem
+            return process, f"release {release.id} failed its health check: {problem}"
+        return process, None
 
     def _switch(self, folder: Path, state: ComponentState, release: Release) -> None:
         """Make the health-checked `release` current: the proxy forwards to it, `current` points at
@@ -438,20 +439,21 @@ class LocalHosting(Hosting):
             current = state.current
             if current is not None and current.key == key and self._health(state) == "healthy":
                 return self._record(state, status="unchanged", health="healthy")
-            problem = self._ensure_proxy(folder, state)
-            if problem is not None:
-                self._save(folder, state)
-                return self._failed(state, request, problem)
             if current is not None and current.key == key and (folder / current.id).is_dir():
                 release = current  # the same release, no longer running: start it again
             else:
                 release = self._prepare(folder, request, key)
-            process, problem = self._start(folder, release)
+            problem = self._ensure_proxy(folder, state)
+            if problem is None:
+                process, problem = self._start(folder, release)
             if problem is not None:
                 if release is not current:
                     shutil.rmtree(folder / release.id, ignore_errors=True)
+                if state.current is None:
+                    stop(state.proxy)  # nothing to serve: the stable port is not kept open
+                    state.proxy = None
                 self._save(folder, state)
-                return self._failed(state, request, f"the new release failed its health check: {problem}")
+                return self._failed(state, request, problem)
             release.process = process
             release.deployed_at = datetime.now(UTC)
             self._switch(folder, state, release)
