@@ -207,6 +207,7 @@ def test_every_stage_links_to_the_next_stage_of_the_same_project_and_to_the_page
         "validations",
         "deployments",
         "project_page",
+        "reviews",
     ]
     for stage, following in zip(stages, stages[1:], strict=False):
         metadata = materialization_metadata(run, stage)
@@ -214,8 +215,8 @@ def test_every_stage_links_to_the_next_stage_of_the_same_project_and_to_the_page
             f"http://ui.test:3000/assets/{following}?view=partitions&partition={PROJECT}"
         ), stage
         assert metadata["project_page"] == f"http://127.0.0.1:3999/{PROJECT}/", stage
+    assert "next_stage" not in materialization_metadata(run, "reviews")
     last = materialization_metadata(run, "project_page")
-    assert "next_stage" not in last
     assert last["page"] == f"http://127.0.0.1:3999/{PROJECT}/"
     [check] = [c for c in run.get_asset_check_evaluations() if c.asset_key == dg.AssetKey("project_page")]
     assert check.passed
