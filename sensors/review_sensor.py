@@ -2,7 +2,9 @@
 of its review-loop stages (`review_feedback` observed, `story_builds` onward).
 
 The cursor holds per project the feedback version (`ProjectFeedback.data_version`) and the approvals
-version it last acted on, so each tick reads the forge and compares. A request's run key is made
+version it last acted on, and the pull requests' activity (their `updated_at`): a tick lists each
+project's pull requests (one request on GitHub) and reads reviews and comments only where that
+activity moved, then compares the versions. A request's run key is made
 from both versions: the same feedback never starts a second run, even if the cursor were lost. Each
 tick also reports the observation of `review_feedback` for a project whose feedback changed (so the
 UI shows its builds unsynced at once) and says in its log what it saw.
@@ -12,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import BaseModel, Field
 
 from assets.review_feedback.asset import observation
-from assets.review_feedback.collect import read_project_feedback
+from assets.review_feedback.collect import pull_requests_activity, read_project_feedback
 from pipeline_core.partitions import projects_partitions
 from pipeline_core.settings import Settings, get_settings
 from resources.forge.base import Forge, ForgeError
@@ -34,6 +37,10 @@ APPROVALS_TAG = "pipeline/review_approvals"
 class Seen(BaseModel):
     feedback: str
     approvals: str
+    activity: str = ""
+
+    def same_versions(self, other: Seen | None) -> bool:
+        return other is not None and (other.feedback, other.approvals) == (self.feedback, self.approvals)
 
 
 class ReviewCursor(BaseModel):
@@ -65,17 +72,34 @@ def evaluate(
     events: list[dg.AssetObservation] = []
     lines: list[str] = []
     for project in sorted(projects):
+        before = cursor.projects.get(project)
         try:
-            feedback = read_project_feedback(forge, project)
+            if not forge.repository_exists(project):
+                continue
+            pulls = forge.list_pull_requests(project)
+            activity = pull_requests_activity(pulls)
+            if before is not None and before.activity == activity:
+                continue  # nobody reviewed, commented or merged anything since the last tick
+            feedback = read_project_feedback(forge, project, pulls)
         except ForgeError as error:
             lines.append(f"{project}: could not read its pull requests ({error}); tried again next tick")
             continue
-        if not feedback.repository_exists:
-            continue
-        seen = Seen(feedback=feedback.data_version(), approvals=feedback.approvals_version())
-        before = cursor.projects.get(project)
+        # Times have whole seconds: activity in the current second may still grow unseen, so it is
+        # only trusted (and the detail reads skipped) once it is older than that.
+        times = [
+            p.updated_at if p.updated_at.tzinfo else p.updated_at.replace(tzinfo=UTC)
+            for p in pulls
+            if p.updated_at
+        ]
+        newest = max(times, default=None)
+        settled = newest is None or newest < datetime.now(UTC) - timedelta(seconds=2)
+        seen = Seen(
+            feedback=feedback.data_version(),
+            approvals=feedback.approvals_version(),
+            activity=activity if settled else "",
+        )
         cursor.projects[project] = seen
-        if before == seen:
+        if seen.same_versions(before):
             continue
         has_any = any(story.items or story.approvals for story in feedback.stories)
         if before is None and not has_any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,9 @@ from assets.validations.models import ValidationReport
 from pipeline_core.settings import Settings
 from pipeline_defs.cli.app import main as cli_main
 from resources.forge import LocalForge
-from resources.forge.base import PullRequest
+from resources.forge.base import FileChange, PullRequest
 from resources.llm import LlmResource
+from sensors.review_sensor import APPROVALS_TAG, build_review_sensor
 from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
@@ -353,3 +355,53 @@ def test_with_a_model_the_feedback_is_quoted_into_that_storys_prompt(
     assert rebuilt.pull_request == built.pull_request and len(forge.list_pull_requests("tasks")) == 1
     tree = forge.read_tree("tasks", rebuilt.commit or "")
     assert b"Deletions are logged" in tree["backend/app/tasks.py"]
+
+
+REVIEW_READS: list[int] = []  # pull requests whose reviews _ReadCountingForge read
+
+
+class _ReadCountingForge(LocalForge):
+    """A local forge that records every read of reviews (Dagster copies resources, so the record is
+    kept outside the instance)."""
+
+    def get_reviews(self, repo, number):  # type: ignore[no-untyped-def]
+        REVIEW_READS.append(number)
+        return super().get_reviews(repo, number)
+
+
+def test_the_sensor_reads_reviews_only_when_pull_requests_moved(tmp_path: Path) -> None:
+    forge = _ReadCountingForge(root=str(tmp_path / "forge"))
+    forge.ensure_repository("shop")
+    forge.commit_files("shop", "story/s-1", "main", [FileChange(path="a.py", content="a")], "S-1")
+    pull = forge.open_pull_request("shop", "story/s-1", "main", "S-1", "Cart.", story_id="S-1")
+    sensor = build_review_sensor(
+        dg.define_asset_job("loop", selection=["review_feedback"]), ["review_feedback", "story_builds"]
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("projects", ["shop", "not-built-yet"])
+        cursor: str | None = None
+
+        def tick() -> Any:
+            nonlocal cursor
+            with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"forge": forge}) as ctx:
+                result = sensor(ctx)
+                cursor = result.cursor if isinstance(result, dg.SensorResult) else ctx.cursor
+            return result
+
+        assert isinstance(tick(), dg.SkipReason)  # nobody reviewed anything
+        forge.add_review("shop", pull.number, "approved", "", "ana")
+        approved = tick()
+        [request] = approved.run_requests
+        approvals = read_project_feedback(forge, "shop").approvals_version()
+        assert request.partition_key == "shop" and request.tags[APPROVALS_TAG] == approvals
+        assert not approved.asset_events  # an approval is no feedback: review_feedback's version stays
+        time.sleep(2.1)  # the approval's second is over: its activity can be trusted from now on
+        assert isinstance(tick(), dg.SkipReason)
+        reads = len(REVIEW_READS)
+        assert isinstance(tick(), dg.SkipReason) and len(REVIEW_READS) == reads  # nothing moved: not read
+        forge.comment_on_pull_request(
+            "shop", pull.number, "Given a cart, when I pay, then I get a receipt", "bea"
+        )
+        [commented] = tick().run_requests
+        version = read_project_feedback(forge, "shop").data_version()
+        assert version in (commented.run_key or "") and commented.run_key != request.run_key

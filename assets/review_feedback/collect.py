@@ -3,18 +3,32 @@ review sensor and `story_builds` (so all three see the same feedback and the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assets.review_feedback.models import Approval, FeedbackItem, ProjectFeedback, StoryFeedback
-from resources.forge.base import Forge
+from pipeline_core.hashing import content_hash
+from resources.forge.base import Forge, PullRequest
 
 
-def read_project_feedback(forge: Forge, project: str) -> ProjectFeedback:
+def pull_requests_activity(pulls: Sequence[PullRequest]) -> str:
+    """Changes whenever any pull request is reviewed, commented on, edited or merged (its
+    `updated_at`), so a poller reads reviews and comments only when this moved."""
+    return content_hash(sorted((p.number, p.state, str(p.updated_at)) for p in pulls), length=24)
+
+
+def read_project_feedback(
+    forge: Forge, project: str, pulls: Sequence[PullRequest] | None = None
+) -> ProjectFeedback:
     """Per story (by the story marker of its pull requests) the feedback people gave on any of its pull
-    requests, oldest first. A project whose repository does not exist yet has none; any other forge
-    error is raised (an empty answer would look like feedback taken back)."""
-    if not forge.repository_exists(project):
-        return ProjectFeedback(project=project, repository_exists=False)
+    requests, oldest first (`pulls`: the project's pull requests if the caller listed them already).
+    A project whose repository does not exist yet has none; any other forge error is raised (an
+    empty answer would look like feedback taken back)."""
+    if pulls is None:
+        if not forge.repository_exists(project):
+            return ProjectFeedback(project=project, repository_exists=False)
+        pulls = forge.list_pull_requests(project)
     stories: dict[str, StoryFeedback] = {}
-    for pull in forge.list_pull_requests(project):
+    for pull in pulls:
         if not pull.story_id:
             continue
         story = stories.setdefault(pull.story_id, StoryFeedback(story_id=pull.story_id))
