@@ -331,3 +331,44 @@ def test_a_turn_naming_a_list_is_a_story_to_see_it_and_a_remark_is_not() -> None
 )
 def test_titles_end_at_the_object_and_keep_a_verb_particle(sentence: str, title: str) -> None:
     assert title in titles(extract("titles.txt", sentence + "\n"))
+
+
+# --- criteria ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "then"),
+    [
+        (
+            "Wardens need to see a count of open incidents per gate.",
+            "See a count of open incidents per gate",
+            "they see the count of open incidents per gate",
+        ),
+        ("Nurses should be able to mark a bed as free.", "Mark a bed as free", "the bed is shown as free"),
+        (
+            "Runners should be able to sign up for a race.",
+            "Sign up for a race",
+            "the race shows that they signed up",
+        ),
+        (
+            "Stewards need to see which gates are still closed.",
+            "See which gates are still closed",
+            "they see which gates are still closed",
+        ),
+    ],
+)
+def test_a_derived_criterion_states_what_the_text_names(sentence: str, title: str, then: str) -> None:
+    story = titled(extract("criteria.txt", sentence + "\n"), title)
+    assert story.acceptance_criteria[0].then == then
+
+
+def test_a_benefit_that_is_an_ability_is_not_the_criterion() -> None:
+    story = titled(
+        extract(
+            "criteria.txt", "Drivers need to see the route for the day so that they can plan their stops.\n"
+        ),
+        "See the route for the day",
+    )
+    assert "plan their stops" in story.so_that
+    assert "plan" not in story.acceptance_criteria[0].then
+    assert "route" in story.acceptance_criteria[0].then

@@ -369,6 +369,8 @@ def _result(verb: str, thing: str, the_thing: str, main: str = "") -> str:
     if operation == "create":
         return f"{the_thing} {be} saved and listed"
     if operation == "list" and verb in ("list", "browse", "filter", "search", "find", "sort", "group"):
+        if the_thing[4:].lower() in ("for", "through", "in", "on", "by") and " " in rest:
+            return f"they see the matching {_object_phrase(rest.split(' ', 1)[1])}"  # "search for X"
         return f"they see the matching {the_thing[4:]}"
     if operation == "read":
         return f"they see {the_thing}"
@@ -423,8 +425,28 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
             )
         ]
     when = f"they {action}"
-    if explicit_why:
+    # A benefit that states what is then true ("old work does not clutter the board") is the result;
+    # one that states an ability ("we can phone people") is not checkable: the action's result is.
+    ability = re.search(r"\b(?:can|could|will|would|may|might|able)\b", why, re.I) is not None
+    if explicit_why and not ability:
         return [DraftCriterion(given=given, when=when, then=why)]
+    full = _full_object(rest)
+    if verb_lemma(verb) in ("see", "view", "show", "get", "check", "find") and full:
+        head = re.split(r"\s+(?:of|per|for|by)\s+", full.lower(), maxsplit=1)[0].split()
+        wh = re.match(r"^(?:who|what|which|where|when|how|whether|if)\b", full, re.I)
+        if wh or (head and head[-1] in _INFORMATION_NOUNS):
+            shown = full if wh else _the(full)
+            return [
+                DraftCriterion(
+                    given=given,
+                    when=f"they open {_the(full) if not wh else 'the list'}",
+                    then=f"they see {shown}",
+                )
+            ]
+    marked = re.match(rf"^{re.escape(thing)}\s+as\s+(?P<state>[\w-]+)", rest) if thing else None
+    if marked and the_thing:  # "mark the loan as returned": the state it ends in
+        be = "are" if thing.split()[-1].lower() != singular(thing.split()[-1]) else "is"
+        return [DraftCriterion(given=given, when=when, then=f"{the_thing} {be} shown as {marked['state']}")]
     details = re.split(r"\s+(?:with|including)\s+", main, maxsplit=1)
     if len(details) == 2 and the_thing:
         fields = _fields(details[1])
@@ -439,7 +461,38 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
             return [DraftCriterion(given=given, when=f"they {main}", then=then)]
     if the_thing:
         return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing, main))]
+    particle = re.match(
+        r"^(?P<particle>up|in|out|off|on|down|back)\b(?:\s+(?:for|of|to|from|on|with)\s+(?P<noun>.+))?", rest
+    )
+    if particle and particle["noun"]:  # "sign up for a shift": the shift shows it
+        noun = _the(_object_phrase(particle["noun"]))
+        return [
+            DraftCriterion(
+                given=given,
+                when=when,
+                then=f"{noun} shows that they {participle(lemma)} {particle['particle']}",
+            )
+        ]
+    if particle:  # "check in when I arrive"
+        return [
+            DraftCriterion(
+                given=given, when=when, then=f"they are shown as {participle(lemma)} {particle['particle']}"
+            )
+        ]
     return [DraftCriterion(given=given, when=when, then=f"they see that it is {participle(lemma)}")]
+
+
+# Nouns for information shown to a person: wanting to see one is checked by what it shows.
+_INFORMATION_NOUNS = frozenset(
+    """count number total list summary report overview breakdown chart graph history sum average
+    percentage tally log table calendar timeline map timetable rota diary value""".split()
+)
+
+
+def _full_object(rest: str) -> str:
+    """What a verb acts on up to its condition or a comma: "the count of open tickets per agent"."""
+    text = re.split(r",|\s+(?:when|whenever|once|if|unless|so that|because)\s+", rest, maxsplit=1)[0]
+    return text.strip(" .;")
 
 
 def _that_clause(condition: str) -> str:

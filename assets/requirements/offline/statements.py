@@ -519,6 +519,9 @@ def _wanted_thing(action: str) -> str | None:
     "the pupils in there - name, class and medical notes" -> "to record pupils with their name, class
     and medical notes". None for anything else.
     """
+    action = re.split(r"\s+(?:would|will|could|should|can|might)\s+", action, maxsplit=1)[
+        0
+    ]  # "... would help"
     tokens = words(action)
     if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
         return None
