@@ -37,6 +37,7 @@ from pipeline_core.settings import Settings
 from pipeline_defs.cli.app import main as cli_main
 from resources.forge import LocalForge
 from resources.forge.base import FileChange, PullRequest
+from resources.hosting import LocalHosting
 from resources.llm import LlmResource
 from sensors.review_sensor import APPROVALS_TAG, build_review_sensor
 from tests.support.anthropic_server import AnthropicServer
@@ -186,6 +187,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
                 validations=harness.value("validations", PROJECT, ValidationReport),
             )
     finally:
+        LocalHosting(root=str(settings.releases_dir), install_cache_dir="").stop()  # the previews
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -203,6 +205,7 @@ def test_the_sensor_requests_exactly_one_run_for_new_feedback_and_none_again(loo
         "review_feedback",
         "story_builds",
         "validations",
+        "deployments",
         "reviews",
     }
     assert "documents" not in {key.to_user_string() for key in request.asset_selection or []}

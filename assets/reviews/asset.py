@@ -2,8 +2,8 @@
 pull requests merged into main in dependency order, conflicts reported with their files, and main's
 head after the merges recorded (what the `promote` job deploys to production).
 
-It runs after the project's build is validated (and, once that stage exists, deployed as the
-preview reviewers try), so only a validated build's approvals are merged.
+It runs after the project's build is validated and deployed as the preview reviewers try, so only
+approvals of a validated, deployed build are merged.
 """
 
 from collections.abc import Iterator
@@ -51,7 +51,7 @@ def reviews_table(report: ReviewsReport) -> str:
     partitions_def=projects_partitions,
     code_version=REVIEWS_CODE_VERSION,
     group_name="review",
-    deps=["validations"],
+    deps=["deployments"],
     check_specs=[
         dg.AssetCheckSpec(
             CONFLICTS_CHECK,
