@@ -299,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files-per-project", type=int, default=100)
     parser.add_argument("--workers", type=int, default=32, help="concurrent uploads while filling")
     parser.add_argument("--repeat", type=int, default=3, help="baseline listings per size (median)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="SeaweedFS folder kept between runs: a size it already holds is not uploaded again",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(size) for size in args.sizes.split(","))
     settings = Settings()
@@ -307,25 +312,38 @@ def main(argv: list[str] | None = None) -> int:
         f"limits: {limits.max_keys:,} keys and {limits.max_seconds:.0f} s per tick, "
         f"interval {settings.pipeline_sensor_interval_seconds} s; {os.cpu_count()} cores"
     )
-    with tempfile.TemporaryDirectory(prefix="sensor-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sensor-bench-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        filled = folder / "filled.txt"  # how many objects (of --files-per-project) the kept bucket holds
         started = time.perf_counter()
-        server = start_seaweedfs(Path(folder))
+        server = start_seaweedfs(folder)
         print(f"SeaweedFS up in {time.perf_counter() - started:.1f} s at {server.endpoint_url}")
         try:
             with client_env(server):
-                bucket = server.create_bucket("sensor-bench")
-                present = 0
+                bucket = "sensor-bench"
+                held = filled.read_text().split() if filled.exists() else []
+                present = int(held[0]) if held and int(held[1]) == args.files_per_project else 0
+                if not filled.exists():
+                    server.create_bucket(bucket)
                 for size in sizes:
+                    if size < present:
+                        print(f"skipped {size:,}: the kept bucket holds {present:,} objects")
+                        continue
                     keys = [
                         key_of(index // args.files_per_project, index % args.files_per_project)
                         for index in range(present, size)
                     ]
-                    seconds = fill(server, bucket, keys, args.workers)
-                    print(
-                        f"set-up: uploaded {len(keys):,} objects in {seconds:.1f} s "
-                        f"({len(keys) / seconds:,.0f}/s, {args.workers} threads); bucket holds {size:,}"
-                    )
-                    present = size
+                    if keys:
+                        seconds = fill(server, bucket, keys, args.workers)
+                        print(
+                            f"set-up: uploaded {len(keys):,} objects in {seconds:.1f} s "
+                            f"({len(keys) / seconds:,.0f}/s, {args.workers} threads); bucket holds {size:,}"
+                        )
+                        filled.write_text(f"{size} {args.files_per_project}\n")
+                    else:
+                        print(f"set-up: the kept bucket already holds {present:,} objects")
+                    present = max(present, size)
                     rows, base, added = measure_size(
                         server, bucket, size, args.files_per_project, settings, args.repeat, print
                     )

@@ -16,6 +16,7 @@ the scale goal: ≤ 5 min); `--loop-stories 0` skips part 2.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -114,11 +115,13 @@ def offline_builds(args: argparse.Namespace) -> None:
             forge.writes.clear()
             generator = counting_generator(offline_generator(architecture, reqs), calls)
             with counting_processes() as processes:
-                started = time.perf_counter()
+                started, before = time.perf_counter(), os.times()
                 value = build_stories(PROJECT, reqs, architecture, forge, generator, previous)
-                seconds = time.perf_counter() - started
-            return name, seconds, len(calls), len(forge.writes), processes[0], value
+                seconds, after = time.perf_counter() - started, os.times()
+            cpu = sum(after[:4]) - sum(before[:4])  # this process and its git children, user + system
+            return name, seconds, len(calls), len(forge.writes), processes[0], value, cpu
 
+        load_before = os.getloadavg()[0]
         rows = [timed("full build (baseline)", requirements, None)]
         rows.append(timed("no-op re-run", requirements, rows[0][5]))
         changed = requirements.model_copy(deep=True)
@@ -130,14 +133,15 @@ def offline_builds(args: argparse.Namespace) -> None:
     total = len(requirements.stories)
     built = sum(build.status == "built" for build in rows[0][5].stories)
     print(f"{total} stories, {len(rows[0][5].build_order)} dependency layers, {built} built")
+    print(f"load average (1 min): {load_before:.2f} before the full build, {os.getloadavg()[0]:.2f} after")
     print(
         f"{'run':<28}{'seconds':>9}{'stories/s':>11}{'model calls':>13}{'forge writes':>14}"
-        f"{'processes':>11}{'ratio to full':>15}"
+        f"{'processes':>11}{'ratio to full':>15}{'CPU s':>9}{'CPU ms/story':>14}"
     )
-    for name, seconds, model_calls, writes, processes, _ in rows:
+    for name, seconds, model_calls, writes, processes, _, cpu in rows:
         print(
             f"{name:<28}{seconds:>9.2f}{total / seconds:>11.1f}{model_calls:>13}{writes:>14}"
-            f"{processes:>11}{seconds / full:>15.3f}"
+            f"{processes:>11}{seconds / full:>15.3f}{cpu:>9.1f}{1000 * cpu / total:>14.1f}"
         )
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from pipeline_core.partitions import InvalidProjectName, check_project_name
 from pipeline_core.settings import Settings
-from resources.object_store import ObjectInfo, ObjectStore, UnsafeKeyError, check_key
+from resources.object_store import ListedKey, ObjectStore, UnsafeKeyError, check_key, safe_key
 
 CURSOR_VERSION = 1
 FINGERPRINT_CHARS = 16
@@ -212,25 +212,34 @@ class _Sweep:
         self.newest = open_project.newest if open_project else None
         self.reported_now: set[str] = set()
 
-    def consume(self, page: list[ObjectInfo]) -> None:
-        for info in page:
-            key = info.key
-            if self.open_prefix is not None and not key.startswith(self.open_prefix):
-                self.close()
-            try:
-                project = project_of(key)
-            except (UnsafeKeyError, InvalidProjectName) as error:
-                self.refuse(key, error)
-                continue
-            if self.open_name is None:
-                self.open_name, self.open_prefix = project, project + "/"
-                self.digest, self.files, self.newest = 0, 0, None
-            self.digest = (self.digest + key_hash(key, info.etag)) % _MODULUS
-            self.files += 1
-            if info.modified is not None and (self.newest is None or info.modified > self.newest):
-                self.newest = info.modified
+    def consume(self, page: list[ListedKey]) -> None:
+        # The hot path (tens of thousands of keys a tick): a key of the open project is checked with
+        # one match (its project name was checked with its first key), and the digest is summed here
+        # and reduced once when the project closes.
+        prefix = self.open_prefix
+        digest, files, newest = self.digest, self.files, self.newest
+        for key, etag, modified in page:
+            if prefix is None or not key.startswith(prefix) or not safe_key(key):
+                if prefix is not None and not key.startswith(prefix):
+                    self.digest, self.files, self.newest = digest, files, newest
+                    self.close()
+                    prefix, digest, files, newest = None, 0, 0, None
+                try:
+                    project = project_of(key)
+                except (UnsafeKeyError, InvalidProjectName) as error:
+                    self.refuse(key, error)
+                    continue
+                if prefix is None:
+                    self.open_name, self.open_prefix = project, project + "/"
+                    prefix = self.open_prefix
+                    digest, files, newest = 0, 0, None
+            digest += key_hash(key, etag)
+            files += 1
+            if modified is not None and (newest is None or modified > newest):
+                newest = modified
+        self.digest, self.files, self.newest = digest % _MODULUS, files, newest
         if page:
-            self.state.after = page[-1].key
+            self.state.after = page[-1][0]
             self.state.pos += len(page)
 
     def refuse(self, key: str, error: Exception) -> None:
@@ -252,7 +261,7 @@ class _Sweep:
         if name is None:
             return
         state = self.state
-        fp = fingerprint(self.digest, self.files)
+        fp = fingerprint(self.digest % _MODULUS, self.files)
         previous = state.projects.get(name)
         if previous is not None and previous[2] == state.sweep:
             self.step.ungrouped.append(name)  # seen twice in one sweep: the listing did not keep it together
@@ -351,7 +360,7 @@ def scan_step(
         # On the page that uses up the budget, ask for one key more: if it is not there, the sweep
         # ends in this tick (otherwise a bucket of exactly N budgets would need one more tick to know).
         ask = want + 1 if want == budget else want
-        page = store.list_page(start_after=state.after, max_keys=ask)
+        page = store.scan_page(start_after=state.after, max_keys=ask)
         sweep.consume(page[:want])
         step.listed += min(len(page), want)
         budget -= min(len(page), want)

@@ -261,3 +261,30 @@ def test_store_urls_map_to_their_implementation(tmp_path: Path) -> None:
     assert isinstance(local, LocalObjectStore) and Path(local.root) == tmp_path / "inbox"
     with pytest.raises(ValueError, match="names no bucket"):
         object_store_from_url("s3:///inbox")
+
+
+def test_the_fast_listing_path_reads_what_botocore_reads_and_scan_page_what_list_page_lists(
+    store: ObjectStore,
+) -> None:
+    keys = [*KEYS, "q/&amp; <odd> 'quoted' \"key\".md", "q/ünïcode ✓.md"]
+    fill(store, keys)
+    listing = store.list_page()
+    assert store.scan_page() == [(info.key, info.etag, info.modified) for info in listing]
+    assert store.scan_page(start_after=listing[2].key, max_keys=3) == [
+        (info.key, info.etag, info.modified) for info in listing[3:6]
+    ]
+    if not isinstance(store, S3ObjectStore):
+        return
+    import botocore.session
+
+    # The same answer through botocore's own parser: every field the fast path reads is equal.
+    session = botocore.session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
+    plain = session.create_client(
+        "s3", region_name=store.client.meta.region_name, endpoint_url=store.client.meta.endpoint_url
+    )
+    reference = plain.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""))["Contents"]
+    fast = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""))["Contents"]
+    fields = ("Key", "ETag", "Size", "LastModified", "StorageClass")
+    assert [{f: e.get(f) for f in fields} for e in fast] == [{f: e.get(f) for f in fields} for e in reference]
+    assert {e["Key"] for e in fast} >= {store._full(key) for key in keys}
