@@ -14,7 +14,7 @@ from pipeline_core.partitions import projects_partitions
 from resources.llm.resource import LlmResource
 
 # Bump with the design prompt, the offline rules or the OpenAPI rendering.
-ARCHITECTURE_CODE_VERSION = "architecture-3"
+ARCHITECTURE_CODE_VERSION = "architecture-4"
 STORY_MAP_CHECK = "stories_mapped_to_components"
 OPENAPI_CHECK = "openapi_valid"
 DATA_MODEL_CHECK = "data_model_has_entities_with_fields"

@@ -21,22 +21,26 @@ from assets.architecture.phrases import (
     NounPhrase,
     VerbUse,
     clauses,
+    coordinated_object,
     entity_phrase,
     listed_fields,
     tokens,
     verb_uses,
     without_purpose,
 )
+from assets.architecture.spelling import corrected_stories
 from assets.architecture.vocabulary import (
     DISPLAY_FIELDS,
     SEARCH_TERMS,
     SOFTWARE_NOUNS,
     STATE_OF_VERB,
     SUMMARY_CUES,
+    TEXT_BODIED,
     TITLED,
     VERB_ACTIONS,
     field_type,
     is_generic,
+    is_non_record,
     is_person_word,
 )
 from assets.requirements.language import pascal_case, singular
@@ -145,10 +149,14 @@ def noun_key(noun: str) -> str:
 
 def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
     head = phrase.words[-1]
-    if is_generic(head) or head in DETERMINERS:
+    if is_generic(head) or head in DETERMINERS or is_non_record(phrase.words):
         return False
     if is_person_word(head) or head in ("account", "profile"):
-        return any(verb in MANAGED_PEOPLE_VERBS for verb in verbs)
+        # People are records when the stories keep them ("record suppliers", "keep a list of
+        # clients"), never because they are looked at or talked to.
+        return any(
+            verb in MANAGED_PEOPLE_VERBS or VERB_ACTIONS[verb] in ("create", "manage") for verb in verbs
+        )
     return head.isalpha() and len(head) > 2
 
 
@@ -176,12 +184,43 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                     target = target or model.entity(use.obj.noun)
                     if target not in found:
                         found.append(target)
+                    if use.obj.start == use.obj.end:  # "sign up for a shift": the signup, and the shift
+                        held = entity_phrase(use.clause, use.obj.end + 1)
+                        if held is not None and _is_entity_noun(held, ("add",)):
+                            other = model.find(held) or model.entity(held.noun)
+                            if other not in found and other is not target:
+                                found.append(other)
                 if found:
                     break
     for story in stories:
         if not acted[story.id]:  # "a todo application with add, edit, delete functionality"
             acted[story.id] = _software_subject(story.i_want, model)
+    for story in stories:
+        if not acted[story.id] and not verb_uses(story.i_want):
+            wanted = noun_want(story.i_want)
+            if wanted is not None:  # "assignments that have a due date", "subjects"
+                acted[story.id] = [model.find(wanted[0]) or model.entity(wanted[0].noun)]
     return acted
+
+
+_HAVING = (("that", "have"), ("that", "has"), ("which", "have"), ("which", "has"), ("having",), ("with",))
+
+
+def noun_want(text: str) -> tuple[NounPhrase, int | None] | None:
+    """A want that is only a thing ("subjects", "assignments that have a due date"): the thing, and
+    where the fields it is said to have start (None when it names none)."""
+    toks = tokens(without_purpose(text))
+    start = 1 if toks[:1] == ["to"] else 0
+    phrase = entity_phrase(toks, start)
+    if phrase is None or phrase.start != start:
+        return None
+    if not _is_entity_noun(phrase, ("add",)) or is_person_word(phrase.words[-1]):
+        return None
+    rest = toks[phrase.end :]
+    for words in _HAVING:
+        if tuple(rest[: len(words)]) == words:
+            return phrase, phrase.end + len(words)
+    return (phrase, None) if not rest or rest[0] in (",", ";") else None
 
 
 def _software_subject(text: str, model: DomainModel) -> list[EntityDraft]:
@@ -191,6 +230,8 @@ def _software_subject(text: str, model: DomainModel) -> list[EntityDraft]:
             start = index
             while start > 0 and toks[start - 1] not in DETERMINERS and toks[start - 1].isalpha():
                 start -= 1
+            if start == index:  # "a site address": nothing names what the software is for
+                continue
             phrase = entity_phrase(toks, start)
             if (
                 phrase is not None
@@ -206,7 +247,7 @@ def _relation_after(use: VerbUse, model: DomainModel, child: EntityDraft) -> Non
     toks, index = use.clause, use.obj.end if use.obj else len(use.clause)
     while index < len(toks) - 1:
         token = toks[index]
-        if token in ("of", "for", "on", "to", "in", "within", "from", "under"):
+        if token in ("of", "for", "on", "to", "in", "within", "from", "under", "against"):
             parent = model.find(entity_phrase(toks, index + 1))
             if parent is not None and parent is not child:
                 add_reference(child, parent, required=token in ("of", "on", "to", "in", "within", "under"))
@@ -262,6 +303,16 @@ def _each_relations(story: UserStory, model: DomainModel) -> None:
 def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
     """Fields, relations, operations and transitions from one story's want-clause."""
     uses = verb_uses(without_purpose(story.i_want))
+    wanted = noun_want(story.i_want) if not uses else None
+    if wanted is not None and acted and model.find(wanted[0]) is acted[0]:
+        target, start = acted[0], wanted[1]
+        if start is not None:
+            toks = tokens(without_purpose(story.i_want))
+            for item in listed_fields(toks, start)[0]:
+                add_listed_field(target, item.name, item.values, model)
+        for kind in ("list", "create", "read", "update", "delete"):
+            target.touch(kind, story.id)
+        return
     if not any(use.obj and model.find(use.obj) for use in uses):
         uses = [use for trace in story.traces for use in verb_uses(without_purpose(trace.quote))] or uses
     last: EntityDraft | None = acted[0] if acted else None
@@ -291,11 +342,21 @@ def _after_object(use: VerbUse) -> int:
 
 
 def _next(toks: list[str], index: int, word: str, limit: int = 8) -> int | None:
-    for position in range(index, min(len(toks), index + limit)):
-        if toks[position] == word:
+    """The position after `word` within `limit` words of `index` (a bracketed aside counts as one):
+    "log every stock movement (goods in or goods out) with the product"."""
+    position, seen = index, 0
+    while position < len(toks) and seen < limit:
+        token = toks[position]
+        if token == word:
             return position + 1
-        if toks[position] in (";",) or (toks[position] in VERB_ACTIONS and position > index + 1):
+        if token == "(" and ")" in toks[position:]:
+            position = toks.index(")", position) + 1
+            seen += 1
+            continue
+        if token in (";",) or (token in VERB_ACTIONS and position > index + 1):
             return None
+        position += 1
+        seen += 1
     return None
 
 
@@ -315,8 +376,10 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         return
     if action in ("create", "manage"):
         start = _next(toks, after, "with", limit=6)
-        if start is None and after < len(toks) and toks[after] == ":":  # "a catalogue of books: title, ..."
-            start = after + 1
+        if after + 1 < len(toks) and toks[after] in (",", "and") and coordinated_object(toks, after + 1):
+            start = None  # "record feeding times and every vet visit, with ...": the list is the visit's
+        if start is None:  # "a catalogue of books: title, ...", "time entries against a client: the date"
+            start = _next(toks, after, ":", limit=5)
         if start is not None:
             listed, _ = listed_fields(toks, start)
             for position, item in enumerate(listed):
@@ -408,13 +471,37 @@ def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserSto
         target.stories.append(story.id)
 
 
+_SWITCHES = frozenset("checkbox checkboxes tickbox toggle switch flag".split())
+
+
+def _switch_field(story: UserStory, model: DomainModel) -> None:
+    """ "a done checkbox", "an urgent flag": a yes/no field of the thing the project is about (the
+    entity most stories act on)."""
+    toks = [t for t in tokens(without_purpose(story.i_want)) if t not in DETERMINERS and t != "to"]
+    if len(toks) < 2 or toks[-1] not in _SWITCHES or not model.entities or len(toks) > 4:
+        return
+    name = "_".join(toks[:-1])
+    if not name.replace("_", "").isalpha():
+        return
+    main = max(model.entities.values(), key=lambda e: (len(e.creating_stories), len(e.stories)))
+    main.add_field(name, type_="boolean")
+    if story.id not in main.stories:
+        main.stories.append(story.id)
+    main.touch("update", story.id)
+
+
 def add_display_field(entity: EntityDraft) -> None:
-    """Every entity can be shown by a name or a title."""
+    """Every entity can be shown by a name or a title; a comment, a note or a review by its text."""
     if any(name in entity.fields for name in DISPLAY_FIELDS):
         return
-    name = "title" if entity.noun.split()[-1] in TITLED else "name"
-    has_required = any(f.required for f in entity.fields.values())
-    # An entity created with other required fields keeps its display field optional.
+    head = entity.noun.split()[-1]
+    if head in TEXT_BODIED and not any(f.type == "text" for f in entity.fields.values()):
+        entity.fields = {"text": EntityField(name="text", type="text", required=True), **entity.fields}
+        return
+    name = "title" if head in TITLED else "name"
+    # An entity created with other required fields keeps its display field optional; a state
+    # field does not count (it starts at its default, nobody types it).
+    has_required = any(f.required and f.default is None for f in entity.fields.values())
     entity.fields = {name: EntityField(name=name, type="string", required=not has_required), **entity.fields}
 
 
@@ -427,6 +514,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     from assets.architecture.operations import finish_entity
     from assets.architecture.rules import apply_rules
 
+    stories = corrected_stories(stories)
     model = DomainModel()
     acted = discover_entities(stories, model)
     ordered = sorted(
@@ -441,6 +529,9 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
         _each_relations(story, model)
     for story in ordered:
         apply_rules(story, model, acted[story.id])
+    for story in stories:
+        if not acted[story.id]:
+            _switch_field(story, model)
     return [
         finish_entity(model.entities[key], full_crud)
         for key in sorted(model.entities, key=lambda k: pascal_case(k))

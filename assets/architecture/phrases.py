@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from assets.architecture.vocabulary import (
     ATTRIBUTE_WORDS,
+    HOLDER_NOUNS,
     NOMINAL_OF_VERB,
     PHRASAL,
     SOFTWARE_NOUNS,
     VERB_ACTIONS,
     Action,
+    field_type,
     is_adjective,
     is_generic,
     number_value,
@@ -47,11 +49,18 @@ _LY_NOUNS = frozenset(
     "family supply assembly reply monopoly anomaly butterfly jelly rally ally italy".split()
 )
 _ED_NOUNS = frozenset("speed feed seed breed bed shed reed creed deed steed".split())
+_WHEN_WORDS = frozenset("time date hour day".split())
+
+
+_REFLEXIVES = frozenset(
+    "myself yourself himself herself itself ourselves yourselves themselves themselve oneself".split()
+)
 
 
 def _ends_phrase(token: str) -> bool:
     return (
         token in _CONTRACTIONS
+        or token in _REFLEXIVES
         or token in FILLERS
         or (len(token) > 4 and token.endswith("ly") and token not in _LY_NOUNS)
         or number_value(token) is not None
@@ -121,7 +130,7 @@ def noun_phrase(toks: list[str], index: int) -> NounPhrase | None:
         if (
             content
             and token.endswith(("ed", "ing"))
-            and (following in PREPOSITIONS or not following.isalnum())
+            and (following in PREPOSITIONS or not (following.isalnum() or following == "("))
         ):
             break  # "the board grouped by status"
         content.append(token)
@@ -144,6 +153,22 @@ def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
     if phrase is None:
         return None
     of = phrase.end < len(toks) and toks[phrase.end] == "of"
+    if of and phrase.words[-1] in HOLDER_NOUNS:  # "a register of vehicles" -> vehicle
+        held = entity_phrase(toks, phrase.end + 1)
+        if held is not None:
+            return held
+    if (
+        len(phrase.words) >= 2
+        and phrase.words[-1] in _WHEN_WORDS
+        and phrase.words[-2].endswith("ing")
+        and len(phrase.words[-2]) > 5
+    ):  # "feeding times": feedings, each with its time
+        return NounPhrase(
+            words=(*phrase.words[:-1],),
+            start=phrase.start,
+            end=phrase.end,
+            attribute=phrase.words[-1],
+        )
     if of and phrase.words[-1] in ATTRIBUTE_WORDS | {singular(w) for w in ATTRIBUTE_WORDS}:
         owner = entity_phrase(toks, phrase.end + 1)
         if owner is not None:
@@ -227,16 +252,38 @@ def verb_uses(text: str) -> list[VerbUse]:
             obj = entity_phrase(toks, after) if after < len(toks) else None
             if verbs == ["keep"]:  # "keep a catalogue of books", never "keep each ISBN unique"
                 held = noun_phrase(toks, after)
-                if held is None or not is_generic(held.words[-1]) or toks[held.end : held.end + 1] != ["of"]:
+                holder = held is not None and (is_generic(held.words[-1]) or held.words[-1] in HOLDER_NOUNS)
+                if held is None or not holder or toks[held.end : held.end + 1] != ["of"]:
                     obj = None
             nominal = NOMINAL_OF_VERB.get(verbs[-1])
             if nominal and after < len(toks) and toks[after] in ("for", "to", "on", "in", "at"):
                 obj = NounPhrase(words=tuple(nominal.split()), start=after, end=after)
             uses.append(VerbUse(verbs=tuple(verbs), index=start, obj=obj, clause=toks))
             index = obj.end if obj else after
+            while obj is not None and index + 1 < len(toks) and toks[index] in (",", "and"):
+                following = coordinated_object(toks, index + 1)
+                if following is None:
+                    break
+                obj = following
+                uses.append(VerbUse(verbs=tuple(verbs), index=start, obj=obj, clause=toks))
+                index = obj.end
             if index < len(toks) and toks[index] == "with":  # "with a name, start time, ..." holds no verbs
                 index = word_list(toks, index + 1)[1]
     return uses
+
+
+def coordinated_object(toks: list[str], index: int) -> NounPhrase | None:
+    """ "record feeding times and every vet visit": a second thing the same verbs act on, never a
+    verb ("and edit them") nor a word that names a field ("the date and the reason")."""
+    if _verb_at(toks, index) is not None:
+        return None
+    phrase = entity_phrase(toks, index)
+    if phrase is None:
+        return None
+    head = phrase.words[-1]
+    if head in ATTRIBUTE_WORDS or field_type(head) != "string" or is_adjective(head):
+        return None
+    return phrase
 
 
 def action_of(verb: str) -> Action:

@@ -20,10 +20,11 @@ from assets.architecture.domain import (
     EntityDraft,
     TransitionDraft,
     add_listed_field,
+    add_reference,
     story_texts,
 )
 from assets.architecture.models import CountLimit, Summary
-from assets.architecture.phrases import DETERMINERS, clauses, listed_fields, tokens
+from assets.architecture.phrases import DETERMINERS, PREPOSITIONS, clauses, listed_fields, tokens
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
@@ -98,6 +99,9 @@ _PER = re.compile(
     r"(?:per|by|for each) (?P<group>[a-z]+)\b"
 )
 _LOOKING = re.compile(r"\b(see|view|show|display|list|get|know|check|track|monitor)\b")
+_NARROWING = re.compile(
+    r"\b(?:search|searches|filter|filters|filtered|sort|sorts|sorted|find|look up|order|ordered)\b"
+)
 _SUMMARY_WORDS = re.compile(
     r"\b(dashboard|report|overview|statistics|stats|summary|summaries|totals?|counts?)\b"
 )
@@ -154,7 +158,59 @@ def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) 
     for text in story_texts(story):
         for sentence in clauses(text):
             _has_fields(sentence, model)
+            _with_fields(sentence, model)
+            _belongs(_norm(sentence), model)
             _apply_sentence(_norm(sentence), story, model, acted)
+
+
+_ONE = "(?:one|a|an|exactly one|a single|its|their|the)"
+_BELONGS = re.compile(
+    r"\b(?P<child>[a-z]+(?: [a-z]+)?) (?:comes?|is|are) (?:from|supplied by|owned by|part of|linked to)"
+    rf" {_ONE} (?P<parent>[a-z]+(?: [a-z]+)?)\b|"
+    rf"\b(?P<child2>[a-z]+(?: [a-z]+)?) (?:belongs?|refers?) to {_ONE} (?P<parent2>[a-z]+(?: [a-z]+)?)\b|"
+    r"\b(?:each|every) (?P<child3>[a-z]+(?: [a-z]+)?) (?:has|have|needs|is for|is in|sits in|goes to)"
+    r" (?:one|a|an|exactly one|a single) (?P<parent3>[a-z]+(?: [a-z]+)?)\b"
+)
+
+
+def _belongs(sentence: str, model: DomainModel) -> None:
+    """ "every product comes from one supplier", "each bug belongs to one project": a required
+    reference from the one to the other, when both are things the model stores."""
+    for match in _BELONGS.finditer(sentence):
+        child_words = (match["child"] or match["child2"] or match["child3"]).split()
+        parent_words = (match["parent"] or match["parent2"] or match["parent3"]).split()
+        child = model.find(" ".join(child_words)) or model.find(child_words[-1])
+        parent = model.find(" ".join(parent_words)) or model.find(parent_words[-1])
+        if child is not None and parent is not None and child is not parent:
+            add_reference(child, parent, required=True)
+
+
+def _with_fields(sentence: str, model: DomainModel) -> None:
+    """ "... into an invoice with a number, an issue date and a due date": a stored thing followed
+    by "with" and a list of at least two items gets them as fields, whatever the verb before it."""
+    toks = tokens(sentence)
+    for index, token in enumerate(toks):
+        if token != "with" or index == 0:
+            continue
+        owner, size = None, 0
+        for size in (2, 1):
+            if index >= size and all(word.isalpha() for word in toks[index - size : index]):
+                owner = model.find(" ".join(toks[index - size : index]))
+                if owner is not None:
+                    break
+        if owner is None:
+            continue
+        before = index - size - 1
+        while before >= 0 and toks[before] in DETERMINERS:
+            before -= 1
+        if before >= 0 and toks[before] in PREPOSITIONS and toks[before] != "into":
+            continue  # "book an appointment for a patient with ...": the list is the appointment's
+        listed, _ = listed_fields(toks, index + 1)
+        names = [item.name for item in listed]
+        if len(listed) < 2 or any(is_person_word(name.split("_")[-1]) for name in names):
+            continue  # "share a pet with another family member" names a person, not fields
+        for item in listed:
+            add_listed_field(owner, item.name, item.values, model)
 
 
 _HOLDERS = frozenset("profile record entry card sheet".split())
@@ -371,6 +427,10 @@ def _summaries(sentence: str, story: UserStory, model: DomainModel, acted: list[
     if not _SUMMARY_WORDS.search(sentence) and not _LOOKING.search(sentence):
         return
     for match in _PER.finditer(sentence):
+        if _NARROWING.search(sentence[: match.start("group")]) and sentence[match.end("noun") :].startswith(
+            (" by", " value by")
+        ):
+            continue  # "search products by name": which field, not a report per name
         words = [word for word in match["noun"].split() if word not in DETERMINERS]
         if not words:
             continue

@@ -19,7 +19,7 @@ VERB_ACTIONS: dict[str, Action] = {
     **dict.fromkeys(
         """create add submit post write register upload import record log enter book make save store
         capture insert input raise place plan set_up define invite enrol enroll subscribe vote reserve rsvp
-    sign_up""".split(),
+    sign_up report suggest propose request file lodge nominate""".split(),
         "create",
     ),
     **dict.fromkeys("view see open show display read check get access inspect look_up".split(), "read"),
@@ -138,7 +138,7 @@ GENERIC_NOUNS = frozenset(
     react vue angular svelte python fastapi django flask node express postgresql postgres sqlite mysql
     javascript typescript html css rest json csv pdf excel simple value values notification reminder
     alert email mode map maps stat stats statistic statistics history rid catalogue catalog collection
-    inventory""".split()
+    inventory record records""".split()
 )
 # Words before a noun that describe it rather than name it (skipped in an entity's name).
 ADJECTIVES = frozenset(
@@ -224,6 +224,51 @@ def field_type(name: str) -> str:
         if word == "hours":
             return "number"
     return "string"
+
+
+# Words that name how things are shown, never a thing stored: "a map display", "a done checkbox".
+PRESENTATION_NOUNS = frozenset(
+    """display displays checkbox checkboxes tickbox toggle switch chart charts graph graphs widget widgets
+    layout layouts menu menus tab tabs icon icons popup popups modal modals banner banners tooltip
+    tooltips dropdown dropdowns sidebar panel panels grid column columns row rows
+    colour color font screenshot""".split()
+)
+# Units and points of time: "each week", "this month" name when, never what is stored.
+TIME_NOUNS = frozenset(
+    """second seconds minute minutes hour hours day days week weeks weekend weekends month months year
+    years quarter quarters today tomorrow yesterday morning mornings afternoon evening evenings night
+    nights moment moments while date dates""".split()
+)
+# Abstract nouns requirement texts use for qualities and activities, never a record of their own.
+ABSTRACT_NOUNS = frozenset(
+    """documentation integration integrations navigation configuration authentication authorization
+    authorisation localization localisation accessibility performance security usability reliability
+    scalability availability management planning routing tracking reporting monitoring onboarding
+    workload workloads workflow workflows experience support help usage analytics insight insights
+    visibility transparency efficiency quality compliance consistency convenience ease speed
+    responsiveness privacy safety accuracy flexibility productivity communication collaboration
+    coordination organisation organization automation optimisation optimization assistance guidance
+    advice""".split()
+)
+# Words for a value a record holds, never a record: "the total amount", "the unit price".
+VALUE_NOUNS = frozenset(
+    "amount amounts sum sums price prices cost costs quantity quantities percentage percent level".split()
+)
+NON_RECORD_NOUNS = PRESENTATION_NOUNS | TIME_NOUNS | ABSTRACT_NOUNS | VALUE_NOUNS
+
+
+def is_non_record(words: tuple[str, ...] | list[str]) -> bool:
+    """True if a noun phrase (content words, head last) names a way of showing things, a time, or
+    an abstract quality or activity ("map display", "week", "route planning"), not a stored thing."""
+    return bool(words) and (words[-1] in NON_RECORD_NOUNS or singular(words[-1]) in NON_RECORD_NOUNS)
+
+
+# Nouns that hold other things: "a register of vehicles" is about the vehicles.
+HOLDER_NOUNS = frozenset(
+    "register registry log record records directory database archive library roster rota index".split()
+)
+# Things that are mostly their text: a comment, a note or a review stores what was written.
+TEXT_BODIED = frozenset("comment note message reply review feedback remark annotation testimonial".split())
 
 
 def is_generic(noun: str) -> bool:

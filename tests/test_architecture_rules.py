@@ -1,0 +1,152 @@
+"""General rules of the offline domain model, one test each, in wording no rule names.
+
+Each test states what a person reading the stories expects (which things are stored, their
+fields and types, their relations) and fails when the rule it names stops doing its part.
+"""
+
+from __future__ import annotations
+
+from assets.architecture.domain import derive_entities
+from assets.architecture.draft import DraftEntity
+from assets.architecture.spelling import corrected_stories, corrections, one_edit_apart
+from tests.test_architecture_domain import story
+
+
+def model(*wants: str) -> dict[str, DraftEntity]:
+    return {entity.name: entity for entity in derive_entities([story(n, w) for n, w in enumerate(wants, 1)])}
+
+
+def fields(entity: DraftEntity) -> dict[str, tuple[str, bool]]:
+    return {f.name: (f.type, f.required) for f in entity.fields if f.name != "id"}
+
+
+def test_people_the_stories_keep_are_records_and_people_only_looked_at_are_not() -> None:
+    kept = model("to record landlords with a name, a phone number and an e-mail address")
+    assert set(kept) == {"Landlord"}
+    assert fields(kept["Landlord"])["email_address"] == ("email", False)
+    assert fields(kept["Landlord"])["phone_number"] == ("string", False)
+    assert set(model("to add flats with an address", "to see my landlords")) == {"Flat"}
+
+
+def test_a_register_of_things_is_about_the_things_listed_after_a_colon() -> None:
+    entities = model(
+        "to keep a log of boat trips: the departure date, the skipper and the number of passengers"
+    )
+    assert set(entities) == {"BoatTrip"}
+    trip = fields(entities["BoatTrip"])
+    assert trip["departure_date"] == ("date", False) and "skipper" in trip
+    assert trip["number_of_passengers"][0] == "integer"
+
+
+def test_a_bracketed_aside_does_not_hide_the_with_list() -> None:
+    entities = model("to register each kiln firing (bisque or glaze) with the peak temperature and the date")
+    assert fields(entities["KilnFiring"]) == {
+        "name": ("string", False),
+        "peak_temperature": ("number", True),
+        "date": ("date", False),
+    }
+
+
+def test_two_things_after_one_verb_are_both_stored_and_the_list_is_the_last_ones() -> None:
+    entities = model("to log harvests and every soil test, with the date, the acidity and the depth")
+    assert {"Harvest", "SoilTest"} <= set(entities)
+    assert {"date", "acidity", "depth"} <= set(fields(entities["SoilTest"]))
+    assert "acidity" not in fields(entities["Harvest"])
+    assert set(model("to log harvests and the water temperature")) == {"Harvest"}  # a value, not a thing
+
+
+def test_activity_times_are_records_of_the_activity_with_a_time() -> None:
+    entities = model("to record milking times")
+    assert set(entities) == {"Milking"}
+    assert fields(entities["Milking"])["time"][0] == "time"
+
+
+def test_belongs_to_one_gives_a_required_reference() -> None:
+    entities = model(
+        "to add apiaries with a location", "to add hives with a colour", "every hive belongs to one apiary"
+    )
+    hive = next(f for f in entities["Hive"].fields if f.name == "apiary_id")
+    assert (hive.type, hive.required, hive.references) == ("reference", True, "Apiary")
+    shed = model("to add sheds with a size", "to add mowers with a brand", "each mower comes from a shed")
+    assert next(f for f in shed["Mower"].fields if f.name == "shed_id").references == "Shed"
+
+
+def test_a_with_list_after_any_verb_gives_fields_but_a_person_is_not_a_field() -> None:
+    entities = model(
+        "to list jobs",
+        "to turn an accepted quote into a job with a start date, a crew size and a site address",
+    )
+    job = fields(entities["Job"])
+    assert job["start_date"] == ("date", False) and job["site_address"] == ("string", False)
+    assert set(entities) == {"Job"} and job["crew_size"][0] in ("string", "integer")
+    shared = model("to add recipes with a cooking time", "to share a recipe with a neighbour")
+    assert "neighbour" not in fields(shared["Recipe"])
+
+
+def test_a_with_list_after_of_or_for_belongs_to_the_thing_before() -> None:
+    entities = model(
+        "to register pupils with a name and a grade",
+        "to book a lesson for a pupil with the date and the instrument",
+    )
+    assert {"date", "instrument"} <= set(fields(entities["Lesson"]))
+    assert "instrument" not in fields(entities["Pupil"])
+
+
+def test_searching_by_a_field_is_not_a_report_per_that_field() -> None:
+    entities = model("to add boats with a name and a length", "to search boats by name and by length")
+    assert entities["Boat"].summaries == []
+    counted = model("to add boats with a name and a harbour", "to see the number of boats per harbour")
+    assert [summary.group_by for summary in counted["Boat"].summaries] == ["harbour"]
+
+
+def test_the_display_field_stays_required_when_only_a_state_field_is() -> None:
+    entities = model("to write essays with a title", "to publish an essay")
+    assert fields(entities["Essay"])["title"] == ("string", True)
+    assert fields(entities["Essay"])["status"][0] == "enum"
+
+
+def test_comment_like_things_store_their_text() -> None:
+    entities = model("to add inspections with a date", "to add remarks to an inspection")
+    assert fields(entities["Remark"])["text"] == ("text", True)
+    assert next(f for f in entities["Remark"].fields if f.name == "inspection_id").references == "Inspection"
+
+
+def test_displays_times_and_abstract_activities_are_not_records() -> None:
+    entities = model(
+        "to add walks with a distance",
+        "to see a map display of my walks",
+        "to look at my walks each week",
+        "to improve route planning",
+    )
+    assert set(entities) == {"Walk"}
+
+
+def test_a_misspelt_thing_is_the_thing_spelt_right() -> None:
+    entities = model("to add orchards with an owner", "to prune an orchard", "to list my orcahrds")
+    assert set(entities) == {"Orchard"}
+    assert one_edit_apart("orcahrd", "orchard") and one_edit_apart("kitchn", "kitchen")
+    assert not one_edit_apart("orchard", "orchestra")
+    # two forms of one word, and words that are rare but far from any other, stay as written
+    assert corrections(["the lessons", "one lesson", "a lesson", "a meadow"]) == {}
+    [fixed] = corrected_stories([story(1, "to list my orcahrds")])
+    assert fixed.i_want == "to list my orcahrds"  # nothing to compare with: left alone
+
+
+def test_a_want_that_is_only_a_thing_is_stored_with_the_fields_it_names() -> None:
+    entities = model("allergies that have a severity and a reaction", "clinics")
+    assert {"Allergy", "Clinic"} <= set(entities)
+    assert {"severity", "reaction"} <= set(fields(entities["Allergy"]))
+    assert [op.kind for op in entities["Clinic"].operations] == ["list", "create", "read", "update", "delete"]
+
+
+def test_a_checkbox_is_a_yes_no_field_of_the_main_thing() -> None:
+    entities = model("to add concerts with a venue", "to cancel a concert", "a sold out toggle")
+    assert fields(entities["Concert"])["sold_out"] == ("boolean", False)
+    assert set(entities) == {"Concert"}
+
+
+def test_signing_up_for_a_thing_stores_the_signup_and_the_thing() -> None:
+    entities = model("to enrol in a course myself")
+    assert set(entities) == {"Enrolment", "Course"}
+    enrolment = next(f for f in entities["Enrolment"].fields if f.name == "course_id")
+    assert enrolment.references == "Course"
