@@ -135,7 +135,7 @@ def test_the_local_forge_keeps_only_the_names(tmp_path: Path, monkeypatch: pytes
 
 
 def test_which_secrets_ci_needs(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert ci_deploy_secrets(Settings())[0] == {}  # nothing on ECS: CI needs no credentials
+    assert ci_deploy_secrets(Settings()) == ({}, "")  # nothing on ECS: CI needs no credentials
     secrets, note = ci_deploy_secrets(ecs_settings(monkeypatch))
     assert secrets == {} and "PIPELINE_CI_AWS_ROLE_ARN" in note
     secrets, _ = ci_deploy_secrets(ecs_settings(monkeypatch, PIPELINE_CI_AWS_ROLE_ARN=ROLE))

@@ -34,6 +34,7 @@ from pipeline_core.partitions import projects_partitions
 from pipeline_core.settings import get_settings
 from resources.forge import Forge
 from resources.hosting import Hosting
+from resources.hosting.ci_secrets import prepare_ci_deploys
 from resources.io_manager import read_previous_value
 from resources.object_store import ObjectStore
 
@@ -166,6 +167,18 @@ def deployments(
             summary = summary_of(report, key)
         if not summary.passed:
             raise _refuse("production", summary)
+    # The generated CI's deploy credentials (Actions secrets), set once per repository and changed only
+    # when they change; the first time CI is dispatched so this commit gets its image.
+    ci = prepare_ci_deploys(
+        forge,
+        story_builds.repository,
+        settings,
+        previous_fingerprint=value.ci_secrets_fingerprint,
+        branches=[branch],
+    )
+    if ci.note:
+        context.log.warning(f"{project}: {ci.note}")
+    value = value.model_copy(update={"ci_secrets_fingerprint": ci.fingerprint})
     manifest, problem = tree_manifest(tree)
     if manifest is None:
         raise dg.Failure(description=f"not deployed to {environment}: {problem}")

@@ -52,6 +52,9 @@ class DeploymentsSet(BaseModel):
     repository: str
     preview: EnvironmentDeployment | None = None
     production: EnvironmentDeployment | None = None
+    ci_secrets_fingerprint: str | None = Field(
+        default=None, description="digest of the deploy secrets last set for the repository's CI"
+    )
 
     def environment(self, name: Environment) -> EnvironmentDeployment | None:
         return self.preview if name == "preview" else self.production

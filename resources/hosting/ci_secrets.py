@@ -37,13 +37,13 @@ class CiDeploySetup(BaseModel):
 
 
 def ci_deploy_secrets(settings: Settings) -> tuple[dict[str, SecretStr], str]:
-    """The Actions secrets CI needs for the configured hosting, and a note when something is missing.
+    """The Actions secrets CI needs for the configured hosting, and what is missing ("" if nothing).
 
     Only backends on ECS need CI credentials (to push images). With a role ARN CI uses GitHub's OIDC
     provider (no long-lived key in GitHub); else access keys.
     """
     if settings.pipeline_hosting != "auto" or not settings.pipeline_ecs_cluster:
-        return {}, "backends are not deployed to ECS: CI needs no deploy credentials"
+        return {}, ""  # backends are not deployed to ECS: CI needs no deploy credentials
     secrets: dict[str, SecretStr] = {"AWS_REGION": SecretStr(settings.aws_region)}
     if settings.pipeline_ci_aws_role_arn:
         secrets["AWS_ROLE_ARN"] = SecretStr(settings.pipeline_ci_aws_role_arn)
