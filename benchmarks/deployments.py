@@ -31,7 +31,7 @@ UPSTREAM = ["documents", "requirements", "architecture", "story_builds", "valida
 
 
 def _release_folders(root: Path) -> int:
-    return sum(1 for path in root.glob("*/*/*/*") if (path / "release.json").is_file())
+    return sum(1 for p in root.glob("*/*/*/*") if not p.is_symlink() and (p / "release.json").is_file())
 
 
 def _deploy(harness: PipelineHarness) -> tuple[float, float, DeploymentsSet]:

@@ -37,9 +37,8 @@ def port_of(url: str | None) -> int:
 
 def releases(settings: Settings) -> list[str]:
     root = settings.data_dir / "releases"
-    return sorted(
-        str(path.relative_to(root)) for path in root.glob("*/*/*/*") if (path / "release.json").is_file()
-    )
+    found = [p for p in root.glob("*/*/*/*") if not p.is_symlink() and (p / "release.json").is_file()]
+    return sorted(str(path.relative_to(root)) for path in found)
 
 
 def promote(harness: PipelineHarness) -> dg.ExecuteInProcessResult:
