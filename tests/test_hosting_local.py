@@ -261,3 +261,28 @@ def test_a_frontend_without_an_index_page_is_refused_and_nothing_becomes_current
     with pytest.raises(HostingError, match="index.html"):
         hosting.deploy(request(manifest, "frontend", "c1", source))
     assert hosting.records(PROJECT) == []
+
+
+def test_deleting_a_deployment_folder_stops_its_processes(
+    manifest: Manifest, app_tree: dict[str, str], tmp_path: Path, install_cache: Path
+) -> None:
+    """A test's or a user's deleted data folder leaves nothing running: the proxy watches it."""
+    import shutil
+
+    local = LocalHosting(
+        root=str(tmp_path / "gone"), install_cache_dir=str(install_cache), health_timeout_s=30
+    )
+    record = local.deploy(request(manifest, "backend", "c1", checkout(app_tree, tmp_path / "c1")))
+    assert record.ok, record.reason
+    current = json.loads((tmp_path / "gone" / PROJECT / "preview" / "backend" / "state.json").read_text())
+    processes = [current["current"]["process"], current["proxy"]]
+    try:
+        shutil.rmtree(tmp_path / "gone")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(start_time(p["pid"]) == p["started"] for p in processes):
+            time.sleep(0.1)
+        assert all(start_time(p["pid"]) != p["started"] for p in processes)
+    finally:
+        for process in processes:
+            if start_time(process["pid"]) == process["started"]:
+                os.killpg(process["pid"], signal.SIGKILL)

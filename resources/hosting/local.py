@@ -116,6 +116,17 @@ def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(temporary, path)
 
 
+def _write_upstream(folder: Path, release: Release) -> None:
+    """Point the stable port's proxy at the release (its port; its process, which the proxy stops if
+    the component's folder is deleted)."""
+    process = release.process
+    assert process is not None
+    _write_atomic(
+        folder / "upstream.json",
+        json.dumps({"port": process.port, "pid": process.pid, "started": process.started}),
+    )
+
+
 def _point(link: Path, target: str) -> None:
     """Make `link` a symbolic link to `target` (relative), replacing an old one atomically."""
     temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
@@ -316,7 +327,7 @@ class LocalHosting(Hosting):
         """Make the health-checked `release` current: the proxy forwards to it, `current` points at
         it, the release it replaces stops."""
         assert release.process is not None
-        _write_atomic(folder / "upstream.json", json.dumps({"port": release.process.port}))
+        _write_upstream(folder, release)
         _point(folder / "current", release.id)
         old = state.current
         if old is not None and old.id != release.id:
@@ -504,7 +515,7 @@ class LocalHosting(Hosting):
                     if problem is None:
                         release.process = process
                 if problem is None:
-                    _write_atomic(folder / "upstream.json", json.dumps({"port": release.process.port}))  # type: ignore[union-attr]
+                    _write_upstream(folder, release)
                 self._save(folder, state)
                 health = self._health(state)
                 out.append(

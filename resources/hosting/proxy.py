@@ -5,6 +5,10 @@ local hosting). Every new connection reads the upstream port from UPSTREAM_FILE 
 replaced atomically when a new release has passed its health check), so switching releases needs
 no restart and drops no connection already open. When the release does not answer, the client
 gets an HTTP 502 saying so instead of a reset.
+
+It is also the watchdog of its release: when the component's folder (UPSTREAM_FILE's) is deleted,
+say with the temporary data folder of a test, it stops the release it forwards to (`pid` and
+`started` in UPSTREAM_FILE) and then itself, so a deleted deployment leaves no process behind.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 
 _MESSAGE = b"the current release is not running (yet)\n"
@@ -29,6 +34,7 @@ class Upstream:
         self.path = path
         self.stamp: tuple[int, int] | None = None
         self.port: int | None = None
+        self.process: tuple[int, str] | None = None
 
     def current(self) -> int | None:
         try:
@@ -39,7 +45,10 @@ class Upstream:
         if stamp != self.stamp:
             try:
                 with open(self.path, encoding="utf-8") as handle:
-                    self.port = int(json.load(handle)["port"])
+                    data = json.load(handle)
+                self.port = int(data["port"])
+                if data.get("pid") and data.get("started"):
+                    self.process = (int(data["pid"]), str(data["started"]))
                 self.stamp = stamp
             except (OSError, ValueError, KeyError, TypeError):
                 return self.port
@@ -57,6 +66,32 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         try:
             writer.close()
         except (ConnectionError, OSError):
+            pass
+
+
+def start_time(pid: int) -> str | None:
+    """As local hosting records it: boot id prefix and start ticks (None: gone or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            stat = handle.read()
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            boot = handle.read().strip()[:8]
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return None if fields[0] in ("Z", "X") else f"{boot}:{fields[19]}"
+
+
+async def watch(upstream: Upstream, interval_s: float = 2.0) -> None:
+    """Return once the component's folder is gone, after stopping the release it ran."""
+    folder = os.path.dirname(os.path.abspath(upstream.path))
+    while os.path.isdir(folder):
+        upstream.current()  # keep the release's pid current across switches
+        await asyncio.sleep(interval_s)
+    if upstream.process is not None and start_time(upstream.process[0]) == upstream.process[1]:
+        try:
+            os.killpg(upstream.process[0], signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
 
 
@@ -80,7 +115,7 @@ async def serve(port: int, upstream: Upstream) -> None:
 
     server = await asyncio.start_server(handle, "127.0.0.1", port, reuse_address=True)
     async with server:
-        await server.serve_forever()
+        await watch(upstream)
 
 
 if __name__ == "__main__":
