@@ -30,7 +30,7 @@ from assets.review_feedback.criteria import split_feedback
 from assets.reviews.merge import review_and_merge
 from assets.reviews.models import ReviewsReport
 from assets.story_builds.asset import model_generator
-from assets.story_builds.build import build_stories
+from assets.story_builds.build import FEEDBACK_TRAILER, build_stories
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
 from pipeline_core.settings import Settings
@@ -256,6 +256,8 @@ def test_only_the_commented_story_and_its_dependents_are_rebuilt_with_the_new_cr
     tree = loop.forge.read_tree(PROJECT, story.commit or "")
     test_code = tree[covering[0].test.file].decode()
     assert f"Covers: {loop.commented} {criterion.id}" in test_code and "Website" in test_code
+    # Its commit names the feedback it answers.
+    assert loop.forge.get_commit(PROJECT, story.commit or "").trailers[FEEDBACK_TRAILER]
     # Built and tested: validations ran the new test and count the criterion as covered and passed.
     coverage = {(c.story_id, c.criterion_id): c.status for c in loop.validations.coverage}
     assert coverage[(loop.commented, criterion.id)] == "passed"

@@ -41,6 +41,7 @@ from resources.forge.base import FileChange as ForgeFileChange
 from resources.llm.task import LlmUsage
 
 INTEGRATION_BRANCH = "ai-pipeline/integration"
+FEEDBACK_TRAILER = "Review-Feedback"
 
 Tree = dict[str, str]
 
@@ -293,7 +294,12 @@ def _build_one(
             base_commit,
             changes,
             message=change_set.message,
-            trailers={STORY_ID_TRAILER: story.id, BUILD_KEY_TRAILER: key},
+            trailers={
+                STORY_ID_TRAILER: story.id,
+                BUILD_KEY_TRAILER: key,
+                # The commit names the review feedback it answers (a hash of its text).
+                **({FEEDBACK_TRAILER: content_hash(feedback, length=16)} if feedback else {}),
+            },
         )
         pull = context.forge.open_pull_request(
             context.repo, branch, base_branch, change_set.message, body, story.id
