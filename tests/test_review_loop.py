@@ -214,6 +214,13 @@ def test_the_sensor_requests_exactly_one_run_for_new_feedback_and_none_again(loo
     # The tick observed review_feedback with the new data version.
     [observed] = first.asset_events
     assert observed.partition == PROJECT and observed.tags["dagster/data_version"] == feedback.data_version()
+    # The run observed it too, per project, before building.
+    records = loop.harness.instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("review_feedback"), asset_partitions=[PROJECT]), limit=1
+    ).records
+    [latest] = [record.asset_observation for record in records]
+    assert latest is not None and latest.tags["dagster/data_version"] == feedback.data_version()
+    assert latest.metadata["stories_with_feedback"].value == 2  # an approval's note is no feedback
     # No second run for the same feedback: the next tick, and the one after the run, request nothing.
     assert isinstance(second, dg.SkipReason)
     assert isinstance(loop.after_tick, dg.SkipReason)
