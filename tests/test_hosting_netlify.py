@@ -11,10 +11,7 @@ The site's URL points at a small local HTTP server that plays the deployed front
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +29,12 @@ from resources.hosting.netlify import (
     site_name,
     title_api_url,
 )
-from tests.support.prism import REPO_ROOT, PrismProxy, PrismServer, prism_proxy, prism_server
+from tests.support.netlify import StandInSite, netlify_spec
+from tests.support.prism import PrismProxy, PrismServer, prism_proxy, prism_server
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "nfp_netlify_token_that_must_never_leak_42"
-NETLIFY_SPEC = REPO_ROOT / "node_modules" / "@netlify" / "open-api" / "dist" / "swagger.json"
 SITES = "/api/v1/sites"
 
 
@@ -46,14 +43,7 @@ SITES = "/api/v1/sites"
 
 @pytest.fixture(scope="module")
 def netlify_prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
-    if not NETLIFY_SPEC.exists():
-        pytest.fail(f"{NETLIFY_SPEC} is missing: run `npm ci` at the repo root")
-    document = json.loads(NETLIFY_SPEC.read_text())
-    base = document.pop("basePath")
-    document["paths"] = {base + path: item for path, item in document["paths"].items()}
-    spec = tmp_path_factory.mktemp("netlify-spec") / "netlify.json"
-    spec.write_text(json.dumps(document))
-    with prism_server(spec) as server:
+    with prism_server(netlify_spec(tmp_path_factory.mktemp("netlify-spec"))) as server:
         yield server
 
 
@@ -73,33 +63,7 @@ def api(netlify_prism: PrismServer) -> Iterator[PrismProxy]:
             assert exchange.request_headers.get("Authorization") == f"Bearer {TOKEN}"
 
 
-class Frontend:
-    """A local HTTP server standing in for the published site: answers `status` to every GET."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.paths: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.paths.append(self.path)
-                body = b"<!doctype html><title>app</title>"
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+Frontend = StandInSite
 
 
 @pytest.fixture
