@@ -372,3 +372,90 @@ def test_a_benefit_that_is_an_ability_is_not_the_criterion() -> None:
     assert "plan their stops" in story.so_that
     assert "plan" not in story.acceptance_criteria[0].then
     assert "route" in story.acceptance_criteria[0].then
+
+
+# --- more sentence shapes ---------------------------------------------------------------------------
+
+
+def test_a_message_that_breaks_off_is_joined_to_the_same_speakers_next_one() -> None:
+    found = extract(
+        "ops.json",
+        chat(
+            ("noor", "one more from the depot: the dispatcher wants to"),
+            ("noor", "print the day's route sheet for each van"),
+            ("eli", "+1"),
+        ),
+    )
+    assert titled(found, "Print the day's route sheet for each van").as_a == "dispatcher"
+
+
+def test_wanting_a_message_is_getting_it_and_wanting_a_thing_is_a_want() -> None:
+    found = extract("notes.txt", "Tenants want a reminder two days before the rent is due.\n")
+    story = titled(found, "Get a reminder two days before the rent is due")
+    assert story.as_a == "tenant"
+
+
+def test_it_after_the_product_is_named_is_the_product() -> None:
+    found = extract(
+        "about.md",
+        "Crate & Barrel Tracker is an app for small breweries. It will also keep track of the kegs out "
+        "with each pub.\n",
+    )
+    [story] = found.stories
+    assert story.title.startswith("Keep track of the kegs"), story.title
+    assert story.i_want == "the app to keep track of the kegs out with each pub"
+
+
+def test_a_list_item_naming_a_list_of_things_is_a_story_to_see_it() -> None:
+    found = extract(
+        "extras.txt", "Ideas from the staff meeting:\n\n- A printable list of the week's deliveries.\n"
+    )
+    assert "See a printable list of the week's deliveries" in titles(found)
+
+
+def test_a_waiting_list_is_a_feature_not_a_list_to_see() -> None:
+    found = extract("ideas.md", "## Features\n\n- Waiting list for full courses\n")
+    assert "Support waiting list for full courses" in titles(found), titles(found)
+
+
+def test_a_need_for_the_product_itself_is_not_a_story() -> None:
+    found = extract(
+        "brief.txt",
+        "The choir needs a simple attendance app. Singers should be able to mark a rehearsal as missed.\n",
+    )
+    assert titles(found) == ["Mark a rehearsal as missed"]
+
+
+def test_a_singular_subject_never_takes_a_base_form_verb() -> None:
+    found = extract(
+        "prose.md",
+        "Tidy is an app for cleaners. The start page shows the jobs booked for today. Cleaners book jobs.\n",
+    )
+    assert "Show the jobs booked for today" in titles(found)
+    assert "Book jobs" in titles(found)
+    assert not [title for title in titles(found) if title.lower().startswith("page")]
+
+
+def test_a_list_of_details_is_not_split_into_actions_and_they_are_agrees() -> None:
+    found = extract(
+        "crew.eml",
+        "From: a@example.org\nTo: b@example.org\nSubject: crew\n\n"
+        "Skippers should be able to record each crew member with their name, phone number, e-mail and "
+        "the weekends they are free.\n",
+    )
+    [story] = found.stories
+    assert story.title == "Record each crew member"
+    assert "phone number" in story.i_want and "I are" not in story.i_want
+
+
+def test_a_how_clause_in_a_list_is_no_second_statement() -> None:
+    found = extract(
+        "meds.md",
+        "Carers record each medicine: the name, the dose, and how often it has to be taken.\n",
+    )
+    assert titles(found) == ["Record each medicine"], titles(found)
+
+
+def test_a_need_at_the_end_of_a_clause_asks_for_nothing() -> None:
+    found = extract("rota.txt", "Organisers set up each match with a date and how many players it needs.\n")
+    assert titles(found) == ["Set up each match"], titles(found)

@@ -36,6 +36,7 @@ class Context:
     actor: str | None = None  # the last actor the document named ("them" in "remind them")
     actor_segment: int = 0  # where it was named
     today: bool = False  # the sentence describes how things are done today, not what is wanted
+    bullet: bool = False  # the sentence is a list item
     thing: str | None = None  # the last thing acted on ("it" in "she can cancel it")
     thing_segment: int = 0
 
@@ -144,8 +145,11 @@ def clean(text: str | None) -> str:
 def _object_noun(chunk: str) -> str:
     """The bare object of an action chunk: "save recipes for later" -> "recipes"."""
     tokens = chunk.split()[1:]
+    particle = False
     while tokens and tokens[0].lower() in ("up", "out", "off", "down", "back", "away", "in", "on"):
-        tokens = tokens[1:]  # the particle of a phrasal verb ("sign up for a shift")
+        tokens, particle = tokens[1:], True  # the particle of a phrasal verb ("sign up for a shift")
+    if particle and tokens and tokens[0].lower() in ("for", "to", "of", "on", "in", "with", "from"):
+        tokens = tokens[1:]
     out = []
     for token in tokens:
         bare = token.lower().strip(",.;")
@@ -230,8 +234,18 @@ def split_actions(action: str) -> list[str]:
         first = piece.split()[0].lower() if piece.split() else ""
         previous = chunks[-1]
         closed = re.search(r"\b(?:with|including|by|such as|like|between|of)\b", previous, re.I) is not None
+        second = piece.split()[1].lower().strip(",.") if len(piece.split()) >= 2 else ""
+        # "phone number" in a list of details is a noun; "phone the owner", "edit tasks" are actions
+        takes_object = (
+            len(piece.split()) >= 3
+            or second in DETERMINERS | POSSESSIVES | {"it", "them", "me", "us", "up", "out", "in", "off"}
+            or (second.endswith("s") and singular(second) != second)
+        )
         starts_action = (
-            is_verb(first) and len(piece.split()) >= 2 and first not in ("date", "name", "title", "time")
+            is_verb(first)
+            and len(piece.split()) >= 2
+            and takes_object
+            and first not in ("date", "name", "title", "time")
         )
         bare_verbs = all(len(chunk.split()) == 1 and is_verb(chunk) for chunk in chunks)
         if (starts_action and not closed) or (bare_verbs and is_verb(first)):

@@ -52,7 +52,7 @@ _NOT_AGENTS = frozenset(
     cover corner border matter power sender pointer poster sticker trailer banner chapter winter summer
     monitor sensor vendor error door floor color colour factor sector vector mirror indicator calculator
     editor tutor event content payment comment document element agent client segment component student
-    department""".split()
+    department reminder newsletter voucher ledger mower heater freezer charger answer""".split()
 )
 # Agent-like words that are people after all.
 _AGENTS = frozenset("editor tutor agent client student vendor".split())
@@ -120,7 +120,8 @@ def with_article(noun: str) -> str:
 def first_person(text: str) -> str:
     """A want in the actor's own words: "they/them/their" -> "I/me/my"."""
     swaps = {"they": "I", "them": "me", "their": "my", "theirs": "mine", "themselves": "myself"}
-    return re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], text)
+    text = re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], text)
+    return re.sub(r"\bI (are|were)\b", lambda m: "I am" if m.group(1) == "are" else "I was", text)
 
 
 def third_person_pronouns(text: str) -> str:

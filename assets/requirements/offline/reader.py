@@ -60,11 +60,16 @@ _PROPOSAL = re.compile(
     re.I,
 )
 # "At the moment every trip lives in a spreadsheet", "Residents currently apply on paper": today.
+# "Today" only opens such a sentence: "plants due for water today" is a feature.
 _TODAY = re.compile(
-    r"\b(?:currently|at the moment|at present|right now|these days|nowadays|today|as things stand)\b", re.I
+    r"\b(?:currently|at the moment|at present|right now|these days|nowadays|as things stand)\b|^today\b", re.I
 )
 _WANT_WORDS = re.compile(
     r"\b(?:must|shall|should|could|can|will|would|need|needs|want|wants|wish|like to|love to|let'?s)\b", re.I
+)
+# A message that breaks off where its request starts: "also the coordinator wants to".
+_BROKEN_OFF = re.compile(
+    r"\b(?:to|be able to|should|must|can|could|needs?|wants?|would like|would love)\s*(?:\.\.\.|…)?\s*$", re.I
 )
 # A turn that goes on with the last request: "and close the opening once it's filled".
 _CONTINUATION = re.compile(
@@ -160,6 +165,7 @@ class Reader:
         self.lead_in: str | None = None
         self.edges: set[str] = set()
         self.today_segment = -1  # the segment that said how things are done today
+        self.held: tuple[str | None, str] | None = None  # a message that broke off mid-request
         self.seen_edges: set[str] = set()
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
@@ -192,6 +198,11 @@ class Reader:
             self.last = None
             return
         conversational = self._conversational(segment)
+        if conversational:
+            joined = self._joined(segment)
+            if joined is None:
+                return  # "also the coordinator wants to": the request goes on in the speaker's next message
+            text = joined
         self.context.conversational = conversational
         self.context.spoken = conversational and self.doc.kind in ("vtt", "srt", "text")
         if conversational:
@@ -221,6 +232,7 @@ class Reader:
                 label_section = None
                 continue
             bullet = _BULLET.match(raw_line) is not None or segment.list_item
+            self.context.bullet = bullet
             body = _REQ_ID.sub("", _BULLET.sub("", line)).strip()
             inline = sections.INLINE_PRIORITY.match(body)
             if inline:
@@ -310,6 +322,19 @@ class Reader:
     def _exclude(self, index: int, text: str, reason: str) -> None:
         if text.strip():
             self.excluded.append(DraftExclusion(segment=index, text=text.strip(), reason=reason))
+
+    def _joined(self, segment: Segment) -> str | None:
+        """The segment's text, joined to a message of the same speaker that broke off after "to"; None
+        when this message itself breaks off there (it is kept for the next one)."""
+        text = _TAG.sub("", segment.text) if self.doc.kind in ("vtt", "srt", "html") else segment.text
+        speaker = segment.location.speaker
+        held, self.held = self.held, None
+        if held and held[0] == speaker:
+            text = f"{held[1]} {text}"
+        if _BROKEN_OFF.search(text) and len(text.split()) <= 12:
+            self.held = (speaker, text)
+            return None
+        return text
 
     def _continue_request(self, index: int, sentence: str) -> bool:
         """ "...and close it once it's filled": a turn that adds an action to the last request."""

@@ -72,13 +72,15 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     (
         re.compile(
             r"\bwould be (?:\w+ly )?(?:useful|great|good|helpful|handy|ideal|brilliant|lovely|amazing|cool"
-            r"|wonderful|awesome|fantastic|perfect|nice)\s+"
+            r"|wonderful|awesome|fantastic|perfect)\s+"
             r"(?:to|if (?:we|i|you|they|it) (?:could|can|would))\b",
             re.I,
         ),
         "Could",
     ),
     (re.compile(r"\bwould (?:also |really |just )?love(?: to)?\b", re.I), "Could"),
+    # "volunteers want a reminder ...": wanting a thing
+    (re.compile(r"\bwants?\b(?=\s+(?:a|an|the|some|more|their|our|his|her)\s)", re.I), "Should"),
     # A prohibition: "cannot", "mustn't", "may not" (the "not" of "shall not" follows its modal).
     (
         re.compile(r"\bcan(?:not|['’]t)\b|\bcan not\b|\bmustn['’]t\b|\bshouldn['’]t\b|\bmay not\b", re.I),
@@ -170,7 +172,8 @@ _WOULD = re.compile(r"\b(i|we|they|you|he|she|it|that|this|there)['’]d\b", re.
 # Where a sentence starts a second clause with its own subject and modal verb: "..., and if
 # something changes she should be able to cancel it", "...; members can also ...".
 _SECOND_CLAUSE = re.compile(
-    r"(?:,\s+(?:and|but)|;)\s+(?=(?:(?:if|when|once|after|before)\s[^,]{1,60},?\s+)?"
+    r"(?:,\s+(?:and|but)|;)\s+(?!(?:how|what|which|where|who|whether)\b)"
+    r"(?=(?:(?:if|when|once|after|before)\s[^,]{1,60},?\s+)?"
     r"(?:\w+\s+){0,4}?(?:should|must|shall|can|could|will|would|needs? to|wants? to|has to|have to)\b)",
     re.I,
 )
@@ -192,7 +195,7 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
 
 
 _PRODUCT_NAME = re.compile(
-    rf"^(?P<name>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){{0,2}})\s+(?:is|will be)\s+(?:a|an|the|our)\s+"
+    rf"^(?P<name>[A-Z][\w'-]*(?:\s+(?:&|and|[A-Z][\w'-]*)){{0,3}})\s+(?:is|will be)\s+(?:a|an|the|our)\s+"
     rf"(?:[\w-]+\s+){{0,4}}?(?:{_APP_WORDS})s?\b"
 )
 
@@ -221,7 +224,9 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
         return result
     if context.feature_item:
         return _bare_feature(sentence, text, segment, context)
-    wanted = _wanted_thing(_HEDGES.sub("", text).strip()) if context.conversational else None
+    wanted = (
+        _wanted_thing(_HEDGES.sub("", text).strip()) if context.conversational or context.bullet else None
+    )
     if wanted and wanted.startswith("to see "):  # a turn that names a list or a count: "A list of the books"
         return [
             draft(default_actor(context), wanted, None, None, context.priority or "Should", sentence, segment)
@@ -368,6 +373,10 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         subject = re.split(r"\b(?:and|but|so|because|if|that|when|then|which)\b", subject)[-1].strip()
     # "For every pupil on a trip we need to ...": the subject is the pronoun next to the modal, what
     # comes before it sets the scene.
+    if re.match(r"^(?:how|what|which|where|whether|when)\b", subject, re.I):
+        return None  # "..., and how often it has to be taken": a detail in a list, not a statement
+    if re.match(r"(?:we|i)\s", match.group(0), re.I):  # "for the society we want to ...": "we" is the subject
+        subject = match.group(0).split()[0]
     pronoun = re.search(r"(?:^|\s)(we|i|you|they|he|she)$", subject, re.I)
     if pronoun and words(subject)[0] in _OPENERS | {"for", "with", "in", "on", "at", "during"}:
         subject = pronoun.group(1)
@@ -393,6 +402,8 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     limited = _limit(subject, action, priority, sentence, segment, context)
     if limited:
         return limited
+    if re.match(rf"^(?:an?|the|one|our)\s+(?:[\w-]+\s+){{0,3}}(?:{_APP_WORDS})\s*$", action, re.I):
+        return []  # "The food bank needs a simple rota app": the product itself, not one of its features
     wanted = _wanted_thing(action)
     if wanted is not None:  # "we'd love a count of ...", "we need the pupils in there - name, class"
         if subject.lower() in ("we", "i", "you"):
@@ -447,14 +458,19 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
                 return actions_of(
                     " ".join(tokens[:index]), " ".join(rest), sentence, segment, context, priority
                 )
-        return _product_action(subject, action, why, why_kind, priority, sentence, segment, context)
+        acted = _product_action(subject, action, why, why_kind, priority, sentence, segment, context)
+        if acted or subject.lower() != "it":
+            return acted
+        # "It would be nice to have a dark mode": "it" names no product here
 
     if looks_like_person(subject) or (action and acts_like_person(subject, action.split()[0])):
         context.actor, context.actor_segment = actor_of(subject), segment
         if not action:
             return []
         if not is_verb(words(action)[0]) and not context.spoken:
-            action = f"have {action}"  # "Admins could have a report of overdue loans"
+            # "Admins could have a report of overdue loans"; "volunteers want a reminder": to get one
+            message = re.match(rf"^(?:an?|the|some)\s+(?:\w+\s+)?(?:{_MESSAGE_NOUNS})\b", action, re.I)
+            action = f"{'get' if message else 'have'} {action}"
         return actions_of(subject, action, sentence, segment, context, priority, (why, why_kind)) or []
     if subject.lower() in PRONOUNS:
         if not action:
@@ -525,9 +541,10 @@ def _wanted_thing(action: str) -> str | None:
     tokens = words(action)
     if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
         return None
-    before_of = re.split(r"\s+(?:of|per|for|by)\s+", action.lower(), maxsplit=1)[0].split()
+    before_of = re.split(r"\s+(?:of|per)\s+", action.lower(), maxsplit=1)[0].split()
     head = before_of[-1] if 2 <= len(before_of) <= 4 else ""
-    if head in REPORT_NOUNS and re.search(r"\b(?:of|per|for|by)\b", action, re.I):
+    # "a list of the rooms", "a count per stage"; "a waiting list for full events" is a feature
+    if head in REPORT_NOUNS and re.search(r"\b(?:of|per)\b", action, re.I):
         if re.search(r",\s*(?:it|that|this|they|there)(?:['’]s|['’]re| is| are| was)\b", action, re.I):
             return None  # "the average frequency of pushing buttons, it's about ...": a remark
         return f"to see {action[:1].lower()}{action[1:]}"
@@ -555,6 +572,8 @@ def _noun_need(text: str, match: re.Match[str]) -> bool:
         return False
     before = words(text[: match.start()])[-1:]
     after = text[match.end() :].lstrip()
+    if not after.strip(" .!?"):
+        return True  # "... and how many volunteers it needs": nothing is asked after it
     if before and (before[0] in DETERMINERS or before[0] in POSSESSIVES or _adjective(before[0])):
         return True
     return not before or bool(
@@ -571,6 +590,7 @@ _RELATIVE_WANT = re.compile(
     r"\b(?:things?|stuff|something|anything|everything|what|ones?)\s+(?:that\s+|which\s+)?(?:i|we|you|they)\s*$",
     re.I,
 )
+_MESSAGE_NOUNS = r"reminders?|notifications?|alerts?|messages?|e-?mails?|texts?|warnings?|confirmations?"
 _NUMBER = (
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty"
     r"|hundred)"
@@ -693,7 +713,7 @@ _OPINION_VERBS = frozenset(
 # the month ...", "Then on distribution day ...". The subject comes after them.
 _OPENERS = frozenset(
     """when whenever while once after before at on in during every each then first finally next later
-    if since after""".split()
+    if since after for""".split()
 )
 # Verbs that describe people rather than ask anything of the product ("people email me").
 _PERSONAL_OBJECTS = frozenset("me us you him her".split())
@@ -753,7 +773,7 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
     # after "when" / "once" / "if" belong to the condition; the main clause is the next pair.
     subordinate = (
         bool(tokens)
-        and tokens[0].lower() in _SUBORDINATORS
+        and (tokens[0].lower() in _SUBORDINATORS or [t.lower() for t in tokens[:2]] == ["every", "time"])
         and not any(token.endswith(",") for token in tokens[:12])
     )
     condition_end = 0
@@ -777,6 +797,15 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 condition_end = index + 2  # the condition's verb and the start of its object
                 break
             after = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
+            head_words = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
+            singular_subject = (
+                len(head_words) == 1
+                and words(subject)[0] in ("the", "a", "an", "this", "our", "your", "its", "each", "every")
+                and singular(head_words[0]) == head_words[0]
+                and head_words[0] not in ("staff", "team", "people", "family")
+            )
+            if lemma == word.lower() and singular_subject:
+                continue  # "The home screen shows": a singular subject never takes "screen" as its verb
             if (
                 lemma
                 and looks_like_person(f"{subject} {word}")
@@ -802,7 +831,12 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
             person = acts_like_person(subject, lemma)
             if context.spoken and not (_named_role(subject) and lemma in _DATA_VERBS):
                 person = False  # in talk, only a named role doing something with the records counts
-            we = subject.lower() in ("we", "i") and lemma in _DATA_VERBS and not context.today
+            if subject.lower() in ("we", "i") and lemma == "have" and rest:  # "We have sixty volunteers"
+                remember_object(action, context, segment)
+            pronoun = subject.lower() in ("we", "i") or (
+                subject.lower() == "they" and context.actor is not None
+            )
+            we = pronoun and lemma in _DATA_VERBS and not context.today
             if (person or we) and not context.today:
                 return actions_of(subject, action, sentence, segment, context, None, (why, why_kind))
             if _is_product(subject, context.product) or _system_part(subject):
@@ -822,7 +856,7 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
 _DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
     """keep store track note send issue offer approve reject collect pack print assign lend borrow
     return pay invoice bill order ship deliver dispatch reserve cancel confirm publish enrol enroll
-    sign buy sell purchase leave rate review vote suggest share join attend plan""".split()
+    sign buy sell purchase leave rate review vote suggest share join attend plan set""".split()
 )
 
 
@@ -897,6 +931,8 @@ def _is_product(subject: str, product: str | None = None) -> bool:
     tokens = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
     if not tokens or words(subject)[0] in ("a", "an", "each", "every", "any", "all", "some"):
         return False  # "each application", "an app": one of many things, not the product itself
+    if tokens == ["it"] and product:  # "Whiskers is an app ... It will also ...": the product again
+        return True
     if tokens[-1] in _PRODUCT_SUBJECTS:
         return True
     # The product's own name, once introduced: "Pet Pal will ...", "ShelfShare shall ...".
@@ -958,6 +994,9 @@ def _bare_feature(sentence: str, text: str, segment: int, context: Context) -> l
             return actions_of(subject, " ".join(tokens[index:]), sentence, segment, context)
     if is_verb(tokens[0].lower()):
         return actions_of("", body, sentence, segment, context)
+    wanted = _wanted_thing(body.rstrip(".!"))
+    if wanted and wanted.startswith("to see "):  # "A reminder list of upcoming vaccinations"
+        return [draft(default_actor(context), wanted, why, why_kind, priority, sentence, segment)]
     if _FINITE.search(body):
         return []  # a sentence about something ("The app is for busy people"), not a feature name
     want, title = feature_story_want(body.rstrip(".!"))
