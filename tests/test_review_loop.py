@@ -278,6 +278,9 @@ def test_free_text_gets_a_comment_and_no_commit_or_pull_request(loop: Loop) -> N
     story = {b.story_id: b for b in loop.second.stories}[loop.noted]
     assert story.status == "unchanged" and story.commit == loop.heads_before[loop.noted]
     assert story.feedback_not_acted_on == [f"carl (comment): {FREE_TEXT}"]
+    metadata = materialization_metadata(loop.run, "story_builds")
+    assert f"- {loop.noted}: carl (comment): {FREE_TEXT}" in metadata["feedback_not_acted_on"]
+    assert metadata["stories_with_feedback"] == 2 and loop.commented in metadata["review_criteria"]
     assert loop.forge.branch_head(PROJECT, story.branch) == loop.heads_before[loop.noted]
     comments = loop.forge.list_comments(PROJECT, story.pull_request or 0)
     mine = [c for c in comments if c.pipeline_key]

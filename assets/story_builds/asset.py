@@ -232,7 +232,15 @@ def story_builds(
                 )
                 or "none"
             ),
-            "feedback_not_acted_on": dg.MetadataValue.int(notes),
+            "feedback_not_acted_on": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {b.story_id}: {_cell(line, 600)}"
+                    for b in value.stories
+                    for line in b.feedback_not_acted_on
+                )
+                or "none"
+            ),
+            "feedback_comments": dg.MetadataValue.int(notes),
             "generator": dg.MetadataValue.text(generator.id),
             "fix_rounds": dg.MetadataValue.int(sum(max(b.rounds - 1, 0) for b in attempted)),
             "llm_model_calls": dg.MetadataValue.int(sum(b.model_calls for b in attempted)),
