@@ -459,3 +459,31 @@ def test_a_how_clause_in_a_list_is_no_second_statement() -> None:
 def test_a_need_at_the_end_of_a_clause_asks_for_nothing() -> None:
     found = extract("rota.txt", "Organisers set up each match with a date and how many players it needs.\n")
     assert titles(found) == ["Set up each match"], titles(found)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "when", "then"),
+    [
+        (
+            "As a planner, I want to be notified when a road closure is added.",
+            "a road closure is added",
+            "they are notified",
+        ),
+        (
+            "As a visitor, I want to browse through the list of gardens.",
+            "they browse through the list of gardens",
+            "they see the list of gardens",
+        ),
+        (
+            "As a clerk, I want to search for parcel records.",
+            "they search for parcel records",
+            "they see the matching parcel records",
+        ),
+    ],
+)
+def test_criteria_of_a_passive_want_and_of_a_prepositional_object(
+    sentence: str, when: str, then: str
+) -> None:
+    [story] = extract("backlog.txt", sentence + "\n").stories
+    criterion = story.acceptance_criteria[0]
+    assert (criterion.when, criterion.then) == (when, then)

@@ -370,8 +370,12 @@ def _result(verb: str, thing: str, the_thing: str, main: str = "") -> str:
     if operation == "create":
         return f"{the_thing} {be} saved and listed"
     if operation == "list" and verb in ("list", "browse", "filter", "search", "find", "sort", "group"):
-        if the_thing[4:].lower() in ("for", "through", "in", "on", "by") and " " in rest:
-            return f"they see the matching {_object_phrase(rest.split(' ', 1)[1])}"  # "search for X"
+        first = thing.split()[0].lower() if thing else ""
+        if first in ("for", "through", "in", "on", "by") and " " in rest:
+            after = rest.split(" ", 1)[1]
+            if verb in ("browse", "list"):  # "browse through the list of museums"
+                return f"they see {_the(_full_object(after))}"
+            return f"they see the matching {_the(_object_phrase(after))[4:]}"  # "search for X"
         return f"they see the matching {the_thing[4:]}"
     if operation == "read":
         return f"they see {the_thing}"
@@ -426,6 +430,10 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
             )
         ]
     when = f"they {action}"
+    if verb == "be" and rest:  # "be notified when the attributes change": the state, on its condition
+        if condition and not condition["kind"].lower().startswith(("only", "unless")):
+            return [DraftCriterion(given=given, when=condition["cond"].strip(" ."), then=f"they are {rest}")]
+        return [DraftCriterion(given=given, when="they use the app", then=f"they are {rest}")]
     # A benefit that states what is then true ("old work does not clutter the board") is the result;
     # one that states an ability ("we can phone people") is not checkable: the action's result is.
     ability = re.search(r"\b(?:can|could|will|would|may|might|able)\b", why, re.I) is not None
