@@ -235,3 +235,64 @@ def test_a_failed_validation_deploys_nothing(tmp_path: Path) -> None:
         [failure] = [event for event in alone.all_events if event.is_step_failure]
         assert "did not pass the blocking validation checks" in failure.step_failure_data.error.message  # type: ignore[union-attr]
         assert not (settings.data_dir / "releases").exists()
+
+
+def test_an_unhealthy_release_is_rolled_back_and_fails_the_blocking_check(tmp_path: Path) -> None:
+    """`deploy_commit` with real local hosting: a commit whose backend cannot start leaves the previous
+    backend and frontend current and answering, and `deployment_healthy` fails naming why."""
+    from assets.deployments.deploy import deploy_commit
+    from assets.deployments.models import ValidationSummary
+    from assets.deployments.report import check_health
+    from pipeline_core.repository.manifest import read_manifest
+    from tests.test_codegen_offline import acme_inputs, build_all
+
+    build = build_all(*acme_inputs())
+    hosting = LocalHosting(
+        root=str(tmp_path / "releases"), install_cache_dir=str(tmp_path / "cache"), health_timeout_s=20
+    )
+
+    def deploy(commit: str, tree: dict[str, str]):
+        manifest = read_manifest(tree)
+        assert manifest is not None
+        return deploy_commit(
+            project=PROJECT,
+            environment="preview",
+            branch="ai-pipeline/integration",
+            commit=commit,
+            manifest=manifest,
+            files={path: text.encode() for path, text in tree.items()},
+            hosting=hosting,
+            openapi=build.architecture.openapi,
+            validation=ValidationSummary(commit=commit, tests_pass=True, contract_matches=True),
+            cache_dir=tmp_path / "cache",
+        )
+
+    try:
+        good = deploy("a" * 40, build.tree)
+        assert good.healthy and check_health(good).passed
+        broken_tree = {
+            **build.tree,
+            "backend/app/__main__.py": "raise SystemExit('no database configured')\n",
+        }
+
+        broken = deploy("b" * 40, broken_tree)
+
+        records = {record.component: record for record in broken.records}
+        assert (
+            records["backend"].status == "rolled_back"
+            and "no database configured" in records["backend"].reason
+        )
+        assert (
+            records["frontend"].status == "rolled_back"
+            and "its backend backend" in records["frontend"].reason
+        )
+        for component in ("backend", "frontend"):
+            assert records[component].url == {r.component: r for r in good.records}[component].url
+            assert records[component].version == "a" * 40
+        assert http_get(port_of(records["backend"].url), "/api/health")[0] == 200
+        assert http_get(port_of(records["frontend"].url), "/")[0] == 200
+        check = check_health(broken)
+        assert not check.passed
+        assert "no database configured" in str(check.metadata["unhealthy"].value)
+    finally:
+        hosting.stop()
