@@ -286,3 +286,24 @@ def test_deleting_a_deployment_folder_stops_its_processes(
         for process in processes:
             if start_time(process["pid"]) == process["started"]:
                 os.killpg(process["pid"], signal.SIGKILL)
+
+
+def test_a_dead_stable_port_is_restarted_without_a_second_copy_of_the_release(
+    hosting: LocalHosting, manifest: Manifest, app_tree: dict[str, str], tmp_path: Path
+) -> None:
+    source = checkout(app_tree, tmp_path / "c1")
+    first = hosting.deploy(request(manifest, "backend", "c1", source))
+    assert first.ok, first.reason
+    before = state(hosting, "backend")
+    os.killpg(before["proxy"]["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and start_time(before["proxy"]["pid"]) == before["proxy"]["started"]:
+        time.sleep(0.05)
+
+    again = hosting.deploy(request(manifest, "backend", "c1", source))
+
+    assert again.status == "deployed" and again.health == "healthy" and again.url == first.url
+    after = state(hosting, "backend")
+    assert after["current"]["process"] == before["current"]["process"]  # the same release process
+    assert after["proxy"]["pid"] != before["proxy"]["pid"]
+    assert http_get(port_of(first.url), "/api/health")[0] == 200

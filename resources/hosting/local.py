@@ -451,7 +451,17 @@ class LocalHosting(Hosting):
             if current is not None and current.key == key and self._health(state) == "healthy":
                 return self._record(state, status="unchanged", health="healthy")
             if current is not None and current.key == key and (folder / current.id).is_dir():
-                release = current  # the same release, no longer running: start it again
+                release = current  # the same release, not answering: start it again
+                running = release.process is not None and release.process.alive()
+                if running and self._ensure_proxy(folder, state) is None:
+                    _write_upstream(folder, release)  # only the stable port's proxy was gone
+                    self._save(folder, state)
+                    if answers(state.port, release.health[0]):
+                        return self._record(
+                            state, status="deployed", health="healthy", reason="the stable port was restarted"
+                        )
+                stop(release.process)  # running but not answering: replaced by a fresh start
+                release.process = None
             else:
                 release = self._prepare(folder, request, key)
             problem = self._ensure_proxy(folder, state)
