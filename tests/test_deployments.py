@@ -296,3 +296,61 @@ def test_an_unhealthy_release_is_rolled_back_and_fails_the_blocking_check(tmp_pa
         assert "no database configured" in str(check.metadata["unhealthy"].value)
     finally:
         hosting.stop()
+
+
+def test_configured_app_secrets_reach_backends_only_and_a_changed_one_redeploys(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from assets.deployments.deploy import configured_app_secrets, deploy_commit
+    from assets.deployments.models import ValidationSummary
+    from pipeline_core.repository.manifest import read_manifest
+    from tests.test_codegen_offline import acme_inputs, build_all
+
+    secrets = configured_app_secrets(
+        {"PIPELINE_APP_SECRET_SIGNING_KEY": "app-key-1", "ANTHROPIC_API_KEY": "pipeline", "PATH": "/bin"}
+    )
+    assert {name: value.get_secret_value() for name, value in secrets.items()} == {"SIGNING_KEY": "app-key-1"}
+    build = build_all(*acme_inputs())
+    manifest = read_manifest(build.tree)
+    assert manifest is not None
+    hosting = LocalHosting(
+        root=str(tmp_path / "releases"), install_cache_dir=str(tmp_path / "cache"), health_timeout_s=20
+    )
+
+    def deploy(app_secrets: dict[str, SecretStr]):
+        return deploy_commit(
+            project=PROJECT,
+            environment="preview",
+            branch="ai-pipeline/integration",
+            commit="c" * 40,
+            manifest=manifest,
+            files={path: text.encode() for path, text in build.tree.items()},
+            hosting=hosting,
+            openapi=build.architecture.openapi,
+            validation=ValidationSummary(commit="c" * 40, tests_pass=True, contract_matches=True),
+            cache_dir=tmp_path / "cache",
+            app_secrets=app_secrets,
+        )
+
+    def environ_of(component: str) -> dict[str, str]:
+        state = json.loads(
+            (tmp_path / "releases" / PROJECT / "preview" / component / "state.json").read_text()
+        )
+        raw = Path(f"/proc/{state['current']['process']['pid']}/environ").read_bytes().decode()
+        return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+    try:
+        first = deploy(secrets)
+        assert first.healthy
+        assert environ_of("backend")["SIGNING_KEY"] == "app-key-1"
+        assert "SIGNING_KEY" not in environ_of("frontend")
+        assert "app-key-1" not in first.model_dump_json()
+
+        same = deploy(secrets)
+        assert [r.status for r in same.records] == ["unchanged", "unchanged"]
+
+        changed = deploy({"SIGNING_KEY": SecretStr("app-key-2")})
+        assert [r.status for r in changed.records] == ["deployed", "unchanged"]
+        assert environ_of("backend")["SIGNING_KEY"] == "app-key-2"
+    finally:
+        hosting.stop()

@@ -14,6 +14,7 @@ Materialising one environment keeps the other's record. The asset is thin: `depl
 does the work, the hosting resource (`resources/hosting`) runs the components.
 """
 
+import os
 from collections.abc import Iterator
 from typing import Literal
 
@@ -21,7 +22,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.architecture.models import Architecture
-from assets.deployments.deploy import NothingToDeploy, deploy_commit
+from assets.deployments.deploy import NothingToDeploy, configured_app_secrets, deploy_commit
 from assets.deployments.models import DeploymentsSet, EnvironmentDeployment, ValidationSummary
 from assets.deployments.pull_requests import PullRequestUpdates, update_pull_requests
 from assets.deployments.report import HEALTH_CHECK, check_health, deployments_metadata
@@ -194,6 +195,7 @@ def deployments(
             openapi=architecture.openapi,
             validation=summary,
             cache_dir=settings.install_cache_dir,
+            app_secrets=configured_app_secrets(os.environ),
         )
     except NothingToDeploy as error:
         raise dg.Failure(description=f"not deployed to {environment}: {error}") from None

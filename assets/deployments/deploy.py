@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from assets.deployments.models import EnvironmentDeployment, ValidationSummary
 from assets.validations.install import install_component
 from assets.validations.sandbox import run_tests_in_sandbox
@@ -33,10 +35,21 @@ from resources.hosting.base import (
 )
 
 BUILD_TIMEOUT_S = 600.0
+APP_SECRET_PREFIX = "PIPELINE_APP_SECRET_"
 
 
 class NothingToDeploy(ValueError):
     """The commit has nothing deployable (no manifest, or no component with a way to run)."""
+
+
+def configured_app_secrets(environ: Mapping[str, str]) -> dict[str, SecretStr]:
+    """The secrets the user configured for the generated applications: `PIPELINE_APP_SECRET_<NAME>`
+    becomes `<NAME>` in every backend's environment. Nothing else of the pipeline's environment."""
+    return {
+        name.removeprefix(APP_SECRET_PREFIX): SecretStr(value)
+        for name, value in environ.items()
+        if name.startswith(APP_SECRET_PREFIX) and len(name) > len(APP_SECRET_PREFIX)
+    }
 
 
 def deployable(manifest: Manifest) -> list[ComponentSpec]:
@@ -120,12 +133,16 @@ def deploy_commit(
     validation: ValidationSummary,
     cache_dir: Path,
     workdir_parent: Path | None = None,
+    app_secrets: Mapping[str, SecretStr] | None = None,
 ) -> EnvironmentDeployment:
     """Every deployable component of `commit` deployed as `environment` (see the module docstring).
 
     `files` is the commit's tree (path -> bytes); it is checked out only when some component is not
-    already running this commit.
+    already running this commit. `app_secrets` go to backends and workers only (a frontend's files
+    are public); with secrets configured, a backend's release is always asked of the hosting, which
+    compares them, so a changed secret makes a new release of the same commit.
     """
+    secrets = dict(app_secrets or {})
     components = deployable(manifest)
     if not components:
         raise NothingToDeploy("the manifest has no component with a start command or a publish_dir")
@@ -141,7 +158,7 @@ def deploy_commit(
                 current is not None
                 and current.commit == commit
                 and current.health == "healthy"
-                and (component.kind != "frontend" or current.api_url == api_url)
+                and (current.api_url == api_url if component.kind == "frontend" else not secrets)
             ):
                 record = current.model_copy(update={"status": "unchanged", "stories": stories})
                 records[component.name] = record
@@ -168,6 +185,7 @@ def deploy_commit(
                         operations,
                         cache_dir,
                         stories,
+                        {} if component.kind == "frontend" else secrets,
                     )
                 records[component.name] = record
             if component.kind != "frontend" and api_url is None and record.url:
@@ -198,6 +216,7 @@ def _deploy_one(
     operations: list[str],
     cache_dir: Path,
     stories: list[str],
+    app_secrets: Mapping[str, SecretStr],
 ) -> DeploymentRecord:
     source = work if component.path == "." else work / component.path
     checks: list[str] = []
@@ -215,6 +234,7 @@ def _deploy_one(
             api_url=api_url if component.kind == "frontend" else None,
             stories=stories,
             checks=checks,
+            app_secrets=dict(app_secrets),
         )
         return hosting.deploy(request)
     except HostingError as error:
