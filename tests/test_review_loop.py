@@ -23,13 +23,14 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
-from assets.review_feedback.apply import plan_feedback
+from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
 from assets.review_feedback.collect import read_project_feedback
 from assets.review_feedback.criteria import split_feedback
 from assets.reviews.merge import review_and_merge
 from assets.reviews.models import ReviewsReport
-from assets.story_builds.asset import model_generator
+from assets.story_builds.asset import model_generator, offline_generator
 from assets.story_builds.build import FEEDBACK_TRAILER, build_stories
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
@@ -420,3 +421,32 @@ def test_the_sensor_reads_reviews_only_when_pull_requests_moved(tmp_path: Path) 
         [commented] = tick().run_requests
         version = read_project_feedback(forge, "shop").data_version()
         assert version in (commented.run_key or "") and commented.run_key != request.run_key
+
+
+def test_feedback_on_a_merged_story_never_makes_an_empty_commit_or_pull_request(loop: Loop) -> None:
+    architecture = loop.harness.value("architecture", PROJECT, Architecture)
+    merged = {b.story_id: b for b in loop.second.stories}[loop.root]
+    loop.forge.comment_on_pull_request(PROJECT, merged.pull_request or 0, "Nice work on this one.", "eve")
+    plan = plan_feedback(loop.requirements, read_project_feedback(loop.forge, PROJECT), offline=True)
+    pulls_before = len(loop.forge.list_pull_requests(PROJECT))
+    value = build_stories(
+        PROJECT,
+        plan.requirements,
+        architecture,
+        loop.forge,
+        offline_generator(architecture, plan.requirements),
+        loop.second,
+        feedback=plan.texts,
+    )
+    # Free text the offline provider cannot act on rebuilds nothing: no commit, no pull request, for
+    # the merged story and every story built on it; the pull request is told so instead.
+    assert {b.story_id: (b.build_key, b.commit) for b in value.stories} == {
+        b.story_id: (b.build_key, b.commit) for b in loop.second.stories
+    }
+    assert len(loop.forge.list_pull_requests(PROJECT)) == pulls_before
+    value = annotate(value, plan)  # as the asset does
+    assert tell_what_offline_cannot_do(loop.forge, PROJECT, value, plan) == 2  # carl's, and eve's
+    again = {b.story_id: b for b in value.stories}[loop.root]
+    assert again.feedback_not_acted_on == ["eve (comment): Nice work on this one"]
+    told = [c for c in loop.forge.list_comments(PROJECT, merged.pull_request or 0) if c.pipeline_key]
+    assert len(told) == 1 and "Nice work on this one" in told[0].body

@@ -1,10 +1,11 @@
 """What a story build does with its review feedback.
 
-Every story's feedback text goes into its build key (new feedback rebuilds exactly that story and,
-through their keys, the stories built on it). A model reads the text as quoted material. The offline
-provider cannot read prose: feedback written as Given/When/Then becomes a criterion of the story (built
-and tested like its own), and any other text is recorded on the story, with a comment on the pull
-request saying the offline provider cannot act on it (written once per feedback item).
+The feedback a generator acts on goes into the story's build key, so new feedback rebuilds exactly that
+story and, through their keys, the stories built on it. A model reads all of it as quoted material.
+The offline provider cannot read prose: feedback written as Given/When/Then becomes a criterion of the
+story (built and tested like its own, and its key part), and any other text is recorded on the story,
+with a comment on the pull request saying the offline provider cannot act on it (written once per
+feedback item); such text alone rebuilds nothing, since it could not change what is written.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class FeedbackPlan(BaseModel):
     """The review feedback of one project, made ready for one `story_builds` run."""
 
     requirements: RequirementsSet = Field(description="the stories to build (offline: with review criteria)")
-    texts: dict[str, str] = Field(default_factory=dict, description="story id -> feedback text (build key)")
+    texts: dict[str, str] = Field(
+        default_factory=dict, description="story id -> the feedback its generator acts on (build key)"
+    )
     hashes: dict[str, str] = Field(default_factory=dict, description="story id -> feedback hash")
     criteria: dict[str, list[AcceptanceCriterion]] = Field(default_factory=dict)
     notes: list[OfflineNote] = Field(default_factory=list)
@@ -50,13 +53,16 @@ def plan_feedback(requirements: RequirementsSet, feedback: ProjectFeedback, *, o
         found = feedback.story(story.id)
         if found is None or not found.items:
             continue
-        plan.texts[story.id] = found.text()
         plan.hashes[story.id] = found.feedback_hash()
         if not offline:
+            plan.texts[story.id] = found.text()
             continue
         added = review_criteria(story, [item.body for item in found.items])
         if added:
             plan.criteria[story.id] = added
+            # What the offline provider acts on (the criteria, also in the story itself) is its key part;
+            # free text could not change what it writes, so it rebuilds nothing (a comment says so).
+            plan.texts[story.id] = "\n".join(f"{c.id}: {c.given} / {c.when} / {c.then}" for c in added)
         for item in found.items:
             free = split_feedback(item.body).free_text
             if free:

@@ -223,7 +223,7 @@ def story_builds(
             **{f"stories_{status}": dg.MetadataValue.int(n) for status, n in counts.items()},
             "stories_done": dg.MetadataValue.text(f"{progress.done} of {progress.total}"),
             "integration_commit": dg.MetadataValue.text(value.integration_commit or "none"),
-            "stories_with_feedback": dg.MetadataValue.int(len(plan.texts)),
+            "stories_with_feedback": dg.MetadataValue.int(len(plan.hashes)),
             "review_criteria": dg.MetadataValue.md(
                 "\n".join(
                     f"- {story_id} {c.id}: Given {c.given}, when {c.when}, then {c.then}"

@@ -284,10 +284,15 @@ def _build_one(
             # The rebuild changes nothing the branch does not hold already: no commit, and only an open
             # pull request is brought up to date (its base, title and body).
             context.trees[kept.sha] = target
-            return _kept(context, record, previous, kept, change_set, usage, base_branch, body)
+            reason = (
+                "rebuilt with new inputs; the result is what the branch holds already (nothing committed)"
+            )
+            return _kept(context, record, previous, kept.sha, change_set, usage, body, reason)
         changes = tree_changes(base_tree, target)
         if not changes:
-            raise ValueError(f"the generator changed nothing on {base_branch}: no commit to make")
+            # Its base holds the story already (it was merged there): an empty commit would say nothing.
+            reason = f"nothing to commit: {base_branch} holds this story's changes already"
+            return _kept(context, record, previous, base_commit, change_set, usage, body, reason)
         commit = context.forge.commit_files(
             context.repo,
             branch,
@@ -351,28 +356,33 @@ def _kept(
     context: _Context,
     record: dict[str, Any],
     previous: StoryBuild | None,
-    head: CommitRef,
+    commit: str,
     change_set: StoryChangeSet,
     usage: LlmUsage,
-    base_branch: str,
     body: str,
+    reason: str,
 ) -> StoryBuild:
-    """A rebuild whose result the branch head already is: recorded under its new build key, its open
-    pull request (if any) updated, nothing committed and no pull request opened."""
+    """A rebuild whose result `commit` already is (the branch head, or its base): recorded under its
+    new build key, its open pull request (if any) updated, nothing committed, no pull request opened."""
     pull_number = previous.pull_request if previous else None
     pull_url = previous.pull_request_url if previous else None
     if context.forge.open_pull_request_of(context.repo, record["branch"]) is not None:
         pull = context.forge.open_pull_request(
-            context.repo, record["branch"], base_branch, change_set.message, body, record["story_id"]
+            context.repo,
+            record["branch"],
+            record["base_branch"],
+            change_set.message,
+            body,
+            record["story_id"],
         )
         pull_number, pull_url = pull.number, pull.url
     return StoryBuild(
         **record,
         status="unchanged",
-        commit=head.sha,
+        commit=commit,
         pull_request=pull_number,
         pull_request_url=pull_url,
-        reason="rebuilt with new inputs; the result is what the branch holds already (nothing committed)",
+        reason=reason,
         files_changed=[change.path for change in change_set.files],
         operations=change_set.operations,
         covered_criteria=change_set.covered_criteria,
