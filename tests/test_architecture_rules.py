@@ -150,3 +150,39 @@ def test_signing_up_for_a_thing_stores_the_signup_and_the_thing() -> None:
     assert set(entities) == {"Enrolment", "Course"}
     enrolment = next(f for f in entities["Enrolment"].fields if f.name == "course_id")
     assert enrolment.references == "Course"
+
+
+def _as(role: str, number: int, want: str):
+    return story(number, want).model_copy(update={"as_a": role})
+
+
+def test_an_actor_who_signs_up_with_their_details_is_the_record() -> None:
+    entities = {
+        entity.name: entity
+        for entity in derive_entities(
+            [
+                _as("rower", 1, "to sign up at the boathouse with my name, my e-mail and a locker number"),
+                _as("rower", 2, "to log an outing with the date and the distance"),
+                _as("user", 3, "to register with my name"),  # nobody in particular: nothing kept
+            ]
+        )
+    }
+    assert "Rower" in entities and "User" not in entities
+    rower = fields(entities["Rower"])
+    assert rower["name"] == ("string", True) and rower["email"] == ("email", False)
+    assert "locker_number" in rower
+    # what a kept actor creates is theirs
+    owner = next(f for f in entities["Outing"].fields if f.name == "rower_id")
+    assert (owner.references, owner.required) == ("Rower", False)
+
+
+def test_a_contraction_never_names_a_thing() -> None:
+    entities = model("to add the films we've watched with a title and a year")
+    assert set(entities) == {"Film"}
+    assert {"title", "year"} <= set(fields(entities["Film"]))
+
+
+def test_the_date_something_happens_is_a_date_field_named_by_the_event() -> None:
+    entities = model("to log a repair with the date it was reported and the date it is fixed")
+    repair = fields(entities["Repair"])
+    assert repair["reported_date"] == ("date", True) and repair["fixed_date"] == ("date", False)

@@ -43,7 +43,7 @@ from assets.architecture.vocabulary import (
     is_non_record,
     is_person_word,
 )
-from assets.requirements.language import pascal_case, singular
+from assets.requirements.language import pascal_case, role_of, singular
 from assets.requirements.models import UserStory
 
 MANAGED_PEOPLE_VERBS = frozenset(
@@ -167,8 +167,14 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
     value per supplier") becomes an entity only when nothing else names it and it is not a summary.
     """
     acted: dict[str, list[EntityDraft]] = {story.id: [] for story in stories}
+    for story in stories:
+        registering = self_registration(story)
+        if registering is not None:  # "members sign up with their name and e-mail": members are kept
+            acted[story.id] = [model.find(registering[0]) or model.entity(registering[0])]
     for looking in (False, True):
         for story in stories:
+            if acted[story.id]:
+                continue
             found = acted[story.id]
             for text in (story.i_want, *(trace.quote for trace in story.traces)):
                 for use in verb_uses(without_purpose(text)):
@@ -201,6 +207,35 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
             if wanted is not None:  # "assignments that have a due date", "subjects"
                 acted[story.id] = [model.find(wanted[0]) or model.entity(wanted[0].noun)]
     return acted
+
+
+_ANYBODY = frozenset("user person people someone anyone everyone visitor".split())
+_SELF_VERBS = frozenset("sign_up register join enrol enroll subscribe".split())
+_OWN = frozenset("my their our his her".split())
+
+
+def self_registration(story: UserStory) -> tuple[str, int] | None:
+    """ "to sign up at the desk with my name, e-mail and a card number", as a member: the actor
+    records themselves, so the actor's role is the thing stored; (role, where its fields start)."""
+    role = role_of(story.as_a)
+    if role.split()[-1] in _ANYBODY:
+        return None
+    toks = tokens(without_purpose(story.i_want))
+    start = 1 if toks[:1] == ["to"] else 0
+    found = _verb_at_start(toks, start)
+    if found is None or found[0] not in _SELF_VERBS:
+        return None
+    after = _next(toks, found[1], "with", limit=5)
+    if after is None or after >= len(toks) or toks[after] not in _OWN:
+        return None
+    return role, after
+
+
+def _verb_at_start(toks: list[str], index: int) -> tuple[str, int] | None:
+    uses = verb_uses(" ".join(toks[index:]))
+    if not uses or uses[0].index != 0:
+        return None
+    return uses[0].verbs[0], index + len(uses[0].verbs[0].split("_"))
 
 
 _HAVING = (("that", "have"), ("that", "has"), ("which", "have"), ("which", "has"), ("having",), ("with",))
@@ -300,8 +335,30 @@ def _each_relations(story: UserStory, model: DomainModel) -> None:
                 seen.append(target)
 
 
+def _actor_owns(story: UserStory, model: DomainModel) -> None:
+    """ "As a member, I want to place a hold on a book": when the actor is a stored thing, what
+    the story creates is theirs (an optional reference to the actor)."""
+    role = role_of(story.as_a)
+    actor = model.entities.get(noun_key(role)) if role.split()[-1] not in _ANYBODY else None
+    if actor is None:
+        return
+    for entity in model.entities.values():
+        if entity is actor or story.id not in entity.creating_stories:
+            continue
+        if not any(field.references == actor.name for field in entity.fields.values()):
+            add_reference(entity, actor, required=False)
+
+
 def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
     """Fields, relations, operations and transitions from one story's want-clause."""
+    registering = self_registration(story)
+    if registering is not None and acted:
+        toks = tokens(without_purpose(story.i_want))
+        for position, item in enumerate(listed_fields(toks, registering[1])[0]):
+            add_listed_field(acted[0], item.name, item.values, model, required=position == 0)
+        for kind in ("list", "create", "read", "update", "delete"):
+            acted[0].touch(kind, story.id)
+        return
     uses = verb_uses(without_purpose(story.i_want))
     wanted = noun_want(story.i_want) if not uses else None
     if wanted is not None and acted and model.find(wanted[0]) is acted[0]:
@@ -527,6 +584,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
         fill_from_story(story, model, acted[story.id])
     for story in stories:
         _each_relations(story, model)
+        _actor_owns(story, model)
     for story in ordered:
         apply_rules(story, model, acted[story.id])
     for story in stories:

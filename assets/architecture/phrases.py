@@ -41,7 +41,8 @@ PREPOSITIONS = frozenset(
     inside""".split()
 )
 _CONTRACTIONS = frozenset(
-    "theyre youre were dont doesnt didnt cant wont isnt arent im ive id thats theres whats lets".split()
+    """theyre youre were dont doesnt didnt cant wont isnt arent im ive id thats theres whats lets weve youve
+    theyve youll theyll shouldnt wouldnt couldnt hasnt havent wasnt werent""".split()
 )
 # Disfluencies and filler a transcript keeps: never part of a name.
 FILLERS = frozenset("um uh erm er hmm mm disfmarker vocalsound gap laugh well yeah okay ok oh like".split())
@@ -297,6 +298,29 @@ def _item_name(words: list[str]) -> str:
     return "_".join(kept)
 
 
+_EVENT_SUBJECTS = frozenset("it they he she we you".split())
+_EVENT_BE = frozenset("was is were are will has have had".split())
+_PARTICLES = frozenset("back out in up off".split())
+
+
+def _date_of_event(toks: list[str], index: int, item: list[str]) -> tuple[str, int] | None:
+    """ "the date it was lent", "the date it is due back": (the event's word, the index after it)."""
+    if not item or item[-1] not in _WHEN_WORDS or toks[index] not in _EVENT_SUBJECTS:
+        return None
+    position = index + 1
+    while position < len(toks) and toks[position] in _EVENT_BE | {"be", "been"}:
+        position += 1
+    if position == index + 1 or position >= len(toks) or not toks[position].isalpha():
+        return None
+    word = toks[position]
+    if word in STOPWORDS or word in PREPOSITIONS:
+        return None
+    position += 1
+    if position < len(toks) and toks[position] in _PARTICLES:
+        position += 1
+    return word, position
+
+
 def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
     """A list of items ("a title, due date and priority") from `index`: each item's words, and the end."""
     items: list[list[str]] = [[]]
@@ -315,6 +339,10 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
             close = toks.index(")", index) if ")" in toks[index:] else len(toks)
             items[-1].append("(" + " ".join(toks[index + 1 : close]) + ")")
             index = close + 1
+            continue
+        event = _date_of_event(toks, index, items[-1])
+        if event is not None:  # "the date it was lent" -> lent date
+            items[-1], index = [event[0], items[-1][-1]], event[1]
             continue
         if token in STOPWORDS and token not in DETERMINERS and token not in ("its", "their", "of"):
             break
