@@ -45,6 +45,7 @@ COLUMNS = (
     ("refuse", 7),
     ("search", 7),
     ("summ", 6),
+    ("ui", 7),
     ("s", 6),
 )
 
@@ -98,6 +99,7 @@ def row(score: ProjectScore) -> list[str]:
         f"{score.http_entities_ok}/{len(score.entities)}",
         f"{held}/{total}",
         *_behaviour_cells([score]),
+        f"{score.frontend.shown}/{score.frontend.total}",
         f"{score.seconds:.0f}",
     ]
 
@@ -124,6 +126,7 @@ def totals(scores: list[ProjectScore], label: str = "TOTAL") -> list[str]:
         f"{sum(s.http_entities_ok for s in scores)}/{sum(len(s.entities) for s in scores)}",
         f"{sum(h for h, _ in checks)}/{sum(t for _, t in checks)}",
         *_behaviour_cells(scores),
+        f"{sum(s.frontend.shown for s in scores)}/{sum(s.frontend.total for s in scores)}",
         f"{sum(s.seconds for s in scores):.0f}",
     ]
 
@@ -147,7 +150,8 @@ def print_table(scores: list[ProjectScore]) -> None:
         " checks: HTTP checks held; trans: transitions that moved the state over HTTP / transitions in"
         " the contract; refuse: entities whose not-allowed transition got 409; search: list filters and"
         " text searches that found the record and left it out for other values; summ: summary"
-        " operations answering rows of {group, value};"
+        " operations answering rows of {group, value}; ui: entities, transitions and summaries of the"
+        " contract the generated page offers;"
         " * = ../shared/corpus (real documents); + = held out (kept off main"
         " until the final measurement, so no rule could have been written against it)."
     )
@@ -174,6 +178,8 @@ def print_details(score: ProjectScore) -> None:
             print(f"      {check}: {why}")
     if score.http_problem:
         print("  http:", score.http_problem)
+    if score.frontend.missing:
+        print("  not on the page:", ", ".join(score.frontend.missing[:10]))
 
 
 def main() -> None:

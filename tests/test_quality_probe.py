@@ -25,7 +25,7 @@ from assets.architecture.models import (
 from assets.architecture.openapi import EntityOperation, render_openapi
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from tests.support.offline_build import build_all
-from tests.support.quality import ExpectedEntity, HttpResult, PipelineOutcome, probe_http
+from tests.support.quality import ExpectedEntity, HttpResult, PipelineOutcome, frontend_coverage, probe_http
 
 SERVER = "backend/app/server.py"
 STORE = "backend/app/store.py"
@@ -174,3 +174,19 @@ def test_the_probe_notices_search_and_summaries_that_ignore_the_records(
     assert result.behaviour["Parcel"]["search"] is False
     assert result.counts["Parcel"]["search"] == (1, 2)  # the city filter still works, q does not
     assert result.behaviour["Parcel"]["summaries"] is False
+
+
+def test_the_page_offers_every_entity_transition_and_summary_and_a_missing_one_is_named(
+    built: tuple[Architecture, dict[str, str]],
+) -> None:
+    architecture, tree = built
+    coverage = frontend_coverage(tree, architecture.openapi)
+    assert (coverage.shown, coverage.total, coverage.missing) == (4, 4, [])
+    page = tree["frontend/index.html"]
+    assert 'data-summary="parcels_per_city"' in page
+    without_table = {**tree, "frontend/index.html": page.replace('data-summary="parcels_per_city"', "")}
+    coverage = frontend_coverage(without_table, architecture.openapi)
+    assert coverage.shown == 3 and coverage.missing == ["summary Parcel.parcels_per_city"]
+    data = tree["frontend/resources.js"]
+    without_button = {**tree, "frontend/resources.js": data.replace('"name": "deliver"', '"name": "gone"')}
+    assert frontend_coverage(without_button, architecture.openapi).missing == ["transition Parcel.deliver"]

@@ -37,6 +37,7 @@ import dagster as dg
 from pydantic import BaseModel, Field
 
 from assets.architecture.models import Architecture, Entity
+from assets.architecture.openapi import iter_operations as iter_contract
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.install import ComponentEnvironment, install_component
@@ -737,6 +738,57 @@ def probe_http(
 
 
 # ---------------------------------------------------------------------------------------------
+# The frontend: does the page offer every entity, transition and summary the contract serves?
+
+
+class FrontendCoverage(BaseModel):
+    shown: int = 0
+    total: int = 0
+    missing: list[str] = Field(default_factory=list)
+
+
+def frontend_coverage(tree: Mapping[str, str] | None, document: Mapping[str, Any]) -> FrontendCoverage:
+    """Each entity with a collection in the contract needs a section on the page (index.html) and
+    an entry in the page's data (resources.js, what app.js draws from); each transition a button
+    entry, each summary a table and an entry."""
+    wanted: list[tuple[str, str, str]] = []  # (kind, entity, name)
+    for op in iter_contract(document):
+        tags = op.operation.get("tags") or []
+        entity = str(tags[0]) if tags else ""
+        if not entity or entity == "Health":
+            continue
+        if op.operation.get("x-transition"):
+            wanted.append(("transition", entity, str(op.operation["x-transition"])))
+        elif op.operation.get("x-summary"):
+            wanted.append(("summary", entity, str(op.operation["x-summary"])))
+        elif ("entity", entity, entity) not in wanted:
+            wanted.append(("entity", entity, entity))
+    out = FrontendCoverage(total=len(wanted))
+    tree = tree or {}
+    page = tree.get("frontend/index.html", "")
+    data_text = tree.get("frontend/resources.js", "")
+    try:
+        data = json.loads(data_text.split("=", 1)[1].strip().rstrip(";")) if "=" in data_text else []
+    except ValueError:
+        data = []
+    resources = {str(item.get("name")): item for item in data if isinstance(item, dict)}
+    for kind, entity, name in wanted:
+        resource = resources.get(entity) or {}
+        if kind == "entity":
+            ok = bool(resource) and f'data-resource="{entity}"' in page
+        elif kind == "transition":
+            ok = any(item.get("name") == name for item in resource.get("transitions") or [])
+        else:
+            ok = any(item.get("name") == name for item in resource.get("summaries") or [])
+            ok = ok and f'data-summary="{name}"' in page
+        if ok:
+            out.shown += 1
+        else:
+            out.missing.append(f"{kind} {entity}" + (f".{name}" if kind != "entity" else ""))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # The score
 
 
@@ -795,6 +847,7 @@ class ProjectScore(BaseModel):
     app_tests_pass: bool = False
     http_started: bool = False
     http_problem: str = ""
+    frontend: FrontendCoverage = Field(default_factory=FrontendCoverage)
 
     @property
     def story_recall(self) -> float:
@@ -877,6 +930,8 @@ def score_project(
         matched_story_criteria=per_story,
         app_tests_pass=bool(outcome.validations and outcome.validations.tests_pass),
     )
+    if outcome.architecture is not None:
+        score.frontend = frontend_coverage(outcome.tree, outcome.architecture.openapi)
     model = outcome.architecture.data_model if outcome.architecture else []
     entity_pairs = match_entities(expected.entities, model)
     wanted: dict[str, ExpectedEntity] = {}
