@@ -186,3 +186,29 @@ def test_the_date_something_happens_is_a_date_field_named_by_the_event() -> None
     entities = model("to log a repair with the date it was reported and the date it is fixed")
     repair = fields(entities["Repair"])
     assert repair["reported_date"] == ("date", True) and repair["fixed_date"] == ("date", False)
+
+
+def test_list_items_lose_their_introducing_and_describing_words_and_examples() -> None:
+    entities = model(
+        "to book a fitting with a tailor, giving the date and the venue",
+        "to keep a list of shops, each with a name and a short code such as LDN1",
+        "to report a leak with a short description",
+    )
+    assert {"date", "venue"} <= set(fields(entities["Fitting"]))
+    assert "code" in fields(entities["Shop"]) and "short_code_such" not in fields(entities["Shop"])
+    assert "description" in fields(entities["Leak"])
+
+
+def test_whose_names_two_numbers_of_the_thing() -> None:
+    entities = model(
+        "to add seed packets with a name and a count",
+        "to flag seed packets whose count drops below their minimum stock",
+    )
+    packet = fields(entities["SeedPacket"])
+    assert packet["minimum_stock"][0] == "integer"
+
+
+def test_a_count_of_a_thing_is_its_field_not_a_thing() -> None:
+    entities = model("to add minibuses with a name", "to change the number of seats of a minibus")
+    assert set(entities) == {"Minibus"}
+    assert fields(entities["Minibus"])["seats"][0] == "integer"

@@ -1,13 +1,18 @@
 """The domain model from the stories: entities, typed fields, relations, state transitions.
 
-Entities are the things the stories' verbs act on ("add their pets", "record each vet visit");
-generic words (app, feature, information) never become one, people only when the stories manage
-them ("register members"). Fields come from what the text lists ("with a title, due date and
-priority", "search products by name, SKU or supplier"), their types from the words' meaning, enum
-values where the text lists them. Relations: "X of/for/on/to a Y", "Y's X", "each X" after Y, and a
-listed field that names another entity become a reference `<y>_id`. State verbs (ship, archive,
-close, "mark as done") become an enum `status` and one transition each. Rules, limits and
-summaries are read by `assets.architecture.rules`; operations by `assets.architecture.operations`.
+Entities are the things the stories' verbs act on ("add their pets", "record feeding times and
+every vet visit", "a register of vehicles: ...", a want that is only a thing: "subjects"); generic
+words (app, feature, information), ways of showing things ("map display"), times ("week"), values
+and counts ("amount", "servings") and abstract activities ("route planning") never become one,
+people only when the stories keep them ("record suppliers", "members sign up with their name").
+Words the stories misspell once are read as the word they use elsewhere (`spelling`). Fields come
+from what the text lists ("with a title, due date and priority", "search products by name, SKU or
+supplier", "the date it was lent"), their types from the words' meaning, enum values where the text
+lists them, a yes/no field from "a done checkbox". Relations: "X of/for/on/to a Y", "Y's X", "each X"
+after Y, "every X comes from one Y", a listed field that names another entity, and what a kept actor
+creates become a reference `<y>_id`. State verbs (ship, archive, close, "mark as done") become an
+enum `status` and one transition each. Rules, limits and summaries are read by
+`assets.architecture.rules`; operations by `assets.architecture.operations`.
 """
 
 from __future__ import annotations

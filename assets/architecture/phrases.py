@@ -18,6 +18,7 @@ from assets.architecture.vocabulary import (
     NOMINAL_OF_VERB,
     PHRASAL,
     SOFTWARE_NOUNS,
+    VALUE_NOUNS,
     VERB_ACTIONS,
     Action,
     field_type,
@@ -170,7 +171,11 @@ def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
             end=phrase.end,
             attribute=phrase.words[-1],
         )
-    if of and phrase.words[-1] in ATTRIBUTE_WORDS | {singular(w) for w in ATTRIBUTE_WORDS}:
+    raw = toks[phrase.end - 1]  # "servings", before it was made singular
+    valued = not is_generic(raw) and (
+        "integer" in (field_type(raw), field_type(phrase.words[-1])) or raw in VALUE_NOUNS
+    )
+    if of and (valued or phrase.words[-1] in ATTRIBUTE_WORDS | {singular(w) for w in ATTRIBUTE_WORDS}):
         owner = entity_phrase(toks, phrase.end + 1)
         if owner is not None:
             attribute = "_".join(toks[phrase.start : phrase.end][-len(phrase.words) :])
@@ -291,8 +296,17 @@ def action_of(verb: str) -> Action:
     return VERB_ACTIONS[verb]
 
 
+# Words that introduce a list item or only describe it: "giving the date", "a short description".
+_ITEM_LEADS = frozenset(
+    """giving including stating showing listing noting recording naming with short long brief small large
+    big little current detailed general quick""".split()
+)
+
+
 def _item_name(words: list[str]) -> str:
     kept = [word for word in words if word not in DETERMINERS and word not in ("optional", "its", "their")]
+    while len(kept) > 1 and kept[0] in _ITEM_LEADS:
+        kept = kept[1:]
     if not 1 <= len(kept) <= 3:
         return ""
     return "_".join(kept)
@@ -335,6 +349,10 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
             continue
         if token in (";", ":", ")") or (token in PREPOSITIONS and token not in ("of",)) or token == "'s":
             break
+        if token == "such" and toks[index + 1 : index + 2] == ["as"]:  # "a short key such as WEB"
+            while index < len(toks) and toks[index] not in (",", ";"):
+                index += 1
+            continue
         if token == "(":
             close = toks.index(")", index) if ")" in toks[index:] else len(toks)
             items[-1].append("(" + " ".join(toks[index + 1 : close]) + ")")

@@ -29,6 +29,7 @@ from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
     VERB_OF_STATE,
+    field_type,
     is_generic,
     is_person_word,
     number_value,
@@ -160,6 +161,7 @@ def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) 
             _has_fields(sentence, model)
             _with_fields(sentence, model)
             _belongs(_norm(sentence), model)
+            _whose(_norm(sentence), model)
             _apply_sentence(_norm(sentence), story, model, acted)
 
 
@@ -183,6 +185,26 @@ def _belongs(sentence: str, model: DomainModel) -> None:
         parent = model.find(" ".join(parent_words)) or model.find(parent_words[-1])
         if child is not None and parent is not None and child is not parent:
             add_reference(child, parent, required=True)
+
+
+_WHOSE = re.compile(
+    r"\b(?P<noun>[a-z]+) whose (?P<field>[a-z]+(?: [a-z]+)?) (?:falls?|drops?|goes|go|is|are|rises?|exceeds?"
+    r"|gets?)(?: below| above| under| over| past| beyond)? (?:their|its|my|our|the|a|an)"
+    r" (?P<limit>[a-z]+(?: [a-z]+)?)\b"
+)
+
+
+def _whose(sentence: str, model: DomainModel) -> None:
+    """ "flag products whose stock falls below their reorder level": both are numbers the thing has."""
+    for match in _WHOSE.finditer(sentence):
+        entity = model.find(match["noun"])
+        if entity is None:
+            continue
+        for phrase, loose in ((match["field"], True), (match["limit"], False)):
+            name = "_".join(word for word in phrase.split() if word not in DETERMINERS)
+            known = _field_in(entity, phrase) if loose else (name if name in entity.fields else None)
+            if known is None:
+                entity.add_field(name, type_=None if field_type(name) != "string" else "integer")
 
 
 def _with_fields(sentence: str, model: DomainModel) -> None:

@@ -258,9 +258,15 @@ NON_RECORD_NOUNS = PRESENTATION_NOUNS | TIME_NOUNS | ABSTRACT_NOUNS | VALUE_NOUN
 
 
 def is_non_record(words: tuple[str, ...] | list[str]) -> bool:
-    """True if a noun phrase (content words, head last) names a way of showing things, a time, or
-    an abstract quality or activity ("map display", "week", "route planning"), not a stored thing."""
-    return bool(words) and (words[-1] in NON_RECORD_NOUNS or singular(words[-1]) in NON_RECORD_NOUNS)
+    """True if a noun phrase (content words, head last) names a way of showing things, a time, a
+    value or a count, or an abstract quality or activity ("map display", "week", "servings",
+    "route planning"), not a stored thing."""
+    if not words:
+        return False
+    head = singular(words[-1])
+    if words[-1] in NON_RECORD_NOUNS or head in NON_RECORD_NOUNS:
+        return True
+    return "integer" in (field_type(words[-1]), field_type(head))
 
 
 # Nouns that hold other things: "a register of vehicles" is about the vehicles.
