@@ -38,7 +38,7 @@ from assets.story_builds.build import StoryGenerator, build_stories  # noqa: E40
 from resources.forge import LocalForge  # noqa: E402
 from resources.object_store import LocalObjectStore  # noqa: E402
 from tests.support.bombs import docx_bomb  # noqa: E402
-from tests.support.corpus import docx_bytes  # noqa: E402
+from tests.support.corpus import docx_bytes, eml_bytes  # noqa: E402
 from tests.support.story_builds import CountingForge, counting_generator, loop_project  # noqa: E402
 
 MIB = 1024 * 1024
@@ -102,6 +102,7 @@ def intake_fault(
     bad_file: tuple[str, bytes],
     parser: Callable[[str, bytes, int], ParseOutcome] = parse_source,
     limits: ParseLimits | None = None,
+    rejected: str | None = None,  # the path rejected, if not the file's own (an attachment of it)
 ) -> Row:
     def work() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="faults-") as folder:
@@ -129,7 +130,7 @@ def intake_fault(
             )
             reasons = {entry.path: entry.reason for entry in first.snapshot.rejected}
             return {
-                "reason": reasons.get(bad_file[0], "not rejected"),
+                "reason": reasons.get(rejected or bad_file[0], "not rejected"),
                 "seconds": seconds,
                 "good": len(first.snapshot.active()),
                 "second_parsed": second.parsed,
@@ -144,7 +145,8 @@ def intake_fault(
         recovery=f"{result['seconds']:.1f} s (stage finished)",
         peak_rss=f"{mb(result['children_rss'])} (largest parser process)",
         lost_or_redone=(
-            f"lost 0 ({result['good']}/3 good files parsed); re-run: parsed {result['second_parsed']}, "
+            f"lost 0 ({result['good']}/{3 + bool(rejected)} good documents parsed); re-run: parsed "
+            f"{result['second_parsed']}, "
             f"reason recalled {result['second_remembered']}"
         ),
     )
@@ -164,6 +166,24 @@ def document_faults() -> list[Row]:
             "lying zip bomb",
             f".docx of {mb(len(liar))} declaring 1 KB, inflating to 2.1 GB",
             ("spec/liar.docx", liar),
+        ),
+        intake_fault(
+            "zip bomb attached to an e-mail",
+            f".eml with the {mb(len(bomb))} .docx bomb attached (memory limit 2 GB)",
+            (
+                "mail/bomb.eml",
+                eml_bytes(
+                    body="Spec attached. Users must log in.",
+                    attachments=[
+                        (
+                            "spec.docx",
+                            bomb,
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        )
+                    ],
+                ),
+            ),
+            rejected="mail/bomb.eml#spec.docx",
         ),
         intake_fault(
             "parser memory hog",
@@ -325,6 +345,7 @@ def dead_run_fault() -> Row:
             )
             run_monitor.evaluate(dg.build_sensor_context(instance=instance))
             failed_after = time.monotonic() - killed
+            steps = {stats.step_key: stats.status for stats in instance.get_run_step_stats(run.run_id)}
             [record] = instance.get_run_records(dg.RunsFilter(run_ids=[run.run_id]))
             list(consume_new_runs_for_automatic_reexecution(context, [record], logging.getLogger("faults")))
             [retry] = [r for r in instance.get_runs() if r.parent_run_id == run.run_id]
@@ -334,10 +355,12 @@ def dead_run_fault() -> Row:
             final = instance.get_run_by_id(retry.run_id)
         lines = markers.read_text().splitlines()
     redone = sum(1 for line in lines if line.startswith("first"))
+    step_status = steps["second"].value if steps.get("second") else "?"
     return Row(
         "run worker killed",
         "kill -9 of the run worker in its second step (default run launcher)",
-        f"marked FAILURE (RUN_WORKER_RESTART); retry {final.status.value if final else '?'}",
+        f"marked FAILURE (RUN_WORKER_RESTART), step 'second' {step_status} (not in progress); "
+        f"retry {final.status.value if final else '?'}",
         f"failed {failed_after:.1f} s after the kill (+ up to the 30 s sensor interval); "
         f"retry done {retried_after:.1f} s after",
         f"{mb(hwm)} (run worker VmHWM)",
