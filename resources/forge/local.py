@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from resources.forge.base import (
     Comment,
@@ -115,8 +115,13 @@ class LocalForge(Forge):
 
     # --- paths and git -------------------------------------------------------------------------
 
+    # Resolved once: a story build asks for it a few times per story, each a realpath walk.
+    _resolved_root: Path | None = PrivateAttr(default=None)
+
     def _root(self) -> Path:
-        return Path(self.root).resolve()
+        if self._resolved_root is None:
+            self._resolved_root = Path(self.root).resolve()
+        return self._resolved_root
 
     def _bare(self, repo: str) -> Path:
         return self._root() / f"{check_repository_name(repo)}.git"

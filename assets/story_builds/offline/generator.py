@@ -137,10 +137,22 @@ class OfflinePlan:
         own, plans, uncovered = self._plans[story_id]
         return list(own), list(plans), list(uncovered)
 
+    def has_tests(self, story_id: str) -> bool:
+        """Whether the story yields a test module: its first testable criterion says so, without
+        planning the others (a re-run computes every story's key, but builds only the changed ones)."""
+        if story_id in self._plans:
+            return bool(self._plans[story_id][1])
+        story = self.story(story_id)
+        own = story_operations(self.architecture, story, self.operations)
+        return any(
+            not isinstance(plan_criterion(self.architecture, story, criterion, own, self.operations), str)
+            for criterion in story.acceptance_criteria
+        )
+
     def rendered_templates(self, story_id: str) -> list[str]:
         story = self.story(story_id)
         names = [] if any(dep in self.stories for dep in story.depends_on) else sorted(SKELETON_FILES)
-        if self.plan(story_id)[1]:
+        if self.has_tests(story_id):
             names.append(STORY_TESTS)
         return names
 
