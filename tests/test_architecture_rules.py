@@ -212,3 +212,9 @@ def test_a_count_of_a_thing_is_its_field_not_a_thing() -> None:
     entities = model("to add minibuses with a name", "to change the number of seats of a minibus")
     assert set(entities) == {"Minibus"}
     assert fields(entities["Minibus"])["seats"][0] == "integer"
+
+
+def test_a_thing_only_referred_to_is_built_with_the_stories_that_refer_to_it() -> None:
+    entities = model("to enrol in a course myself")
+    assert all(operation.story_ids == ["US-001"] for operation in entities["Course"].operations)
+    assert {op.kind for op in entities["Course"].operations} == {"list", "create", "read", "update", "delete"}

@@ -50,7 +50,7 @@ def _story(number: int, want: str) -> UserStory:
 def parcel_design() -> tuple[RequirementsSet, Architecture]:
     stories = [
         _story(1, "to register parcels with a label and a destination city"),
-        _story(2, "to post a parcel, then mark it delivered"),
+        _story(2, "to post a parcel, then mark it delivered, or refuse it"),
         _story(3, "to filter parcels by city and search them by label"),
         _story(4, "to see how many parcels go to each city"),
     ]
@@ -64,7 +64,7 @@ def parcel_design() -> tuple[RequirementsSet, Architecture]:
                 name="status",
                 type="enum",
                 required=True,
-                values=["new", "posted", "delivered"],
+                values=["new", "posted", "delivered", "returned"],
                 default="new",
             ),
         ],
@@ -72,6 +72,10 @@ def parcel_design() -> tuple[RequirementsSet, Architecture]:
             Transition(name="post", field="status", from_states=["new"], to_state="posted", story_ids=[_P2]),
             Transition(
                 name="deliver", field="status", from_states=["posted"], to_state="delivered", story_ids=[_P2]
+            ),
+            # another branch from the start: only a fresh parcel can take it after the walk above
+            Transition(
+                name="refuse", field="status", from_states=["new"], to_state="returned", story_ids=[_P2]
             ),
         ],
         summaries=[Summary(name="parcels_per_city", group_by="city", story_ids=["US-p4"])],
@@ -134,7 +138,7 @@ def test_the_probe_sees_transitions_filters_search_and_summaries_work(
         "summaries": True,
     }, result.detail
     counts = result.counts["Parcel"]
-    assert counts["transitions"] == (2, 2)  # post, then deliver from posted
+    assert counts["transitions"] == (3, 3)  # post, then deliver from posted; refuse on a fresh parcel
     assert counts["search"] == (2, 2)  # the city filter and q
     assert counts["summaries"] == (1, 1)
 
@@ -161,7 +165,7 @@ def test_the_probe_notices_a_transition_that_does_not_move_the_state(
     )
     result = _probe(architecture, broken, tmp_path)
     assert result.behaviour["Parcel"]["transitions"] is False
-    assert result.counts["Parcel"]["transitions"][0] < 2
+    assert result.counts["Parcel"]["transitions"][0] < 3
 
 
 def test_the_probe_notices_search_and_summaries_that_ignore_the_records(
@@ -181,12 +185,12 @@ def test_the_page_offers_every_entity_transition_and_summary_and_a_missing_one_i
 ) -> None:
     architecture, tree = built
     coverage = frontend_coverage(tree, architecture.openapi)
-    assert (coverage.shown, coverage.total, coverage.missing) == (4, 4, [])
+    assert (coverage.shown, coverage.total, coverage.missing) == (5, 5, [])
     page = tree["frontend/index.html"]
     assert 'data-summary="parcels_per_city"' in page
     without_table = {**tree, "frontend/index.html": page.replace('data-summary="parcels_per_city"', "")}
     coverage = frontend_coverage(without_table, architecture.openapi)
-    assert coverage.shown == 3 and coverage.missing == ["summary Parcel.parcels_per_city"]
+    assert coverage.shown == 4 and coverage.missing == ["summary Parcel.parcels_per_city"]
     data = tree["frontend/resources.js"]
     without_button = {**tree, "frontend/resources.js": data.replace('"name": "deliver"', '"name": "gone"')}
     assert frontend_coverage(without_button, architecture.openapi).missing == ["transition Parcel.deliver"]

@@ -536,6 +536,23 @@ def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserSto
 _SWITCHES = frozenset("checkbox checkboxes tickbox toggle switch flag".split())
 
 
+def _serve_referenced(model: DomainModel) -> None:
+    """An entity only referred to ("sign up for a shift": the shift) is built with the stories of
+    what refers to it, so its operations exist as soon as a reference to it can be made."""
+    for entity in model.entities.values():
+        if entity.stories:
+            continue
+        referrers = [
+            other
+            for other in model.entities.values()
+            if any(field.references == entity.name for field in other.fields.values())
+        ]
+        for other in referrers:
+            for story_id in other.creating_stories or other.stories:
+                if story_id not in entity.stories:
+                    entity.stories.append(story_id)
+
+
 def _switch_field(story: UserStory, model: DomainModel) -> None:
     """ "a done checkbox", "an urgent flag": a yes/no field of the thing the project is about (the
     entity most stories act on)."""
@@ -595,6 +612,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     for story in stories:
         if not acted[story.id]:
             _switch_field(story, model)
+    _serve_referenced(model)
     return [
         finish_entity(model.entities[key], full_crud)
         for key in sorted(model.entities, key=lambda k: pascal_case(k))

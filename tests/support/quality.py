@@ -655,6 +655,7 @@ def http_plan(architecture: Architecture, wanted: Mapping[str, ExpectedEntity]) 
             "delete": "delete" in ops.kinds,
             "body": create_body,
             "parent_body": _body(document, ops.create_schema, refs, 3),
+            "fresh_bodies": [_body(document, ops.create_schema, refs, variant) for variant in (4, 5, 6)],
             "compare": _plain_strings(document, ops.create_schema, create_body),
             "update_body": update_body,
             "missing_field": missing,

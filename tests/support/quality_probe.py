@@ -194,6 +194,40 @@ class Prober:
             checks["delete"] = False
         return {"checks": checks, "detail": detail, "counts": counts}
 
+    def _route(
+        self, transitions: list[dict[str, Any]], record: dict[str, Any], goal: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """The shortest list of other transitions that brings `record` to a state `goal` starts from."""
+        field = goal["field"]
+        start = record.get(field)
+        frontier: list[tuple[Any, list[dict[str, Any]]]] = [(start, [])]
+        seen = {start}
+        while frontier:
+            state, route = frontier.pop(0)
+            if state in self._allowed(goal):
+                return route
+            for transition in transitions:
+                if transition is goal or transition["field"] != field:
+                    continue
+                if state in self._allowed(transition) and transition["to"] not in seen:
+                    seen.add(transition["to"])
+                    frontier.append((transition["to"], [*route, transition]))
+        return None
+
+    def _walk(
+        self, route: list[dict[str, Any]], record: dict[str, Any], path: str, problems: list[str]
+    ) -> tuple[bool, dict[str, Any]]:
+        """Apply each transition of `route` to the record; True if the last one moved it too."""
+        for transition in route:
+            target = transition["path"].replace("{id}", str(record["id"]))
+            status, body = self.client.send("POST", target)
+            moved = isinstance(body, dict) and body.get(transition["field"]) == transition["to"]
+            if status != 200 or not moved:
+                problems.append(f"POST {target} -> {status} {str(body)[:150]}")
+                return False, record
+            record = body
+        return True, record
+
     # -- beyond CRUD: transitions, search and filters, summaries ------------------------------
 
     def behaviour(
@@ -368,6 +402,24 @@ class Prober:
                 else:
                     start = state.get(transition["field"])
                     problems.append(f"POST {target} from {start!r} -> {status} {str(body)[:150]}")
+        # A transition on another branch ("cancel" or "complete" from open) starts on a fresh record,
+        # walked there by the shortest path of transitions already seen to work.
+        for body in plan.get("fresh_bodies", []):
+            if not pending:
+                break
+            status, fresh = send("POST", plan["collection"], self.fill(body))
+            if not (200 <= status < 300 and isinstance(fresh, dict) and "id" in fresh):
+                break
+            fresh_path = path.rsplit("/", 1)[0] + f"/{fresh['id']}"
+            for transition in list(pending):
+                route = self._route(plan["transitions"], fresh, transition)
+                if route is None:
+                    continue
+                pending.remove(transition)
+                ok, fresh = self._walk([*route, transition], fresh, fresh_path, problems)
+                held += ok
+                break
+            send("DELETE", fresh_path)
         tried = len(plan["transitions"]) - len(pending)
         checks["transitions"] = bool(tried) and held == tried
         counts["transitions"] = [held, len(plan["transitions"])]
