@@ -487,3 +487,9 @@ def test_criteria_of_a_passive_want_and_of_a_prepositional_object(
     [story] = extract("backlog.txt", sentence + "\n").stories
     criterion = story.acceptance_criteria[0]
     assert (criterion.when, criterion.then) == (when, then)
+
+
+def test_each_thing_needs_details_is_a_story_to_record_those_things() -> None:
+    found = extract("kit.txt", "Each locker needs a number, the floor and the key holder.\n")
+    assert titles(found) == ["Record lockers"], titles(found)
+    assert found.stories[0].i_want == "to record lockers with a number, the floor and the key holder"

@@ -357,10 +357,8 @@ def meaningful(want: str, conversational: bool) -> bool:
     if any(singular(t) in MEETING_NOUNS for t in content[:2]) and len(content) <= 3:
         return False
     # What is asked ends where its condition starts ("drop out of one if something comes up, ...").
-    core = want.split(",")[0]  # ... or at its first comma
-    asked = re.split(r"\b(?:if|when|whenever|unless|once|as long as|provided)\b", " ".join(words(core)))[
-        0
-    ].split()
+    core = words(want.split(",")[0]) if len(words(want.split(",")[0])) >= 6 else tokens  # to its first comma
+    asked = re.split(r"\b(?:if|when|whenever|unless|once|as long as|provided)\b", " ".join(core))[0].split()
     if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(asked[1:])) and len(asked) > 8:
         return False  # a clause about the speakers, not the product
     return len(asked) <= 18

@@ -378,7 +378,10 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     if re.match(r"(?:we|i)\s", match.group(0), re.I):  # "for the society we want to ...": "we" is the subject
         subject = match.group(0).split()[0]
     pronoun = re.search(r"(?:^|\s)(we|i|you|they|he|she)$", subject, re.I)
-    if pronoun and words(subject)[0] in _OPENERS | {"for", "with", "in", "on", "at", "during"}:
+    condition_before = re.search(r"\b(?:if|when|once|whenever)\b", text[: match.start()], re.I) is not None
+    if pronoun and (
+        words(subject)[0] in _OPENERS | {"for", "with", "in", "on", "at", "during"} or condition_before
+    ):
         subject = pronoun.group(1)
     if len([w for w in words(subject) if w not in DETERMINERS]) > 4:
         return None  # a clause, not the subject of a requirement: other forms may still read it
@@ -414,6 +417,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
             role = default_actor(context)
         return [draft(role, wanted, why, why_kind, priority, sentence, segment)]
     bare_need = match.group(0).lower() in ("need", "needs")
+    described = _described(subject, action) if bare_need else None
+    if described:  # "Each trip needs a destination, the date and ...": what is kept of each trip
+        return [draft(default_actor(context), described, why, why_kind, priority, sentence, segment)]
     first_words = words(action)[:2]
     someone_to = re.match(r"^(?P<who>.+?)\s+to\s+\w", action)
     named_first = someone_to is not None and looks_like_person(someone_to["who"])
@@ -543,15 +549,16 @@ def _wanted_thing(action: str) -> str | None:
         return None
     before_of = re.split(r"\s+(?:of|per)\s+", action.lower(), maxsplit=1)[0].split()
     head = before_of[-1] if 2 <= len(before_of) <= 4 else ""
+    noun = next((token for token in tokens[1:3] if token not in DETERMINERS), "")
     # "a list of the rooms", "a count per stage"; "a waiting list for full events" is a feature
     if head in REPORT_NOUNS and re.search(r"\b(?:of|per)\b", action, re.I):
         if re.search(r",\s*(?:it|that|this|they|there)(?:['’]s|['’]re| is| are| was)\b", action, re.I):
             return None  # "the average frequency of pushing buttons, it's about ...": a remark
         return f"to see {action[:1].lower()}{action[1:]}"
     listing = _ATTRIBUTE_LIST.search(action)
-    if listing and plural_noun(singular(head)) == head:
+    if listing and noun and plural_noun(singular(noun)) == noun:
         details = re.sub(r"\s*\(.*?\)", "", listing["list"]).strip(" ,.")
-        return f"to record {head} with their {details}"
+        return f"to record {noun} with their {details}"
     return None
 
 
@@ -845,6 +852,9 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 return _product_action(
                     subject, action, why, why_kind, context.priority or "Should", sentence, segment, context
                 )
+            described = _described(subject, " ".join(rest)) if lemma in ("have", "need") else None
+            if described and not context.today:  # "Each class has a name, a coach and a room"
+                return [draft(default_actor(context), described, why, why_kind, "Should", sentence, segment)]
             head = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
             if head and words(subject)[0] in DETERMINERS:  # "An invoice starts as a draft": the thing
                 context.thing, context.thing_segment = head[-1], segment
@@ -910,6 +920,16 @@ def _passive_present(body: str, sentence: str, segment: int, context: Context) -
         return []
     want = f"to {lemma[0]} {lower_first(match['subject'])}{match['rest']}"
     return [draft("user", want, None, None, context.priority or "Should", sentence, segment)]
+
+
+def _described(subject: str, details: str) -> str | None:
+    """ "Each trip" + "a destination, the date and the cost" -> "to record trips with a destination, ..."."""
+    tokens = words(subject)
+    if len(tokens) != 2 or tokens[0] not in ("each", "every", "a", "an") or looks_like_person(subject):
+        return None
+    if tokens[1] in SYSTEM_WORDS or not re.search(r",.*\b(?:and|or)\b", details):
+        return None
+    return f"to record {plural_noun(tokens[1])} with {details.strip(' .')}"
 
 
 def _system_part(subject: str) -> bool:
