@@ -490,6 +490,6 @@ def test_criteria_of_a_passive_want_and_of_a_prepositional_object(
 
 
 def test_each_thing_needs_details_is_a_story_to_record_those_things() -> None:
-    found = extract("kit.txt", "Each locker needs a number, the floor and the key holder.\n")
-    assert titles(found) == ["Record lockers"], titles(found)
-    assert found.stories[0].i_want == "to record lockers with a number, the floor and the key holder"
+    found = extract("kit.txt", "Each kayak needs a number, the rack and the key holder.\n")
+    assert titles(found) == ["Record kayaks"], titles(found)
+    assert found.stories[0].i_want == "to record kayaks with a number, the rack and the key holder"
