@@ -493,3 +493,12 @@ def test_each_thing_needs_details_is_a_story_to_record_those_things() -> None:
     found = extract("kit.txt", "Each kayak needs a number, the rack and the key holder.\n")
     assert titles(found) == ["Record kayaks"], titles(found)
     assert found.stories[0].i_want == "to record kayaks with a number, the rack and the key holder"
+
+
+def test_a_noun_phrase_with_a_date_and_where_the_product_runs_are_not_stories() -> None:
+    found = extract(
+        "notes.md",
+        "Staff barbecue, 3 August.\n\nThe portal runs on the council's own servers. The portal shows the bin "
+        "collection day for each street.\n",
+    )
+    assert titles(found) == ["Show the bin collection day for each street"], titles(found)

@@ -800,6 +800,8 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
             if subject.endswith(",") or re.search(r"[.;:]$", subject):
                 break
             lemma = present_verb(word)
+            if lemma and (word.endswith(",") or index + 1 >= len(tokens) or tokens[index + 1][:1].isdigit()):
+                break  # "Staff picnic, 14 June": a noun phrase and a date, no verb with an object
             if lemma and subordinate and not condition_end and word.lower() not in _MODAL_WORDS:
                 condition_end = index + 2  # the condition's verb and the start of its object
                 break
@@ -847,8 +849,8 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
             if (person or we) and not context.today:
                 return actions_of(subject, action, sentence, segment, context, None, (why, why_kind))
             if _is_product(subject, context.product) or _system_part(subject):
-                if context.today or context.spoken:
-                    return []
+                if context.today or context.spoken or lemma in _SETTING_VERBS:
+                    return []  # "The tracker runs on the team's server": where it runs, not what it does
                 return _product_action(
                     subject, action, why, why_kind, context.priority or "Should", sentence, segment, context
                 )
@@ -920,6 +922,10 @@ def _passive_present(body: str, sentence: str, segment: int, context: Context) -
         return []
     want = f"to {lemma[0]} {lower_first(match['subject'])}{match['rest']}"
     return [draft("user", want, None, None, context.priority or "Should", sentence, segment)]
+
+
+# Verbs that say where or how the product exists rather than what it does for someone.
+_SETTING_VERBS = frozenset("run live sit work exist depend belong rely stay remain come use need".split())
 
 
 def _described(subject: str, details: str) -> str | None:
