@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-# Server fixtures (one per test session): SeaweedFS, the Messages API server, Prism, PostgreSQL.
+# Server fixtures (one per test session): SeaweedFS, the Messages API server, Prism, PostgreSQL,
+# `dagster dev` with two projects built.
 pytest_plugins = [
     "tests.support.seaweedfs",
     "tests.support.anthropic_server",
     "tests.support.prism",
+    "tests.support.dagster_dev",
 ]
 
 _CREDENTIAL_VARIABLES = (
