@@ -3,16 +3,20 @@
 Both projects were built by the bucket sensor (the shared `served_projects` server). The sensor is
 then turned off, one document of each project changes, and one `launchPartitionBackfill` (the
 pipeline's assets, both partitions) re-runs them through the daemon. Both runs must succeed, and
-only what changed is redone: one file parsed per project, and exactly the stories whose build key
-changed are rebuilt (each new story among them), every other story `unchanged` on its old commit.
+only what changed is redone: one file parsed per project, exactly the stories whose build key
+changed are rebuilt (each new story among them), every other story `unchanged` on its old commit,
+and the preview is redeployed from the new integration commit and answers over HTTP.
 """
 
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
+from assets.deployments.models import DeploymentsSet
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.models import StoryBuildsSet
 from tests.support.dagster_dev import (
@@ -20,6 +24,7 @@ from tests.support.dagster_dev import (
     SESSION_SERVER_TIMEOUT,
     DagsterDev,
     ServedProjects,
+    sensor_runs,
     wait_for_runs,
 )
 
@@ -34,6 +39,18 @@ CHANGES = {
         "As a home cook, I want to print a recipe so that I can keep a copy in the kitchen.\n",
     ),
 }
+
+
+def http_status(url: str | None) -> int:
+    """The HTTP status a deployed component answers at its URL."""
+    assert url and url.startswith("http://127.0.0.1:"), url
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
@@ -96,6 +113,11 @@ def test_a_graphql_backfill_of_two_changed_projects_rebuilds_only_what_changed(
     # From here on only the backfill may run the projects: the sensor would also see the changes.
     server.stop_sensor("bucket_sensor")
     before = {project: served_projects.value("story_builds", project, StoryBuildsSet) for project in projects}
+    previews = {
+        project: served_projects.value("deployments", project, DeploymentsSet).preview for project in projects
+    }
+    for project, preview in previews.items():
+        assert preview is not None and preview.commit == before[project].integration_commit, project
     stories_before = {
         project: {s.id for s in served_projects.value("requirements", project, RequirementsSet).stories}
         for project in projects
@@ -123,6 +145,8 @@ def test_a_graphql_backfill_of_two_changed_projects_rebuilds_only_what_changed(
     assert {run["tags"]["dagster/partition"] for run in runs} == set(projects)
     assert {run["status"] for run in runs} == {"SUCCESS"}, runs
     backfill_runs = {run["runId"] for run in runs}
+    for project in projects:  # the sensor, off, started nothing: the backfill did the work
+        assert [run["status"] for run in sensor_runs(server, project)] == ["SUCCESS"], project
 
     for project in projects:
         documents = server.latest_metadata("documents", project)
@@ -153,4 +177,15 @@ def test_a_graphql_backfill_of_two_changed_projects_rebuilds_only_what_changed(
         assert metadata["stories_built"] == len(built), (project, metadata)
         assert metadata["stories_unchanged"] == len(unchanged), (project, metadata)
         assert metadata["llm_model_calls"] == len(built), (project, metadata)
+        # Redeployed: the preview now runs the new integration commit, in place of the old one.
+        deployed = served_projects.value("deployments", project, DeploymentsSet).preview
+        assert (
+            deployed is not None and deployed.commit == after.integration_commit != previews[project].commit
+        )
+        assert deployed.healthy, (project, deployed.records)
+        for record in deployed.records:
+            assert record.status == "deployed" and record.previous_commit == previews[project].commit, record
+            # The frontend serves its index page; a backend's root may be 404, but it must answer.
+            status = http_status(record.url)
+            assert status == 200 if record.kind == "frontend" else status < 500, (project, record, status)
         print(f"{project}: {len(built)} rebuilt ({sorted(built)}), {len(unchanged)} unchanged")

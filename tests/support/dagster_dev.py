@@ -133,32 +133,62 @@ class DagsterDev:
             values[entry["label"]] = value
         return values
 
-    def stop_sensor(self, name: str) -> None:
-        """Turn a sensor off, as the UI's toggle does."""
-        selector = self._location_selector()
+    def sensor_state(self, name: str) -> dict:
+        """A sensor's state id, status and its latest ticks (timestamp, status)."""
         data = self.graphql(
             """query Sensor($selector: SensorSelector!) {
                  sensorOrError(sensorSelector: $selector) {
-                   __typename ... on Sensor { id sensorState { id status } }
+                   __typename
+                   ... on Sensor { sensorState { id status ticks(limit: 10) { timestamp status } } }
                  }
                }""",
-            {"selector": {**selector, "sensorName": name}},
+            {"selector": {**self._location_selector(), "sensorName": name}},
         )["sensorOrError"]
         assert data["__typename"] == "Sensor", data
-        state = data["sensorState"]
-        if state["status"] == "STOPPED":
-            return
+        return data["sensorState"]
+
+    def stop_sensor(self, name: str, settle: float = 6.0, timeout: float = 300) -> None:
+        """Turn a sensor off, as the UI's toggle does, and wait until it stays off.
+
+        A tick the daemon was evaluating when the sensor was stopped writes the sensor's state back
+        when it ends (with its cursor), which can turn it on again; so the sensor is stopped again
+        until, `settle` seconds later, it is still stopped and no tick is in progress or newer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.sensor_state(name)
+            stopped_at = time.time()
+            if state["status"] != "STOPPED":
+                answer = self.graphql(
+                    """mutation Stop($id: String!) {
+                         stopSensor(id: $id) {
+                           __typename ... on StopSensorMutationResult { instigationState { status } }
+                           ... on Error { message }
+                         }
+                       }""",
+                    {"id": state["id"]},
+                )["stopSensor"]
+                assert answer["__typename"] == "StopSensorMutationResult", answer
+            time.sleep(settle)
+            state = self.sensor_state(name)
+            busy = [t for t in state["ticks"] if t["status"] == "STARTED" or t["timestamp"] > stopped_at]
+            if state["status"] == "STOPPED" and not busy:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} would not stay stopped: {state}" + _log_tail(self.log_file))
+
+    def start_sensor(self, name: str) -> None:
+        """Turn a sensor on, as the UI's toggle does."""
         answer = self.graphql(
-            """mutation Stop($id: String!) {
-                 stopSensor(id: $id) {
-                   __typename ... on StopSensorMutationResult { instigationState { status } }
+            """mutation Start($selector: SensorSelector!) {
+                 startSensor(sensorSelector: $selector) {
+                   __typename ... on Sensor { sensorState { status } }
                    ... on Error { message }
                  }
                }""",
-            {"id": state["id"]},
-        )["stopSensor"]
-        assert answer["__typename"] == "StopSensorMutationResult", answer
-        assert answer["instigationState"]["status"] == "STOPPED", answer
+            {"selector": {**self._location_selector(), "sensorName": name}},
+        )["startSensor"]
+        assert answer["__typename"] == "Sensor", answer
+        assert answer["sensorState"]["status"] == "RUNNING", answer
 
     def _location_selector(self) -> dict[str, str]:
         data = self.graphql(
@@ -170,6 +200,14 @@ class DagsterDev:
             "repositoryName": repository["name"],
             "repositoryLocationName": repository["location"]["name"],
         }
+
+
+def _log_tail(log_file: Path, lines: int = 40) -> str:
+    if not log_file.exists():
+        return ""
+    return "\n--- server log (tail) ---\n" + "\n".join(
+        log_file.read_text(errors="replace").splitlines()[-lines:]
+    )
 
 
 def _answers(url: str) -> bool:
@@ -247,6 +285,10 @@ def running_dagster_dev(
         yield server
     finally:
         stop(process)
+        # Local hosting keeps the previews running after their runs (and after the server).
+        from resources.hosting.local import stop_releases_under
+
+        stop_releases_under(data_dir, depth=1)
 
 
 def wait_for_runs(
