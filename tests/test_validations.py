@@ -388,7 +388,11 @@ def test_a_backend_that_never_listens_is_stopped_at_the_time_limit(
     result = backend_contract(tree, acme.architecture.openapi, 8, install_cache, workdir_parent=tmp_path)
     assert not result.started and not result.ok
     [mismatch] = result.mismatches
-    assert mismatch.check == "unreachable" and mismatch.got.startswith("the backend no answer within")
+    assert mismatch.check == "unreachable"
+    # Either the driver's own deadline or, on a loaded machine, the sandbox's time limit stops it first.
+    stopped_by_driver = mismatch.got.startswith("the backend no answer within")
+    stopped_by_sandbox = mismatch.got == "it was killed at the time limit" and result.timed_out
+    assert stopped_by_driver or stopped_by_sandbox, mismatch.got
 
 
 def test_frontend_calls_are_checked_against_the_document(acme: Acme) -> None:
