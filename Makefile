@@ -75,6 +75,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.projects_scaling --projects 1,4,16
 	$(PY) -m benchmarks.offline_quality
 	$(PY) -m benchmarks.faults
+	$(PY) -m benchmarks.review_round_trip
 
 clean:
 	rm -rf var
