@@ -47,6 +47,7 @@ from assets.validations.sandbox import run_tests_in_sandbox
 from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, ManifestError, parse_manifest
 from pipeline_core.settings import Settings
 from resources.forge.local import LocalForge
+from resources.hosting.local import stop_releases_under
 from tests.support.pipeline import PipelineHarness
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -368,6 +369,8 @@ def run_project(
             outcome.tree = {path: data.decode("utf-8", "replace") for path, data in files.items()}
         except Exception:
             outcome.tree = None
+    # The run deploys a preview that outlives it; a measurement leaves nothing running.
+    stop_releases_under(settings.pipeline_data_dir)
     outcome.seconds = round(time.monotonic() - started, 2)
     return outcome
 
