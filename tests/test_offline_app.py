@@ -20,19 +20,17 @@ import pytest
 
 from assets.architecture.models import (
     Architecture,
-    Component,
     CountLimit,
     Entity,
     EntityField,
     StoryComponents,
     Summary,
-    TechStack,
     Transition,
 )
 from assets.architecture.openapi import EntityOperation, iter_operations, render_openapi
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
 from assets.validations.sandbox import run_tests_in_sandbox
-from tests.support.offline_build import Build, build_all, sandbox_tests
+from tests.support.offline_build import Build, build_all, sandbox_tests, stdlib_components
 
 CRUD = ("list", "create", "read", "update", "delete")
 
@@ -233,22 +231,7 @@ def warehouse_design() -> tuple[RequirementsSet, Architecture]:
     architecture = Architecture(
         project="warehouse",
         summary="Products, suppliers, stock movements and orders of a small warehouse.",
-        components=[
-            Component(
-                name="backend",
-                kind="backend",
-                description="API",
-                path="backend/",
-                stack=TechStack(language="Python", framework="stdlib"),
-            ),
-            Component(
-                name="frontend",
-                kind="frontend",
-                description="UI",
-                path="frontend/",
-                stack=TechStack(language="JavaScript", framework="none"),
-            ),
-        ],
+        components=stdlib_components(),
         openapi=document,
         data_model=entities,
         story_map=[StoryComponents(story_id=s.id, components=["backend", "frontend"]) for s in stories],

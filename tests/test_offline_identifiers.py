@@ -12,11 +12,9 @@ import pytest
 
 from assets.architecture.models import (
     Architecture,
-    Component,
     Entity,
     EntityField,
     StoryComponents,
-    TechStack,
 )
 from assets.architecture.openapi import EntityOperation, collection_path, render_openapi
 from assets.requirements.models import AcceptanceCriterion, RequirementsSet, UserStory
@@ -29,7 +27,7 @@ from assets.story_builds.offline.names import (
     table_name,
     variable,
 )
-from tests.support.offline_build import build_all, sandbox_tests
+from tests.support.offline_build import build_all, sandbox_tests, stdlib_components
 
 PYTHON_KEYWORDS = sorted(set(keyword.kwlist) | set(keyword.softkwlist))
 JS_KEYWORDS = sorted(
@@ -111,22 +109,7 @@ def keyword_design() -> tuple[RequirementsSet, Architecture]:
     architecture = Architecture(
         project="keywords",
         summary="An entity for every keyword.",
-        components=[
-            Component(
-                name="backend",
-                kind="backend",
-                description="API",
-                path="backend/",
-                stack=TechStack(language="Python", framework="stdlib"),
-            ),
-            Component(
-                name="frontend",
-                kind="frontend",
-                description="UI",
-                path="frontend/",
-                stack=TechStack(language="JavaScript", framework="none"),
-            ),
-        ],
+        components=stdlib_components(),
         openapi=render_openapi("Keywords", entities, operations),
         data_model=entities,
         story_map=[StoryComponents(story_id="US-kw", components=["backend", "frontend"])],

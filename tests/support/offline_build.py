@@ -50,6 +50,26 @@ class Build:
         return next(change for change in self.change_sets if change.story_id == story_id)
 
 
+def stdlib_components() -> list[Component]:
+    """The offline templates' two components: a stdlib Python backend and a plain JavaScript page."""
+    return [
+        Component(
+            name="backend",
+            kind="backend",
+            description="API",
+            path="backend/",
+            stack=TechStack(language="Python", framework="stdlib"),
+        ),
+        Component(
+            name="frontend",
+            kind="frontend",
+            description="UI",
+            path="frontend/",
+            stack=TechStack(language="JavaScript", framework="none"),
+        ),
+    ]
+
+
 def build_all(requirements: RequirementsSet, architecture: Architecture) -> Build:
     order = [story for layer in plan_build_order(requirements) for story in layer]
     tree: dict[str, str] = {}
@@ -156,22 +176,7 @@ def notes_design() -> tuple[RequirementsSet, Architecture]:
     architecture = Architecture(
         project="notes",
         summary="Notes for one person.",
-        components=[
-            Component(
-                name="backend",
-                kind="backend",
-                description="API",
-                path="backend/",
-                stack=TechStack(language="Python", framework="stdlib"),
-            ),
-            Component(
-                name="frontend",
-                kind="frontend",
-                description="UI",
-                path="frontend/",
-                stack=TechStack(language="JavaScript", framework="none"),
-            ),
-        ],
+        components=stdlib_components(),
         openapi=document,
         data_model=[note],
         story_map=[
