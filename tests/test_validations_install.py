@@ -323,7 +323,8 @@ def test_a_backend_whose_health_path_never_answers_is_reported(tmp_path: Path) -
     _, environment = install_component(tree, component, tmp_path / "cache")
     started = time.monotonic()
     result = check_backend_contract(tree, TASKS_OPENAPI, component, environment, 20, workdir_parent=tmp_path)
-    assert not result.started and time.monotonic() - started < 20
+    # Reported at the 20 s limit, not hung: a few seconds of teardown on a loaded machine are fine.
+    assert not result.started and time.monotonic() - started < 25
     [mismatch] = result.mismatches
     assert not result.timed_out, mismatch.describe()  # the driver said why before the sandbox's limit
     assert mismatch.check == "unreachable" and "GET /ready answered 503" in mismatch.got

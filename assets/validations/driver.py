@@ -530,6 +530,8 @@ class Driver:
         path = _fill(op.path, {name: (item or {}).get("id", MISSING_ID) for name in op.path_parameters})
         request = self.describe(op.method, path)
         response = self.send(op.method, path)
+        if self._unserved(op, response):  # a transition no built story enables yet
+            return None
         if not self.expect(op, response, request, wanted, what):
             return None
         try:
