@@ -63,3 +63,25 @@ def test_a_project_with_a_story_passes(tmp_path: Path) -> None:
     result = _run(tmp_path, [_doc("brief.md", "Owners can add their pets and record each vet visit.")])
     checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
     assert checks[FOUND_CHECK] is True
+
+
+def test_a_document_that_gives_nothing_beside_one_that_gives_stories_is_a_warning(tmp_path: Path) -> None:
+    documents = [
+        _doc("brief.md", "Owners can add their pets and record each vet visit."),
+        _doc("scribbles.md", "Lunch was great, thanks everyone.", "See you on Monday."),
+    ]
+    result = _run(tmp_path, documents)
+    assert result.success  # a warning: the stages after still run
+    found = {check.check_name: check for check in result.get_asset_check_evaluations()}[FOUND_CHECK]
+    assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
+    assert "scribbles.md" in found.description and "brief.md" not in found.description
+
+
+def test_a_document_left_out_with_a_reason_beside_one_that_gives_stories_passes(tmp_path: Path) -> None:
+    documents = [
+        _doc("brief.md", "Owners can add their pets and record each vet visit."),
+        _doc("notes.md", "## Revision history", "1.0 First issue", "This document describes the notes."),
+    ]
+    evaluations = _run(tmp_path, documents).get_asset_check_evaluations()
+    checks = {check.check_name: check.passed for check in evaluations}
+    assert checks[FOUND_CHECK] is True

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import dagster as dg
 from pydantic import ValidationError
@@ -51,13 +52,21 @@ def check_stories(value: RequirementsSet) -> dg.AssetCheckResult:
     )
 
 
+class EmptyDocument(NamedTuple):
+    """A document that gave no story: why, and whether anything of it was left out with a reason."""
+
+    path: str
+    why: str
+    accounted_for: bool
+
+
 def empty_reasons(
     loaded: list[tuple[DocumentRecord, ParsedDocument]],
     extracted: list[ExtractedStories],
     skipped: list[tuple[str, str]],
-) -> list[tuple[str, str]]:
-    """(document, why no story was drawn from it) for every document that gave none."""
-    reasons = list(skipped)
+) -> list[EmptyDocument]:
+    """Every document that gave no story, with why (unreadable ones are accounted for: their reason)."""
+    reasons = [EmptyDocument(path, why, accounted_for=True) for path, why in skipped]
     for (record, doc), result in zip(loaded, extracted, strict=True):
         if result.stories:
             continue
@@ -66,30 +75,44 @@ def empty_reasons(
             counts = Counter(item.reason for item in result.excluded)
             listed = "; ".join(f"{count} {reason}" for reason, count in counts.most_common(3))
             why += f"; left out: {listed}"
-        reasons.append((record.path, why))
+        reasons.append(EmptyDocument(record.path, why, accounted_for=bool(result.excluded)))
     return reasons
 
 
-def check_found(value: RequirementsSet, reasons: list[tuple[str, str]]) -> dg.AssetCheckResult:
-    """Zero stories is never green: the check names each document and why nothing came of it."""
-    passed = bool(value.stories)
+def check_found(value: RequirementsSet, reasons: list[EmptyDocument]) -> dg.AssetCheckResult:
+    """Zero stories is never green: the check names each document and why nothing came of it.
+
+    With stories from other documents, a document that gave nothing and had nothing left out with a
+    reason (a style the rules do not read) fails the check as a warning, naming it: silence is not
+    green either, but it does not block the stages after."""
+    silent = [reason for reason in reasons if not reason.accounted_for]
+    passed = bool(value.stories) and not silent
+    severity = dg.AssetCheckSeverity.ERROR if not value.stories else dg.AssetCheckSeverity.WARN
     description = None
-    if not passed:
+    if not value.stories:
         description = (
             "No story was drawn from this project's documents. "
-            + " ".join(f"{path}: {why}." for path, why in reasons)
+            + " ".join(f"{reason.path}: {reason.why}." for reason in reasons)
             if reasons
             else "No story was drawn: the project has no readable document."
+        )
+    elif silent:
+        description = (
+            "Nothing was drawn from "
+            + ", ".join(reason.path for reason in silent)
+            + " and nothing of it was left out with a reason: its style may not be one the rules read."
         )
     return dg.AssetCheckResult(
         check_name=FOUND_CHECK,
         passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=severity,
         description=description,
         metadata={
             "stories": dg.MetadataValue.int(len(value.stories)),
             "documents_without_stories": dg.MetadataValue.md(
-                markdown_table(["document", "why no story"], reasons) if reasons else "none"
+                markdown_table(["document", "why no story"], [(r.path, r.why) for r in reasons])
+                if reasons
+                else "none"
             ),
         },
     )
