@@ -156,8 +156,13 @@ def check_runs(
         if reason is None:
             if len(workers) < _MAX_REMEMBERED:
                 workers[run.run_id] = (pid, recorded_at)
-        else:
-            dead.append((run, reason))
+            continue
+        # A worker reports its run's end and then exits: one that ended between the listing above
+        # and the process check is not dead. Read again now that the process is known to be gone
+        # (it can write nothing more), so a run that succeeded is never turned into a failure.
+        current = instance.get_run_by_id(run.run_id)
+        if current is not None and current.status == run.status:
+            dead.append((current, reason))
     return dead, MonitorCursor(workers=workers)
 
 

@@ -128,6 +128,25 @@ def test_a_run_whose_recorded_worker_is_gone_is_ended_at_once(
         assert statuses == {"live": status, "dead": ended, "unknown": status}
 
 
+def test_a_run_that_ended_just_before_its_worker_exited_keeps_its_status() -> None:
+    """The worker reports success and exits between the sensor's listing and its process check."""
+    with dg.instance_for_test() as instance:
+        run = create_run_for_test(instance, job_name="finishing", status=dg.DagsterRunStatus.STARTED)
+        pid = dead_pid()
+        instance.report_engine_event(
+            f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+        )
+
+        def finished_then_exited(checked: int) -> ProcessFacts:
+            success = DagsterEvent(event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name)
+            instance.report_dagster_event(success, run_id=run.run_id)
+            return ProcessFacts(exists=False)
+
+        result = run_monitor.evaluate(dg.build_sensor_context(instance=instance), facts=finished_then_exited)
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS  # type: ignore[union-attr]
+        assert "ended 1 run" not in (result.skip_message or ""), result.skip_message
+
+
 def step_event(instance: dg.DagsterInstance, run: dg.DagsterRun, step: str, kind: DagsterEventType) -> None:
     """What a run worker reports when a step starts or ends."""
     data = StepSuccessData(duration_ms=1.0) if kind == DagsterEventType.STEP_SUCCESS else None
