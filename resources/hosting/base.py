@@ -24,7 +24,7 @@ import json
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -100,6 +100,21 @@ class DeploymentRecord(BaseModel):
     api_url: str | None = Field(
         default=None, description="frontends: the backend URL the current release calls"
     )
+
+    @classmethod
+    def for_release(cls, request: ReleaseRequest, target: Target, **fields: Any) -> DeploymentRecord:
+        """The record of deploying `request` to `target`, before its outcome is known."""
+        return cls(
+            project=request.project,
+            environment=request.environment,
+            component=request.component.name,
+            kind=request.component.kind,
+            target=target,
+            commit=request.commit,
+            status="deployed",
+            stories=list(request.stories),
+            **fields,
+        )
 
     @field_validator("url")
     @classmethod

@@ -264,21 +264,8 @@ class EcsHosting(Hosting):
         previous_arn = (service or {}).get("taskDefinition")
         previous = self._task_definition(previous_arn) if previous_arn else None
         previous_commit = _commit_of(previous, component.name) if previous else None
-        record = DeploymentRecord(
-            project=request.project,
-            environment=request.environment,
-            component=component.name,
-            kind=component.kind,
-            target="ecs",
-            commit=request.commit,
-            url=url,
-            version=None,
-            health="not_checked",
-            status="deployed",
-            deployed_at=datetime.now(UTC),
-            previous_commit=previous_commit,
-            previous_version=previous_arn,
-            stories=list(request.stories),
+        record = DeploymentRecord.for_release(
+            request, "ecs", url=url, previous_commit=previous_commit, previous_version=previous_arn
         )
 
         if service is not None and previous is not None and self._unchanged(service, previous, request):

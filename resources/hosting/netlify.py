@@ -177,18 +177,12 @@ class NetlifyHosting(Hosting):
         live = site.get("published_deploy") or {}
         live_id = str(live["id"]) if live.get("id") else None
         live_commit, live_files = parse_title(live.get("title"))
-        record = DeploymentRecord(
-            project=request.project,
-            environment=request.environment,
-            component=component.name,
-            kind=component.kind,
-            target="netlify",
-            commit=request.commit,
+        record = DeploymentRecord.for_release(
+            request,
+            "netlify",
             url=_site_url(site),
-            status="deployed",
             previous_commit=live_commit,
             previous_version=live_id,
-            stories=list(request.stories),
             api_url=request.api_url,
         )
 
