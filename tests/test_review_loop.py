@@ -28,21 +28,22 @@ from assets.requirements.models import RequirementsSet
 from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
 from assets.review_feedback.collect import read_project_feedback
 from assets.review_feedback.criteria import split_feedback
-from assets.reviews.merge import review_and_merge
 from assets.reviews.models import ReviewsReport
 from assets.story_builds.asset import model_generator, offline_generator
 from assets.story_builds.build import FEEDBACK_TRAILER, build_stories
 from assets.story_builds.models import StoryBuildsSet
 from assets.validations.models import ValidationReport
+from pipeline_core.repository.manifest import read_manifest
 from pipeline_core.settings import Settings
 from pipeline_defs.cli.app import main as cli_main
 from resources.forge import LocalForge
-from resources.forge.base import FileChange, PullRequest
+from resources.forge.base import FileChange, GitIdentity, PullRequest
 from resources.hosting import LocalHosting
 from resources.llm import LlmResource
 from sensors.review_sensor import APPROVALS_TAG, build_review_sensor
 from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
+from tests.support.offline_build import sandbox_tests
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 
 PROJECT = "acme-tasks"
@@ -297,23 +298,6 @@ def test_free_text_gets_a_comment_and_no_commit_or_pull_request(loop: Loop) -> N
     )
 
 
-def test_a_conflicting_approval_is_reported_with_its_files_and_never_forced(loop: Loop) -> None:
-    # Another story laid its own application skeleton on the old main: it cannot merge cleanly now.
-    merged = {p.story_id for p in loop.reviews.pulls if p.state == "merged"}
-    other = next(
-        b for b in loop.second.stories if not b.depends_on and b.story_id not in merged | {loop.commented}
-    )
-    review("approve", PROJECT, str(other.pull_request), "--author", "dan")
-    main_before = loop.forge.branch_head(PROJECT, "main")
-    report = review_and_merge(loop.forge, PROJECT, loop.requirements)
-    [conflict] = report.conflicts()
-    assert conflict.story_id == other.story_id and conflict.state == "approved"
-    assert ".ai-pipeline/manifest.json" in conflict.conflict_files
-    assert all(path in (conflict.problem or "") for path in conflict.conflict_files)
-    assert loop.forge.branch_head(PROJECT, "main") == main_before == report.main_commit
-    assert loop.forge.get_pull_request(PROJECT, other.pull_request or 0).state == "open"
-
-
 def test_feedback_written_as_criteria_in_any_layout() -> None:
     assert split_feedback("GIVEN a board\nwhen I open it\nTHEN tasks are sorted.").criteria == [
         ("a board", "I open it", "tasks are sorted")
@@ -450,3 +434,243 @@ def test_feedback_on_a_merged_story_never_makes_an_empty_commit_or_pull_request(
     assert again.feedback_not_acted_on == ["eve (comment): Nice work on this one"]
     told = [c for c in loop.forge.list_comments(PROJECT, merged.pull_request or 0) if c.pipeline_key]
     assert len(told) == 1 and "Nice work on this one" in told[0].body
+
+
+# --- approvals of independent stories: each brought up to date with main, all merged ----------------
+
+PARALLEL = "acme-parallel"
+
+
+def run_assets(harness: PipelineHarness, project: str, *assets: str) -> dg.ExecuteInProcessResult:
+    """The project pipeline's `assets` for one project, the others' stored values read as inputs."""
+    job = harness.defs.resolve_job_def("project_pipeline")
+    result = job.execute_in_process(
+        partition_key=project,
+        instance=harness.instance,
+        asset_selection=[dg.AssetKey(asset) for asset in assets],
+    )
+    assert result.success
+    return result
+
+
+def main_tree(forge: LocalForge, project: str) -> dict[str, str]:
+    return {path: data.decode() for path, data in forge.read_tree(project, "main").items()}
+
+
+def owned_files(builds: StoryBuildsSet, story_id: str) -> list[str]:
+    """The files only `story_id` writes (the others are shared: manifest, README, registries...)."""
+    others = {path for b in builds.stories if b.story_id != story_id for path in b.files_changed}
+    [build] = [b for b in builds.stories if b.story_id == story_id]
+    return [path for path in build.files_changed if path not in others]
+
+
+@dataclass
+class Parallel:
+    """A second project in the loop's harness whose independent root stories are approved together."""
+
+    harness: PipelineHarness
+    forge: LocalForge
+    builds: StoryBuildsSet
+    roots: list[str]  # stories with no dependencies
+    heads: dict[str, str]  # story id -> branch head when it was built
+    main_before: str
+    two: dg.ExecuteInProcessResult  # the reviews run after approving roots[0] and roots[1]
+    two_report: ReviewsReport
+    two_tree: dict[str, str]
+    three: dg.ExecuteInProcessResult  # after approving roots[2] too
+    three_report: ReviewsReport
+    rebuilt: dg.ExecuteInProcessResult  # story_builds (and review_feedback) once more afterwards
+    rebuilt_value: StoryBuildsSet
+
+    def number(self, story_id: str) -> int:
+        return {b.story_id: b.pull_request or 0 for b in self.builds.stories}[story_id]
+
+
+@pytest.fixture(scope="module")
+def parallel(loop: Loop) -> Parallel:
+    harness, forge = loop.harness, loop.forge
+    harness.drop_folder(EXAMPLE_PROJECT, PARALLEL)
+    harness.tick()
+    stages = ("documents", "requirements", "architecture", "review_feedback", "story_builds")
+    run_assets(harness, PARALLEL, *stages)
+    builds = harness.value("story_builds", PARALLEL, StoryBuildsSet)
+    requirements = harness.value("requirements", PARALLEL, RequirementsSet)
+    # Stories with no dependencies, those whose criteria yield tests first (their tests then run on main).
+    tested = {b.story_id for b in builds.stories if b.covered_criteria}
+    roots = sorted((s.id for s in requirements.stories if not s.depends_on), key=lambda s: s not in tested)
+    assert len(roots) >= 5 and roots[0] in tested, "the example needs five stories without dependencies"
+    heads = {b.story_id: b.commit or "" for b in builds.stories}
+    main_before = forge.branch_head(PARALLEL, "main") or ""
+    for story_id in roots[:2]:
+        number = {b.story_id: b.pull_request for b in builds.stories}[story_id]
+        review("approve", PARALLEL, str(number), "--author", "ana")
+    two = run_assets(harness, PARALLEL, "reviews")
+    two_report = harness.value("reviews", PARALLEL, ReviewsReport)
+    two_tree = main_tree(forge, PARALLEL)
+    number = {b.story_id: b.pull_request for b in builds.stories}[roots[2]]
+    review("approve", PARALLEL, str(number), "--author", "bea")
+    three = run_assets(harness, PARALLEL, "reviews")
+    three_report = harness.value("reviews", PARALLEL, ReviewsReport)
+    rebuilt = run_assets(harness, PARALLEL, "review_feedback", "story_builds")
+    return Parallel(
+        harness=harness,
+        forge=forge,
+        builds=builds,
+        roots=roots,
+        heads=heads,
+        main_before=main_before,
+        two=two,
+        two_report=two_report,
+        two_tree=two_tree,
+        three=three,
+        three_report=three_report,
+        rebuilt=rebuilt,
+        rebuilt_value=harness.value("story_builds", PARALLEL, StoryBuildsSet),
+    )
+
+
+def test_approving_two_and_three_independent_stories_merges_every_one(parallel: Parallel) -> None:
+    first, second, third = parallel.roots[:3]
+    assert [p.story_id for p in parallel.two_report.merged_now()] == [first, second]
+    assert [p.story_id for p in parallel.three_report.merged_now()] == [third]
+    for report, tree, approved in (
+        (parallel.two_report, parallel.two_tree, [first, second]),
+        (parallel.three_report, main_tree(parallel.forge, PARALLEL), [first, second, third]),
+    ):
+        assert not report.conflicts()
+        # main holds every approved story's own files as it built them, and a manifest listing them all.
+        for story_id in approved:
+            branch_tree = parallel.forge.read_tree(PARALLEL, parallel.heads[story_id])
+            owned = owned_files(parallel.builds, story_id)
+            assert all(tree[path] == branch_tree[path].decode() for path in owned), story_id
+            [build] = [b for b in parallel.builds.stories if b.story_id == story_id]
+            assert owned or not build.covered_criteria  # a story with tests owns its test module
+        manifest = read_manifest(tree)
+        assert manifest is not None
+        assert {record.id for record in manifest.stories} == set(approved)
+        for story_id in approved:
+            assert f"| {story_id} |" in tree["README.md"], story_id
+    # Each metadata line and table row says which files were regenerated; the conflicts check passes.
+    for result, updated in ((parallel.two, [second]), (parallel.three, [third])):
+        metadata = materialization_metadata(result, "reviews")
+        lines = metadata["brought_up_to_date"].splitlines()
+        assert [line.split(" ")[1] for line in lines] == updated
+        for line in lines:
+            assert "brought up to date with main: " in line and ".ai-pipeline/manifest.json" in line
+        assert "brought up to date with main" in metadata["pull_requests"]
+        [check] = result.get_asset_check_evaluations()
+        assert check.passed
+
+
+def test_the_generated_application_on_main_passes_its_own_tests(parallel: Parallel, tmp_path: Path) -> None:
+    tree = main_tree(parallel.forge, PARALLEL)
+    for component in ("backend", "frontend"):
+        result = sandbox_tests(tree, component, tmp_path)
+        assert result.ok and result.tests, (component, result.stderr_tail)
+        assert {test.status for test in result.tests} <= {"passed", "skipped"}, component
+    # Every approved story's tests ran there.
+    names = {test.name for test in sandbox_tests(tree, "backend", tmp_path).tests}
+    for story_id in parallel.roots[:3]:
+        [build] = [b for b in parallel.builds.stories if b.story_id == story_id]
+        assert {c.test.name for c in build.covered_criteria} <= names, story_id
+
+
+def test_the_pull_request_shows_the_merge_commit_that_brought_it_up_to_date(parallel: Parallel) -> None:
+    first, second, third = parallel.roots[:3]
+    records = {p.story_id: p for p in parallel.two_report.pulls} | {
+        p.story_id: p for p in parallel.three_report.merged_now()
+    }
+    assert records[first].updated_with_main is None  # the first merged cleanly: nothing to bring up
+    for story_id in (second, third):
+        record = records[story_id]
+        pull = parallel.forge.get_pull_request(PARALLEL, parallel.number(story_id))
+        assert pull.state == "merged" and pull.head_sha == record.updated_with_main
+        update = parallel.forge.get_commit(PARALLEL, record.updated_with_main or "")
+        # A merge commit on the branch: the head as it was built, and main before this merge.
+        main_at_update = parallel.forge.get_commit(PARALLEL, record.merge_commit or "").parents[0]
+        assert update.parents == [parallel.heads[story_id], main_at_update]
+        assert "up to date with main" in update.message.splitlines()[0]
+        assert update.trailers["Story-Id"] == story_id
+        assert ".ai-pipeline/manifest.json" in record.files_regenerated
+        assert all(path in update.message for path in record.files_regenerated)
+        # main's merge of the pull request has that commit as its second parent.
+        assert parallel.forge.get_commit(PARALLEL, record.merge_commit or "").parents[1] == update.sha
+    history = parallel.forge.get_commit(PARALLEL, parallel.three_report.main_commit or "")
+    assert history.sha == parallel.forge.branch_head(PARALLEL, "main") != parallel.main_before
+
+
+def test_the_next_story_builds_run_keeps_the_merged_stories(parallel: Parallel) -> None:
+    before = {b.story_id: b for b in parallel.builds.stories}
+    updates = {
+        p.story_id: p.updated_with_main
+        for report in (parallel.two_report, parallel.three_report)
+        for p in report.merged_now()
+        if p.updated_with_main
+    }
+    assert len(updates) == 2
+    for build in parallel.rebuilt_value.stories:
+        assert build.status == "unchanged", (build.story_id, build.reason)
+        assert build.build_key == before[build.story_id].build_key
+        assert build.pull_request == before[build.story_id].pull_request
+        head = parallel.forge.branch_head(PARALLEL, build.branch)
+        assert build.commit == head  # the branch as it is, merge commit included
+        assert head == updates.get(build.story_id, parallel.heads[build.story_id])
+    assert parallel.rebuilt_value.integration_commit == parallel.builds.integration_commit
+    metadata = materialization_metadata(parallel.rebuilt, "story_builds")
+    assert metadata["stories_built"] == 0
+
+
+def test_a_persons_own_conflicting_commit_is_reported_and_left_open(parallel: Parallel) -> None:
+    story_id = parallel.roots[3]
+    branch = f"story/{story_id.lower()}"
+    head = parallel.forge.branch_head(PARALLEL, branch) or ""
+    # Someone rewrites the README on the branch by hand: the lines that list the stories are theirs now.
+    own = parallel.forge.commit_files(
+        PARALLEL,
+        branch,
+        head,
+        [FileChange(path="README.md", content="# Our task tracker\n\nWritten by hand.\n")],
+        "Rewrite the README by hand",
+        author=GitIdentity(name="Dan", email="dan@example.test"),
+    )
+    review("approve", PARALLEL, str(parallel.number(story_id)), "--author", "dan")
+    main_before = parallel.forge.branch_head(PARALLEL, "main")
+    result = run_assets(parallel.harness, PARALLEL, "reviews")
+    report = parallel.harness.value("reviews", PARALLEL, ReviewsReport)
+    [conflict] = report.conflicts()
+    assert conflict.story_id == story_id and conflict.state == "approved" and not conflict.updated_with_main
+    assert {".ai-pipeline/manifest.json", "README.md"} <= set(conflict.conflict_files)
+    assert "a person's own commit" in (conflict.problem or "") and own.sha[:10] in (conflict.problem or "")
+    assert all(path in (conflict.problem or "") for path in conflict.conflict_files)
+    # Nothing forced, nothing written: main and the branch are where they were, the pull request open.
+    assert parallel.forge.branch_head(PARALLEL, "main") == main_before == report.main_commit
+    assert parallel.forge.branch_head(PARALLEL, branch) == own.sha
+    assert parallel.forge.get_pull_request(PARALLEL, parallel.number(story_id)).state == "open"
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and story_id in str(check.metadata["conflicts"].value)
+
+
+def test_a_persons_own_commit_elsewhere_is_carried_into_main(parallel: Parallel) -> None:
+    story_id = parallel.roots[4]
+    branch = f"story/{story_id.lower()}"
+    head = parallel.forge.branch_head(PARALLEL, branch) or ""
+    notes = "# Notes\n\nWhy this story matters.\n"
+    own = parallel.forge.commit_files(
+        PARALLEL,
+        branch,
+        head,
+        [FileChange(path="docs/notes.md", content=notes)],
+        "Add notes",
+        author=GitIdentity(name="Eve", email="eve@example.test"),
+    )
+    review("approve", PARALLEL, str(parallel.number(story_id)), "--author", "eve")
+    run_assets(parallel.harness, PARALLEL, "reviews")
+    report = parallel.harness.value("reviews", PARALLEL, ReviewsReport)
+    record = {p.story_id: p for p in report.pulls}[story_id]
+    assert record.state == "merged" and record.merged_in_this_run, record.problem
+    update = parallel.forge.get_commit(PARALLEL, record.updated_with_main or "")
+    assert update.parents[0] == own.sha and own.sha[:10] in update.message
+    tree = main_tree(parallel.forge, PARALLEL)
+    assert tree["docs/notes.md"] == notes
+    manifest = read_manifest(tree)
+    assert manifest is not None and story_id in {record.id for record in manifest.stories}

@@ -3,14 +3,21 @@
 A pull request is `changes_requested` when any reviewer's latest review asks for changes, `approved`
 when none does and someone's latest approves, else `open` (or `merged` / `closed` as the forge says).
 An approved story is merged only after every story it depends on is merged (dependencies first, by
-`plan_build_order`); a story built on a dependency's branch is pointed at main first. A conflict is
-reported with its files and the pull request left as it is: nothing is forced.
+`plan_build_order`); a story built on a dependency's branch is pointed at main first. A pull request
+that no longer merges cleanly (an independent story merged before it laid the same shared files) is
+brought up to date with main by regenerating its story on main (`update.bring_up_to_date`, a merge
+commit on its branch) and then merged. Only a conflict regeneration cannot resolve is reported with
+its files, the pull request left as it is: nothing is forced.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+
 from assets.requirements.models import RequirementsSet
 from assets.reviews.models import PullState, ReviewsReport, StoryPullReview, Verdict
+from assets.reviews.update import StoryRegenerator, UpdateRefused, bring_up_to_date
 from assets.story_builds.build_order import plan_build_order
 from resources.forge.base import Forge, ForgeError, MergeConflictError, PullRequest, Review
 
@@ -47,9 +54,29 @@ def _story_pulls(pulls: list[PullRequest]) -> dict[str, PullRequest]:
     return chosen
 
 
-def review_and_merge(forge: Forge, repo: str, requirements: RequirementsSet) -> ReviewsReport:
+def review_and_merge(
+    forge: Forge,
+    repo: str,
+    requirements: RequirementsSet,
+    regenerator: Callable[[], StoryRegenerator] | None = None,
+    merge_retry_seconds: Sequence[float] = (2.0, 5.0),
+) -> ReviewsReport:
     """Read every story pull request's reviews, merge the approved ones whose dependencies are
-    merged (in dependency order), and report each one's state and main's head afterwards."""
+    merged (in dependency order), and report each one's state and main's head afterwards.
+
+    `regenerator` (called once, at the first conflict) gives what a conflicting story is regenerated
+    with to bring its branch up to date with main; without it a conflict is only reported. After such
+    an update the merge is retried after each of `merge_retry_seconds` while the forge still refuses
+    (GitHub computes a pushed branch's mergeability in the background)."""
+    made: list[StoryRegenerator] = []
+
+    def regenerate() -> StoryRegenerator | None:
+        if regenerator is None:
+            return None
+        if not made:
+            made.append(regenerator())
+        return made[0]
+
     main = forge.default_branch(repo)
     order = [story_id for layer in plan_build_order(requirements) for story_id in layer]
     depends = {story.id: [d for d in story.depends_on if d in order] for story in requirements.stories}
@@ -79,7 +106,7 @@ def review_and_merge(forge: Forge, repo: str, requirements: RequirementsSet) -> 
             record.waiting_for = waiting
             record.problem = "waits for " + ", ".join(waiting) + " to be approved and merged first"
             continue
-        _merge(forge, repo, main, record, pulls[story_id])
+        _merge(forge, repo, main, record, pulls[story_id], regenerate, merge_retry_seconds)
     return ReviewsReport(
         project=repo,
         repository=repo,
@@ -90,7 +117,15 @@ def review_and_merge(forge: Forge, repo: str, requirements: RequirementsSet) -> 
     )
 
 
-def _merge(forge: Forge, repo: str, main: str, record: StoryPullReview, pull: PullRequest) -> None:
+def _merge(
+    forge: Forge,
+    repo: str,
+    main: str,
+    record: StoryPullReview,
+    pull: PullRequest,
+    regenerate: Callable[[], StoryRegenerator | None],
+    retry_seconds: Sequence[float],
+) -> None:
     try:
         if pull.base != main:
             # Its dependencies are in main now: the pull request proposes the story for main itself.
@@ -98,13 +133,55 @@ def _merge(forge: Forge, repo: str, main: str, record: StoryPullReview, pull: Pu
             record.base = moved.base
         merged = forge.merge_pull_request(repo, pull.number)
     except MergeConflictError as conflict:
-        record.conflict, record.conflict_files = True, conflict.files
-        named = ", ".join(conflict.files) or "files the forge does not name"
-        record.problem = f"merge conflict with {main} in {named}: nothing was forced"
-        return
+        merged = _update_and_merge(forge, repo, main, record, pull, conflict, regenerate(), retry_seconds)
+        if merged is None:
+            return
     except ForgeError as error:
         record.problem = f"not merged: {error}"
         return
     record.state = "merged"
     record.merged_in_this_run = True
     record.merge_commit = merged.merge_sha
+
+
+def _conflict(record: StoryPullReview, main: str, files: list[str], why: str = "") -> None:
+    record.conflict, record.conflict_files = True, files
+    named = ", ".join(files) or "files the forge does not name"
+    record.problem = f"merge conflict with {main} in {named}: nothing was forced"
+    if why:
+        record.problem += f" ({why})"
+
+
+def _update_and_merge(
+    forge: Forge,
+    repo: str,
+    main: str,
+    record: StoryPullReview,
+    pull: PullRequest,
+    conflict: MergeConflictError,
+    regenerator: StoryRegenerator | None,
+    retry_seconds: Sequence[float],
+) -> PullRequest | None:
+    """Bring the branch up to date with main by regenerating its story, then merge it; None (the
+    conflict recorded) when regeneration cannot resolve it or the forge still refuses."""
+    if regenerator is None:
+        _conflict(record, main, conflict.files)
+        return None
+    try:
+        update = bring_up_to_date(forge, repo, main, pull, record.story_id, regenerator)
+    except UpdateRefused as refused:
+        _conflict(record, main, list(dict.fromkeys([*conflict.files, *refused.files])), refused.reason)
+        return None
+    record.updated_with_main, record.files_regenerated = update.commit, update.files_regenerated
+    for wait in [0.0, *retry_seconds]:
+        time.sleep(wait)
+        try:
+            return forge.merge_pull_request(repo, pull.number)
+        except MergeConflictError as again:
+            refused_files = again.files
+        except ForgeError as error:
+            record.problem = f"brought up to date with {main} ({update.commit[:10]}) but not merged: {error}"
+            return None
+    why = f"still refused after bringing it up to date ({update.commit[:10]})"
+    _conflict(record, main, refused_files, why)
+    return None

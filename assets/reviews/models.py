@@ -36,6 +36,21 @@ class StoryPullReview(BaseModel):
     conflict: bool = False
     conflict_files: list[str] = Field(default_factory=list)
     problem: str | None = Field(None, description="why an approved pull request was not merged")
+    updated_with_main: str | None = Field(
+        None, description="the merge commit that brought its branch up to date with main (this run)"
+    )
+    files_regenerated: list[str] = Field(
+        default_factory=list, description="files that merge commit regenerated (neither side's copy)"
+    )
+
+    def note(self, main: str = "main") -> str:
+        """What the reviews table says about it: why it was not merged, or how it was brought up to date."""
+        if self.problem:
+            return self.problem
+        if self.updated_with_main:
+            files = ", ".join(self.files_regenerated) or "no file regenerated"
+            return f"brought up to date with {main}: {files}"
+        return ""
 
 
 class ReviewsReport(BaseModel):
@@ -54,12 +69,23 @@ class ReviewsReport(BaseModel):
     def conflicts(self) -> list[StoryPullReview]:
         return [pull for pull in self.pulls if pull.conflict]
 
+    def brought_up_to_date(self) -> list[StoryPullReview]:
+        return [pull for pull in self.pulls if pull.updated_with_main]
+
     def data_version(self) -> str:
         return content_hash(
             {
                 "main": self.main_commit,
                 "pulls": sorted(
-                    (p.story_id, p.number, p.state, p.base, tuple(p.conflict_files), p.problem or "")
+                    (
+                        p.story_id,
+                        p.number,
+                        p.state,
+                        p.base,
+                        tuple(p.conflict_files),
+                        p.problem or "",
+                        p.updated_with_main or "",
+                    )
                     for p in self.pulls
                 ),
             },

@@ -1,7 +1,6 @@
 """The `story_builds` asset: the project's repository, written story by story with a pull request each."""
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator
 
 import dagster as dg
 from pydantic import Field
@@ -10,100 +9,24 @@ from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
 from assets.review_feedback.collect import read_project_feedback
-from assets.story_builds.budget import Budget
-from assets.story_builds.build import StoryGenerator, Tree, build_stories
-from assets.story_builds.models import StoryBuildsSet, StoryChangeSet, apply_changes
-from assets.story_builds.offline import (
-    GENERATOR_VERSION,
-    TEMPLATES,
-    OfflinePlan,
-    generate_story_changes,
-    story_templates_hash,
-)
-from assets.story_builds.story_tests import StoryTester, sandbox_tester
+from assets.story_builds.build import build_stories
+
+# The generators live in a plain module that `reviews` imports too; named here for existing callers.
+from assets.story_builds.generation import model_generator as model_generator
+from assets.story_builds.generation import offline_generator as offline_generator
+from assets.story_builds.generation import project_generator
+from assets.story_builds.models import StoryBuildsSet
 from pipeline_core.links import markdown_link, repository_links
 from pipeline_core.partitions import projects_partitions
 from pipeline_core.progress import Progress
-from pipeline_core.settings import get_settings
 from resources.forge import Forge
 from resources.io_manager import read_previous_value
 from resources.llm.resource import LlmResource
-from resources.llm.task import LlmUsage
 from resources.object_store import ObjectStore
 
 # Bump with the build logic; the generator's own version is part of every story's build key.
 STORY_BUILDS_CODE_VERSION = "story-builds-3"
 ALL_BUILT_CHECK = "all_stories_built"
-
-
-def offline_generator(
-    architecture: Architecture, requirements: RequirementsSet, templates: Path = TEMPLATES
-) -> StoryGenerator:
-    """The template generator: no model, each generation counted as one call of the offline provider.
-    Each story's build key holds the hash of the templates (from `templates`) it renders."""
-    shared = OfflinePlan(architecture, requirements, templates)  # what every story derives alike
-
-    def generate(
-        story_id: str, tree: Mapping[str, str], feedback: str | None
-    ) -> tuple[StoryChangeSet, LlmUsage]:
-        change = generate_story_changes(architecture, requirements, story_id, tree, templates, shared)
-        return change, LlmUsage(model_calls=1)
-
-    def finalize(tree: Mapping[str, str], built: list[str]) -> Tree:
-        # Rebuilding the last story on the combined tree re-derives the shared files from every story.
-        change = generate_story_changes(architecture, requirements, built[-1], tree, templates, shared)
-        return apply_changes(tree, change.files)
-
-    return StoryGenerator(
-        id=GENERATOR_VERSION,
-        generate=generate,
-        finalize=finalize,
-        story_key=lambda story_id: story_templates_hash(
-            architecture, requirements, story_id, templates, shared
-        ),
-    )
-
-
-def model_generator(
-    llm: LlmResource,
-    architecture: Architecture,
-    requirements: RequirementsSet,
-    *,
-    tester: StoryTester | None,
-    max_rounds: int,
-    story_budget_usd: float | None = None,
-    project_budget_usd: float | None = None,
-) -> StoryGenerator:
-    """Claude writes each story's change set: validated, confined to the repository, its manifest
-    written by the pipeline, and (with a `tester`) its components' tests passing before it is
-    returned, within at most `max_rounds` change sets and the budgets (one project budget per run)."""
-    from assets.story_builds.codegen_claude import PROMPT_VERSION, generate_story_changes_with_model
-
-    project_budget = Budget(project_budget_usd, f"project {architecture.project}")
-
-    def generate(
-        story_id: str, tree: Mapping[str, str], feedback: str | None
-    ) -> tuple[StoryChangeSet, LlmUsage]:
-        session = llm.session()
-        change_set = generate_story_changes_with_model(
-            session,
-            architecture,
-            requirements,
-            story_id,
-            tree,
-            review_feedback=feedback,
-            tester=tester,
-            max_rounds=max_rounds,
-            story_budget_usd=story_budget_usd,
-            project_budget=project_budget,
-        )
-        return change_set, session.usage
-
-    return StoryGenerator(
-        id=f"{llm.provider}:{llm.effective_model()}:{PROMPT_VERSION}",
-        generate=generate,
-        budget_usd_per_project=project_budget_usd,
-    )
 
 
 def _cell(text: str, limit: int = 160) -> str:
@@ -180,19 +103,14 @@ def story_builds(
     offline = llm.provider == "offline"
     plan = plan_feedback(requirements, read_project_feedback(forge, project), offline=offline)
     requirements = plan.requirements
-    if offline:
-        generator = offline_generator(architecture, requirements)
-    else:
-        settings = get_settings()
-        generator = model_generator(
-            llm,
-            architecture,
-            requirements,
-            tester=sandbox_tester(),
-            max_rounds=config.fix_rounds or settings.pipeline_codegen_fix_rounds,
-            story_budget_usd=config.budget_usd_per_story or settings.pipeline_budget_usd_per_story,
-            project_budget_usd=config.budget_usd_per_project or settings.pipeline_budget_usd_per_project,
-        )
+    generator = project_generator(
+        llm,
+        architecture,
+        requirements,
+        fix_rounds=config.fix_rounds,
+        story_budget_usd=config.budget_usd_per_story,
+        project_budget_usd=config.budget_usd_per_project,
+    )
     progress = Progress(context.log.info, f"{project}: stories built", every_n=10)
     value = build_stories(
         project,

@@ -21,12 +21,12 @@ from assets.architecture.models import Architecture
 from assets.architecture.openapi import iter_operations, schema_refs
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
+from assets.story_builds.generation import StoryGenerator, Tree, generate_story_tree
 from assets.story_builds.models import (
     StoryBuild,
     StoryBuildsSet,
     StoryChangeSet,
     StoryNotBuilt,
-    apply_changes,
 )
 from pipeline_core.hashing import content_hash
 from pipeline_core.repository.manifest import (
@@ -42,25 +42,6 @@ from resources.llm.task import LlmUsage
 
 INTEGRATION_BRANCH = "ai-pipeline/integration"
 FEEDBACK_TRAILER = "Review-Feedback"
-
-Tree = dict[str, str]
-
-
-@dataclass(frozen=True)
-class StoryGenerator:
-    """Turns (story, base tree, review feedback) into a change set, reporting the model usage it cost.
-
-    `id` names the generator, its version and model: it is part of every build key. `finalize`
-    (optional) brings a combined tree into a consistent state, for generators that derive shared files
-    from state kept in the tree. `story_key` (optional) gives a per-story part of the build key, such
-    as the hash of the templates a story renders.
-    """
-
-    id: str
-    generate: Callable[[str, Mapping[str, str], str | None], tuple[StoryChangeSet, LlmUsage]]
-    finalize: Callable[[Mapping[str, str], list[str]], Tree] | None = None
-    story_key: Callable[[str], str] | None = None
-    budget_usd_per_project: float | None = None  # what the generator may spend in one run, if bounded
 
 
 def story_branch(story_id: str) -> str:
@@ -276,8 +257,8 @@ def _build_one(
             base_commit = context.default_head or context.default_branch
             base_tree = context.tree_at(base_commit)
             current = base_tree
-        change_set, usage = context.generator.generate(story.id, current, feedback)
-        target = apply_changes(current, change_set.files)
+        generated = generate_story_tree(context.generator, story.id, current, feedback)
+        change_set, usage, target = generated.change_set, generated.usage, generated.tree
         body = _pull_request_body(story, change_set)
         kept = _same_as_before(context, branch, previous, base_commit, target)
         if kept is not None:

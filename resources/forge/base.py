@@ -327,6 +327,24 @@ class Forge(dg.ConfigurableResource, ABC):
         """
 
     @abstractmethod
+    def commit_merge(
+        self,
+        repo: str,
+        branch: str,
+        head: str,
+        other: str,
+        changes: Sequence[FileChange],
+        message: str,
+        author: GitIdentity | None = None,
+        trailers: Mapping[str, str] | None = None,
+        date: datetime | None = None,
+    ) -> CommitRef:
+        """A merge commit on `branch` with parents `head` (the branch's head) and `other` (a branch name
+        or commit sha), whose tree is `head`'s with `changes`: GitHub's "Update branch" with the
+        conflicts resolved. The branch moves only while it is still at `head` (a fast-forward, never
+        forced); if it moved meanwhile, ForgeError and nothing changes."""
+
+    @abstractmethod
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
         """Every file (path -> content) at `ref` (a branch name or commit sha)."""
 

@@ -287,7 +287,7 @@ class GitHubForge(Forge):
         trailers: Mapping[str, str] | None = None,
         date: datetime | None = None,
     ) -> CommitRef:
-        from github import InputGitAuthor, InputGitTreeElement
+        from github import InputGitAuthor
 
         check_branch_name(branch)
         paths = [change.path for change in changes]
@@ -303,17 +303,7 @@ class GitHubForge(Forge):
         # leaves the branch exactly where it was.
         with self._errors(f"write commit for {branch!r} in {self.owner}/{repo}"):
             base_commit = gh_repo.get_git_commit(base_sha)
-            elements = []
-            for change in changes:
-                mode = "100755" if change.executable else "100644"
-                if change.delete:
-                    elements.append(InputGitTreeElement(change.path, mode, "blob", sha=None))
-                    continue
-                blob = gh_repo.create_git_blob(
-                    base64.b64encode(change.content or b"").decode("ascii"), "base64"
-                )
-                elements.append(InputGitTreeElement(change.path, mode, "blob", sha=blob.sha))
-            tree = gh_repo.create_git_tree(elements, base_tree=base_commit.tree)
+            tree = gh_repo.create_git_tree(self._tree_elements(gh_repo, changes), base_tree=base_commit.tree)
             commit = gh_repo.create_git_commit(
                 full_message, tree, [base_commit], author=signature, committer=signature
             )
@@ -325,6 +315,75 @@ class GitHubForge(Forge):
             sha=sha,
             branch=branch,
             parents=[parent],
+            message=full_message,
+            trailers=parse_trailers(full_message),
+            url=f"{self.repository_url(repo)}/commit/{sha}",
+        )
+
+    @staticmethod
+    def _tree_elements(gh_repo: Any, changes: Sequence[FileChange]) -> list[Any]:
+        """A blob per written file (sent base64: any bytes), and the tree entries of every change."""
+        from github import InputGitTreeElement
+
+        elements = []
+        for change in changes:
+            mode = "100755" if change.executable else "100644"
+            if change.delete:
+                elements.append(InputGitTreeElement(change.path, mode, "blob", sha=None))
+                continue
+            blob = gh_repo.create_git_blob(base64.b64encode(change.content or b"").decode("ascii"), "base64")
+            elements.append(InputGitTreeElement(change.path, mode, "blob", sha=blob.sha))
+        return elements
+
+    def commit_merge(
+        self,
+        repo: str,
+        branch: str,
+        head: str,
+        other: str,
+        changes: Sequence[FileChange],
+        message: str,
+        author: GitIdentity | None = None,
+        trailers: Mapping[str, str] | None = None,
+        date: datetime | None = None,
+    ) -> CommitRef:
+        from github import InputGitAuthor
+
+        check_branch_name(branch)
+        paths = [change.path for change in changes]
+        if len(set(paths)) != len(paths):
+            raise ValueError("a commit may change each path only once")
+        if not is_commit_sha(head):
+            raise ValueError(f"{head!r} is not a full commit sha")
+        full_message = format_commit_message(message, trailers)
+        identity = author or GitIdentity()
+        signature = InputGitAuthor(identity.name, identity.email, _iso(date or datetime.now(UTC)))
+        gh_repo = self._repo(repo)
+        other_sha = self._resolve(repo, other)
+        current = self.branch_head(repo, branch)
+        if current != head:
+            raise ForgeError(f"branch {branch!r} of {self.owner}/{repo} is at {current}, not {head}")
+
+        with self._errors(f"write merge commit for {branch!r} in {self.owner}/{repo}"):
+            head_commit = gh_repo.get_git_commit(head)
+            other_commit = gh_repo.get_git_commit(other_sha)
+            tree = (
+                gh_repo.create_git_tree(self._tree_elements(gh_repo, changes), base_tree=head_commit.tree)
+                if changes
+                else head_commit.tree
+            )
+            commit = gh_repo.create_git_commit(
+                full_message, tree, [head_commit, other_commit], author=signature, committer=signature
+            )
+            sha = commit.sha
+        # Not forced: GitHub refuses (422) unless the new commit is a fast-forward of the branch head.
+        ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")
+        with self._errors(f"move branch {branch!r} of {self.owner}/{repo}"):
+            self._request("PATCH", ref_path, {"sha": sha, "force": False})
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=[head_commit.sha, other_commit.sha],
             message=full_message,
             trailers=parse_trailers(full_message),
             url=f"{self.repository_url(repo)}/commit/{sha}",

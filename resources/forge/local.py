@@ -208,8 +208,10 @@ class LocalForge(Forge):
         message: str,
         identity: GitIdentity,
         date: datetime | None,
+        merges: Sequence[str] = (),
     ) -> str:
-        """Write the blobs, trees and commit of `changes` on `base_sha` with one `git fast-import`.
+        """Write the blobs, trees and commit of `changes` on `base_sha` with one `git fast-import`
+        (`merges`: further parents, for a merge commit).
 
         The commit lands on a temporary ref (fast-import always names one); `_push` moves the branch
         and drops that ref in one transaction. Returns the new commit's sha.
@@ -227,6 +229,8 @@ class LocalForge(Forge):
         stream += b"commit %s\nmark :%d\n" % (temp_ref.encode(), commit_mark)
         stream += b"author " + who + b"\ncommitter " + who + b"\n"
         stream += b"data %d\n" % len(text) + text + b"\nfrom " + base_sha.encode() + b"\n"
+        for parent in merges:
+            stream += b"merge " + parent.encode() + b"\n"
         mark = 0
         for change in changes:
             path = _fast_import_path(change.path)
@@ -444,6 +448,45 @@ class LocalForge(Forge):
             sha=sha,
             branch=branch,
             parents=[base_sha],
+            message=full_message,
+            trailers=parse_trailers(full_message),
+            url=f"{self.repository_url(repo)}#{sha}",
+        )
+
+    def commit_merge(
+        self,
+        repo: str,
+        branch: str,
+        head: str,
+        other: str,
+        changes: Sequence[FileChange],
+        message: str,
+        author: GitIdentity | None = None,
+        trailers: Mapping[str, str] | None = None,
+        date: datetime | None = None,
+    ) -> CommitRef:
+        bare = self._existing(repo)
+        check_branch_name(branch)
+        paths = [change.path for change in changes]
+        if len(set(paths)) != len(paths):
+            raise ValueError("a commit may change each path only once")
+        if not is_commit_sha(head):
+            raise ValueError(f"{head!r} is not a full commit sha")
+        full_message = format_commit_message(message, trailers)
+        other_name = other if is_commit_sha(other) else f"refs/heads/{check_branch_name(other)}"
+        head_sha, other_sha, current = self._commits(bare, [head, other_name, f"refs/heads/{branch}"])
+        if head_sha is None or other_sha is None:
+            raise ForgeError(f"{head!r} or {other!r} not found in {repo!r}")
+        if current != head_sha:
+            raise ForgeError(f"branch {branch!r} of {repo!r} is at {current}, not {head}: it moved")
+        sha = self._fast_import(
+            bare, head_sha, changes, full_message, author or GitIdentity(), date, merges=[other_sha]
+        )
+        self._push(bare, sha, branch, head_sha)  # with a lease on `head`: a fast-forward only
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=[head_sha, other_sha],
             message=full_message,
             trailers=parse_trailers(full_message),
             url=f"{self.repository_url(repo)}#{sha}",
