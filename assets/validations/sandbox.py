@@ -5,9 +5,13 @@ The sandbox is a subprocess in a fresh temporary copy of the tree:
 - a minimal environment: PATH, HOME (an empty folder in the sandbox), TMPDIR, LANG, LC_ALL,
   PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED; nothing else of the pipeline's environment, so no
   API keys, tokens or AWS_* variables;
-- its own session (process group), killed as a whole at the time limit or when the command ends;
+- containment: nothing it starts outlives the call, on normal exit, at the time limit, or when the
+  caller is interrupted, not even a process that left its session (setsid) or double-forked. Where
+  a PID namespace is available the command runs under the namespace's init, which takes every
+  process of it along when it ends; elsewhere under a child subreaper that keeps and kills its
+  whole process tree (`confinement`; `SandboxResult.containment` and `isolation` say which);
 - resource limits (CPU seconds, file size, no core dumps, optionally memory), set by a small Python
-  bootstrap that then `exec`s the command (no `preexec_fn`, which is unsafe in threaded callers);
+  bootstrap before it `exec`s the command (no `preexec_fn`, which is unsafe in threaded callers);
 - where the platform allows (`unshare -rnm`: user, network and mount namespaces; works as root
   and for users with unprivileged user namespaces), no network but its own loopback, and the
   usual credential files of the pipeline's user (~/.aws, ~/.ssh, ~/.netrc, ...) hidden. Otherwise
@@ -20,23 +24,31 @@ A test that was started but had no result when the time limit struck is reported
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from assets.story_builds.models import check_tree_path
+from assets.validations.confinement import (  # noqa: F401  (re-exported)
+    BOOTSTRAP,
+    CREDENTIAL_PATHS,
+    DEFAULT_PATH,
+    Containment,
+    confine,
+    confined_argv,
+    namespace_support,
+    pid_namespace_support,
+    stop_process_tree,
+)
 from assets.validations.coverage import (  # noqa: F401  (re-exported: the stage's one import place)
     CoveringTest,
     CriterionCoverage,
@@ -55,54 +67,10 @@ from assets.validations.test_output import (  # noqa: F401  (re-exported)
 TAIL = 4000
 DETAIL = 2000
 MAX_REPORT_BYTES = 20_000_000
-DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Never passed into a sandbox, even when a caller asks for it explicitly.
 SECRET_NAME = re.compile(
     r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|SESSION|^AWS_|^GITHUB_|^ANTHROPIC_", re.I
 )
-# Credential folders and files of the pipeline's user, hidden inside the mount namespace.
-CREDENTIAL_PATHS = (
-    ".aws",
-    ".ssh",
-    ".gnupg",
-    ".docker",
-    ".kube",
-    ".config/gh",
-    ".config/gcloud",
-    ".azure",
-    ".netrc",
-    ".git-credentials",
-    ".pypirc",
-    ".npmrc",
-)
-
-# Runs first inside the sandbox (after unshare): limits, loopback up, credential paths hidden, exec.
-BOOTSTRAP = r"""
-import json, os, resource, sys
-config = json.loads(sys.argv[1])
-for name, soft, hard in config["limits"]:
-    resource.setrlimit(getattr(resource, name), (soft, hard))
-if config["loopback"]:
-    import fcntl, socket, struct
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        request = struct.pack("16sH22x", b"lo", 0)
-        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, 0x8913, request))[1]  # SIOCGIFFLAGS
-        fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # SIOCSIFFLAGS, IFF_UP
-if config["hide"]:
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    for path in config["hide"]:
-        if os.path.isdir(path):
-            done = libc.mount(b"none", path.encode(), b"tmpfs", 0, b"size=64k,mode=700")
-        else:
-            done = libc.mount(b"/dev/null", path.encode(), None, 4096, None)  # MS_BIND
-        if done != 0:
-            sys.exit(f"sandbox: could not hide {path} (errno {ctypes.get_errno()})")
-if config["probe"]:
-    names = sorted(name for _, name in socket.if_nameindex()) if config["loopback"] else []
-    sys.exit(0 if names == ["lo"] else 3)
-os.execvp(sys.argv[2], sys.argv[2:])
-"""
 
 
 class SandboxResult(BaseModel):
@@ -115,6 +83,7 @@ class SandboxResult(BaseModel):
     duration_s: float
     network_isolated: bool
     isolation: str
+    containment: Containment = "process-group"
     hidden_paths: list[str] = Field(default_factory=list)
     tests: list[TestOutcome] = Field(default_factory=list)
     stdout_tail: str = ""
@@ -136,47 +105,6 @@ class SandboxResult(BaseModel):
 
     def outcome(self, name: str) -> TestOutcome | None:
         return next((test for test in self.tests if test.name == name or test.id == name), None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Isolation
-
-
-@cache
-def namespace_support() -> tuple[bool, str]:
-    """(available, description): whether `unshare -rnm` gives a sandbox without network here."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return False, "no network isolation: the unshare command is not installed"
-    config = {"limits": [], "loopback": True, "hide": [], "probe": True}
-    try:
-        result = subprocess.run(
-            [unshare, "-rnm", sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), "true"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            env={"PATH": os.environ.get("PATH", DEFAULT_PATH), "LANG": "C.UTF-8"},
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return False, f"no network isolation: unshare failed ({type(error).__name__})"
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1][:200]
-        return False, f"no network isolation: unshare -rnm is not permitted here ({reason})"
-    return True, "user, network and mount namespaces (unshare -rnm): loopback only"
-
-
-def _hidden_candidates(protect: Sequence[Path]) -> list[str]:
-    home = Path(os.path.expanduser("~"))
-    out = []
-    for relative in CREDENTIAL_PATHS:
-        path = home / relative
-        if not path.exists() or path.is_symlink():
-            continue
-        resolved = path.resolve()
-        if any(resolved == keep or resolved in keep.parents for keep in protect):
-            continue
-        out.append(str(path))
-    return out
 
 
 def minimal_env(
@@ -213,42 +141,6 @@ def _materialise(tree: Mapping[str, str] | Path, target: Path) -> None:
         destination.write_text(text, encoding="utf-8")
 
 
-def confined_argv(
-    command: Sequence[str],
-    limits: Sequence[Sequence[object]],
-    *,
-    network: bool,
-    isolate: bool = True,
-    protect: Sequence[Path] = (),
-    hide_paths: Sequence[Path] = (),
-) -> tuple[list[str], bool, str, list[str]]:
-    """(argv, isolated, isolation, hidden paths): `command` wrapped in the bootstrap that sets the
-    resource `limits` ([name, soft, hard]) and, where namespaces are available, hides the
-    credential paths (none inside `protect`) and, unless `network`, cuts the network but loopback.
-    Shared by the sandbox runs here and the long-running releases of local hosting."""
-    isolated, isolation = namespace_support() if isolate else (False, "isolation not requested")
-    if isolated and network:
-        isolation = "user and mount namespaces (unshare -rm): the host's network, credentials hidden"
-    hidden: list[str] = []
-    if isolated:
-        keep = [
-            *(path.resolve() for path in protect),
-            Path(sys.prefix).resolve(),
-            Path(sys.base_prefix).resolve(),
-        ]
-        hidden = [*_hidden_candidates(keep), *(str(path) for path in hide_paths if path.exists())]
-    config = {
-        "limits": [list(limit) for limit in limits],
-        "loopback": isolated and not network,
-        "hide": hidden,
-        "probe": False,
-    }
-    argv = [sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), *command]
-    if isolated:
-        argv = [shutil.which("unshare") or "unshare", "-rm" if network else "-rnm", *argv]
-    return argv, isolated, isolation, hidden
-
-
 def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -279,8 +171,9 @@ def run_tests_in_sandbox(
     """Run `command` in a fresh copy of `tree` (path -> text, or a folder), in folder `cwd` of it.
 
     `junit_xml` is where the command writes a JUnit report (relative to `cwd`), if it does.
-    The run is killed with its whole process group after `timeout_s` seconds of wall time; each of
-    its processes also gets `cpu_seconds` of CPU (default: the time limit plus 5 s).
+    The run is killed with every process it started after `timeout_s` seconds of wall time; each
+    of its processes also gets `cpu_seconds` of CPU (default: the time limit plus 5 s). Whatever it
+    left running when it ends (servers, setsid children) is killed before this returns.
 
     `network=True` keeps the host's network (an install step reaching a package registry; the
     credential paths are still hidden and the environment still minimal). `path_prefix` comes
@@ -316,16 +209,25 @@ def run_tests_in_sandbox(
         ]
         if memory_bytes is not None:
             limits.append(["RLIMIT_AS", memory_bytes, memory_bytes])
-        argv, isolated, isolation, hidden = confined_argv(
-            command, limits, network=network, isolate=isolate, protect=[root], hide_paths=hide_paths
+        status_file = root / "exit-status"
+        confined = confine(
+            command,
+            limits,
+            network=network,
+            isolate=isolate,
+            protect=[root],
+            hide_paths=hide_paths,
+            contain=True,
+            status_file=status_file,
         )
 
         out_path, err_path = root / "stdout.txt", root / "stderr.txt"
         started = time.monotonic()
         timed_out = False
+        returncode: int | None = None
         with out_path.open("wb") as out, err_path.open("wb") as err:
             process = subprocess.Popen(
-                argv,
+                confined.argv,
                 cwd=run_dir,
                 env=minimal_env(home, tmp, env, path_prefix),
                 stdin=subprocess.DEVNULL,
@@ -335,14 +237,17 @@ def run_tests_in_sandbox(
                 close_fds=True,
             )
             try:
-                returncode: int | None = process.wait(timeout=timeout_s)
+                returncode = process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _kill_group(process.pid)
-                process.wait()
-                returncode = None
             finally:
-                _kill_group(process.pid)  # whatever the tests left running (servers, children)
+                if process.returncode is None:  # the time limit, or the caller was interrupted
+                    stop_process_tree(process, confined.containment)
+                _kill_group(process.pid)  # left in the session if the bootstrap itself was killed
+        if returncode is not None and status_file.is_file():
+            # The bootstrap's own exit code cannot say "killed by signal N"; the file can.
+            written = status_file.read_text(encoding="ascii", errors="replace").strip()
+            returncode = int(written) if re.fullmatch(r"-?\d+", written) else returncode
         duration = time.monotonic() - started
         if collect is not None:
             collect(run_dir)
@@ -363,9 +268,10 @@ def run_tests_in_sandbox(
             returncode=returncode,
             timed_out=timed_out,
             duration_s=round(duration, 3),
-            network_isolated=isolated and not network,
-            isolation=isolation,
-            hidden_paths=hidden,
+            network_isolated=confined.isolated and not network,
+            isolation=confined.isolation,
+            containment=confined.containment,
+            hidden_paths=confined.hidden,
             tests=tests,
             stdout_tail=stdout[-TAIL:],
             stderr_tail=stderr[-TAIL:],
