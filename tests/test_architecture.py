@@ -427,3 +427,38 @@ def test_an_entity_with_only_a_name_is_named_in_a_warning() -> None:
     check = check_data_model(build_architecture(requirements, titled))
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert "Hide" in check.metadata["problem"].value and "Sighting" in check.metadata["problem"].value
+
+
+def test_an_entity_with_only_a_name_and_a_state_is_named_in_the_warning() -> None:
+    """A status is what a state verb ("cancel a booking") adds by itself: {id, name, status} says
+    nothing about what is stored, so the check names the entity like one with only a name."""
+    from assets.architecture.asset import check_data_model
+
+    requirements = requirements_of("to log each bird sighting with its species", "to cancel a booking")
+    [sighting, booking] = [story.id for story in requirements.stories]
+    stack = TechStack(language="Python", framework="FastAPI")
+    component = DraftComponent(name="backend", kind="backend", description="api", stack=stack)
+    state = EntityField(name="status", type="enum", values=["booked", "cancelled"], default="booked")
+    draft = ArchitectureDraft(
+        components=[component],
+        entities=[
+            DraftEntity(
+                name=name,
+                fields=[
+                    EntityField(name="id", type="integer"),
+                    EntityField(name="name", type="string"),
+                    *extra,
+                ],
+                operations=[EntityOperation(kind="create", story_ids=[story_id])],
+            )
+            for name, story_id, extra in (
+                ("Sighting", sighting, [EntityField(name="species", type="string")]),
+                ("Booking", booking, [state]),
+            )
+        ],
+        story_map=[],
+    )
+    check = check_data_model(build_architecture(requirements, draft))
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    problem = check.metadata["problem"].value
+    assert "Booking" in problem and "Sighting" not in problem

@@ -218,3 +218,51 @@ def test_a_thing_only_referred_to_is_built_with_the_stories_that_refer_to_it() -
     entities = model("to enrol in a course myself")
     assert all(operation.story_ids == ["US-001"] for operation in entities["Course"].operations)
     assert {op.kind for op in entities["Course"].operations} == {"list", "create", "read", "update", "delete"}
+
+
+def test_a_thing_described_by_what_it_records_holds_or_comes_with_is_stored_with_those_fields() -> None:
+    """ "Each X records/holds/has A, B and C", "X comes with A and B": a record and its fields,
+    whether or not any verb of the story names it (and a listed thing already stored is a reference)."""
+    described = derive_entities(
+        [
+            story(1, "to add kayaks with a hull colour and a length"),
+            story(
+                2, "to rent a kayak", "Each rental records the kayak, the paddler's name and the return time."
+            ),
+            story(
+                3, "to keep the instructors", "An instructor comes with a name, a licence number and a level."
+            ),
+        ]
+    )
+    by_name = {entity.name: entity for entity in described}
+    assert {"Kayak", "Rental", "Instructor"} <= set(by_name)
+    rental = fields(by_name["Rental"])
+    assert rental["kayak_id"][0] == "reference"
+    assert "paddler_name" in rental and rental["return_time"][0] == "time"
+    assert {"licence_number", "level"} <= set(fields(by_name["Instructor"]))
+
+
+def test_for_each_thing_we_store_a_list_gives_the_thing_those_fields() -> None:
+    hive = derive_entities(
+        [
+            story(
+                1,
+                "to track hives",
+                "For every beehive we record the queen's age, the frame count and the apiary.",
+            )
+        ]
+    )
+    [beehive] = [entity for entity in hive if entity.name == "Beehive"]
+    assert {"queen_age", "frame_count", "apiary"} <= set(fields(beehive))
+    assert fields(beehive)["frame_count"][0] == "integer"
+
+
+def test_a_generic_word_described_by_its_fields_each_with_is_a_record() -> None:
+    """ "the parts we stock, each with a part number, a price and a bin": described by fields, so
+    stored, even though its word alone ("part") names nothing in particular."""
+    entities = model(
+        "to show the parts we stock, each with a part number, a unit price and a bin (top or bottom)"
+    )
+    assert "Part" in entities
+    part = fields(entities["Part"])
+    assert part["unit_price"][0] == "money" and part["bin"][0] == "enum"

@@ -99,12 +99,14 @@ def check_openapi(value: Architecture) -> dg.AssetCheckResult:
     )
 
 
-# What every entity gets without the text naming it: its id and one field to show it by.
-_GIVEN_FIELDS = frozenset({"id", "name", "title"})
+# What every entity gets without the text naming it: its id, one field to show it by, and the
+# state field a state verb ("cancel", "mark as done") adds; none of them says what is stored.
+_GIVEN_FIELDS = frozenset({"id", "name", "title", "status"})
 
 
 def bare_entities(value: Architecture) -> list[str]:
-    """Entities with nothing but an id and a name or title: the text named none of their fields."""
+    """Entities with nothing but an id, a name or title and a status: the text named none of their
+    fields."""
     return [
         entity.name
         for entity in value.data_model
@@ -114,13 +116,13 @@ def bare_entities(value: Architecture) -> list[str]:
 
 def check_data_model(value: Architecture) -> dg.AssetCheckResult:
     """Fails when there is nothing to store or no entity has a field of its own (error); warns,
-    naming them, when some entities have nothing but an id and a name or title."""
+    naming them, when some entities have nothing but an id, a name or title and a status."""
     bare = bare_entities(value)
     problem, severity = "", dg.AssetCheckSeverity.WARN
     if not value.data_model:
         problem, severity = "no entity: the design stores nothing", dg.AssetCheckSeverity.ERROR
     elif bare:
-        problem = "entities without fields besides id and a name or title: " + ", ".join(bare)
+        problem = "entities without fields besides id, a name or title and a status: " + ", ".join(bare)
         if len(bare) == len(value.data_model):
             severity = dg.AssetCheckSeverity.ERROR
     return dg.AssetCheckResult(
@@ -178,8 +180,8 @@ def check_story_operations(value: Architecture, requirements: RequirementsSet) -
         dg.AssetCheckSpec(
             DATA_MODEL_CHECK,
             asset="architecture",
-            description="The design stores something: at least one entity, each with fields besides its id"
-            " and name (warning naming the bare ones; an error when none has a field of its own).",
+            description="The design stores something: at least one entity, each with fields besides its id,"
+            " name and status (warning naming the bare ones; an error when none has a field of its own).",
             partitions_def=projects_partitions,
         ),
         dg.AssetCheckSpec(

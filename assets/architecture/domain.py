@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assets.architecture.descriptions import descriptions
 from assets.architecture.draft import DraftEntity
 from assets.architecture.models import CountLimit, EntityField, Summary
 from assets.architecture.phrases import (
@@ -172,6 +173,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
     value per supplier") becomes an entity only when nothing else names it and it is not a summary.
     """
     acted: dict[str, list[EntityDraft]] = {story.id: [] for story in stories}
+    described = {story.id: _described_entities(story, model) for story in stories}
     for story in stories:
         registering = self_registration(story)
         if registering is not None:  # "members sign up with their name and e-mail": members are kept
@@ -204,6 +206,10 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                 if found:
                     break
     for story in stories:
+        for entity in described[story.id]:
+            if entity not in acted[story.id]:
+                acted[story.id].append(entity)
+    for story in stories:
         if not acted[story.id]:  # "a todo application with add, edit, delete functionality"
             acted[story.id] = _software_subject(story.i_want, model)
     for story in stories:
@@ -212,6 +218,20 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
             if wanted is not None:  # "assignments that have a due date", "subjects"
                 acted[story.id] = [model.find(wanted[0]) or model.entity(wanted[0].noun)]
     return acted
+
+
+def _described_entities(story: UserStory, model: DomainModel) -> list[EntityDraft]:
+    """The things the story's sentences describe by their fields ("each booking records the date,
+    the start time and the member"): records the application keeps, created by the story."""
+    found: list[EntityDraft] = []
+    for text in (story.i_want, *(trace.quote for trace in story.traces)):
+        for sentence in clauses(without_purpose(text)):
+            for description in descriptions(sentence):
+                entity = model.find(description.thing) or model.entity(description.thing.noun)
+                entity.touch("create", story.id)
+                if entity not in found:
+                    found.append(entity)
+    return found
 
 
 _ANYBODY = frozenset("user person people someone anyone everyone visitor".split())

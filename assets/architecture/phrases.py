@@ -304,10 +304,14 @@ _ITEM_LEADS = frozenset(
 
 
 def _item_name(words: list[str]) -> str:
-    kept = [word for word in words if word not in DETERMINERS and word not in ("optional", "its", "their")]
+    kept = [
+        word
+        for word in words
+        if word not in DETERMINERS and word not in FILLERS and word not in ("optional", "its", "their")
+    ]
     while len(kept) > 1 and kept[0] in _ITEM_LEADS:
         kept = kept[1:]
-    if not 1 <= len(kept) <= 3:
+    if not 1 <= len(kept) <= (4 if "of" in kept else 3):  # "maximum number of places"
         return ""
     return "_".join(kept)
 
@@ -347,12 +351,17 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
             if index < len(toks) and toks[index] in ("by", "with"):  # "by status and by priority"
                 index += 1
             continue
-        if token in (";", ":", ")") or (token in PREPOSITIONS and token not in ("of",)) or token == "'s":
-            break
-        if token == "such" and toks[index + 1 : index + 2] == ["as"]:  # "a short key such as WEB"
+        content = [word for word in items[-1] if word not in DETERMINERS]
+        if token == "'s" and len(content) == 1 and index + 1 < len(toks) and toks[index + 1].isalpha():
+            index += 1  # "the owner's name": one field, owner_name
+            continue
+        if (token == "such" and toks[index + 1 : index + 2] == ["as"]) or (token == "like" and content):
+            # "a short key such as WEB", "a name like spin or yoga": an example, not an item
             while index < len(toks) and toks[index] not in (",", ";"):
                 index += 1
             continue
+        if token in (";", ":", ")") or (token in PREPOSITIONS and token not in ("of",)) or token == "'s":
+            break
         if token == "(":
             close = toks.index(")", index) if ")" in toks[index:] else len(toks)
             items[-1].append("(" + " ".join(toks[index + 1 : close]) + ")")

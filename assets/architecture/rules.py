@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from assets.architecture.descriptions import descriptions
 from assets.architecture.domain import (
     PERSON_FIELD,
     DomainModel,
@@ -158,6 +159,7 @@ def _field_owner(
 def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
     for text in story_texts(story):
         for sentence in clauses(text):
+            _described_fields(sentence, model)
             _has_fields(sentence, model)
             _with_fields(sentence, model)
             _belongs(_norm(sentence), model)
@@ -232,6 +234,17 @@ def _with_fields(sentence: str, model: DomainModel) -> None:
         if len(listed) < 2 or any(is_person_word(name.split("_")[-1]) for name in names):
             continue  # "share a pet with another family member" names a person, not fields
         for item in listed:
+            add_listed_field(owner, item.name, item.values, model)
+
+
+def _described_fields(sentence: str, model: DomainModel) -> None:
+    """ "each booking records the date, the start time and the member", "for each score we store
+    the title and the composer": the listed fields of the thing described (`descriptions`)."""
+    for description in descriptions(sentence):
+        owner = model.find(description.thing)
+        if owner is None:
+            continue
+        for item in description.fields:
             add_listed_field(owner, item.name, item.values, model)
 
 
