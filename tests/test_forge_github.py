@@ -22,8 +22,12 @@ import pytest
 from nacl.public import PrivateKey, SealedBox
 
 from assets.review_feedback.collect import read_project_feedback
+from assets.reviews.merge import review_and_merge
+from assets.reviews.update import StoryRegenerator
+from assets.story_builds.generation import offline_generator
 from resources.forge.base import FileChange, ForgeError, GitIdentity, MergeConflictError
 from resources.forge.github import GitHubForge, web_url_for
+from tests.support.offline_build import notes_design
 from tests.support.prism import PrismProxy
 
 pytestmark = pytest.mark.integration
@@ -428,6 +432,124 @@ def test_merge_sends_the_reviewed_head(forge: GitHubForge, api: PrismProxy) -> N
     put = api.requests("PUT", rf"{REPO}/pulls/7/merge")
     assert [p.json() for p in put] == [{"merge_method": "merge", "sha": answer["head"]["sha"]}]
     assert merged.state == "merged" and merged.merge_sha == put[0].response_json()["sha"]
+
+
+# --- bringing a story branch up to date with main -------------------------------------------------
+
+MAIN_SHA = "b" * 40
+
+
+def _main_elsewhere(
+    forge: GitHubForge, api: PrismProxy, head_message: str | None = None, main_branch: str = "main"
+) -> str:
+    """`main_branch` at MAIN_SHA (Prism's examples put every ref at one commit, whatever sha is asked
+    for), the branch head's commit answered as itself (with `head_message`, if given); returns the head."""
+    head = forge.branch_head("shop", "story/s-1") or ""
+    ref = example(api, "GET", rf"{REPO}/git/ref/heads%2Fstory%2Fs-1")
+    main = ref | {"ref": f"refs/heads/{main_branch}", "object": ref["object"] | {"sha": MAIN_SHA}}
+    api.override("GET", rf"{REPO}/git/ref/heads%2F{main_branch}", body=main)
+    forge.get_commit("shop", head)
+    commit = example(api, "GET", rf"{REPO}/git/commits/{head}")
+    api.override("GET", rf"{REPO}/git/commits/{MAIN_SHA}", body=commit | {"sha": MAIN_SHA})
+    itself = commit | {"sha": head} | ({"message": head_message} if head_message else {})
+    api.override("GET", rf"{REPO}/git/commits/{head}", body=itself)
+    return head
+
+
+def test_commit_merge_writes_a_commit_with_both_parents_and_moves_the_branch_unforced(
+    forge: GitHubForge, api: PrismProxy
+) -> None:
+    head = _main_elsewhere(forge, api)
+    api.exchanges.clear()
+    update = forge.commit_merge(
+        "shop",
+        "story/s-1",
+        head,
+        "main",
+        [FileChange(path="README.md", content="both\n"), FileChange(path="old.txt", delete=True)],
+        "Bring story/s-1 up to date with main",
+        trailers={"Story-Id": "S-1", "Build-Key": "k1"},
+        date=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+    )
+    head_commit = example(api, "GET", rf"{REPO}/git/commits/{head}")
+    [tree] = api.requests("POST", rf"{REPO}/git/trees")
+    assert tree.json()["base_tree"] == head_commit["tree"]["sha"]  # the branch head's tree, changed
+    assert [(e["path"], e["sha"] is None) for e in tree.json()["tree"]] == [
+        ("README.md", False),
+        ("old.txt", True),
+    ]
+    [sent] = api.requests("POST", rf"{REPO}/git/commits")
+    assert sent.json()["parents"] == [head, MAIN_SHA]
+    assert sent.json()["message"] == "Bring story/s-1 up to date with main\n\nStory-Id: S-1\nBuild-Key: k1\n"
+    assert sent.json()["tree"] == tree.response_json()["sha"]
+    # The branch moves to it without force (GitHub refuses anything but a fast-forward), last.
+    [moved] = api.requests("PATCH", rf"{REPO}/git/refs/heads%2Fstory%2Fs-1")
+    assert moved.json() == {"sha": sent.response_json()["sha"], "force": False}
+    assert api.requests()[-1] is moved and not api.requests("POST", rf"{REPO}/git/refs")
+    assert update.sha == sent.response_json()["sha"] and update.parents == [head, MAIN_SHA]
+
+
+def test_commit_merge_leaves_a_branch_that_moved_alone(forge: GitHubForge, api: PrismProxy) -> None:
+    head = forge.branch_head("shop", "story/s-1") or ""
+    with pytest.raises(ForgeError, match="not " + "c" * 40):
+        forge.commit_merge("shop", "story/s-1", "c" * 40, "main", [FileChange(path="a", content="1")], "up")
+    assert head != "c" * 40
+    assert not api.requests("POST") and not api.requests("PATCH")
+
+
+def test_an_approved_conflicting_pull_request_is_brought_up_to_date_and_merged_on_github(
+    forge: GitHubForge, api: PrismProxy
+) -> None:
+    requirements, architecture = notes_design()
+    story = requirements.stories[0].id
+    main = forge.default_branch("shop")  # the example repository's
+    # The branch head is the pipeline's build of the story.
+    head = _main_elsewhere(forge, api, f"{story}: build\n\nStory-Id: {story}\nBuild-Key: k1\n", main)
+    forge.list_pull_requests("shop")
+    listed = example(api, "GET", rf"{REPO}/pulls")[0]
+    number = listed["number"]
+    pull = listed | {
+        "merged_at": None,
+        "state": "open",
+        "body": f"Notes.\n\n<!-- ai-pipeline:story-id={story} -->",
+        "head": listed["head"] | {"ref": "story/s-1", "sha": head},
+        "base": listed["base"] | {"ref": main},
+    }
+    api.override("GET", rf"{REPO}/pulls", body=[pull])
+    api.override("GET", rf"{REPO}/pulls/{number}", body=pull)
+    forge.get_reviews("shop", number)
+    review = example(api, "GET", rf"{REPO}/pulls/{number}/reviews")[0]
+    api.override("GET", rf"{REPO}/pulls/{number}/reviews", body=[review | {"state": "APPROVED"}])
+    api.override(
+        "PUT", rf"{REPO}/pulls/{number}/merge", status=405, body={"message": "not mergeable"}, times=1
+    )
+    api.exchanges.clear()
+
+    regenerator = StoryRegenerator(
+        generator=offline_generator(architecture, requirements), feedback={}, build_keys={story: "k1"}
+    )
+    report = review_and_merge(
+        forge, "shop", requirements, regenerator=lambda: regenerator, merge_retry_seconds=()
+    )
+
+    [record] = report.pulls
+    assert record.state == "merged" and record.merged_in_this_run and not record.conflict, record.problem
+    [sent] = api.requests("POST", rf"{REPO}/git/commits")
+    assert sent.json()["parents"] == [head, MAIN_SHA]
+    assert (
+        f"up to date with {main}" in sent.json()["message"] and f"Story-Id: {story}" in sent.json()["message"]
+    )
+    assert record.updated_with_main == sent.response_json()["sha"]
+    # The story regenerated on main's tree: its manifest and README among the files written.
+    written = {e["path"] for e in api.requests("POST", rf"{REPO}/git/trees")[0].json()["tree"]}
+    assert {".ai-pipeline/manifest.json", "README.md"} <= written
+    assert ".ai-pipeline/manifest.json" in record.files_regenerated
+    [moved] = api.requests("PATCH", rf"{REPO}/git/refs/heads%2Fstory%2Fs-1")
+    assert moved.json()["force"] is False
+    merges = api.requests("PUT", rf"{REPO}/pulls/{number}/merge")
+    assert [m.status for m in merges] == [405, 200]
+    order = api.requests()
+    assert order.index(merges[0]) < order.index(moved) < order.index(merges[1])
 
 
 # --- secrets -------------------------------------------------------------------------------------

@@ -430,6 +430,52 @@ def test_a_conflicting_merge_changes_nothing(forge: LocalForge, repo: str) -> No
     assert forge.get_pull_request(repo, 2).state == "open"
 
 
+def test_commit_merge_brings_a_conflicting_branch_up_to_date_and_it_then_merges(
+    forge: LocalForge, repo: str
+) -> None:
+    story(forge, repo, "s-1", "main", {"README.md": "ours\n"}, "k1")
+    head = story(forge, repo, "s-2", "main", {"README.md": "theirs\n", "b.py": "B\n"}, "k2")
+    forge.open_pull_request(repo, "story/s-1", "main", "S-1")
+    forge.open_pull_request(repo, "story/s-2", "main", "S-2")
+    forge.merge_pull_request(repo, 1)
+    main = forge.default_branch_head(repo) or ""
+    with pytest.raises(ForgeError, match="does not merge cleanly"):
+        forge.merge_pull_request(repo, 2)
+
+    update = forge.commit_merge(
+        repo,
+        "story/s-2",
+        head,
+        "main",
+        [FileChange(path="README.md", content="ours\ntheirs\n")],
+        "Bring story/s-2 up to date with main",
+        trailers={"Story-Id": "s-2", "Build-Key": "k2"},
+        date=DATE,
+    )
+    bare = forge._bare(repo)
+    assert git(bare, "rev-list", "--parents", "-n", "1", update.sha).split() == [update.sha, head, main]
+    assert update.parents == [head, main] and forge.get_commit(repo, update.sha).parents == [head, main]
+    assert forge.branch_head(repo, "story/s-2") == update.sha
+    files = forge.read_tree(repo, update.sha)
+    assert files == {"README.md": b"ours\ntheirs\n", "b.py": b"B\n"}  # the head's tree with the change
+    assert update.trailers == {"Story-Id": "s-2", "Build-Key": "k2"}
+    assert not git(bare, "for-each-ref", "refs/forge-import")  # no temporary ref left behind
+
+    merged = forge.merge_pull_request(repo, 2)
+    assert merged.state == "merged" and merged.head_sha == update.sha
+    assert forge.read_tree(repo, "main")["README.md"] == b"ours\ntheirs\n"
+    assert git(bare, "rev-parse", "main^2").strip() == update.sha
+
+
+def test_commit_merge_never_moves_a_branch_that_moved_meanwhile(forge: LocalForge, repo: str) -> None:
+    first = story(forge, repo, "s-1", "main", {"a.py": "1\n"}, "k1")
+    moved = story(forge, repo, "s-1", first, {"a.py": "2\n"}, "k1b")  # someone pushed meanwhile
+    with pytest.raises(ForgeError, match="moved"):
+        forge.commit_merge(repo, "story/s-1", first, "main", [FileChange(path="a.py", content="3\n")], "up")
+    assert forge.branch_head(repo, "story/s-1") == moved
+    assert not git(forge._bare(repo), "for-each-ref", "refs/forge-import")
+
+
 def test_secrets_record_the_name_only(forge: LocalForge, repo: str, tmp_path: Path) -> None:
     forge.set_actions_secret(repo, "DEPLOY_TOKEN", "value-that-must-not-be-stored")
     assert forge.list_actions_secrets(repo) == ["DEPLOY_TOKEN"]
