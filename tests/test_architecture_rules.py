@@ -266,3 +266,56 @@ def test_a_generic_word_described_by_its_fields_each_with_is_a_record() -> None:
     assert "Part" in entities
     part = fields(entities["Part"])
     assert part["unit_price"][0] == "money" and part["bin"][0] == "enum"
+
+
+def _transitions(entity: DraftEntity) -> dict[str, tuple[list[str], str]]:
+    return {t.name: (t.from_states, t.to_state) for t in entity.transitions}
+
+
+def test_flag_as_and_set_to_name_state_changes_of_the_thing() -> None:
+    entities = model(
+        "to add kilns with a maximum temperature and a shelf count",
+        "to flag a kiln as out of service",
+        "to set the kiln to ready",
+    )
+    kiln = entities["Kiln"]
+    found = _transitions(kiln)
+    assert found["mark_out_of_service"][1] == "out_of_service"
+    assert found["mark_ready"][1] == "ready"
+    status = next(f for f in kiln.fields if f.name == "status")
+    assert status.type == "enum" and {"out_of_service", "ready"} <= set(status.values)
+
+
+def test_a_state_change_in_the_quoted_sentence_is_one_too_and_it_means_the_thing_named_before() -> None:
+    """The want keeps one change; the sentence it came from names another, with "it"."""
+    [voucher] = [
+        entity
+        for entity in derive_entities(
+            [
+                story(1, "to issue vouchers with a code and a value"),
+                story(
+                    2,
+                    "to mark a voucher as redeemed",
+                    "At the till the cashier marks the voucher as redeemed, or marks it as void.",
+                ),
+            ]
+        )
+        if entity.name == "Voucher"
+    ]
+    found = _transitions(voucher)
+    assert found["mark_redeemed"][1] == "redeemed" and found["mark_void"][1] == "void"
+
+
+def test_a_thing_in_a_state_that_cannot_be_moved_keeps_that_state_out_of_the_transition() -> None:
+    wants = (
+        "to add kayaks with a hull colour and a length",
+        "to return a kayak",
+        "to mark a kayak as damaged",
+    )
+    assert "damaged" in _transitions(model(*wants)["Kayak"])["return"][0]  # without the rule it may
+    rules = ("a damaged kayak cannot be returned", "a kayak that is damaged can no longer be returned")
+    for rule_text in rules:
+        kayak = model(*wants, rule_text)["Kayak"]
+        from_states = _transitions(kayak)["return"][0]
+        assert "damaged" not in from_states and from_states
+        assert "damaged" in next(t.rule for t in kayak.transitions if t.name == "return")

@@ -22,7 +22,7 @@ from assets.architecture.phrases import (
     noun_phrase,
     tokens,
 )
-from assets.architecture.vocabulary import is_adjective, is_non_record
+from assets.architecture.vocabulary import is_adjective, is_non_record, is_person_word
 from assets.requirements.language import singular
 
 # Verbs of possession or record: "X has / records / holds ... A, B and C".
@@ -30,6 +30,12 @@ _POSSESSION = frozenset(
     """has have records record holds hold keeps keep includes include contains contain stores store lists
     carries carry captures capture notes tracks needs""".split()
 )
+# Verbs a person also does ("the family records feeding times"): a description only after "each",
+# "every", "a" or "an" ("each stay records the dog, ..."), never with a person as the subject.
+_ALSO_ACTIONS = frozenset(
+    "records record keeps keep lists stores store carries carry captures capture notes tracks needs".split()
+)
+_INDEFINITE = frozenset("each every a an".split())
 _WITH_AFTER = frozenset("comes come arrives arrive".split())  # "a singer comes with a name, ..."
 _STORING = frozenset("store record keep track capture hold note log save want need".split())
 _PRONOUNS = frozenset("we you they i he she it someone".split())
@@ -91,6 +97,9 @@ def _possessions(toks: list[str]) -> list[Description]:
             continue
         start = _subject_start(toks, index)
         thing = _thing(toks, start, index) if start is not None else None
+        if thing is not None and token in _ALSO_ACTIONS:
+            if toks[start] not in _INDEFINITE or is_person_word(thing.words[-1]):
+                continue
         fields = _fields(toks, start_fields) if thing is not None else []
         if thing is not None and fields:
             found.append(Description(thing, fields))

@@ -35,6 +35,7 @@ from assets.architecture.phrases import (
     without_purpose,
 )
 from assets.architecture.spelling import corrected_stories
+from assets.architecture.states import state_after, transition_name
 from assets.architecture.vocabulary import (
     DISPLAY_FIELDS,
     SEARCH_TERMS,
@@ -174,6 +175,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
     """
     acted: dict[str, list[EntityDraft]] = {story.id: [] for story in stories}
     described = {story.id: _described_entities(story, model) for story in stories}
+    fields_of = {story.id: _described_field_names(story) for story in stories}
     for story in stories:
         registering = self_registration(story)
         if registering is not None:  # "members sign up with their name and e-mail": members are kept
@@ -187,6 +189,8 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                 for use in verb_uses(without_purpose(text)):
                     if use.obj is None or not _is_entity_noun(use.obj, use.verbs):
                         continue
+                    if "_".join(use.obj.words) in fields_of[story.id]:
+                        continue  # "for each score we store the title, ...": a field, not a thing
                     reading = all(VERB_ACTIONS[verb] in ("read", "list") for verb in use.verbs)
                     if reading != looking:
                         continue
@@ -232,6 +236,16 @@ def _described_entities(story: UserStory, model: DomainModel) -> list[EntityDraf
                 if entity not in found:
                     found.append(entity)
     return found
+
+
+def _described_field_names(story: UserStory) -> set[str]:
+    return {
+        item.name
+        for text in (story.i_want, *(trace.quote for trace in story.traces))
+        for sentence in clauses(without_purpose(text))
+        for description in descriptions(sentence)
+        for item in description.fields
+    }
 
 
 _ANYBODY = frozenset("user person people someone anyone everyone visitor".split())
@@ -536,13 +550,11 @@ def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserSto
     toks, after = use.clause, _after_object(use)
     if verb == "mark":
         start = _next(toks, after, "as", limit=2)
-        if start is None or start >= len(toks):
+        found = state_after(toks, start) if start is not None else None
+        if found is None:
             return
-        state = toks[start] if toks[start] not in DETERMINERS else toks[min(start + 1, len(toks) - 1)]
-        if not state.isalpha() or state in ("a", "an", "the"):
-            return
-        state = {"complete": "completed", "finish": "finished"}.get(state, state)
-        name, to_state = f"mark_{state}", state
+        state = found[0]
+        name, to_state = transition_name(state), state
         if state in ("open", "undone", "incomplete", "not"):
             name, to_state = "reopen", ""
     else:
@@ -611,7 +623,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     operations some story names (and list/read for all).
     """
     from assets.architecture.operations import finish_entity
-    from assets.architecture.rules import apply_rules
+    from assets.architecture.rules import apply_rules, apply_state_changes
 
     stories = corrected_stories(stories)
     model = DomainModel()
@@ -627,6 +639,8 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     for story in stories:
         _each_relations(story, model)
         _actor_owns(story, model)
+    for story in ordered:
+        apply_state_changes(story, model, acted[story.id])
     for story in ordered:
         apply_rules(story, model, acted[story.id])
     for story in stories:

@@ -26,6 +26,7 @@ from assets.architecture.domain import (
 )
 from assets.architecture.models import CountLimit, Summary
 from assets.architecture.phrases import DETERMINERS, PREPOSITIONS, clauses, listed_fields, tokens
+from assets.architecture.states import kept_states, state_changes, transition_name
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
@@ -156,9 +157,34 @@ def _field_owner(
     return owners[0] if len(owners) == 1 else (None, None)
 
 
+def apply_state_changes(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
+    """ "mark the item as repaired", "set the loan to lost" anywhere in the story's words: a
+    transition of the thing to that state (`states`)."""
+    for text in story_texts(story):
+        for sentence in clauses(text):
+            for entity, state in state_changes(sentence, model, acted[0] if acted else None):
+                name = transition_name(state)
+                transition = entity.transitions.setdefault(name, TransitionDraft(name=name, to_state=state))
+                transition.story_ids.add(story.id)
+                if story.id not in entity.stories:
+                    entity.stories.append(story.id)
+
+
+def _kept_states(sentence: str, model: DomainModel) -> None:
+    """ "a lost loan cannot be returned": the transition to `returned` never starts from `lost`."""
+    for entity, current, target, rule in kept_states(sentence, model):
+        if current not in {t.to_state for t in entity.transitions.values()}:
+            continue
+        for transition in entity.transitions.values():
+            if transition.to_state == target and current != target:
+                transition.excluded.add(current)
+                transition.rule = transition.rule or rule
+
+
 def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
     for text in story_texts(story):
         for sentence in clauses(text):
+            _kept_states(sentence, model)
             _described_fields(sentence, model)
             _has_fields(sentence, model)
             _with_fields(sentence, model)

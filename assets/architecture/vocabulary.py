@@ -148,7 +148,8 @@ ADJECTIVES = frozenset(
     whole entire certain specific relevant individual personal important daily weekly monthly yearly
     own same various local online offline total few first last more most less least quick fast easy
     easier better best good great nice much unique safe secure tidy clean consistent correct accurate
-    visible hidden short long organised organized separate together informed""".split()
+    visible hidden short long organised organized separate together informed lost missing broken damaged
+    late unpaid expired""".split()
 )
 ADJECTIVE_SUFFIXES = ("able", "ible", "ous", "ful", "less")
 
