@@ -467,6 +467,76 @@ def test_chat_log_lines_with_times_are_turns_too() -> None:
     ]
 
 
+# The same five messages as each chat app writes them to a text file. Names and words are made up.
+_MESSAGES = [
+    ("Noor", "can we keep a list of the kilns and when each was last serviced?"),
+    ("Ivo", "+1"),
+    ("Noor", "and members should be able to book a firing"),
+    ("Ivo", "the firing log, yes"),
+    ("Noor", "great, thanks"),
+]
+CHAT_LOGS = {
+    "bracketed time": "\n".join(f"[18:{10 + i}] {who}: {text}" for i, (who, text) in enumerate(_MESSAGES)),
+    "bracketed date and time": "\n".join(
+        f"[2024-03-01 18:{10 + i}] {who}: {text}" for i, (who, text) in enumerate(_MESSAGES)
+    ),
+    "time and dash": "\n".join(f"18:{10 + i} - {who}: {text}" for i, (who, text) in enumerate(_MESSAGES)),
+    "WhatsApp": "\n".join(
+        ["01/03/2024, 18:09 - Messages and calls are end-to-end encrypted. Tap to learn more."]
+        + [f"01/03/2024, 18:{10 + i} - {who}: {text}" for i, (who, text) in enumerate(_MESSAGES)]
+    ),
+    "WhatsApp on iOS": "\n".join(
+        f"\u200e[01/03/2024, 6:{10 + i}:00\u202fPM] {who}: {text}" for i, (who, text) in enumerate(_MESSAGES)
+    ),
+    "Slack copy": "\n".join(
+        f"{who} Lindqvist  6:{10 + i} PM\n{text}" for i, (who, text) in enumerate(_MESSAGES)
+    ),
+}
+
+
+@pytest.mark.parametrize("style", list(CHAT_LOGS))
+def test_chat_exports_in_text_are_read_as_chats_with_a_sender_per_message(style: str) -> None:
+    document = parse_one("notes.txt", CHAT_LOGS[style].encode())
+    assert document.kind == "chat"
+    senders = [segment.location.speaker for segment in document.segments]
+    assert [s.split()[0] for s in senders if s] == [who for who, _ in _MESSAGES]
+    assert [segment.text for segment in document.segments] == [text for _, text in _MESSAGES]
+    assert all(segment.location.start for segment in document.segments)
+
+
+def test_a_chat_message_over_several_lines_stays_one_message_and_app_notices_are_left_out() -> None:
+    log = (
+        '02/03/2024, 09:00 - Noor created group "Studio"\n'
+        "02/03/2024, 09:01 - Noor: we need a booking sheet for the wheels\n"
+        "one line per member\n"
+        "02/03/2024, 09:02 - Ivo: +1\n"
+        "02/03/2024, 09:03 - Ivo added Sam\n"
+        "02/03/2024, 09:04 - Sam: and a list of glazes\n"
+        "02/03/2024, 09:05 - Noor: ok\n"
+    )
+    document = parse_one("studio.txt", log.encode())
+    assert [(s.location.speaker, s.text) for s in document.segments] == [
+        ("Noor", "we need a booking sheet for the wheels\none line per member"),  # its own lines
+        ("Ivo", "+1"),
+        ("Sam", "and a list of glazes"),
+        ("Noor", "ok"),
+    ]
+
+
+def test_dated_notes_and_a_schedule_are_not_taken_for_a_chat() -> None:
+    notes = (
+        "Opening hours\n"
+        "[09:00] doors open\n"
+        "[09:30] first class: beginners\n"
+        "12:00 - lunch: bring your own\n"
+        "The studio is shared by two groups and we need a way to book the wheels.\n"
+        "Tutor  9:00 AM\n"
+    )
+    document = parse_one("schedule.txt", notes.encode())
+    assert document.kind == "text"
+    assert all(segment.location.speaker is None for segment in document.segments)
+
+
 def test_text_with_labels_is_not_taken_for_a_transcript() -> None:
     spec = (
         "Title: Stock control\nAuthor: Jo Bloggs\nStatus: Draft\n\n"

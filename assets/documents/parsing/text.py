@@ -1,20 +1,21 @@
 """Plain text (.txt): paragraphs, or one turn per segment when the text is a transcript or chat log.
 
-Meeting tools and chat apps export conversations as one `Speaker: text` line per turn, sometimes
-with a time in front (`[10:02] Alice: ...`, `12/03/2024, 10:15 - Alice: ...`). Such a file is
-recognised by its shape, not by particular names: most lines are turns, a few speakers take turns
-again and again. Each turn then keeps its speaker (and time), as cues of a `.vtt` file do.
+Meeting tools export conversations as one `Speaker: text` line per turn (`Alice (00:01:02): ...`).
+Such a file is recognised by its shape, not by particular names: most lines are turns, a few
+speakers take turns again and again. Chat apps' text exports and copied threads (a time stamp on
+every message) are recognised in `chat`. Each turn then keeps its speaker (and time), as cues of a
+`.vtt` file do; a chat log is a document of kind "chat", written, not spoken.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from assets.documents.models import Location, ParsedDocument, Segment
+from assets.documents.models import DocumentKind, Location, ParsedDocument, Segment
 from assets.documents.parsing.base import ParseOutcome, decode_text, single, squash, text_segments
+from assets.documents.parsing.chat import Turn, chat_log_turns
 
 # An optional time ("[10:02]", "10:02:13", "12/03/2024, 10:15 -"), then a speaker of at most five
 # words (letters, digits as in "Speaker 2", dots, apostrophes, hyphens, underscores), then ": text".
@@ -32,14 +33,6 @@ _LABEL_WORDS = frozenset(
 )
 MIN_TURNS = 4
 MIN_TURN_SHARE = 0.6
-
-
-@dataclass
-class Turn:
-    line: int
-    speaker: str
-    text: str
-    time: str | None
 
 
 def _turn(line: str, number: int) -> Turn | None:
@@ -81,7 +74,12 @@ def transcript_turns(text: str) -> list[Turn] | None:
 def parse_text(path: str, name: str, data: bytes, max_bytes: int, depth: int) -> ParseOutcome:
     text = decode_text(data)
     title = PurePosixPath(name).stem
-    turns = transcript_turns(text)
+    kind: DocumentKind = "text"
+    turns = chat_log_turns(text)
+    if turns is not None:
+        kind = "chat"
+    else:
+        turns = transcript_turns(text)
     if turns is None:
         segments = text_segments(text)
     else:
@@ -93,4 +91,4 @@ def parse_text(path: str, name: str, data: bytes, max_bytes: int, depth: int) ->
             for turn in turns
             if turn.text.strip()
         ]
-    return single(ParsedDocument(path=path, kind="text", title=title, segments=segments))
+    return single(ParsedDocument(path=path, kind=kind, title=title, segments=segments))

@@ -46,6 +46,7 @@ class Found:
     story: DraftStory
     why_kind: str | None
     criteria: list[DraftCriterion] = field(default_factory=list)
+    describes: str | None = None  # the thing a possession sentence said what it holds
 
 
 # ", so they can chase them up": "so" before a subject that can or will do something is "so that".
@@ -354,14 +355,51 @@ def meaningful(want: str, conversational: bool) -> bool:
         return False
     if re.search(r"\b(?:is|are|was|were)\s+to\b", " ".join(tokens)):
         return False  # two clauses run together ("get rid one of our requirements is to move")
-    if any(singular(t) in MEETING_NOUNS for t in content[:2]) and len(content) <= 3:
+    if (
+        any(singular(t) in MEETING_NOUNS for t in content[:2])
+        and len(content) <= 3
+        and not _of_a_thing(tokens)
+    ):
         return False
     # What is asked ends where its condition starts ("drop out of one if something comes up, ...").
     core = words(want.split(",")[0]) if len(words(want.split(",")[0])) >= 6 else tokens  # to its first comma
     asked = re.split(r"\b(?:if|when|whenever|unless|once|as long as|provided)\b", " ".join(core))[0].split()
-    if re.search(r"\b(?:we|you|us|he|she)\b", " ".join(asked[1:])) and len(asked) > 8:
+    speakers = [
+        i
+        for i, t in enumerate(asked[1:], start=1)
+        if t in ("we", "you", "us", "he", "she") and not _relative(asked, i)
+    ]
+    if speakers and len(asked) > 8:
         return False  # a clause about the speakers, not the product
     return len(asked) <= 18
+
+
+# Words after which "we" starts a clause about the speakers ("... so that we ..."), not a relative one.
+_CLAUSE_OPENERS = frozenset(
+    """that so if when whenever because and but or then what how where why which while until unless once
+    sure as than before after""".split()
+)
+
+
+def _relative(tokens: list[str], index: int) -> bool:
+    """ "the parts we use on each repair": "we" after a noun opens a clause about that noun."""
+    before = tokens[index - 1] if index else ""
+    return (
+        tokens[index] in ("we", "you", "he", "she")
+        and before.isalpha()
+        and before not in _CLAUSE_OPENERS
+        and before not in DETERMINERS
+        and not is_verb(before)
+    )
+
+
+def _of_a_thing(tokens: list[str]) -> bool:
+    """ "describe the problem with the bike": a meeting word about a named thing of the product."""
+    for index, token in enumerate(tokens[:-1]):
+        if singular(token) in MEETING_NOUNS and tokens[index + 1] in ("with", "of", "for", "on"):
+            rest = [t for t in tokens[index + 2 :] if t not in DETERMINERS and t not in POSSESSIVES]
+            return bool(rest) and singular(rest[0]) not in MEETING_NOUNS and len(rest[0]) > 2
+    return False
 
 
 def default_actor(context: Context) -> str:

@@ -7,6 +7,9 @@ in the wheel) rather than from hand-written word tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from lemminflect import getAllLemmas, getInflection
@@ -92,7 +95,101 @@ def looks_like_person(phrase: str) -> bool:
     head = singular(tokens[-1])
     if head in PERSON_WORDS or head in _AGENTS:
         return True
-    return head.endswith(AGENT_SUFFIXES) and head not in _NOT_AGENTS and len(head) > 4
+    people = _PEOPLE.get()
+    agent_like = head.endswith(AGENT_SUFFIXES) and head not in _NOT_AGENTS and len(head) > 4
+    if people is None:  # no document around the phrase: the word's shape is all there is
+        return agent_like
+    # In a document, a word is a person only where the text uses it as one; its suffix is not enough
+    # ("the enlarger", "a dryer" are things).
+    return head in people.named or (agent_like and head in people.acting)
+
+
+# Verbs whose doer is a person: a plural subject of one of them names people ("Stewards log
+# incidents", "Secretaries add plots"), even when the noun is no known role word.
+PERSON_VERBS = frozenset(
+    """see view book add create record log edit update delete search filter find sign apply request
+    assign approve reject cancel buy sell pay rate review vote suggest join attend register upload
+    download export print check write post submit enter browse share comment reply plan schedule
+    borrow lend order invite""".split()
+)
+
+
+class People:
+    """The words a document uses as people: `named` in a role position, `acting` as the subject of a
+    modal ("printers can ..."), which counts for words shaped like agent nouns only."""
+
+    def __init__(self, named: frozenset[str], acting: frozenset[str]):
+        self.named, self.acting = named, acting
+
+
+_PEOPLE: ContextVar[People | None] = ContextVar("document_people", default=None)
+_NOUN = r"([A-Za-z][\w-]*)"
+# "As a darkroom member, ...", "Members want ...", "the treasurer would like ...", "Roles: ...".
+_NAMED_AS_PERSON = (
+    re.compile(rf"\bas an?\s+(?:[\w-]+\s+){{0,2}}?{_NOUN}\s*(?:,|I\b|we\b)", re.I),
+    re.compile(
+        rf"\b{_NOUN}\s+(?:also\s+|really\s+|often\s+)?(?:wants?|would (?:like|love)|wish(?:es)?|needs? to"
+        r"|has to|have to|(?:is|are) able to|asked for|requested)\b",
+        re.I,
+    ),
+    # "remind the borrower", "notify each tenant": whom a message goes to
+    re.compile(
+        rf"\b(?:remind|notify|email|e-mail|alert|tell|inform|invite|thank|warn|text|phone)s?\s+(?:the|a|an|each|every|all)?\s*(?:[\w-]+\s+)?{_NOUN}\b",
+        re.I,
+    ),
+    # "gardeners who cut lawns": "who" speaks of people
+    re.compile(rf"\b{_NOUN}\s+who\s+(?!is\b|are\b)", re.I),
+    # "lets owners keep track", "helps busy households look after": whom the product serves
+    re.compile(rf"\b(?:lets|allows|enables|helps|permits)\s+(?:[\w-]+\s+)?{_NOUN}\s+(?:to\s+)?[a-z]+", re.I),
+)
+_ROLE_LIST = re.compile(
+    r"^\W*(?:roles|users|actors|user roles|personas|who uses it)\s*[:-]\s*(?P<list>.+)$", re.I | re.M
+)
+_ACTING = (
+    re.compile(
+        rf"\b{_NOUN}\s+(?:can|could|should|must|shall|will|may)\s+(?:also\s+|then\s+|now\s+)?"
+        r"(?:be able to\s+)?[a-z]+",
+        re.I,
+    ),
+    # "Could section leaders mark ...?": the question form
+    re.compile(
+        rf"\b(?:can|could|should|shall)\s+(?:the\s+)?(?:[\w-]+\s+)?{_NOUN}\s+(?:also\s+)?[a-z]+\b[^.?!]*\?",
+        re.I,
+    ),
+)
+
+
+def document_people(text: str) -> People:
+    """The words `text` uses as people (the last word of each role phrase, singular)."""
+    named = {singular(m.group(1).lower()) for pattern in _NAMED_AS_PERSON for m in pattern.finditer(text)}
+    for listing in _ROLE_LIST.finditer(text):
+        named |= {
+            singular(w)
+            for w in re.findall(r"[A-Za-z][\w-]*(?=\s*(?:,|;|\.|\band\b|\bor\b|$|\())", listing["list"])
+        }
+    acting = {singular(m.group(1).lower()) for pattern in _ACTING for m in pattern.finditer(text)}
+    blocked = (
+        SYSTEM_WORDS
+        | DETERMINERS
+        | POSSESSIVES
+        | _END_WORDS
+        | _BREAK_WORDS
+        | NUMBER_WORDS
+        | {"i", "we", "you", "they", "he", "she", "who", "them", "us", "me", "him", "it", "one", "also"}
+    )
+    return People(frozenset(named - blocked), frozenset(acting - blocked))
+
+
+@contextmanager
+def people_of(text: str) -> Iterator[People]:
+    """Within this block, `looks_like_person` takes a suffix-shaped word for a person only where
+    `text` uses it as one."""
+    people = document_people(text)
+    token = _PEOPLE.set(people)
+    try:
+        yield people
+    finally:
+        _PEOPLE.reset(token)
 
 
 def actor_of(phrase: str) -> str:
@@ -331,6 +428,34 @@ def _object_phrase(rest: str) -> str:
     return " ".join(out)
 
 
+# Where a list of things ends at the latest: a condition, a reason, or the end of the statement.
+_LIST_END = re.compile(
+    r"\s+(?:when|whenever|once|if|unless|so that|so|because|before|after|while|until|but|then)\s+"
+    r"|[.;:!?]|\s[-–—]\s"
+)
+
+
+def whole_list(rest: str, phrase: str) -> str:
+    """`phrase`, or the whole list it starts when `rest` goes on ", B and C" after it.
+
+    "the opening times, the address and the phone number of each branch" is one object: a list
+    of things is never cut after its first item (or its first two).
+    """
+    phrase = phrase.strip()
+    if not phrase or not rest.startswith(phrase) or not rest[len(phrase) :].startswith(","):
+        return phrase
+    parts = [part.strip() for part in _LIST_END.split(rest, maxsplit=1)[0].split(",")]
+    for end, part in enumerate(parts[1:], start=1):
+        if not part or len(part.split()) > 12:
+            return phrase
+        joined = re.match(r"^(?:(?:and|or)\s+(?P<alone>.+)|(?P<head>.+?)\s+(?:and|or)\s+\S.*)$", part, re.I)
+        if joined:
+            return ", ".join(parts[: end + 1])
+        if len(part.split()) > 4:
+            return phrase  # a clause after the comma, not an item of a list
+    return phrase
+
+
 def _the(noun_phrase: str) -> str:
     tokens = noun_phrase.split()
     if tokens and tokens[0].lower() in DETERMINERS | POSSESSIVES:
@@ -366,7 +491,7 @@ def _result(verb: str, thing: str, the_thing: str, main: str = "") -> str:
         return f"they see {thing}"
     last = thing.split()[-1].lower() if thing else ""
     plural = bool(last) and last.endswith("s") and singular(last) != last
-    be = "are" if plural else "is"
+    be = "are" if plural or re.search(r",|\s(?:and)\s", thing) else "is"
     if operation == "create":
         return f"{the_thing} {be} saved and listed"
     if operation == "list" and verb in ("list", "browse", "filter", "search", "find", "sort", "group"):
@@ -406,7 +531,7 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
     tokens = main.split()
     verb = tokens[0].lower() if tokens else ""
     rest = " ".join(tokens[1:])
-    thing = _object_phrase(rest)
+    thing = whole_list(rest, _object_phrase(rest))
     pronoun_object = (
         thing.split()[0].lower() in ("me", "them", "it", "up", "on", "in", "out") if thing else True
     )
@@ -441,7 +566,7 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
         return [DraftCriterion(given=given, when=when, then=why)]
     full = _full_object(rest)
     if verb_lemma(verb) in ("see", "view", "show", "get", "check", "find") and full:
-        head = re.split(r"\s+(?:of|per|for|by)\s+", full.lower(), maxsplit=1)[0].split()
+        head = re.split(r"\s+(?:of|per|for|by)\s+|,|\s+and\s+", full.lower(), maxsplit=1)[0].split()
         wh = re.match(r"^(?:who|what|which|where|when|how|whether|if)\b", full, re.I)
         if wh or (head and head[-1] in _INFORMATION_NOUNS):
             shown = full if wh else _the(full)
@@ -501,7 +626,7 @@ _INFORMATION_NOUNS = frozenset(
 def _full_object(rest: str) -> str:
     """What a verb acts on up to its condition or a comma: "the count of open tickets per agent"."""
     text = re.split(r",|\s+(?:when|whenever|once|if|unless|so that|because)\s+", rest, maxsplit=1)[0]
-    return text.strip(" .;")
+    return whole_list(rest, text.strip(" .;"))
 
 
 def _that_clause(condition: str) -> str:

@@ -15,8 +15,15 @@ from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
 from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean
-from assets.requirements.offline.phrasing import actor_of, derive_criteria, is_verb, looks_like_person
-from assets.requirements.offline.spoken import clean_spoken, is_agreement, strip_lead_in
+from assets.requirements.offline.phrasing import (
+    actor_of,
+    derive_criteria,
+    is_verb,
+    looks_like_person,
+    people_of,
+)
+from assets.requirements.offline.possession import fold_possessions
+from assets.requirements.offline.spoken import clean_spoken, is_agreement, noun_answer, strip_lead_in
 from assets.requirements.offline.statements import REQUEST, read_statement
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
@@ -59,6 +66,28 @@ _PROPOSAL = re.compile(
     r"|^(?:how|what) about\s+(?P<about>.+?)\??$",
     re.I,
 )
+# "Could section leaders mark which pieces ...?": a proposal that people of a role do something.
+_PEOPLE_PROPOSAL = re.compile(
+    r"^(?:(?:so|and|also|maybe)\s+)*(?:can|could|should|shall)\s+(?P<words>(?:the\s+|our\s+)?[\w-]+\s.+?)\??$",
+    re.I,
+)
+
+
+def _proposed_by_role(sentence: str) -> tuple[str, str] | None:
+    """ "Could section leaders mark which pieces ...?" -> ("section leaders", "mark which pieces ...")."""
+    match = _PEOPLE_PROPOSAL.match(sentence.strip())
+    if match is None:
+        return None
+    tokens = match["words"].split()
+    for size in (1, 2, 3):
+        who, rest = tokens[:size], [t for t in tokens[size:] if t.lower() != "also"]
+        if tokens[:1] and tokens[0].lower() in ("the", "our"):
+            who, rest = tokens[: size + 1], [t for t in tokens[size + 1 :] if t.lower() != "also"]
+        if rest and looks_like_person(" ".join(who)) and is_verb(rest[0].lower()):
+            return " ".join(who), " ".join(rest)
+    return None
+
+
 # "At the moment every trip lives in a spreadsheet", "Residents currently apply on paper": today.
 # "Today" only opens such a sentence: "plants due for water today" is a feature.
 _TODAY = re.compile(
@@ -167,20 +196,22 @@ class Reader:
         self.today_segment = -1  # the segment that said how things are done today
         self.held: tuple[str | None, str] | None = None  # a message that broke off mid-request
         self.seen_edges: set[str] = set()
+        self.answered = ""  # the turn before, which a turn that only names a thing answers
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
 
     def read(self) -> ExtractedStories:
         segments = self.doc.segments
-        for index, segment in enumerate(segments, start=1):
-            following = segments[index] if index < len(segments) else None
-            self.read_segment(index, segment, following)
-        return self.result()
+        with people_of("\n".join(segment.text for segment in segments)):
+            for index, segment in enumerate(segments, start=1):
+                following = segments[index] if index < len(segments) else None
+                self.read_segment(index, segment, following)
+            return self.result()
 
     def result(self) -> ExtractedStories:
         self._close_pending()
         stories: list[DraftStory] = []
-        for found in self.found:
+        for found in fold_possessions(self.found):
             criteria = found.criteria or derive_criteria(found.story, found.why_kind)
             stories.append(found.story.model_copy(update={"acceptance_criteria": criteria}))
         return ExtractedStories(stories=stories, excluded=self.excluded)
@@ -202,6 +233,9 @@ class Reader:
             joined = self._joined(segment)
             if joined is None:
                 return  # "also the coordinator wants to": the request goes on in the speaker's next message
+            answered, self.answered = self.answered, joined
+            if noun_answer(joined, answered) is not None:
+                return  # "the vet visits, yes": it agrees with the turn it answers, it asks nothing new
             text = joined
         self.context.conversational = conversational
         self.context.spoken = conversational and self.doc.kind in ("vtt", "srt", "text")
@@ -299,7 +333,9 @@ class Reader:
 
     def _agrees(self, segment: Segment, following: Segment) -> bool:
         speaker, other = segment.location.speaker, following.location.speaker
-        return bool(speaker and other and speaker != other and is_agreement(following.text))
+        if not (speaker and other and speaker != other):
+            return False
+        return is_agreement(following.text) or noun_answer(following.text, segment.text) is not None
 
     def _enter(self, heading: str) -> None:
         self._close_pending()
@@ -416,11 +452,23 @@ class Reader:
             self.last.criteria.append(DraftCriterion(**self.pending))
         self.pending = {}
 
+    def _read_proposal(self, index: int, statement: str) -> None:
+        found = read_statement(statement, index, self.context)
+        if found:
+            self._close_pending()
+            self.found.extend(found)
+            self.last = found[-1]
+
     def _read_sentence(self, index: int, sentence: str, agreed: bool) -> None:
         # Small talk is a thing of conversations: in a document "weekend" or "coffee" is a topic.
         if len(words(sentence)) < 2 or (self.context.conversational and _SMALL_TALK.search(sentence)):
             return
         if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
+            people = _proposed_by_role(sentence)
+            if people is not None:
+                if agreed or (self.context.conversational and not self.context.spoken):
+                    self._read_proposal(index, f"{people[0]} should {people[1]}")
+                return
             proposal = _PROPOSAL.match(sentence.strip())
             if not (
                 proposal

@@ -97,3 +97,44 @@ def strip_lead_in(sentence: str) -> str:
 def is_agreement(text: str) -> bool:
     """True for a turn that agrees with the one before ("+1", "yes, good idea", "agreed")."""
     return bool(_AGREEMENT.match(clean_spoken(text)))
+
+
+_YES = (
+    r"(?:yes|yeah|yep|yup|definitely|absolutely|exactly|sure|for sure|please|agreed|right|correct"
+    r"|of course|totally|100%)"
+)
+# "the vet visits, yes", "yes, the rota", "feeding times - definitely": a noun phrase and a yes.
+_NOUN_ANSWER = re.compile(
+    rf"^\W*(?:{_YES}\W+)*(?P<phrase>[^,.!?;:]{{2,60}}?)(?:\s*(?:,|[-–—]|\btoo\b|\bas well\b|!)\s*)*"
+    rf"(?:\b{_YES}\b(?:\W+{_YES}\b)*)?[\s.!)]*$",
+    re.I,
+)
+# Words that make a phrase a clause (someone doing or being something), not a thing named.
+_CLAUSE_WORDS = frozenset(
+    """i we you he she they it this that there is are was were be been am can could should would will
+    shall must may might need needs want wants have has had do does did let lets not no don't can't
+    won't isn't what how why when where who which if so but""".split()
+)
+
+
+def noun_answer(text: str, answered: str = "") -> str | None:
+    """The thing a turn names when it only names a thing in answer ("the vet visits, yes"), else None.
+
+    Such a turn asks for nothing of its own: it agrees with the turn it answers. A bare noun that
+    repeats the turn before it counts too ("feeding times?" - "feeding times").
+    """
+    cleaned = re.sub(r"\s+", " ", _FILLERS.sub(" ", _MARKERS.sub(" ", text))).strip()  # keeps its "yes"
+    match = _NOUN_ANSWER.match(cleaned)
+    if match is None:
+        return None
+    phrase = match["phrase"].strip()
+    tokens = re.findall(r"[\w'’]+", phrase.lower())
+    if not tokens or len(tokens) > 5 or any(token in _CLAUSE_WORDS for token in tokens):
+        return None
+    said_yes = re.search(
+        rf"\b{_YES}\b", cleaned[: match.start("phrase")] + cleaned[match.end("phrase") :], re.I
+    )
+    content = [token for token in tokens if token not in ("the", "a", "an", "our", "their", "those", "these")]
+    heard = set(re.findall(r"[\w'’]+", answered.lower()))
+    echoed = bool(content) and all(token in heard or token.rstrip("s") in heard for token in content)
+    return phrase if (said_yes and content) or echoed else None

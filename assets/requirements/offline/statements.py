@@ -45,6 +45,7 @@ from assets.requirements.offline.actions import (
 )
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
+    PERSON_VERBS,
     POSSESSIVES,
     SYSTEM_WORDS,
     actor_of,
@@ -55,8 +56,10 @@ from assets.requirements.offline.phrasing import (
     plural_noun,
     title_of,
     verb_lemma,
+    whole_list,
     with_article,
 )
+from assets.requirements.offline.possession import possession
 
 _AS_A = re.compile(
     r"\bas an?\s+(?P<role>[^,]+?),?\s+I\s+(?P<verb>want|need|would like|wish)\s+(?P<want>.+)$", re.I
@@ -166,6 +169,28 @@ _CONVERSATIONAL_CUT = re.compile(
 )
 
 
+_WAY_FOR = re.compile(
+    r"^(?:(?:have|get|give|offer|provide|add|build)\s+)?(?:a|an|the|some)\s+(?:simple\s+|easy\s+|quick\s+)?"
+    r"(?:way|option|place|chance|means|form|page|button)\s+for\s+(?=.+?\s+to\s+[a-z])",
+    re.I,
+)
+
+
+def spoken_request(action: str) -> str:
+    """What a speaker asks for, up to where they move on; a list ("the name, the age and the phone")
+    is said in one breath and stays whole."""
+    start = 0
+    while True:
+        cut = _CONVERSATIONAL_CUT.search(action, start)
+        if cut is None:
+            return action
+        listed = whole_list(action, action[: cut.start()])
+        if cut.group(0).startswith(",") and len(listed) > cut.start():
+            start = len(listed)
+            continue
+        return action[: cut.start()]
+
+
 _WOULD = re.compile(r"\b(i|we|they|you|he|she|it|that|this|there)['’]d\b", re.I)
 
 
@@ -222,6 +247,9 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
     result = _modal(sentence, text, segment, context)
     if result is not None:
         return result
+    held = possession(text, segment, context)
+    if held:  # "Every boat has a name, a type and a seat count": a record to keep
+        return held
     if context.feature_item:
         return _bare_feature(sentence, text, segment, context)
     wanted = (
@@ -369,8 +397,18 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     priority: Priority = context.priority or modal_priority
     subject = re.split(r"[,:;]", text[: match.start()])[-1].strip()
     subject = _HEDGES.sub("", subject).strip()
+    # "We also need ...", "members really want ...": the adverb before the modal is no part of the subject
+    subject = re.sub(
+        r"(?:\s+(?:also|really|just|still|definitely|then|all|both|too|only|actually|probably|certainly"
+        r"|absolutely|urgently|badly|do|does))+$",
+        "",
+        subject,
+        flags=re.I,
+    )
     if context.conversational:
-        subject = re.split(r"\b(?:and|but|so|because|if|that|when|then|which)\b", subject)[-1].strip()
+        subject = re.split(r"\b(?:and|but|so|because|if|that|when|then|which)\b", subject, flags=re.I)[
+            -1
+        ].strip()
     # "For every pupil on a trip we need to ...": the subject is the pronoun next to the modal, what
     # comes before it sets the scene.
     if re.match(r"^(?:how|what|which|where|whether|when)\b", subject, re.I):
@@ -387,7 +425,7 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         return None  # a clause, not the subject of a requirement: other forms may still read it
     raw_action = text[match.end() :].strip(" ,")
     if context.spoken:
-        raw_action = _CONVERSATIONAL_CUT.split(raw_action, maxsplit=1)[0]
+        raw_action = spoken_request(raw_action)
     action, why, why_kind = split_why(raw_action)
     named = re.search(r"\b(?:we|i|they|you)\s+([a-z]+)\s+([a-z]+)\b", text[: match.start()], re.I)
     if named and is_verb(named[1].lower()):  # "We lend books, and we need a catalogue of them"
@@ -422,7 +460,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         return [draft(default_actor(context), described, why, why_kind, priority, sentence, segment)]
     first_words = words(action)[:2]
     someone_to = re.match(r"^(?P<who>.+?)\s+to\s+\w", action)
-    named_first = someone_to is not None and looks_like_person(someone_to["who"])
+    named_first = someone_to is not None and (
+        looks_like_person(someone_to["who"]) or someone_to["who"].lower() in ("them", "people", "everyone")
+    )
     if bare_need and first_words and not named_first:
         if not is_verb(first_words[0]) or first_words[1:] == ["to"]:
             action = f"have {action}"  # "sitters need access to the notes": to have it
@@ -438,6 +478,8 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     if brief and re.search(rf"\b(?:{_APP_WORDS})s?\b", brief["thing"], re.I) and subject.lower() in PRONOUNS:
         return _brief(sentence, brief, segment, context, priority)
 
+    # "we should have a way for people to book ...": the people and what they do
+    action = _WAY_FOR.sub("", action)
     # "we need clerks to ship ...", "they want us to restrict ...": the actor named after the modal.
     named = re.match(
         r"^(?P<who>(?:the|a|an|our|all|every|each)?\s*[\w -]+?)\s+to\s+(?P<rest>\S.*)$", action, re.I
@@ -445,8 +487,12 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     if (
         subject.lower() in PRONOUNS
         and named
-        and looks_like_person(named["who"])
+        and (looks_like_person(named["who"]) or named["who"].lower() in ("them", "people", "everyone"))
+        and not re.match(
+            r"^(?:have|get|give|offer|provide|add|build|make)\s+(?:an?|the|some)\s", named["who"], re.I
+        )
         and is_verb(named["rest"].split()[0].lower())
+        and named["rest"].split()[0].lower() not in ("be", "have", "do")
     ):
         return actions_of(named["who"], named["rest"], sentence, segment, context, priority, (why, why_kind))
 
@@ -872,16 +918,6 @@ _DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
 )
 
 
-# Verbs whose doer is a person: a plural subject of one of them names people ("Stewards log
-# incidents", "Secretaries add plots"), even when the noun is no known role word.
-_PERSON_VERBS = frozenset(
-    """see view book add create record log edit update delete search filter find sign apply request
-    assign approve reject cancel buy sell pay rate review vote suggest join attend register upload
-    download export print check write post submit enter browse share comment reply plan schedule
-    borrow lend order invite""".split()
-)
-
-
 def acts_like_person(subject: str, verb: str) -> bool:
     """A subject that names people: a role word or agent noun, or a plural noun doing a person's verb."""
     if looks_like_person(subject):
@@ -890,7 +926,7 @@ def acts_like_person(subject: str, verb: str) -> bool:
     if not tokens or len(tokens) > 3 or subject.lower() in PRONOUNS or tokens[-1] in SYSTEM_WORDS:
         return False
     plural = singular(tokens[-1]) != tokens[-1] and tokens[-1].endswith("s")
-    return plural and verb.lower() in _PERSON_VERBS and not _is_product(subject)
+    return plural and verb.lower() in PERSON_VERBS and not _is_product(subject)
 
 
 def _named_role(subject: str) -> bool:
