@@ -319,3 +319,20 @@ def test_a_thing_in_a_state_that_cannot_be_moved_keeps_that_state_out_of_the_tra
         from_states = _transitions(kayak)["return"][0]
         assert "damaged" not in from_states and from_states
         assert "damaged" in next(t.rule for t in kayak.transitions if t.name == "return")
+
+
+def test_people_things_are_assigned_to_are_records_when_the_stories_treat_them_as_a_group() -> None:
+    """ "assign a job to a technician" where technicians are a role or a group ("per technician"):
+    an entity the job refers to; an ad-hoc person ("a neighbour") stays a field of the job."""
+    grouped = model(
+        "to log repair jobs with a fault and a site",
+        "to assign a repair job to a technician",
+        "to see a dashboard of open repair jobs per technician",
+    )
+    assert "Technician" in grouped
+    job = grouped["RepairJob"]
+    assert fields(job)["technician_id"][0] == "reference" and "assignee" not in fields(job)
+    [count] = job.summaries
+    assert count.group_by == "technician_id"
+    loose = model("to log repair jobs with a fault and a site", "to assign a repair job to a neighbour")
+    assert set(loose) == {"RepairJob"} and "assignee" in fields(loose["RepairJob"])

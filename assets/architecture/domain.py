@@ -45,6 +45,7 @@ from assets.architecture.vocabulary import (
     TEXT_BODIED,
     TITLED,
     VERB_ACTIONS,
+    Action,
     field_type,
     is_generic,
     is_non_record,
@@ -127,6 +128,8 @@ class DomainModel:
 
     def __init__(self) -> None:
         self.entities: dict[str, EntityDraft] = {}
+        # kinds of people the stories treat as a group: roles ("as an agent"), "per agent"
+        self.people_kinds: set[str] = set()
 
     def entity(self, noun: str) -> EntityDraft:
         key = noun_key(noun)
@@ -456,6 +459,15 @@ def _next(toks: list[str], index: int, word: str, limit: int = 8) -> int | None:
     return None
 
 
+_NARROWED: dict[str, Action] = {
+    "filtered": "filter",
+    "sorted": "sort",
+    "ordered": "sort",
+    "grouped": "sort",
+    "searched": "search",
+}
+
+
 def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, model: DomainModel) -> None:
     action = VERB_ACTIONS[verb]
     toks, after = use.clause, _after_object(use)
@@ -486,6 +498,10 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         for kind in kinds:
             target.touch(kind, story.id)
         return
+    if action in ("read", "list"):
+        narrowed = _NARROWED.get(toks[after]) if after < len(toks) else None
+        if narrowed is not None and toks[after + 1 : after + 2] == ["by"]:
+            action = narrowed  # "list bugs filtered by severity, status or assignee"
     if action in ("search", "filter", "sort"):
         target.touch("list", story.id)
         start = _next(toks, after, "by", limit=3)
@@ -508,7 +524,12 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         return
     if verb in ("assign", "reassign"):
         start = _next(toks, after, "to", limit=2)
-        parent = model.find(entity_phrase(toks, start)) if start is not None else None
+        phrase = entity_phrase(toks, start) if start is not None else None
+        parent = model.find(phrase)
+        if parent is None and phrase is not None and _assignable_person(phrase, model):
+            # "assign a ticket to an agent": the agents are a kind of record people pick from
+            parent = model.entity(phrase.noun)
+            parent.touch("list", story.id)
         if parent is not None and parent is not target:
             add_reference(target, parent, required=False)
         else:
@@ -528,6 +549,33 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
     target.touch({"update": "update", "delete": "delete", "read": "read", "list": "list"}[action], story.id)
 
 
+def _assignable_person(phrase: NounPhrase, model: DomainModel) -> bool:
+    """A kind of person the stories treat as a group ("assign a ticket to an agent" where agents
+    are a role or counted "per agent"), not just anybody ("someone", "a colleague")."""
+    head = phrase.words[-1]
+    return is_person_word(head) and head not in _ANYBODY and head in model.people_kinds
+
+
+def people_kinds(stories: list[UserStory]) -> set[str]:
+    """The kinds of people the stories name as a role or group things by ("per developer")."""
+    kinds = {singular(role_of(story.as_a).split()[-1]) for story in stories if role_of(story.as_a)}
+    for story in stories:
+        for text in story_texts(story):
+            toks = tokens(text)
+            kinds.update(singular(toks[i + 1]) for i, t in enumerate(toks[:-1]) if t == "per")
+    return {kind for kind in kinds if is_person_word(kind) and kind not in _ANYBODY}
+
+
+def person_reference(target: EntityDraft, model: DomainModel) -> str | None:
+    """The reference to a kind of person the thing is assigned to ("agent_id"), if it has one."""
+    for name, field_ in target.fields.items():
+        if field_.type == "reference" and field_.references:
+            entity = next((e for e in model.entities.values() if e.name == field_.references), None)
+            if entity is not None and is_person_word(entity.noun.split()[-1]):
+                return name
+    return None
+
+
 def add_listed_field(
     target: EntityDraft, name: str, values: tuple[str, ...], model: DomainModel, *, required: bool = False
 ) -> str:
@@ -537,6 +585,8 @@ def add_listed_field(
         add_reference(target, parent, required=required)
         return f"{parent.noun.replace(' ', '_')}_id"
     if is_person_word(name.split("_")[-1]) and name in ("assignee", "owner"):
+        if name == PERSON_FIELD and person_reference(target, model):  # "filter by assignee"
+            return person_reference(target, model) or name
         target.add_field(name)
         return name
     if values:
@@ -627,6 +677,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
 
     stories = corrected_stories(stories)
     model = DomainModel()
+    model.people_kinds = people_kinds(stories)
     acted = discover_entities(stories, model)
     ordered = sorted(
         stories,

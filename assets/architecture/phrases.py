@@ -355,6 +355,14 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
         if token == "'s" and len(content) == 1 and index + 1 < len(toks) and toks[index + 1].isalpha():
             index += 1  # "the owner's name": one field, owner_name
             continue
+        infinitive = (
+            token == "to" and content and toks[index + 1 : index + 2] != [] and toks[index + 1].isalpha()
+        )
+        if infinitive and toks[index + 1] not in DETERMINERS and number_value(toks[index + 1]) is None:
+            # "the steps to reproduce": what the item is for, not another item
+            while index < len(toks) and toks[index] not in (",", ";", "and", "or"):
+                index += 1
+            continue
         if (token == "such" and toks[index + 1 : index + 2] == ["as"]) or (token == "like" and content):
             # "a short key such as WEB", "a name like spin or yoga": an example, not an item
             while index < len(toks) and toks[index] not in (",", ";"):

@@ -377,6 +377,8 @@ def _transition_rules(sentence: str, model: DomainModel, acted: list[EntityDraft
 def _person_field(entity: EntityDraft, word: str) -> str:
     if word in entity.fields:
         return word
+    if f"{singular(word)}_id" in entity.fields:  # "per developer" where bugs are assigned to one
+        return f"{singular(word)}_id"
     for name in entity.fields:
         if is_person_word(name) or name == PERSON_FIELD:
             return name
