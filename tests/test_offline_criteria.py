@@ -11,11 +11,12 @@ from assets.architecture.models import (
     EntityField,
     StoryComponents,
     TechStack,
+    Transition,
 )
 from assets.architecture.openapi import EntityOperation, render_openapi
 from assets.requirements.models import AcceptanceCriterion, UserStory
 from assets.story_builds.offline.contract import contract_operations
-from assets.story_builds.offline.criteria import plan_criterion, story_operations
+from assets.story_builds.offline.criteria import CriterionPlan, plan_criterion, story_operations
 from assets.story_builds.offline.wording import normalise_verbs
 
 
@@ -97,3 +98,98 @@ def test_enabling_phrases_give_the_action_verb() -> None:
     assert normalise_verbs("allow members to add tasks") == "add tasks"
     assert normalise_verbs("record a movement") == "create a movement"
     assert normalise_verbs("they list bugs") == "they list bugs"
+
+
+def kiln_design(
+    *, transition: bool, served: bool, booking: bool = False, states: tuple[str, ...] = ("free", "booked")
+) -> Architecture:
+    """A kiln whose status is free or booked: moved by a `book` transition (served by the contract or
+    not), or a plain enum field; with `booking`, a Booking entity that refers to a kiln."""
+    kiln = Entity(
+        name="Kiln",
+        fields=[
+            EntityField(name="id", type="integer", required=True),
+            EntityField(name="name", type="string", required=True),
+            EntityField(name="status", type="enum", values=list(states)),
+        ],
+        transitions=[Transition(name="book", field="status", from_states=["free"], to_state="booked")]
+        if transition
+        else [],
+    )
+    entities = [kiln]
+    kinds = ("list", "create", "read", "update", "delete")
+    operations = {"Kiln": [EntityOperation(kind=k) for k in kinds]}
+    if booking:
+        entities.append(
+            Entity(
+                name="Booking",
+                fields=[
+                    EntityField(name="id", type="integer", required=True),
+                    EntityField(name="kiln_id", type="reference", references="Kiln", required=True),
+                    EntityField(name="day", type="date", required=True),
+                ],
+            )
+        )
+        operations["Booking"] = [EntityOperation(kind=k) for k in ("list", "create", "read")]
+    document = render_openapi("Kilns", entities, operations)
+    if transition and not served:
+        del document["paths"]["/api/kilns/{id}/book"]
+    return Architecture(
+        project="kilns",
+        summary="Kilns.",
+        components=bug_design().components,
+        openapi=document,
+        data_model=entities,
+        story_map=[StoryComponents(story_id="US-1", components=["backend"])],
+    )
+
+
+def plan_for(architecture: Architecture, want: str, when: str, then: str) -> CriterionPlan | str:
+    story = UserStory(
+        id="US-1",
+        title="Use the kilns",
+        as_a="potter",
+        i_want=want,
+        so_that="my pots get fired",
+        acceptance_criteria=[AcceptanceCriterion(id="AC1", given="a potter", when=when, then=then)],
+    )
+    operations = contract_operations(architecture)
+    own = story_operations(architecture, story, operations)
+    return plan_criterion(architecture, story, story.acceptance_criteria[0], own, operations)
+
+
+@pytest.mark.parametrize("when", ["Book a kiln", "they book a free kiln", "let a potter book a kiln"])
+def test_a_verb_that_is_a_transition_is_tested_through_it(when: str) -> None:
+    plan = plan_for(kiln_design(transition=True, served=True), "to book a kiln", when, "the kiln is saved")
+    assert not isinstance(plan, str), plan
+    assert (plan.kind, plan.entity, plan.name) == ("transition", "Kiln", "book")
+
+
+@pytest.mark.parametrize("want", ["to book a kiln", "to manage kilns"])
+def test_a_transition_verb_the_contract_does_not_serve_stays_uncovered(want: str) -> None:
+    plan = plan_for(kiln_design(transition=True, served=False), want, "Book a kiln", "the kiln is saved")
+    assert isinstance(plan, str) and "book transition of Kiln" in plan, plan
+
+
+def test_a_verb_naming_a_later_state_is_no_create() -> None:
+    design = kiln_design(transition=False, served=False)
+    plan = plan_for(design, "to book a kiln", "Book a kiln", "the kiln is saved")
+    assert isinstance(plan, str) and "'booked'" in plan, plan
+    plan = plan_for(design, "to add a kiln", "they add a kiln with a name", "the kiln is saved")
+    assert not isinstance(plan, str) and (plan.kind, plan.entity) == ("create", "Kiln"), plan
+    # A record that starts in the state the verb names is made by it ("place an order": placed).
+    starting = kiln_design(transition=False, served=False, states=("booked", "fired"))
+    plan = plan_for(starting, "to book a kiln", "Book a kiln", "the kiln is saved")
+    assert not isinstance(plan, str) and (plan.kind, plan.entity) == ("create", "Kiln"), plan
+
+
+def test_a_verb_naming_an_entity_makes_a_record_of_it() -> None:
+    """ "book a kiln" makes a Booking of the kiln (an entity named by the verb that refers to the kiln)."""
+    design = kiln_design(transition=False, served=False, booking=True)
+    plan = plan_for(design, "to book a kiln", "they book a kiln for a day", "the booking is kept")
+    assert not isinstance(plan, str), plan
+    assert (plan.kind, plan.entity) == ("create", "Booking")
+    assert ("Kiln", "create", "") in plan.needs  # the kiln it refers to is made first
+    story = UserStory(id="US-1", title="Book", as_a="potter", i_want="to book a kiln", so_that="s")
+    own = story_operations(design, story, contract_operations(design))
+    assert [(op.entity, op.kind) for op in own] == [("Booking", "create")]

@@ -8,13 +8,16 @@ that break it (each checked against the schema with openapi-schema-validator, Op
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import FormatChecker
 from jsonschema.exceptions import best_match
 from openapi_schema_validator import OAS31Validator
+from rfc3339_validator import validate_rfc3339
 
 from assets.architecture.openapi import iter_operations
 
@@ -132,10 +135,36 @@ def expected_operations(document: Mapping[str, Any], built: Collection[str]) -> 
     return {op.label for op in operations(document) if op.label in built or not op.story_ids}
 
 
+def _time(value: object) -> bool:
+    """An RFC 3339 time of day: `full-time` (with an offset) or `partial-time` (without one)."""
+    if not isinstance(value, str):
+        return True
+    return validate_rfc3339(f"1970-01-01T{value}") or validate_rfc3339(f"1970-01-01T{value}Z")
+
+
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+
+
+def _uri(value: object) -> bool:
+    """An absolute URI (RFC 3986: a scheme, a colon, then no spaces or characters it excludes)."""
+    return not isinstance(value, str) or bool(URI.match(value))
+
+
+# The OpenAPI 3.1 format checks, with `time` as RFC 3339 reads it (the library's is the draft-3 one,
+# exactly HH:MM:SS, which refuses an offset: "09:30:00Z"), and `uri`, which the library checks only
+# when an optional package is installed.
+FORMATS = FormatChecker()
+FORMATS.checkers = {
+    "uri": (_uri, ()),
+    **OAS31Validator.FORMAT_CHECKER.checkers,
+    "time": (_time, ()),
+}
+
+
 def schema_validator(document: Mapping[str, Any], schema: Mapping[str, Any]) -> OAS31Validator:
     """A validator for `schema` whose local `#/components/...` refs resolve in `document`."""
     root = {**schema, "components": document.get("components") or {}}
-    return OAS31Validator(root, format_checker=OAS31Validator.FORMAT_CHECKER)
+    return OAS31Validator(root, format_checker=FORMATS)
 
 
 def schema_problem(document: Mapping[str, Any], schema: Mapping[str, Any], instance: Any) -> str | None:
@@ -196,12 +225,7 @@ def sample_value(
         text = text.ljust(minimum, "x")
         return text[: int(maximum)] if maximum is not None else text
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum"))
-        base = variant if low is None else int(low) + variant
-        high = schema.get("maximum")
-        if high is not None and base > high:
-            base = int(high)
-        return base if kind == "integer" else base + 0.5
+        return _number(schema, variant, integer=kind == "integer")
     if kind == "boolean":
         return variant % 2 == 1
     if kind == "array":
@@ -221,6 +245,33 @@ def sample_value(
     if kind == "null":
         return None
     return f"{name} {variant}"
+
+
+def _number(schema: Mapping[str, Any], variant: int, *, integer: bool) -> int | float:
+    """A number within the schema's bounds (inclusive or exclusive), different per variant where the
+    range allows: the low bound plus the variant (and a half, for a number), else a point inside."""
+    low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+
+    def inside(value: float) -> bool:
+        above = low is None or (value > low if "minimum" not in schema else value >= low)
+        below = high is None or (value < high if "maximum" not in schema else value <= high)
+        return above and below
+
+    value: float = (0 if low is None else low) + max(variant, 1) + (0 if integer else 0.5)
+    if not inside(value) and high is not None:
+        start = float(high) - 1 if low is None else float(low)
+        value = start + (float(high) - start) * (variant % 7 + 1) / 8  # strictly between the bounds
+    if not integer:
+        return float(value)
+    bounds = [float(b) for b in (low, high) if b is not None]
+    candidates = [
+        math.floor(value),
+        math.ceil(value),
+        *(math.ceil(b) for b in bounds),
+        *map(math.floor, bounds),
+    ]
+    return next((int(c) for c in candidates if inside(c)), int(value))
 
 
 def wrong_value(document: Mapping[str, Any], schema: Any) -> Any:

@@ -36,6 +36,7 @@ from assets.story_builds.offline.wording import (
     UNIQUE_WORDS,
     UNSUPPORTED_RULES,
     VERB_FIELDS,
+    action_clause,
     clause,
     mentions,
     normalise_verbs,
@@ -184,6 +185,7 @@ class _Model:
 
     def __post_init__(self) -> None:
         self.when = ""  # the criterion's when-clause, set while it is planned
+        self.action = ""  # the same from its action verb on, the verb as written ("book a desk")
         self.entities = {entity.name: entity for entity in self.architecture.data_model}
         self.by_key = {operation.key: operation for operation in self.operations}
 
@@ -277,6 +279,7 @@ def _hard_reason(model: _Model, text: str) -> str | None:
 def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
     when, then = normalise_verbs(clause(criterion.when)), clause(criterion.then)
     model.when = when.lower()
+    model.action = action_clause(clause(criterion.when)).lower()
     text = f"{when} {then}".lower()
     reason = _hard_reason(model, text)
     if reason:
@@ -312,9 +315,9 @@ def _transition_plan(
         for transition in entity.transitions:
             verb = stems(transition.name.replace("_", " "))
             score = 0
-            if verb and stems(when)[: len(verb)] == verb:  # "deliver a shipped order": the verb
-                score = 4
-            elif mentions(when, transition.name):
+            if verb and verb in (stems(when)[: len(verb)], stems(model.action)[: len(verb)]):
+                score = 4  # "deliver a shipped order", "book a desk": the verb
+            elif mentions(when, transition.name) or mentions(model.action, transition.name):
                 score = 3
             elif mentions(then, transition.name):
                 score = 2
@@ -475,8 +478,11 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     verb: VerbObject | None = None
     crud = [op for op in model.own if op.kind in ("list", "create", "read", "update", "delete")]
     # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
-    want = normalise_verbs(re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I))
-    for found in [*verb_objects("to " + when), *verb_objects("to " + want)]:
+    wanted = action_clause(re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I))
+    want = normalise_verbs(wanted)
+    # The verbs as written first ("book a desk" may make a Booking), then as read ("create a desk").
+    found_verbs = [model.action, when, wanted, want]
+    for found in [item for text in found_verbs for item in verb_objects("to " + text)]:
         entity = verb_entity(found, model.architecture.data_model)
         candidates = [op for op in crud if op.kind == found.operation and entity and op.entity == entity.name]
         candidates += [op for op in crud if op.kind == found.operation]
@@ -490,6 +496,7 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     if chosen is None:
         raise _Cannot("names no operation on an entity of the data model that the API contract serves")
     entity = model.entities[chosen.entity]
+    _refuse_action_as_crud(model, entity, chosen.kind)
     keys = [*model.setup(entity.name), (entity.name, chosen.kind, "")]
     context = f"{when} {model.story.i_want}"
     if chosen.kind == "update":
@@ -530,6 +537,34 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
     if chosen.kind != "create":
         keys += model.readback(entity.name)
     return _plan_for(model, criterion, chosen.kind, entity.name, keys)
+
+
+def _refuse_action_as_crud(model: _Model, entity: Entity, kind: str) -> None:
+    """Raise when the criterion's verb is a state change, which only its own operation shows: a
+    transition of the model the contract does not serve here ("close a ticket" is no edit), or, for a
+    create, a state the verb names that a new record does not start in ("book a desk" makes no desk)."""
+    verb = stems(model.action)[:1]
+    if not verb:
+        return
+    for other in {e.name: e for e in [entity, *model.candidates(model.action)]}.values():
+        for transition in other.transitions:
+            if stems(transition.name.replace("_", " "))[:1] == verb:
+                raise _Cannot(
+                    f"'{model.action.split()[0]}' is the {transition.name} transition of {other.name}, "
+                    "which the API contract does not serve for this story, so a test cannot exercise it"
+                )
+    if kind != "create" or verb == stems("create"):
+        return
+    for field in data_fields(entity):
+        if field.type != "enum" or not field.values:
+            continue
+        start = initial_state(entity, field) or field.values[0]  # where a new record's state starts
+        for value in field.values:
+            if stems(value) == verb and value != start:
+                raise _Cannot(
+                    f"'{model.action.split()[0]}' puts a {entity.name}'s {field.name} to {value!r}, "
+                    "which creating one does not show, and the API contract has no operation for it"
+                )
 
 
 def _update_field(entity: Entity, verb: VerbObject | None, context: str) -> str:

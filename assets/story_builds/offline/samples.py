@@ -38,12 +38,15 @@ def sample_value(entity: str, field: EntityField, variant: int) -> Any:
         return int(value) if kind == "integer" else float(value)
     if kind == "boolean":
         return variant % 2 == 0
+    # Dates and times in the contract's formats (RFC 3339 `date`, `date-time` and `time`: a time
+    # carries seconds and an offset), each a real day for any variant.
+    day = f"2030-{variant // 28 % 12 + 1:02d}-{variant % 28 + 1:02d}"
     if kind == "date":
-        return f"2030-01-{variant:02d}"
+        return day
     if kind == "datetime":
-        return f"2030-01-{variant:02d}T09:30:00"
+        return f"{day}T09:30:00Z"
     if kind == "time":
-        return f"{(8 + variant) % 24:02d}:30"
+        return f"{(8 + variant) % 24:02d}:30:00Z"
     if kind == "email":
         return f"{word}{variant}@example.com"
     if kind == "url":

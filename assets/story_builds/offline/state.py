@@ -22,7 +22,9 @@ from pipeline_core.repository.manifest import (
 )
 
 # -3: the CI workflow builds and pushes the backend image to ECR on main and the integration branch.
-GENERATOR_VERSION = "offline-templates-3"
+# -4: test values in the contract's formats (times and date-times with an offset); a criterion whose
+# verb is a state change is tested through it or left uncovered, never by a create.
+GENERATOR_VERSION = "offline-templates-4"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"

@@ -180,16 +180,21 @@ ENABLING = re.compile(
 )
 
 
-def normalise_verbs(clause: str) -> str:
+def action_clause(clause: str) -> str:
+    """The clause from its action verb on, the verb as written: "let a lead book a desk" -> "book a desk"."""
     clause = clause.strip()
     rest = ENABLING.sub("", clause, count=1)
     if rest != clause:
         for cut in range(0, 4):  # skip the person ("a lead", "team members") up to a known verb
             tail = re.sub(r"^to\s+", "", " ".join(rest.split()[cut:]))
             if verb_objects("to " + CREATE_VERBS.sub("create", tail, count=1)):
-                clause = tail
-                break
-    return CREATE_VERBS.sub("create", clause, count=1)
+                return tail
+    return clause
+
+
+def normalise_verbs(clause: str) -> str:
+    """`action_clause` with a verb that makes a record ("record", "book", "place") read as "create"."""
+    return CREATE_VERBS.sub("create", action_clause(clause), count=1)
 
 
 def clause(text: str) -> str:
@@ -238,7 +243,28 @@ def entity_for_noun(noun: str, entities: Sequence[Entity]) -> Entity | None:
     return None
 
 
+def action_entity(verb: str, target: Entity | None, entities: Sequence[Entity]) -> Entity | None:
+    """The entity whose records the verb's action makes, named after the verb and referring to what
+    it acts on: "book a desk" makes a Booking of the Desk, "reserve a room" a Reservation."""
+    stem = stem_word(verb)
+    for entity in entities:
+        parts = split_pascal(entity.name)
+        if entity is target or len(parts) != 1 or stem_word(parts[0]) != stem:
+            continue
+        refers = any(
+            field.type == "reference" and field.references == target.name
+            for field in entity.fields
+            if target is not None
+        )
+        if target is None or refers:
+            return entity
+    return None
+
+
 def verb_entity(found: VerbObject, entities: Sequence[Entity]) -> Entity | None:
     if found.verb == "comment":  # "comment on a task" creates a Comment
         return entity_for_noun("comment", entities) or entity_for_noun(found.noun, entities)
-    return entity_for_noun(found.noun, entities)
+    target = entity_for_noun(found.noun, entities)
+    if found.operation == "create":
+        return action_entity(found.verb, target, entities) or target
+    return target

@@ -31,6 +31,7 @@ function fieldValue(input, field) {
   if (field.type === "integer" || field.type === "reference") return Number.parseInt(text, 10);
   if (field.type === "number" || field.type === "money") return Number.parseFloat(text);
   if (field.type === "datetime" && text.length === 16) return `${text}:00`;
+  if (field.type === "time" && text.length === 5) return `${text}:00`; // RFC 3339 wants the seconds
   return text;
 }
 
@@ -54,6 +55,7 @@ function fillEditor(form, resource, item) {
     const value = item[field.name];
     if (field.type === "boolean") input.checked = Boolean(value);
     else if (field.type === "datetime" && value) input.value = String(value).slice(0, 16);
+    else if (field.type === "time" && value) input.value = String(value).slice(0, 5); // HH:MM, no offset
     else input.value = value === null || value === undefined ? "" : String(value);
   }
 }
