@@ -336,3 +336,27 @@ def test_people_things_are_assigned_to_are_records_when_the_stories_treat_them_a
     assert count.group_by == "technician_id"
     loose = model("to log repair jobs with a fault and a site", "to assign a repair job to a neighbour")
     assert set(loose) == {"RepairJob"} and "assignee" in fields(loose["RepairJob"])
+
+
+def test_a_want_led_by_a_verb_the_vocabulary_does_not_know_still_makes_its_thing() -> None:
+    """ "to pack a hamper for a customer, with the date": an unknown verb before a thing makes it
+    (with its relation and fields); a rule-like verb ("to limit ...") or a bare plural does not."""
+    entities = model(
+        "to add customers with a name and an address",
+        "to pack a hamper for a customer, with the date and the weight",
+    )
+    hamper = fields(entities["Hamper"])
+    assert hamper["customer_id"][0] == "reference" and {"date", "weight"} <= set(hamper)
+    assert set(model("to add customers with a name", "to limit customers to two hampers")) == {"Customer"}
+    assert set(model("to add customers with a name", "to own greenhouses")) == {"Customer"}
+
+
+def test_booking_a_thing_where_bookings_are_stored_makes_the_booking_refer_to_it() -> None:
+    entities = model(
+        "to add courts with a number and a surface",
+        "to book a court for an hour",
+        "to cancel a booking",
+    )
+    booking = fields(entities["Booking"])
+    assert booking["court_id"] == ("reference", True)
+    assert "Court" in entities and "booking_id" not in fields(entities["Court"])

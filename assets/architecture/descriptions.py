@@ -23,7 +23,7 @@ from assets.architecture.phrases import (
     tokens,
 )
 from assets.architecture.vocabulary import is_adjective, is_non_record, is_person_word
-from assets.requirements.language import singular
+from assets.requirements.language import STOPWORDS, singular
 
 # Verbs of possession or record: "X has / records / holds ... A, B and C".
 _POSSESSION = frozenset(
@@ -58,8 +58,8 @@ class Description:
 def _thing(toks: list[str], start: int, end: int) -> NounPhrase | None:
     """The thing toks[start:end] names, determiners left out ("each vet visit" -> vet visit)."""
     words = [word for word in toks[start:end] if word not in DETERMINERS]
-    if not 1 <= len(words) <= 3 or not all(word.isalpha() for word in words):
-        return None
+    if not 1 <= len(words) <= 3 or not all(word.isalpha() and word not in STOPWORDS for word in words):
+        return None  # "how many tools they have lent": "they" ends the thing before the verb
     head = singular(words[-1])
     if head in _NOT_THINGS or len(head) < 3 or is_non_record((*words[:-1], head)) or is_adjective(head):
         return None

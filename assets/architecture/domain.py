@@ -47,11 +47,12 @@ from assets.architecture.vocabulary import (
     VERB_ACTIONS,
     Action,
     field_type,
+    is_adjective,
     is_generic,
     is_non_record,
     is_person_word,
 )
-from assets.requirements.language import pascal_case, role_of, singular
+from assets.requirements.language import STOPWORDS, pascal_case, role_of, singular
 from assets.requirements.models import UserStory
 
 MANAGED_PEOPLE_VERBS = frozenset(
@@ -157,9 +158,15 @@ def noun_key(noun: str) -> str:
     return " ".join([*parts[:-1], singular(parts[-1])]) if parts else ""
 
 
+# Words that end a noun phrase without naming a thing: "the ones who", "the tools they lend".
+_NEVER_IN_NAMES = STOPWORDS | frozenset("whether whose she he".split())
+
+
 def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
     head = phrase.words[-1]
     if is_generic(head) or head in DETERMINERS or is_non_record(phrase.words):
+        return False
+    if any(word in _NEVER_IN_NAMES for word in phrase.words) or is_adjective(head):
         return False
     if is_person_word(head) or head in ("account", "profile"):
         # People are records when the stories keep them ("record suppliers", "keep a list of
@@ -189,7 +196,8 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                 continue
             found = acted[story.id]
             for text in (story.i_want, *(trace.quote for trace in story.traces)):
-                for use in verb_uses(without_purpose(text)):
+                found_uses = want_uses(text) if text is story.i_want else verb_uses(without_purpose(text))
+                for use in found_uses:
                     if use.obj is None or not _is_entity_noun(use.obj, use.verbs):
                         continue
                     if "_".join(use.obj.words) in fields_of[story.id]:
@@ -225,6 +233,33 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
             if wanted is not None:  # "assignments that have a due date", "subjects"
                 acted[story.id] = [model.find(wanted[0]) or model.entity(wanted[0].noun)]
     return acted
+
+
+# Verbs of a want that state a rule or a wish about the software, never an action on a record.
+_META_VERBS = frozenset(
+    """limit refuse allow prevent stop require restrict let help want need try like love get use run have
+    be own support fit bring buy train increase press make keep go come do""".split()
+)
+
+
+def want_uses(text: str) -> list[VerbUse]:
+    """The verb uses of a want; a want "to <verb> a <thing> ..." whose verb the vocabulary does not
+    know ("to pack a parcel for a household, with the date") is read as making that thing."""
+    uses = verb_uses(without_purpose(text))
+    if uses:
+        return uses
+    toks = tokens(without_purpose(text))
+    if len(toks) < 3 or toks[0] != "to" or not toks[1].isalpha():
+        return []
+    verb = toks[1]
+    if verb in STOPWORDS or verb in _META_VERBS or verb in VERB_ACTIONS or is_adjective(verb):
+        return []
+    if toks[2] not in DETERMINERS:  # "to own houseplants": no thing is made
+        return []
+    obj = entity_phrase(toks, 2)
+    if obj is None or obj.start != 2 or toks[obj.end : obj.end + 1] in (["into"], ["as"], ["from"]):
+        return []  # "to turn a quote into a job": the quote is not what is made
+    return [VerbUse(verbs=("add",), index=1, obj=obj, clause=toks)]
 
 
 def _described_entities(story: UserStory, model: DomainModel) -> list[EntityDraft]:
@@ -377,6 +412,36 @@ def _each_relations(story: UserStory, model: DomainModel) -> None:
                 seen.append(target)
 
 
+# The record a verb makes of the thing it acts on: booking a desk makes a booking of the desk.
+_RECORD_OF_VERB = {
+    "book": ("booking", "reservation"),
+    "reserve": ("reservation", "booking"),
+    "borrow": ("loan", "borrowing"),
+    "request": ("request",),
+    "hire": ("hire", "rental"),
+    "enrol": ("enrolment", "enrollment"),
+    "enroll": ("enrollment", "enrolment"),
+}
+
+
+def _record_of_verb(story: UserStory, model: DomainModel) -> None:
+    """ "staff book a desk for a day" where bookings are stored: the booking refers to the desk."""
+    for text in (story.i_want, *(trace.quote for trace in story.traces)):
+        for use in verb_uses(without_purpose(text)):
+            thing = model.find(use.obj) if use.obj is not None else None
+            if thing is None or is_person_word(thing.noun.split()[-1]):
+                continue
+            for verb in use.verbs:
+                record = next(
+                    (model.entities[key] for key in _RECORD_OF_VERB.get(verb, ()) if key in model.entities),
+                    None,
+                )
+                if record is not None and record is not thing:
+                    add_reference(record, thing)
+                    if story.id not in record.stories:
+                        record.stories.append(story.id)
+
+
 def _actor_owns(story: UserStory, model: DomainModel) -> None:
     """ "As a member, I want to place a hold on a book": when the actor is a stored thing, what
     the story creates is theirs (an optional reference to the actor)."""
@@ -401,7 +466,7 @@ def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraf
         for kind in ("list", "create", "read", "update", "delete"):
             acted[0].touch(kind, story.id)
         return
-    uses = verb_uses(without_purpose(story.i_want))
+    uses = want_uses(story.i_want)
     wanted = noun_want(story.i_want) if not uses else None
     if wanted is not None and acted and model.find(wanted[0]) is acted[0]:
         target, start = acted[0], wanted[1]
@@ -459,6 +524,12 @@ def _next(toks: list[str], index: int, word: str, limit: int = 8) -> int | None:
     return None
 
 
+def _only_a_person(name: str, model: DomainModel) -> bool:
+    head = name.split("_")[-1]
+    known = model.find(name.replace("_", " ")) is not None
+    return is_person_word(head) and name not in ("assignee", "owner") and not known
+
+
 _NARROWED: dict[str, Action] = {
     "filtered": "filter",
     "sorted": "sort",
@@ -490,6 +561,8 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
             start = _next(toks, after, ":", limit=5)
         if start is not None:
             listed, _ = listed_fields(toks, start)
+            if len(listed) == 1 and _only_a_person(listed[0].name, model):
+                listed = []  # "share a recipe with a neighbour" names who, not a field
             for position, item in enumerate(listed):
                 add_listed_field(
                     target, item.name, item.values, model, required=position == 0 and action == "create"
@@ -690,6 +763,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     for story in stories:
         _each_relations(story, model)
         _actor_owns(story, model)
+        _record_of_verb(story, model)
     for story in ordered:
         apply_state_changes(story, model, acted[story.id])
     for story in ordered:
