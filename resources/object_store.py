@@ -17,6 +17,7 @@ import os
 import re
 import stat as stat_module
 import tempfile
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -90,9 +91,7 @@ class NotARegularFileError(OSError):
 
 def s3_time(value: object) -> float | None:
     """LastModified as S3 returns it (ISO string unparsed, or a datetime) in Unix seconds."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
+    if isinstance(value, str):  # first: what every entry of a listing gives
         try:
             return datetime.fromisoformat(value).timestamp()
         except ValueError:
@@ -100,6 +99,8 @@ def s3_time(value: object) -> float | None:
                 return parsedate_to_datetime(value).timestamp()  # a HEAD answer's HTTP date
             except (TypeError, ValueError):
                 return None
+    if isinstance(value, datetime):
+        return value.timestamp()
     return None
 
 
@@ -286,32 +287,91 @@ _READ_AHEAD_SECONDS = 1.0
 _LISTED_FIELDS = frozenset({"Key", "ETag", "Size", "LastModified", "StorageClass"})
 
 
+# The last listing body the 200-error check parsed, per thread, so the parser does not parse it again.
+_PARSED_LISTING = threading.local()
+
+
+def _check_200_error_once(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
+    """botocore's check for an error inside a 200 answer (it parses the body), which for a listing
+    also keeps the parsed tree for the parser: a listing's XML is parsed once instead of twice."""
+    from botocore import handlers
+
+    if operation_model.name != "ListObjectsV2":
+        handlers._handle_200_error(operation_model=operation_model, response_dict=response_dict, **kwargs)
+        return
+    _PARSED_LISTING.entry = None
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not body:
+        return
+    from xml.etree import ElementTree
+
+    try:
+        parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder(), encoding="utf-8")
+        parser.feed(body)
+        root = parser.close()
+    except ElementTree.ParseError:
+        root = None
+    if root is None or root.tag == "Error":
+        response_dict["status_code"] = 500  # what botocore does: retried as a server error
+        return
+    _PARSED_LISTING.entry = (body, root)
+
+
 def _listing_parser_factory() -> Any:
-    """botocore's response parsers, with a fast path for the entries of an S3 listing.
+    """botocore's response parsers, with a fast path for S3 listings.
 
     botocore parses each entry of a ListObjectsV2 page by walking its shape member by member, about
-    0.1 ms an object, most of a sensor tick's CPU. The entry's fields are read straight from its XML
-    element instead (the same values: strings, `Size` as int, `LastModified` through the timestamp
-    parser); every other shape, errors included, goes through botocore's own code.
+    0.1 ms an object, most of a sensor tick's CPU. The page's entries (`Contents`) are read straight
+    from their XML elements instead (the same values: strings, `Size` as int, `LastModified` through
+    the timestamp parser); the page's other members, and every other shape, errors included, go
+    through botocore's own code. The body's tree is the one `_check_200_error_once` built.
     """
+    from xml.etree import ElementTree
+
     from botocore.parsers import PROTOCOL_PARSERS, ResponseParserFactory, RestXMLParser
 
+    field_names: dict[str, str] = {}  # element tag (with its namespace) -> entry field, "" if not read
+
+    def field_of(tag: str) -> str:
+        name = field_names.get(tag)
+        if name is None:
+            local = tag.rpartition("}")[2]
+            name = field_names[tag] = local if local in _LISTED_FIELDS else ""
+        return name
+
     class ListingParser(RestXMLParser):
+        def _initial_body_parse(self, xml_string: Any) -> Any:
+            entry = getattr(_PARSED_LISTING, "entry", None)
+            if entry is not None and entry[0] is xml_string:
+                _PARSED_LISTING.entry = None
+                return entry[1]
+            return super()._initial_body_parse(xml_string)
+
         def _handle_structure(self, shape: Any, node: Any) -> Any:
-            if shape.name != "Object" or isinstance(node, list):
+            if shape.name != "ListObjectsV2Output" or isinstance(node, list):
                 return super()._handle_structure(shape, node)
-            entry: dict[str, Any] = {}
+            contents_tag = node.tag.rpartition("}")[0] + "}Contents" if "}" in node.tag else "Contents"
+            entries, rest = [], ElementTree.Element(node.tag, node.attrib)
             for child in node:
-                tag = child.tag.rpartition("}")[2]
-                if tag in _LISTED_FIELDS:
-                    text = child.text or ""
-                    if tag == "Size":
-                        entry[tag] = int(text)
-                    elif tag == "LastModified":
-                        entry[tag] = self._timestamp_parser(text)
-                    else:
-                        entry[tag] = text
-            return entry
+                if child.tag != contents_tag:
+                    rest.append(child)
+                    continue
+                entry: dict[str, Any] = {}
+                for item in child:
+                    name = field_of(item.tag)
+                    if name:
+                        text = item.text or ""
+                        if name == "Size":
+                            entry[name] = int(text)
+                        elif name == "LastModified":
+                            entry[name] = self._timestamp_parser(text)
+                        else:
+                            entry[name] = text
+                entries.append(entry)
+            parsed = super()._handle_structure(shape, rest)
+            if entries:
+                parsed["Contents"] = entries
+            return parsed
 
     class ListingParserFactory(ResponseParserFactory):
         def create_parser(self, protocol_name: str) -> Any:
@@ -356,12 +416,18 @@ class S3ObjectStore(ObjectStore):
             factory = _listing_parser_factory()
             factory.set_parser_defaults(timestamp_parser=str)
             session.register_component("response_parser_factory", factory)
-            self._client = boto3.session.Session(botocore_session=session).client(
+            client = boto3.session.Session(botocore_session=session).client(
                 "s3",
                 region_name=self.region_name,
                 endpoint_url=self.endpoint_url,
                 config=Config(retries={"max_attempts": 8, "mode": "adaptive"}, max_pool_connections=32),
             )
+            from botocore import handlers
+
+            # The same check, parsing a listing's body once for both itself and the parser.
+            client.meta.events.unregister("before-parse.s3.*", handlers._handle_200_error)
+            client.meta.events.register_first("before-parse.s3.*", _check_200_error_once)
+            self._client = client
         return self._client
 
     def _full(self, key: str) -> str:
@@ -404,6 +470,8 @@ class S3ObjectStore(ObjectStore):
     def _listed(self, prefix: str, start_after: str, max_keys: int) -> Iterator[tuple[str, str, int, Any]]:
         """(key, ETag, size, LastModified as listed) of up to `max_keys` objects (folder markers are
         none), page by page."""
+        root = self.prefix.strip("/")
+        cut = len(root) + 1 if root else 0  # what `_relative` cuts, once for every key
         listed = 0
         after = start_after
         while listed < max_keys:
@@ -415,12 +483,13 @@ class S3ObjectStore(ObjectStore):
                 after = self._relative(contents[-1]["Key"])
             if truncated:
                 self._ask_ahead(prefix, after)  # the caller (or this loop) most likely wants it next
-            for item in contents:
-                key = item["Key"]
-                if key.endswith("/"):
-                    continue  # a folder marker (the S3 console's "Create folder"), not an object
-                listed += 1
-                yield self._relative(key), item["ETag"].strip('"'), item["Size"], item.get("LastModified")
+            page = [
+                (item["Key"][cut:], item["ETag"].strip('"'), item["Size"], item.get("LastModified"))
+                for item in contents
+                if not item["Key"].endswith("/")  # a folder marker (the console's "Create folder")
+            ]
+            listed += len(page)
+            yield from page
             if not truncated:
                 break
 

@@ -283,8 +283,67 @@ def test_the_fast_listing_path_reads_what_botocore_reads_and_scan_page_what_list
     plain = session.create_client(
         "s3", region_name=store.client.meta.region_name, endpoint_url=store.client.meta.endpoint_url
     )
+    reference_page = plain.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""), MaxKeys=5)
+    fast_page = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""), MaxKeys=5)
+    rest = {name: value for name, value in fast_page.items() if name not in ("Contents", "ResponseMetadata")}
+    assert rest == {
+        name: value for name, value in reference_page.items() if name not in ("Contents", "ResponseMetadata")
+    }
+    assert rest["IsTruncated"] and rest["KeyCount"] == 5  # the page's other members, through botocore
     reference = plain.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""))["Contents"]
     fast = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store._full(""))["Contents"]
     fields = ("Key", "ETag", "Size", "LastModified", "StorageClass")
     assert [{f: e.get(f) for f in fields} for e in fast] == [{f: e.get(f) for f in fields} for e in reference]
     assert {e["Key"] for e in fast} >= {store._full(key) for key in keys}
+
+
+LISTING = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    "<Name>b</Name><Prefix></Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
+    "<Contents><Key>p/a.md</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>"
+    "<ETag>&quot;abc&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
+    "</ListBucketResult>"
+)
+
+
+def test_a_listing_answered_200_with_an_error_or_cut_short_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """S3 may answer 200 with an <Error> body, or a body cut short by the network: botocore retries
+    both as server errors, and so does the store's listing path (which parses the body only once)."""
+    import http.server
+    import threading
+
+    answers = [
+        "<Error><Code>InternalError</Code><Message>try again</Message></Error>",
+        LISTING[: len(LISTING) // 2],
+        LISTING,
+    ]
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = answers[min(len(asked), len(answers)) - 1].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        store = S3ObjectStore(bucket="b", endpoint_url=endpoint, region_name="us-east-1")
+        assert store.scan_page() == [("p/a.md", "abc", 1767323045.0)]
+        assert len(asked) == 3 and all("list-type=2" in path for path in asked)
+    finally:
+        server.shutdown()
+        server.server_close()
