@@ -360,3 +360,36 @@ def test_booking_a_thing_where_bookings_are_stored_makes_the_booking_refer_to_it
     booking = fields(entities["Booking"])
     assert booking["court_id"] == ("reference", True)
     assert "Court" in entities and "booking_id" not in fields(entities["Court"])
+
+
+def test_a_verb_after_one_subject_counts_in_its_third_person_form() -> None:
+    """ "the warden approves or rejects each claim", "when a diver borrows a tank we record a loan":
+    the -s form after "a/the <noun>" or "she" is the verb; "the boat's logs" is no verb."""
+    [claim] = [
+        entity
+        for entity in derive_entities(
+            [
+                story(1, "to submit claims with an amount and a reason"),
+                story(2, "to decide on claims", "The warden approves or rejects each claim."),
+            ]
+        )
+        if entity.name == "Claim"
+    ]
+    assert {"approve", "reject"} <= {t.name for t in claim.transitions}
+    rentals = {
+        entity.name: entity
+        for entity in derive_entities(
+            [
+                story(1, "to add tanks with a size and a pressure"),
+                story(2, "to register divers with a name and a certificate"),
+                story(
+                    3,
+                    "to record a loan with the date",
+                    "When a diver borrows a tank we record a loan with the date.",
+                ),
+                story(4, "to mark a loan as returned"),
+            ]
+        )
+    }
+    loan = fields(rentals["Loan"])
+    assert loan["tank_id"] == ("reference", True) and loan["diver_id"][0] == "reference"

@@ -440,6 +440,10 @@ def _record_of_verb(story: UserStory, model: DomainModel) -> None:
                     add_reference(record, thing)
                     if story.id not in record.stories:
                         record.stories.append(story.id)
+                    # "when a member borrows a book": the loan is the member's too
+                    subject = model.find(use.clause[use.index - 1]) if use.index else None
+                    if subject is not None and subject not in (record, thing):
+                        add_reference(record, subject, required=False)
 
 
 def _actor_owns(story: UserStory, model: DomainModel) -> None:

@@ -200,6 +200,35 @@ class VerbUse:
     clause: list[str]
 
 
+def third_person_base(token: str) -> str | None:
+    """ "borrows" -> borrow, "finishes" -> finish, "applies" -> apply (a verb of the vocabulary)."""
+    if len(token) < 4 or not token.endswith("s") or token in VERB_ACTIONS:
+        return None
+    candidates = [token[:-1]]
+    if token.endswith("es"):
+        candidates.append(token[:-2])
+    if token.endswith("ies"):
+        candidates.append(token[:-3] + "y")
+    return next((base for base in candidates if base in VERB_ACTIONS), None)
+
+
+_THIRD_PERSON_SUBJECTS = frozenset("she he it who that which".split())
+
+
+def _third_person_subject(toks: list[str], index: int) -> bool:
+    """ "a member borrows", "the owner accepts", "she adds": one subject before a verb ending in -s."""
+    before = toks[index - 1] if index else ""
+    if before in _THIRD_PERSON_SUBJECTS:
+        return True
+    return (
+        index >= 2
+        and before.isalpha()
+        and before not in STOPWORDS
+        and not before.endswith("s")
+        and toks[index - 2] in DETERMINERS
+    )
+
+
 def _verb_at(toks: list[str], index: int) -> tuple[str, int] | None:
     for words, verb in PHRASAL.items():
         if tuple(toks[index : index + len(words)]) == words:
@@ -207,10 +236,15 @@ def _verb_at(toks: list[str], index: int) -> tuple[str, int] | None:
     token = toks[index]
     if token in VERB_ACTIONS:
         return token, index + 1
+    base = third_person_base(token)
+    if base is not None:
+        return base, index + 1
     return None
 
 
 def _verb_position(toks: list[str], index: int) -> bool:
+    if third_person_base(toks[index]) is not None:
+        return _third_person_subject(toks, index)
     if index == 0:
         return True
     before = toks[index - 1]
