@@ -191,3 +191,37 @@ def test_a_word_shaped_like_an_agent_is_no_actor_until_the_text_uses_it_as_a_per
     assert "thermometer" not in actors
     assert having(requirements, "recipe").as_a == "glaze mixer"
     assert having(requirements, "weigh").as_a == "glaze mixer"  # named as a person above
+
+
+# --- e-mails ------------------------------------------------------------------------------------------
+
+STUDIO_MAIL = """\
+From: Noor Haddad <noor@example.org>
+To: Studio committee <committee@example.org>
+Subject: Studio site - first list
+Date: Sat, 8 Jun 2024 10:00:00 +0000
+Content-Type: text/plain; charset="utf-8"
+
+Hi all,
+
+After the open day, here is a first list for the studio site:
+- members see which wheels are free on a given evening
+- the studio manager can add and retire wheels
+
+When a member reports a cracked shelf the kiln should be taken out of the firing list until a
+technician marks it as safe. We also need a check that a member has done the induction before
+they can book the kiln.
+
+Noor
+"""
+
+
+def test_an_email_keeps_its_list_items_apart_and_reads_conditions_and_checks() -> None:
+    requirements = extract("studio.eml", STUDIO_MAIL)
+    assert having(requirements, "see", "wheels are free").as_a == "member"
+    assert having(requirements, "add", "wheel").as_a == "studio manager"
+    assert having(requirements, "retire", "wheel").as_a == "studio manager"
+    taken = having(requirements, "kiln out of the firing list")
+    assert taken.title == "Take the kiln out of the firing list"
+    check = having(requirements, "induction")
+    assert check.title == "Check that a member has done the induction"

@@ -348,7 +348,8 @@ def meaningful(want: str, conversational: bool) -> bool:
     verb = tokens[0]
     if verb == "look" and tokens[1] == "up":  # "look up a book": to search, not a step of the meeting
         verb = "search"
-    if tokens[1] in ("it", "them", "this", "that", "something", "stuff"):
+    checking = verb in ("check", "ensure", "verify", "confirm") and tokens[1] in ("that", "whether")
+    if tokens[1] in ("it", "them", "this", "that", "something", "stuff") and not checking:
         return False  # "keep it just television": in talk, an object nobody named asks for nothing
     content = [t for t in tokens[1:] if t not in DETERMINERS and t not in POSSESSIVES and len(t) > 2]
     if verb in MEETING_VERBS or not content or tokens[1] in ("or", "and"):
@@ -363,7 +364,10 @@ def meaningful(want: str, conversational: bool) -> bool:
         return False
     # What is asked ends where its condition starts ("drop out of one if something comes up, ...").
     core = words(want.split(",")[0]) if len(words(want.split(",")[0])) >= 6 else tokens  # to its first comma
-    asked = re.split(r"\b(?:if|when|whenever|unless|once|as long as|provided)\b", " ".join(core))[0].split()
+    asked = re.split(
+        r"\b(?:if|when|whenever|unless|once|as long as|provided|before|after|until|so that|because)\b",
+        " ".join(core),
+    )[0].split()
     speakers = [
         i
         for i, t in enumerate(asked[1:], start=1)

@@ -21,7 +21,7 @@ DETERMINERS = frozenset("a an the each every all any some this that these those"
 POSSESSIVES = frozenset("my our their his her its your".split())
 _TITLE_CUT = re.compile(
     r"\s+(?:when|whenever|once|so that|so they|because|in order to|only|unless|if|while|as soon as|which"
-    r"|who)\s+",
+    r"|until|who)\s+",
     re.I,
 )
 _PARTICLES = frozenset("in up out on off down over back away".split())
@@ -114,6 +114,16 @@ PERSON_VERBS = frozenset(
 )
 
 
+# What only a person does (a device records, logs, sends or prints too): the present-tense subject
+# of one of these is a person.
+_PEOPLES_VERBS = frozenset(
+    """see view browse search filter find book buy pay sign apply request approve reject cancel rate
+    review vote suggest join attend borrow lend invite choose pick decide assign mark register comment
+    reply share plan bring visit arrive want wish prefer agree""".split()
+)
+_PEOPLES_VERB_FORMS = "|".join(sorted({third_person(verb) for verb in _PEOPLES_VERBS}))
+
+
 class People:
     """The words a document uses as people: `named` in a role position, `acting` as the subject of a
     modal ("printers can ..."), which counts for words shaped like agent nouns only."""
@@ -128,8 +138,8 @@ _NOUN = r"([A-Za-z][\w-]*)"
 _NAMED_AS_PERSON = (
     re.compile(rf"\bas an?\s+(?:[\w-]+\s+){{0,2}}?{_NOUN}\s*(?:,|I\b|we\b)", re.I),
     re.compile(
-        rf"\b{_NOUN}\s+(?:also\s+|really\s+|often\s+)?(?:wants?|would (?:like|love)|wish(?:es)?|needs? to"
-        r"|has to|have to|(?:is|are) able to|asked for|requested)\b",
+        rf"\b{_NOUN}\s+(?:also\s+|really\s+|often\s+)?(?:wants?|would (?:like|love)|wish(?:es)?"
+        r"|asked for|requested)\b",
         re.I,
     ),
     # "remind the borrower", "notify each tenant": whom a message goes to
@@ -147,10 +157,13 @@ _ROLE_LIST = re.compile(
 )
 _ACTING = (
     re.compile(
-        rf"\b{_NOUN}\s+(?:can|could|should|must|shall|will|may)\s+(?:also\s+|then\s+|now\s+)?"
+        rf"\b{_NOUN}\s+(?:can|could|should|must|shall|will|may|needs? to|has to|have to|(?:is|are) able to)"
+        r"\s+(?:also\s+|then\s+|now\s+)?"
         r"(?:be able to\s+)?[a-z]+",
         re.I,
     ),
+    # "the coordinator sees ...", "the fixer marks it": the subject of what only people do
+    re.compile(rf"\b{_NOUN}\s+(?:also\s+|then\s+|now\s+|just\s+|only\s+)?(?:{_PEOPLES_VERB_FORMS})\b", re.I),
     # "Could section leaders mark ...?": the question form
     re.compile(
         rf"\b(?:can|could|should|shall)\s+(?:the\s+)?(?:[\w-]+\s+)?{_NOUN}\s+(?:also\s+)?[a-z]+\b[^.?!]*\?",
@@ -289,7 +302,9 @@ def title_of(want: str) -> str:
             and tokens[position - 1].lower() not in _END_WORDS | _BREAK_WORDS
             and re.fullmatch(r"[A-Za-z-]+", tokens[position - 1])
         ):
-            text = " ".join(tokens[:position])
+            # "book a slot online before they come": the clause and the word that opens it go
+            opens = tokens[position - 1].lower() in ("before", "after", "until", "while", "since")
+            text = " ".join(tokens[: position - 1 if opens and position > 2 else position])
             break
     # "filter desks by floor to find a free one": an infinitive after the object says why
     tokens = text.split()

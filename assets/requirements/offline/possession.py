@@ -44,7 +44,6 @@ _KEEPING_VERBS = frozenset(
     """add create record register enter log keep store track save upload post submit write import
     catalogue catalog capture make issue publish""".split()
 )
-_SHOWING_VERBS = frozenset("see view list browse show display open find search check".split())
 _VIEWS = frozenset("list timetable calendar catalogue catalog overview table schedule rota board".split())
 
 
@@ -84,64 +83,53 @@ def possession(text: str, segment: int, context: Context) -> list[Found]:
     return [found]
 
 
-def _covers(found: Found, thing: str) -> str | None:
-    """How a story treats the thing when it acts on the thing itself: "saved" when it adds or keeps
-    it ("add boats"), "shown" when it shows it ("see a timetable of the classes"); else None."""
+def _covers(found: Found, thing: str) -> bool:
+    """True when a story adds or keeps the thing itself: "add boats", "keep a list of fixers".
+
+    A story that only shows the thing ("browse the catalogue of varieties") keeps no record of it.
+    """
     tokens = words(found.story.i_want)
     if tokens[:1] == ["to"]:
         tokens = tokens[1:]
-    if not tokens:
-        return None
-    verb, rest = tokens[0], [t for t in tokens[1:] if t not in ("up", "in", "out", "on")]
+    if not tokens or tokens[0] not in _KEEPING_VERBS:
+        return False
+    rest = [t for t in tokens[1:] if t not in ("up", "in", "out", "on", "track", "of")]
     rest = [t for t in rest if t not in DETERMINERS and t not in POSSESSIVES]
-    if verb in _SHOWING_VERBS and len(rest) >= 2 and rest[0] in _VIEWS and rest[1] == "of":
-        rest, verb_kind = [t for t in rest[2:] if t not in DETERMINERS], "shown"
-    elif verb in _KEEPING_VERBS:
-        verb_kind = "saved"
-    elif verb in _SHOWING_VERBS:
-        verb_kind = "shown"
-    else:
-        return None
+    if len(rest) >= 2 and rest[0] in _VIEWS:  # "keep a list of fixers": the things the list holds
+        return singular(rest[1]) == thing.split()[-1]
     wanted = thing.split()
     for size in (len(wanted), 1):
         said = [singular(t) for t in rest[:size]]
-        if said == wanted[-size:] and (
-            len(rest) == size or not rest[size].isalpha() or rest[size] in _AFTER_OBJECT
-        ):
-            return verb_kind
-    return None
+        if said == wanted[-size:] and (len(rest) == size or rest[size] in _AFTER_OBJECT):
+            return True
+    return False
 
 
 _AFTER_OBJECT = frozenset("with for by from to in on at of and or when once so that as per into".split())
 
 
 def fold_possessions(found: list[Found]) -> list[Found]:
-    """Possession stories whose thing another story already adds, keeps or shows become a criterion of
-    that story: the fields it saves or shows."""
+    """Possession stories whose thing another story already adds or keeps become that story's
+    criterion: the fields it saves."""
     kept: list[Found] = []
     for item in found:
-        covering, kind = None, None
-        if item.describes:
-            others = [other for other in found if other is not item and not other.describes]
-            ranked = [(other, _covers(other, item.describes)) for other in others]
-            covering, kind = next(
-                ((o, k) for o, k in ranked if k == "saved"),
-                next(((o, k) for o, k in ranked if k), (None, None)),
-            )
-        if covering is None:
+        thing = item.describes
+        covering = (
+            next((o for o in found if o is not item and not o.describes and _covers(o, thing)), None)
+            if thing
+            else None
+        )
+        if covering is None or thing is None:
             kept.append(item)
             continue
         fields = re.split(r"\s+with\s+", item.story.i_want, maxsplit=1)[-1]
-        thing = item.describes or "item"
         if not covering.criteria:
             covering.criteria = derive_criteria(covering.story, covering.why_kind)
         covering.criteria.append(
             DraftCriterion(
                 given=with_article(covering.story.as_a or "user"),
                 when=f"they {covering.story.i_want.removeprefix('to ')}",
-                then=f"each {thing} is saved with {fields}"
-                if kind == "saved"
-                else f"each {thing} shows {fields}",
+                then=f"each {thing} is saved with {fields}",
             )
         )
     return kept

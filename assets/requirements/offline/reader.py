@@ -239,8 +239,10 @@ class Reader:
             text = joined
         self.context.conversational = conversational
         self.context.spoken = conversational and self.doc.kind in ("vtt", "srt", "text")
-        if conversational:
+        if conversational and self.context.spoken:
             text = clean_spoken(text)
+        elif conversational:  # a written message keeps its lines: its list items stay items
+            text = "\n".join(clean_spoken(line) for line in text.split("\n"))
         if segment.heading is not None and segment.heading != self.heading:
             self.heading = segment.heading
             self._enter(segment.heading)

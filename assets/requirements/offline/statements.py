@@ -417,6 +417,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         subject = match.group(0).split()[0]
     pronoun = re.search(r"(?:^|\s)(we|i|you|they|he|she)$", subject, re.I)
     condition_before = re.search(r"\b(?:if|when|once|whenever)\b", text[: match.start()], re.I) is not None
+    main_subject = re.search(r"(?:^|\s)((?:the|each|every|this|that|its|their|our)\s+[\w-]+)$", subject, re.I)
+    if condition_before and not pronoun and main_subject and len(subject.split()) > 2:
+        subject = main_subject.group(1)  # "When someone reports damage the boat should ...": the boat
     if pronoun and (
         words(subject)[0] in _OPENERS | {"for", "with", "in", "on", "at", "during"} or condition_before
     ):
@@ -443,7 +446,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     limited = _limit(subject, action, priority, sentence, segment, context)
     if limited:
         return limited
-    if re.match(rf"^(?:an?|the|one|our)\s+(?:[\w-]+\s+){{0,3}}(?:{_APP_WORDS})\s*$", action, re.I):
+    product_itself = rf"^(?:an?|the|one|our)\s+(?:[\w-]+\s+){{0,3}}(?:{_APP_WORDS})"
+    qualified = r"(?:\s+(?:for|instead of|to replace|in place of)\s+[^,]+)?\s*$"
+    if re.match(product_itself + qualified, action, re.I):
         return []  # "The food bank needs a simple rota app": the product itself, not one of its features
     wanted = _wanted_thing(action)
     if wanted is not None:  # "we'd love a count of ...", "we need the pupils in there - name, class"
@@ -463,7 +468,12 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
     named_first = someone_to is not None and (
         looks_like_person(someone_to["who"]) or someone_to["who"].lower() in ("them", "people", "everyone")
     )
-    if bare_need and first_words and not named_first:
+    checked = re.match(
+        r"^(?:a|an|some)\s+(?:quick\s+|simple\s+)?check\s+(?=(?:that|whether|if)\s)", action, re.I
+    )
+    if checked:  # "we need a check that a member has passed the drill": to check it
+        action = "check " + action[checked.end() :]
+    elif bare_need and first_words and not named_first:
         if not is_verb(first_words[0]) or first_words[1:] == ["to"]:
             action = f"have {action}"  # "sitters need access to the notes": to have it
     elif re.match(r"^have\s+", action, re.I) and modal_priority == "Could":
@@ -540,7 +550,12 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         third = subject.lower() in ("they", "he", "she")
         role = context.actor if third and context.actor and near else "user"
         return [draft(role, want, why, why_kind, priority, sentence, segment)]
-    if context.conversational and (not action or re.match(r"^be\s", action, re.I)):
+    written_passive = (
+        context.conversational
+        and not context.spoken
+        and re.match(r"^be\s+(?:\w+ed|\w+en|sent|shown|kept|made|set|paid|sold|closed)\s+\w", action, re.I)
+    )
+    if context.conversational and not written_passive and (not action or re.match(r"^be\s", action, re.I)):
         return []  # in talk, "X would be nice" and "it should be Y" are opinions, not requests
     if not action:  # "A dark mode would be nice to have."
         want = lower_first(subject)
