@@ -393,3 +393,28 @@ def test_a_verb_after_one_subject_counts_in_its_third_person_form() -> None:
     }
     loan = fields(rentals["Loan"])
     assert loan["tank_id"] == ("reference", True) and loan["diver_id"][0] == "reference"
+
+
+def test_the_record_named_by_a_verb_with_ing_refers_to_what_the_verb_acts_on() -> None:
+    entities = derive_entities(
+        [
+            story(1, "to add hedges with a length"),
+            story(2, "to log the trimming with the date", "When they trim a hedge they log the trimming."),
+        ]
+    )
+    [trimming] = [entity for entity in entities if entity.name == "Trimming"]
+    assert fields(trimming)["hedge_id"][0] == "reference"
+
+
+def test_applying_with_my_details_keeps_the_applicant_as_a_record() -> None:
+    """ "as a volunteer, to apply to a project with my name and phone": the volunteer is stored."""
+    made = derive_entities(
+        [
+            story(1, "to add projects with a title"),
+            story(2, "to apply to a project with my name, my phone and a short motivation").model_copy(
+                update={"as_a": "volunteer"}
+            ),
+        ]
+    )
+    by_name = {entity.name: entity for entity in made}
+    assert "Volunteer" in by_name and {"name", "phone"} <= set(fields(by_name["Volunteer"]))

@@ -287,7 +287,7 @@ def _described_field_names(story: UserStory) -> set[str]:
 
 
 _ANYBODY = frozenset("user person people someone anyone everyone visitor".split())
-_SELF_VERBS = frozenset("sign_up register join enrol enroll subscribe".split())
+_SELF_VERBS = frozenset("sign_up register join enrol enroll subscribe apply".split())
 _OWN = frozenset("my their our his her".split())
 
 
@@ -444,6 +444,26 @@ def _record_of_verb(story: UserStory, model: DomainModel) -> None:
                     subject = model.find(use.clause[use.index - 1]) if use.index else None
                     if subject is not None and subject not in (record, thing):
                         add_reference(record, subject, required=False)
+
+
+def _gerund_records(story: UserStory, model: DomainModel) -> None:
+    """ "they water a plant and log the watering": the watering (a stored record named by the verb
+    with -ing) refers to the thing the verb acts on."""
+    for text in (story.i_want, *(trace.quote for trace in story.traces)):
+        toks = tokens(without_purpose(text))
+        for index, token in enumerate(toks[:-1]):
+            if not token.isalpha() or toks[index + 1] not in DETERMINERS:
+                continue
+            names = {
+                f"{token}ing",
+                f"{token[:-1]}ing" if token.endswith("e") else "",
+                f"{token}{token[-1]}ing",
+            }
+            record = next((model.entities[name] for name in names if name in model.entities), None)
+            thing = model.find(entity_phrase(toks, index + 1))
+            if record is not None and thing is not None and thing is not record:
+                if not any(field.references == thing.name for field in record.fields.values()):
+                    add_reference(record, thing)
 
 
 def _actor_owns(story: UserStory, model: DomainModel) -> None:
@@ -768,6 +788,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
         _each_relations(story, model)
         _actor_owns(story, model)
         _record_of_verb(story, model)
+        _gerund_records(story, model)
     for story in ordered:
         apply_state_changes(story, model, acted[story.id])
     for story in ordered:

@@ -19,7 +19,7 @@ VERB_ACTIONS: dict[str, Action] = {
     **dict.fromkeys(
         """create add submit post write register upload import record log enter book make save store
         capture insert input raise place plan set_up define invite enrol enroll subscribe vote reserve rsvp
-    sign_up report suggest propose request file lodge nominate""".split(),
+    sign_up report suggest propose request file lodge nominate apply""".split(),
         "create",
     ),
     **dict.fromkeys("view see open show display read check get access inspect look_up".split(), "read"),
