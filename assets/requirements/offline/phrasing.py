@@ -133,10 +133,10 @@ class People:
 
 
 _PEOPLE: ContextVar[People | None] = ContextVar("document_people", default=None)
-_NOUN = r"([A-Za-z][\w-]*)"
+_NOUN = r"(?<![\w'’])([A-Za-z][\w-]*)"
 # "As a darkroom member, ...", "Members want ...", "the treasurer would like ...", "Roles: ...".
 _NAMED_AS_PERSON = (
-    re.compile(rf"\bas an?\s+(?:[\w-]+\s+){{0,2}}?{_NOUN}\s*(?:,|I\b|we\b)", re.I),
+    re.compile(rf"\bas an?\s+(?:[\w-]+\s+){{0,2}}?{_NOUN}\s*,?\s*(?:I|we)\s", re.I),
     re.compile(
         rf"\b{_NOUN}\s+(?:also\s+|really\s+|often\s+)?(?:wants?|would (?:like|love)|wish(?:es)?"
         r"|asked for|requested)\b",
@@ -144,7 +144,8 @@ _NAMED_AS_PERSON = (
     ),
     # "remind the borrower", "notify each tenant": whom a message goes to
     re.compile(
-        rf"\b(?:remind|notify|email|e-mail|alert|tell|inform|invite|thank|warn|text|phone)s?\s+(?:the|a|an|each|every|all)?\s*(?:[\w-]+\s+)?{_NOUN}\b",
+        r"\b(?:remind|notify|email|e-mail|alert|tell|inform|invite|thank|warn|text|phone)s?\s+"
+        rf"(?:the|a|an|each|every|all|our|their)\s+(?:[\w-]+\s+)?{_NOUN}\b",
         re.I,
     ),
     # "gardeners who cut lawns": "who" speaks of people
@@ -190,7 +191,15 @@ def document_people(text: str) -> People:
         | NUMBER_WORDS
         | {"i", "we", "you", "they", "he", "she", "who", "them", "us", "me", "him", "it", "one", "also"}
     )
-    return People(frozenset(named - blocked), frozenset(acting - blocked))
+    # A word that is not a noun of a role: a verb's base form ("know who"), an adverb, a contraction.
+    named = {
+        w for w in named if len(w) > 2 and not w.endswith("ly") and (w in PERSON_WORDS or not is_verb(w))
+    }
+    acting = {w for w in acting if len(w) > 2 and not w.endswith("ly")}
+    return People(frozenset(named - blocked - _NOT_NAMES), frozenset(acting - blocked - _NOT_NAMES))
+
+
+_NOT_NAMES = frozenset("gonna wanna gotta know thing things something anything everything nothing".split())
 
 
 @contextmanager
