@@ -173,6 +173,7 @@ def _update_and_merge(
         _conflict(record, main, list(dict.fromkeys([*conflict.files, *refused.files])), refused.reason)
         return None
     record.updated_with_main, record.files_regenerated = update.commit, update.files_regenerated
+    refused_files: list[str] = []
     for wait in [0.0, *retry_seconds]:
         time.sleep(wait)
         try:
