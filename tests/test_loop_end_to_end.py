@@ -3,10 +3,11 @@ started by the test, with the commands a person types (`ai-pipeline ...` in a su
 
 1. `ai-pipeline drop` the example project; the bucket sensor's run deploys the preview, which is
    healthy and answers over HTTP (`ai-pipeline urls` says so too).
-2. `ai-pipeline review approve` one story's pull request and `review request-changes` another with
-   a Given/When/Then comment; the review sensor starts exactly one run (and none again for the same
-   feedback).
-3. That run merges the approved pull request into `main`, rebuilds only the commented story and the
+2. `ai-pipeline review approve` two independent stories' pull requests and `review request-changes`
+   another with a Given/When/Then comment; the review sensor starts exactly one run (and none again
+   for the same feedback).
+3. That run merges both approved pull requests into `main` (the second brought up to date with main
+   first: each laid its own copy of the shared files), rebuilds only the commented story and the
    stories built on it (the new criterion covered by a passing test), and redeploys the preview from
    the new integration commit.
 4. A release failing its health check (the live preview's backend, started by a command that exits)
@@ -150,9 +151,11 @@ def test_drop_review_rebuild_redeploy_and_roll_back_through_the_daemon(tmp_path:
         }
         commented = next(s.id for s in requirements.stories if "create a project" in s.i_want.lower())
         rebuilt = dependents(requirements, commented)
-        approved = next(s.id for s in requirements.stories if not s.depends_on and s.id not in rebuilt)
+        independent = [s.id for s in requirements.stories if not s.depends_on and s.id not in rebuilt]
+        approved, also = independent[:2]
         server.stop_sensor("review_sensor")
         loop.cli("review", "approve", PROJECT, str(pulls[approved]), "--author", "bea")
+        loop.cli("review", "approve", PROJECT, str(pulls[also]), "--author", "bea")
         loop.cli(
             "review", "request-changes", PROJECT, str(pulls[commented]), "--author", "ana", "--comment", GWT
         )
@@ -177,6 +180,13 @@ def test_drop_review_rebuild_redeploy_and_roll_back_through_the_daemon(tmp_path:
         assert by_story[approved].state == "merged" and by_story[approved].merged_in_this_run, by_story[
             approved
         ]
+        assert by_story[also].state == "merged" and by_story[also].merged_in_this_run, by_story[also]
+        # The second one merged had laid the same shared files: its branch was brought up to date first.
+        assert [p.story_id for p in reviews.brought_up_to_date()] == [also]
+        assert ".ai-pipeline/manifest.json" in by_story[also].files_regenerated
+        main_tree = {path: data.decode() for path, data in loop.forge.read_tree(PROJECT, "main").items()}
+        on_main = read_manifest(main_tree)
+        assert on_main is not None and {approved, also} <= {story.id for story in on_main.stories}
         assert reviews.main_commit == loop.forge.branch_head(PROJECT, "main")
         assert by_story[commented].state == "changes_requested"
 

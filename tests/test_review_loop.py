@@ -28,7 +28,9 @@ from assets.requirements.models import RequirementsSet
 from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
 from assets.review_feedback.collect import read_project_feedback
 from assets.review_feedback.criteria import split_feedback
+from assets.reviews.merge import review_and_merge
 from assets.reviews.models import ReviewsReport
+from assets.reviews.update import StoryRegenerator
 from assets.story_builds.asset import model_generator, offline_generator
 from assets.story_builds.build import FEEDBACK_TRAILER, build_stories
 from assets.story_builds.models import StoryBuildsSet
@@ -43,7 +45,7 @@ from resources.llm import LlmResource
 from sensors.review_sensor import APPROVALS_TAG, build_review_sensor
 from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
-from tests.support.offline_build import sandbox_tests
+from tests.support.offline_build import acme_inputs, sandbox_tests
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
 
 PROJECT = "acme-tasks"
@@ -674,3 +676,25 @@ def test_a_persons_own_commit_elsewhere_is_carried_into_main(parallel: Parallel)
     assert tree["docs/notes.md"] == notes
     manifest = read_manifest(tree)
     assert manifest is not None and story_id in {record.id for record in manifest.stories}
+
+
+def test_approving_every_story_merges_all_and_main_becomes_the_integration_tree(tmp_path: Path) -> None:
+    requirements, architecture = acme_inputs()
+    forge = LocalForge(root=str(tmp_path / "forge"))
+    generator = offline_generator(architecture, requirements)
+    builds = build_stories("acme", requirements, architecture, forge, generator, None, feedback={})
+    assert all(b.status == "built" for b in builds.stories)
+    for build in builds.stories:
+        forge.add_review("acme", build.pull_request or 0, "approved", "", "ana")
+    regenerator = StoryRegenerator(
+        generator=generator, feedback={}, build_keys={b.story_id: b.build_key for b in builds.stories}
+    )
+    report = review_and_merge(forge, "acme", requirements, regenerator=lambda: regenerator)
+    assert not report.conflicts()
+    assert {p.story_id for p in report.merged_now()} == {b.story_id for b in builds.stories}
+    assert report.brought_up_to_date()  # dependents on updated stories and independent ones alike
+    # main now holds exactly what validations tested: every story together.
+    assert forge.read_tree("acme", "main") == forge.read_tree("acme", builds.integration_commit or "")
+    again = build_stories("acme", requirements, architecture, forge, generator, builds, feedback={})
+    assert {b.status for b in again.stories} == {"unchanged"}
+    assert again.integration_commit == builds.integration_commit
