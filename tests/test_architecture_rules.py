@@ -418,3 +418,20 @@ def test_applying_with_my_details_keeps_the_applicant_as_a_record() -> None:
     )
     by_name = {entity.name: entity for entity in made}
     assert "Volunteer" in by_name and {"name", "phone"} <= set(fields(by_name["Volunteer"]))
+
+
+def test_a_giving_list_after_the_thing_gives_its_fields_and_a_count_of_things_is_a_number() -> None:
+    entities = model(
+        "to define a berth with a code and the maximum number of boats that may moor at it",
+        "to apply for a mooring, giving the boat name, the berth and the requested start date",
+    )
+    mooring = fields(entities["Mooring"])
+    assert mooring["berth_id"][0] == "reference" and mooring["requested_start_date"][0] == "date"
+    assert "boat_name" in mooring and "Giving" not in entities
+    berth = fields(entities["Berth"])
+    assert berth["maximum_number_of_boats"][0] == "integer" and "boat_id" not in berth
+
+
+def test_a_participle_before_a_thing_is_not_part_of_its_name() -> None:
+    entities = model("to cancel a confirmed mooring", "to add moorings with a berth number")
+    assert set(entities) == {"Mooring"}

@@ -133,6 +133,9 @@ class DomainModel:
         self.people_kinds: set[str] = set()
 
     def entity(self, noun: str) -> EntityDraft:
+        parts = noun.split()
+        if len(parts) == 2 and _participle(parts[0]):  # "an issued permit" is a permit
+            noun = parts[1]
         key = noun_key(noun)
         if key not in self.entities:
             self.entities[key] = EntityDraft(name=pascal_case(key), noun=key)
@@ -151,6 +154,13 @@ class DomainModel:
         head = singular(words[-1]) if words else ""
         matches = [e for key, e in self.entities.items() if key.split()[-1] == head]
         return matches[0] if len(matches) == 1 else None
+
+
+_ED_NOUNS = frozenset("seed feed bed shed speed breed need deed reed weed".split())
+
+
+def _participle(word: str) -> bool:
+    return is_adjective(word) or (len(word) > 4 and word.endswith("ed") and word not in _ED_NOUNS)
 
 
 def noun_key(noun: str) -> str:
@@ -548,6 +558,19 @@ def _next(toks: list[str], index: int, word: str, limit: int = 8) -> int | None:
     return None
 
 
+_GIVING = frozenset("giving stating including recording noting listing naming".split())
+
+
+def _giving(toks: list[str], index: int) -> int | None:
+    """Where a ", giving A, B and C" list starts within a few words of `index`."""
+    for position in range(index, min(index + 6, len(toks) - 2)):
+        if toks[position] == "," and toks[position + 1] in _GIVING:
+            return position + 2
+        if toks[position] in (";", ":"):
+            return None
+    return None
+
+
 def _only_a_person(name: str, model: DomainModel) -> bool:
     head = name.split("_")[-1]
     known = model.find(name.replace("_", " ")) is not None
@@ -583,6 +606,8 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
             start = None  # "record feeding times and every vet visit, with ...": the list is the visit's
         if start is None:  # "a catalogue of books: title, ...", "time entries against a client: the date"
             start = _next(toks, after, ":", limit=5)
+        if start is None:  # "apply for a permit, giving the zone, the address and the start date"
+            start = _giving(toks, after)
         if start is not None:
             listed, _ = listed_fields(toks, start)
             if len(listed) == 1 and _only_a_person(listed[0].name, model):
@@ -676,7 +701,14 @@ def person_reference(target: EntityDraft, model: DomainModel) -> str | None:
 def add_listed_field(
     target: EntityDraft, name: str, values: tuple[str, ...], model: DomainModel, *, required: bool = False
 ) -> str:
-    """A listed field: a reference when it names another entity, an enum when values are given."""
+    """A listed field: a reference when it names another entity, an enum when values are given;
+    "the maximum number of permits" counts permits (an integer), it does not refer to one."""
+    counted = "_of_" in name and {"number", "count", "quantity", "amount"} & set(
+        name.split("_of_")[0].split("_")
+    )
+    if counted:
+        target.add_field(name, type_="integer", required=required)
+        return name
     parent = model.find(name.replace("_", " "))
     if parent is not None and parent is not target:
         add_reference(target, parent, required=required)

@@ -286,6 +286,7 @@ def verb_uses(text: str) -> list[VerbUse]:
                     "sign",
                     "check",
                     "browse",
+                    "apply",
                 )
             ):
                 after += 1
@@ -317,6 +318,8 @@ def coordinated_object(toks: list[str], index: int) -> NounPhrase | None:
     verb ("and edit them") nor a word that names a field ("the date and the reason")."""
     if _verb_at(toks, index) is not None:
         return None
+    if toks[index].endswith("ing") and toks[index + 1 : index + 2] and toks[index + 1] in DETERMINERS:
+        return None  # "apply for a permit, giving the zone": a participle and its list, not a thing
     phrase = entity_phrase(toks, index)
     if phrase is None:
         return None

@@ -339,7 +339,6 @@ NOMINAL_OF_VERB = {
     "vote": "vote",
     "book": "booking",
     "reserve": "reservation",
-    "apply": "application form",
     "rsvp": "rsvp",
     "sign_up": "signup",
 }
