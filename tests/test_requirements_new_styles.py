@@ -225,3 +225,24 @@ def test_an_email_keeps_its_list_items_apart_and_reads_conditions_and_checks() -
     assert taken.title == "Take the kiln out of the firing list"
     check = having(requirements, "induction")
     assert check.title == "Check that a member has done the induction"
+
+
+def test_a_second_verb_with_its_own_object_ends_an_of_phrase() -> None:
+    requirements = extract(
+        "studio.md",
+        "Members should be able to browse the catalogue of glazes online and reserve up to two kiln "
+        "shelves before they come in.\n",
+    )
+    assert sorted(titles(requirements)) == [
+        "Browse the catalogue of glazes online",
+        "Reserve up to two kiln shelves",
+    ]
+
+
+def test_the_modal_of_a_benefit_is_not_the_requirement() -> None:
+    requirements = extract(
+        "studio.md",
+        "A firing is recorded for each kiln with the date and the peak temperature, so that members can "
+        "see how hot it ran.\n",
+    )
+    assert titles(requirements) == ["Record a firing for each kiln"]

@@ -249,7 +249,10 @@ def split_actions(action: str) -> list[str]:
             and first not in ("date", "name", "title", "time")
         )
         bare_verbs = all(len(chunk.split()) == 1 and is_verb(chunk) for chunk in chunks)
-        if (starts_action and not closed) or (bare_verbs and is_verb(first)):
+        # "browse the catalogue of varieties and reserve up to five packets": a verb with its own
+        # object ends the "of" list before it
+        own_object = second in DETERMINERS | POSSESSIVES | _NUMBERS | {"up", "out", "off", "it", "them"}
+        if (starts_action and (not closed or own_object)) or (bare_verbs and is_verb(first)):
             chunks.append(piece)
         else:
             chunks[-1] = previous + separator + piece
@@ -274,6 +277,9 @@ def split_actions(action: str) -> list[str]:
             )
         resolved.append(chunk)
     return [clean(chunk) for chunk in resolved if clean(chunk)]
+
+
+_NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 
 
 def items(listing: str) -> list[str]:

@@ -169,6 +169,7 @@ _CONVERSATIONAL_CUT = re.compile(
 )
 
 
+_WHY_START = re.compile(r",?\s+\b(?:so that|in order to)\s+\w", re.I)
 _WAY_FOR = re.compile(
     r"^(?:(?:have|get|give|offer|provide|add|build)\s+)?(?:a|an|the|some)\s+(?:simple\s+|easy\s+|quick\s+)?"
     r"(?:way|option|place|chance|means|form|page|button)\s+for\s+(?=.+?\s+to\s+[a-z])",
@@ -379,12 +380,13 @@ def _brief(
 
 
 def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Found] | None:
+    why = _WHY_START.search(text)
     matches = [
         (match.start(), -len(match.group(0)), match, priority)
         for pattern, priority in _MODALS
         for match in pattern.finditer(text)
-        if not _noun_need(text, match)
-    ]
+        if not _noun_need(text, match) and (why is None or match.start() < why.start())
+    ]  # "..., so that members can see ...": the modal of the benefit is not the requirement's
     if not matches:
         return None
     _, _, match, modal_priority = min(matches, key=lambda item: (item[0], item[1]))
