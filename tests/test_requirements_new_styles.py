@@ -246,3 +246,21 @@ def test_the_modal_of_a_benefit_is_not_the_requirement() -> None:
         "see how hot it ran.\n",
     )
     assert titles(requirements) == ["Record a firing for each kiln"]
+
+
+def test_a_chat_wish_a_register_and_a_message_to_people_read_as_a_person_would() -> None:
+    chat = (
+        "[19:01] Noor: it would also be useful to search the glazes by colour\n"
+        "[19:02] Ivo: +1\n"
+        "[19:03] Noor: we need a register of every kiln shelf with its size\n"
+        "[19:04] Ivo: and the technician should be able to lend shelves to a member and see who still "
+        "has them\n"
+        "[19:05] Noor: could we also send members a text when their pots are fired?\n"
+        "[19:06] Ivo: +1\n"
+    )
+    requirements = extract("chat.txt", chat)
+    assert having(requirements, "search", "glazes")
+    assert having(requirements, "register", "shelf").title == "Keep a register of every kiln shelf"
+    assert having(requirements, "who still has").i_want == "to see who still has them"
+    text = having(requirements, "send", "text")
+    assert [c.then for c in text.acceptance_criteria] == ["the text is sent"]

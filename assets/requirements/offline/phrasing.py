@@ -239,7 +239,13 @@ def with_article(noun: str) -> str:
 def first_person(text: str) -> str:
     """A want in the actor's own words: "they/them/their" -> "I/me/my"."""
     swaps = {"they": "I", "them": "me", "their": "my", "theirs": "mine", "themselves": "myself"}
-    text = re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], text)
+    # "to see who still has them": after "who ... has", "them" are the things, not the actor
+    clause = re.search(
+        r"\bwho\s+(?:\w+\s+)?(?:has|have|had|keeps|holds|owns|took|borrowed)\s+them\b", text, re.I
+    )
+    head, tail = (text[: clause.start()], text[clause.start() :]) if clause else (text, "")
+    head = re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], head)
+    text = head + tail
     return re.sub(r"\bI (are|were)\b", lambda m: "I am" if m.group(1) == "are" else "I was", text)
 
 
@@ -555,6 +561,13 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
     tokens = main.split()
     verb = tokens[0].lower() if tokens else ""
     rest = " ".join(tokens[1:])
+    # "send people a text": the people receive, the text is what is sent
+    receiver = re.match(r"^(?:people|them|everyone|(?:the\s+)?\w+s)\s+(?=(?:a|an|the)\s)", rest, re.I)
+    if receiver and (
+        receiver.group(0).split()[0].lower() in ("people", "them", "everyone")
+        or looks_like_person(receiver.group(0))
+    ):
+        rest = rest[receiver.end() :]
     thing = whole_list(rest, _object_phrase(rest))
     pronoun_object = (
         thing.split()[0].lower() in ("me", "them", "it", "up", "on", "in", "out") if thing else True

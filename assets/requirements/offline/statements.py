@@ -74,8 +74,8 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     # "it would be really useful to see ...", "it would be great if we could ...": a wish.
     (
         re.compile(
-            r"\bwould be (?:\w+ly )?(?:useful|great|good|helpful|handy|ideal|brilliant|lovely|amazing|cool"
-            r"|wonderful|awesome|fantastic|perfect)\s+"
+            r"\bwould (?:also |really )?be (?:\w+ly )?(?:useful|great|good|helpful|handy|ideal|brilliant"
+            r"|lovely|amazing|cool|wonderful|awesome|fantastic|perfect)\s+"
             r"(?:to|if (?:we|i|you|they|it) (?:could|can|would))\b",
             re.I,
         ),
@@ -169,6 +169,7 @@ _CONVERSATIONAL_CUT = re.compile(
 )
 
 
+_KEPT_NOUNS = r"catalogue|catalog|register|inventory|archive|directory|database|index|ledger|record"
 _WHY_START = re.compile(r",?\s+\b(?:so that|in order to)\s+\w", re.I)
 _WAY_FOR = re.compile(
     r"^(?:(?:have|get|give|offer|provide|add|build)\s+)?(?:a|an|the|some)\s+(?:simple\s+|easy\s+|quick\s+)?"
@@ -477,7 +478,9 @@ def _modal(sentence: str, text: str, segment: int, context: Context) -> list[Fou
         action = "check " + action[checked.end() :]
     elif bare_need and first_words and not named_first:
         if not is_verb(first_words[0]) or first_words[1:] == ["to"]:
-            action = f"have {action}"  # "sitters need access to the notes": to have it
+            kept = re.match(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_KEPT_NOUNS})\s+of\b", action, re.I)
+            # "sitters need access to the notes": to have it; "we need a catalogue of every score": to keep it
+            action = f"{'keep' if kept else 'have'} {action}"
     elif re.match(r"^have\s+", action, re.I) and modal_priority == "Could":
         action = re.sub(r"^have\s+", "", action, flags=re.I)
     people_named = subject.lower() in ("they", "he", "she") and context.actor is not None
