@@ -435,3 +435,15 @@ def test_a_giving_list_after_the_thing_gives_its_fields_and_a_count_of_things_is
 def test_a_participle_before_a_thing_is_not_part_of_its_name() -> None:
     entities = model("to cancel a confirmed mooring", "to add moorings with a berth number")
     assert set(entities) == {"Mooring"}
+
+
+def test_booking_a_place_in_a_thing_books_the_thing() -> None:
+    entities = derive_entities(
+        [
+            story(1, "to book a place", "Riders book a place on a ride."),
+            story(2, "to cancel their booking"),
+        ]
+    )
+    by_name = {entity.name: entity for entity in entities}
+    assert "Place" not in by_name and "Ride" in by_name
+    assert fields(by_name["Booking"])["ride_id"][0] == "reference"

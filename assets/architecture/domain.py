@@ -24,6 +24,7 @@ from assets.architecture.draft import DraftEntity
 from assets.architecture.models import CountLimit, EntityField, Summary
 from assets.architecture.phrases import (
     DETERMINERS,
+    PLACES,
     NounPhrase,
     VerbUse,
     clauses,
@@ -178,6 +179,8 @@ def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
         return False
     if any(word in _NEVER_IN_NAMES for word in phrase.words) or is_adjective(head):
         return False
+    if len(phrase.words) == 1 and head in PLACES and any(verb in _RECORD_OF_VERB for verb in verbs):
+        return False  # "book a place": a share of what is booked, not a thing of its own
     if is_person_word(head) or head in ("account", "profile"):
         # People are records when the stories keep them ("record suppliers", "keep a list of
         # clients"), never because they are looked at or talked to.

@@ -149,12 +149,21 @@ def noun_phrase(toks: list[str], index: int) -> NounPhrase | None:
     return NounPhrase(words=(*content[:-1], head), start=start, end=index)
 
 
+# A share of something booked ("a place in a class", "a seat on the coach"): the thing is the class.
+PLACES = frozenset("place spot seat space".split())
+
+
 def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
     """A noun phrase that names stored things: "a list of X" -> X; "the todo application" -> todo."""
     phrase = noun_phrase(toks, index)
     if phrase is None:
         return None
-    of = phrase.end < len(toks) and toks[phrase.end] == "of"
+    following = toks[phrase.end] if phrase.end < len(toks) else ""
+    if len(phrase.words) == 1 and phrase.words[-1] in PLACES and following in ("in", "on", "at"):
+        held = entity_phrase(toks, phrase.end + 1)  # "book a place in a class" -> class
+        if held is not None:
+            return held
+    of = following == "of"
     if of and phrase.words[-1] in HOLDER_NOUNS:  # "a register of vehicles" -> vehicle
         held = entity_phrase(toks, phrase.end + 1)
         if held is not None:
