@@ -42,6 +42,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_review_sensor(project_pipeline_job, REVIEW_LOOP_ASSETS, settings),
         ],
         resources=build_resources(settings),
+        # Each step runs in its own process (as with Dagster's default), forked from a server that
+        # has imported this module once, instead of a fresh interpreter importing everything again
+        # per step: about 1.7 s of CPU saved per step on these machines.
+        executor=dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}}),
     )
 
 
