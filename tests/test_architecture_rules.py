@@ -447,3 +447,20 @@ def test_booking_a_place_in_a_thing_books_the_thing() -> None:
     by_name = {entity.name: entity for entity in entities}
     assert "Place" not in by_name and "Ride" in by_name
     assert fields(by_name["Booking"])["ride_id"][0] == "reference"
+
+
+def test_an_evaluation_left_on_a_thing_is_a_record_of_its_own_with_a_bounded_score() -> None:
+    """ "leave a review of a venue from one to five, with a comment" / "score each essay from 1 to
+    10": a record referring to what is evaluated, its score within the range; "rate a venue" stays
+    a rating of the venue."""
+    left = model(
+        "to add venues with an address", "to leave a review of a venue from one to five, with a comment"
+    )
+    review = next(f for f in left["Review"].fields if f.name == "score")
+    assert (review.type, review.minimum, review.maximum) == ("integer", 1, 5)
+    assert {"venue_id", "comment"} <= set(fields(left["Review"]))
+    scored = model("to submit essays with a title", "to score each essay from 1 to 10")
+    assert fields(scored["Review"])["essay_id"][0] == "reference"
+    assert "score" not in fields(scored["Essay"])
+    rated = model("to add venues with an address", "to rate a venue")
+    assert set(rated) == {"Venue"} and "rating" in fields(rated["Venue"])

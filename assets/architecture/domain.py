@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from assets.architecture.descriptions import descriptions
 from assets.architecture.draft import DraftEntity
+from assets.architecture.evaluations import evaluation_records
 from assets.architecture.models import CountLimit, EntityField, Summary
 from assets.architecture.phrases import (
     DETERMINERS,
@@ -234,7 +235,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                 if found:
                     break
     for story in stories:
-        for entity in described[story.id]:
+        for entity in [*described[story.id], *evaluation_records(story, model)]:
             if entity not in acted[story.id]:
                 acted[story.id].append(entity)
     for story in stories:
@@ -251,7 +252,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
 # Verbs of a want that state a rule or a wish about the software, never an action on a record.
 _META_VERBS = frozenset(
     """limit refuse allow prevent stop require restrict let help want need try like love get use run have
-    be own support fit bring buy train increase press make keep go come do""".split()
+    be own support fit bring buy train increase press make keep go come do score leave give""".split()
 )
 
 
