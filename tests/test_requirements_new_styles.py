@@ -264,3 +264,16 @@ def test_a_chat_wish_a_register_and_a_message_to_people_read_as_a_person_would()
     assert having(requirements, "who still has").i_want == "to see who still has them"
     text = having(requirements, "send", "text")
     assert [c.then for c in text.acceptance_criteria] == ["the text is sent"]
+
+
+def test_a_colon_before_a_clause_and_a_second_subject_after_and_give_their_own_stories() -> None:
+    requirements = extract(
+        "studio.md",
+        "Tutors need to run open evenings: a tutor creates an evening with a date and the number of "
+        "wheels, and visitors sign up for it at the door.\n",
+    )
+    assert having(requirements, "create", "evening").i_want == (
+        "to create an evening with a date and the number of wheels"
+    )
+    assert having(requirements, "sign up").as_a == "visitor"
+    assert having(requirements, "run open evenings").as_a == "tutor"

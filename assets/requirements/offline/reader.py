@@ -11,6 +11,7 @@ import re
 
 from assets.documents.models import ParsedDocument, Segment
 from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStory, ExtractedStories
+from assets.requirements.language import third_person as third_person_of
 from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
@@ -21,6 +22,7 @@ from assets.requirements.offline.phrasing import (
     is_verb,
     looks_like_person,
     people_of,
+    verb_lemma,
 )
 from assets.requirements.offline.possession import fold_possessions
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, noun_answer, strip_lead_in
@@ -170,6 +172,25 @@ _LEAD_IN = re.compile(
     r"(?P<modal>(?:must|shall|should|can|could|will|need to|needs to|want to|wants to)(?: be able to)?)\s*:$",
     re.I,
 )
+
+
+# "...: a coach creates a session ...": after a colon, a clause of its own with a subject and its verb.
+_EXPLANATION = re.compile(
+    r"^(?P<head>.{12,}?\w):\s+(?P<tail>(?:an?|the|each|every)\s+[a-z]+\s+[a-z]+s\s+\S.{10,})$", re.I
+)
+
+
+def _explained(sentence: str) -> list[str]:
+    """ "Coaches run taster sessions: a coach creates a session ..." -> the statement, then what it
+    is made of, each read on its own; a colon before a list of fields stays."""
+    match = _EXPLANATION.match(sentence.strip())
+    if match is None or len(match["head"].split()) < 3:
+        return [sentence]
+    verb = match["tail"].split()[2].lower()
+    lemma = verb_lemma(verb)
+    if lemma is None or lemma == verb or third_person_of(lemma) != verb:
+        return [sentence]
+    return [match["head"], match["tail"]]
 
 
 def _starts_with_action(body: str) -> bool:
@@ -322,6 +343,7 @@ class Reader:
             splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
             # A semicolon joins two statements: each is read on its own.
             sentences = [part for sentence in splitter.split(body) for part in re.split(r";\s+", sentence)]
+            sentences = [part for sentence in sentences for part in _explained(sentence)]
             for sentence in sentences:
                 sentence = sentence.strip()
                 continued = conversational and _CONTINUATION.match(sentence) is not None

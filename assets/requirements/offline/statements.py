@@ -832,6 +832,16 @@ def _present_tense(sentence: str, text: str, segment: int, context: Context) -> 
     """
     found = _present_clause(sentence, text, segment, context)
     if found:
+        # "a coach creates a session with a date, and beginners sign up for it": a second subject
+        # after ", and" does a second thing
+        second = re.search(r",\s+and\s+(?=[a-z]+s\s+[a-z]+)", text)
+        if second and len(text[second.end() :].split()) >= 3:
+            people = text[second.end() :].split()[0]
+            if acts_like_person(people, present_verb(text[second.end() :].split()[1]) or ""):
+                actor = (context.actor, context.actor_segment)
+                first = _present_clause(sentence, text[: second.start()], segment, context) or found
+                found = first + _present_clause(sentence, text[second.end() :], segment, context)
+                context.actor, context.actor_segment = actor  # the main clause's actor stays the one named
         return found
     following = re.search(r"(?:,\s*|\s+)(?:and|but|then)\s+(?=\w+\s+\w)", text)
     if following and len(text[following.end() :].split()) >= 3:
