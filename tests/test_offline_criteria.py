@@ -68,6 +68,8 @@ def bug_design() -> Architecture:
         ("they export the bugs", "a CSV file is downloaded", "uncovered:files"),
         ("they report a bug with a title", "the reported bug is saved", "create"),
         ("they open the report", "they see the figures", "uncovered:computed figures"),
+        # a refusal by a rule the model does not hold: no test of the operation succeeding
+        ("they reopen a bug that is already open", "it is refused with a message", "uncovered:refusal"),
     ],
 )
 def test_a_criterion_is_planned_from_its_grammar(when: str, then: str, expected: str) -> None:

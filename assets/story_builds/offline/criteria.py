@@ -29,6 +29,7 @@ from assets.story_builds.offline.wording import (
     MISSING,
     REFERENCED_WORDS,
     REFUSE_WORDS,
+    REFUSED_OUTCOME,
     SEARCH_WORDS,
     SOFT_RULES,
     SORT_WORDS,
@@ -295,6 +296,12 @@ def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
         match = pattern.search(then.lower() if index == len(SOFT_RULES) - 1 else text)
         if match:
             raise _Cannot(f"{soft} ('{match.group(0)}')")
+    refused = REFUSED_OUTCOME.search(then.lower())
+    if refused and stem_word(refused.group(0).split()[-1]) not in model.model_words():  # "error logs"
+        raise _Cannot(
+            f"expects a refusal ('{refused.group(0)}') by a rule the data model does not hold, "
+            "which a test of the operation succeeding would contradict"
+        )
     return _crud_plan(model, criterion, when, then)
 
 

@@ -24,7 +24,8 @@ from pipeline_core.repository.manifest import (
 # -3: the CI workflow builds and pushes the backend image to ECR on main and the integration branch.
 # -4: test values in the contract's formats (times and date-times with an offset); a criterion whose
 # verb is a state change is tested through it or left uncovered, never by a create.
-GENERATOR_VERSION = "offline-templates-4"
+# -5: a criterion expecting a refusal by a rule the model does not hold stays uncovered.
+GENERATOR_VERSION = "offline-templates-5"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"

@@ -150,6 +150,11 @@ REFERENCED_WORDS = re.compile(
     r"\b(?:still|in use|referenc\w*|linked|belong\w*|has|have|with (?:open |existing "
     r")?\w+s|attached|assigned)\b"
 )
+# An outcome that is a refusal: a test of the operation succeeding would claim the opposite.
+REFUSED_OUTCOME = re.compile(
+    r"\b(?:errors?|rejected|refused|refuses?|not (?:saved|created|accepted|stored|added|allowed)|"
+    r"cannot|can't|can not|not possible|blocked|prevented)\b"
+)
 REFUSE_WORDS = re.compile(
     r"\b(?:cannot|can't|can not|not allowed|refused|rejected|prevent\w*|blocked|only|unless|until|before|"
     r"error|fails?|not possible)\b"
