@@ -168,6 +168,26 @@ def test_review_lists_shows_requests_changes_approves_and_merges(cli: Cli) -> No
     assert missing.returncode == 1 and "#42 not found" in missing.stderr
 
 
+def test_review_merge_of_a_conflicting_pull_request_says_what_to_do(cli: Cli) -> None:
+    forge = LocalForge(root=str(cli.data_dir / "forge"))
+    forge.ensure_repository("shop", "A small shop")
+    for number in (1, 2):  # both branches write the same file differently
+        forge.commit_files(
+            "shop",
+            f"story/s-{number}",
+            "main",
+            [FileChange(path="app/registry.py", content=f"parts = [{number}]\n")],
+            f"S-{number}: build",
+        )
+        forge.open_pull_request("shop", f"story/s-{number}", "main", f"S-{number}", story_id=f"S-{number}")
+    assert cli("review", "merge", "shop", "1").returncode == 0
+    refused = cli("review", "merge", "shop", "2")
+    assert refused.returncode == 1, refused.stdout
+    assert "app/registry.py" in refused.stderr and "review approve shop 2" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert forge.get_pull_request("shop", 2).state == "open"
+
+
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`ai-pipeline review list | head -1`: the reader goes away; no traceback, no error."""
     data = tmp_path / "var"

@@ -10,6 +10,7 @@ from pipeline_core.settings import Settings
 from pipeline_defs.cli.app import CliError
 from pipeline_defs.cli.tables import table
 from resources.forge import Forge, make_forge
+from resources.forge.base import MergeConflictError
 from resources.forge.review import (
     comment,
     list_pull_requests,
@@ -180,7 +181,14 @@ def comment_command(settings: Settings, project: str, number: int, text: str, au
 @click.argument("number", type=click.IntRange(min=1))
 @click.pass_obj
 def merge_command(settings: Settings, project: str, number: int) -> int:
-    """Merge a pull request into its base branch."""
-    pull = merge(forge_for(settings), project, number)
+    """Merge a pull request into its base branch (as it is: a branch behind main is not updated)."""
+    try:
+        pull = merge(forge_for(settings), project, number)
+    except MergeConflictError as error:
+        raise CliError(
+            f"{error}\nApprove it instead (`ai-pipeline review approve {project} {number}`): the "
+            "`reviews` stage brings a pipeline branch up to date with main (the story regenerated on "
+            "main) and merges it; the review sensor starts that run."
+        ) from error
     click.echo(f"{project} #{pull.number}: merged {pull.branch} into {pull.base} as {pull.merge_sha}")
     return 0
