@@ -230,6 +230,18 @@ def format_commit_message(message: str, trailers: Mapping[str, str] | None = Non
     return f"{text}\n\n" + "\n".join(lines) + "\n"
 
 
+def checked_commit_message(
+    branch: str, changes: Sequence[FileChange], message: str, trailers: Mapping[str, str] | None
+) -> str:
+    """The full message of a commit of `changes` on `branch`, once the branch name is safe and no
+    path is changed twice (what every forge checks before it writes anything)."""
+    check_branch_name(branch)
+    paths = [change.path for change in changes]
+    if len(set(paths)) != len(paths):
+        raise ValueError("a commit may change each path only once")
+    return format_commit_message(message, trailers)
+
+
 def parse_trailers(message: str) -> dict[str, str]:
     """The trailers of a commit message: its last paragraph, if every line there is `Key: value`."""
     paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]

@@ -37,7 +37,7 @@ from resources.forge.base import (
     check_branch_name,
     check_repository_name,
     check_secret_name,
-    format_commit_message,
+    checked_commit_message,
     is_commit_sha,
     parse_trailers,
     pull_request_body,
@@ -260,8 +260,14 @@ class GitHubForge(Forge):
             commit = self._repo(repo).get_git_commit(sha)
             message = commit.message or ""
             parents = [parent.sha for parent in commit.parents]
+        return self._commit_ref(repo, sha, message, parents)
+
+    def _commit_ref(
+        self, repo: str, sha: str, message: str, parents: list[str], branch: str | None = None
+    ) -> CommitRef:
         return CommitRef(
             sha=sha,
+            branch=branch,
             parents=parents,
             message=message,
             trailers=parse_trailers(message),
@@ -289,11 +295,7 @@ class GitHubForge(Forge):
     ) -> CommitRef:
         from github import InputGitAuthor
 
-        check_branch_name(branch)
-        paths = [change.path for change in changes]
-        if len(set(paths)) != len(paths):
-            raise ValueError("a commit may change each path only once")
-        full_message = format_commit_message(message, trailers)
+        full_message = checked_commit_message(branch, changes, message, trailers)
         identity = author or GitIdentity()
         signature = InputGitAuthor(identity.name, identity.email, _iso(date or datetime.now(UTC)))
         gh_repo = self._repo(repo)
@@ -311,14 +313,7 @@ class GitHubForge(Forge):
             parent = base_commit.sha
 
         self._move_branch(repo, branch, sha)
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=[parent],
-            message=full_message,
-            trailers=parse_trailers(full_message),
-            url=f"{self.repository_url(repo)}/commit/{sha}",
-        )
+        return self._commit_ref(repo, sha, full_message, [parent], branch)
 
     @staticmethod
     def _tree_elements(gh_repo: Any, changes: Sequence[FileChange]) -> list[Any]:
@@ -349,13 +344,9 @@ class GitHubForge(Forge):
     ) -> CommitRef:
         from github import InputGitAuthor
 
-        check_branch_name(branch)
-        paths = [change.path for change in changes]
-        if len(set(paths)) != len(paths):
-            raise ValueError("a commit may change each path only once")
         if not is_commit_sha(head):
             raise ValueError(f"{head!r} is not a full commit sha")
-        full_message = format_commit_message(message, trailers)
+        full_message = checked_commit_message(branch, changes, message, trailers)
         identity = author or GitIdentity()
         signature = InputGitAuthor(identity.name, identity.email, _iso(date or datetime.now(UTC)))
         gh_repo = self._repo(repo)
@@ -380,14 +371,7 @@ class GitHubForge(Forge):
         ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")
         with self._errors(f"move branch {branch!r} of {self.owner}/{repo}"):
             self._request("PATCH", ref_path, {"sha": sha, "force": False})
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=[head_commit.sha, other_commit.sha],
-            message=full_message,
-            trailers=parse_trailers(full_message),
-            url=f"{self.repository_url(repo)}/commit/{sha}",
-        )
+        return self._commit_ref(repo, sha, full_message, [head_commit.sha, other_commit.sha], branch)
 
     def _move_branch(self, repo: str, branch: str, sha: str) -> None:
         ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")

@@ -44,7 +44,7 @@ from resources.forge.base import (
     check_branch_name,
     check_repository_name,
     check_secret_name,
-    format_commit_message,
+    checked_commit_message,
     is_commit_sha,
     parse_trailers,
     pull_request_body,
@@ -376,13 +376,7 @@ class LocalForge(Forge):
             raise ForgeError(f"commit {sha} not found in {repo!r}")
         header, _, message = result.stdout.decode("utf-8", "replace").partition("\n\n")
         parents = [line.split(" ", 1)[1] for line in header.splitlines() if line.startswith("parent ")]
-        return CommitRef(
-            sha=sha,
-            parents=parents,
-            message=message,
-            trailers=parse_trailers(message),
-            url=f"{self.repository_url(repo)}#{sha}",
-        )
+        return self._commit_ref(repo, sha, message, parents)
 
     def find_commit_with_trailer(self, repo: str, branch: str, key: str, value: str) -> CommitRef | None:
         """As `Forge.find_commit_with_trailer`, in one `cat-file --batch` (the head and its message)."""
@@ -408,15 +402,20 @@ class LocalForge(Forge):
             offset += size + 1
             head, _, message = text.partition("\n\n")
             parents = [line.split(" ", 1)[1] for line in head.splitlines() if line.startswith("parent ")]
-            found[branch] = CommitRef(
-                sha=sha,
-                branch=branch,
-                parents=parents,
-                message=message,
-                trailers=parse_trailers(message),
-                url=f"{self.repository_url(repo)}#{sha}",
-            )
+            found[branch] = self._commit_ref(repo, sha, message, parents, branch)
         return found
+
+    def _commit_ref(
+        self, repo: str, sha: str, message: str, parents: list[str], branch: str | None = None
+    ) -> CommitRef:
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=parents,
+            message=message,
+            trailers=parse_trailers(message),
+            url=f"{self.repository_url(repo)}#{sha}",
+        )
 
     # --- commits --------------------------------------------------------------------------------
 
@@ -432,11 +431,7 @@ class LocalForge(Forge):
         date: datetime | None = None,
     ) -> CommitRef:
         bare = self._existing(repo)
-        check_branch_name(branch)
-        paths = [change.path for change in changes]
-        if len(set(paths)) != len(paths):
-            raise ValueError("a commit may change each path only once")
-        full_message = format_commit_message(message, trailers)
+        full_message = checked_commit_message(branch, changes, message, trailers)
         base_name = base if is_commit_sha(base) else f"refs/heads/{check_branch_name(base)}"
         base_sha, old_head = self._commits(bare, [base_name, f"refs/heads/{branch}"])
         if base_sha is None:
@@ -444,14 +439,7 @@ class LocalForge(Forge):
 
         sha = self._fast_import(bare, base_sha, changes, full_message, author or GitIdentity(), date)
         self._push(bare, sha, branch, old_head)
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=[base_sha],
-            message=full_message,
-            trailers=parse_trailers(full_message),
-            url=f"{self.repository_url(repo)}#{sha}",
-        )
+        return self._commit_ref(repo, sha, full_message, [base_sha], branch)
 
     def commit_merge(
         self,
@@ -466,13 +454,9 @@ class LocalForge(Forge):
         date: datetime | None = None,
     ) -> CommitRef:
         bare = self._existing(repo)
-        check_branch_name(branch)
-        paths = [change.path for change in changes]
-        if len(set(paths)) != len(paths):
-            raise ValueError("a commit may change each path only once")
         if not is_commit_sha(head):
             raise ValueError(f"{head!r} is not a full commit sha")
-        full_message = format_commit_message(message, trailers)
+        full_message = checked_commit_message(branch, changes, message, trailers)
         other_name = other if is_commit_sha(other) else f"refs/heads/{check_branch_name(other)}"
         head_sha, other_sha, current = self._commits(bare, [head, other_name, f"refs/heads/{branch}"])
         if head_sha is None or other_sha is None:
@@ -483,14 +467,7 @@ class LocalForge(Forge):
             bare, head_sha, changes, full_message, author or GitIdentity(), date, merges=[other_sha]
         )
         self._push(bare, sha, branch, head_sha)  # with a lease on `head`: a fast-forward only
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=[head_sha, other_sha],
-            message=full_message,
-            trailers=parse_trailers(full_message),
-            url=f"{self.repository_url(repo)}#{sha}",
-        )
+        return self._commit_ref(repo, sha, full_message, [head_sha, other_sha], branch)
 
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
         return self.read_trees(repo, [ref])[0]
