@@ -275,23 +275,6 @@ def confine(
     )
 
 
-def confined_argv(
-    command: Sequence[str],
-    limits: Sequence[Sequence[object]],
-    *,
-    network: bool,
-    isolate: bool = True,
-    protect: Sequence[Path] = (),
-    hide_paths: Sequence[Path] = (),
-) -> tuple[list[str], bool, str, list[str]]:
-    """(argv, isolated, isolation, hidden paths) of `confine` without containment: the command is
-    exec'd by the bootstrap. Used by the long-running releases of local hosting."""
-    confined = confine(
-        command, limits, network=network, isolate=isolate, protect=protect, hide_paths=hide_paths
-    )
-    return confined.argv, confined.isolated, confined.isolation, confined.hidden
-
-
 def stop_process_tree(
     process: subprocess.Popen[bytes], containment: Containment, grace_s: float = 10.0
 ) -> None:

@@ -44,7 +44,6 @@ from assets.validations.confinement import (  # noqa: F401  (re-exported)
     DEFAULT_PATH,
     Containment,
     confine,
-    confined_argv,
     namespace_support,
     pid_namespace_support,
     stop_process_tree,

@@ -4,7 +4,7 @@ A release (generated code, untrusted) and the small servers of local hosting (th
 the static server of a frontend) run detached: in a session of their own, parented to init rather
 than to the run that started them (a launcher process starts them and exits), so they outlive the
 Dagster run and never become zombies of a long-lived process. Each is started through the
-sandbox's confinement (`assets.validations.sandbox.confined_argv`): a minimal environment built
+sandbox's confinement (`assets.validations.sandbox.confine`): a minimal environment built
 from nothing (no variable of the pipeline's environment, so no credential), a working folder of its
 own, no core dumps, a file-size limit and, where the platform allows it, the pipeline user's
 credential files hidden in a mount namespace. Releases keep the host's loopback network: a person
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from assets.validations.sandbox import confined_argv, minimal_env
+from assets.validations.sandbox import confine, minimal_env
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -120,7 +120,7 @@ def start_detached(
     variables = minimal_env(home, tmp, env, path_prefix)
     variables.update(secrets or {})
     limits = [["RLIMIT_CORE", 0, 0], ["RLIMIT_FSIZE", MAX_FILE_BYTES, MAX_FILE_BYTES]]
-    argv, _, _, _ = confined_argv(command, limits, network=True, protect=[*protect, cwd, home])
+    argv = confine(command, limits, network=True, protect=[*protect, cwd, home]).argv
     spec = json.dumps({"argv": argv, "cwd": str(cwd), "log": str(log)})
     launched = subprocess.run(
         [sys.executable, "-I", "-c", LAUNCHER, spec],
