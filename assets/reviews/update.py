@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from merge3 import Merge3
 from pydantic import BaseModel, Field
 
-from assets.story_builds.generation import StoryGenerator, generate_story_tree
+from assets.story_builds.generation import StoryGenerator, generate_story_tree, text_tree, tree_changes
 from resources.forge.base import (
     BUILD_KEY_TRAILER,
     STORY_ID_TRAILER,
     CommitRef,
-    FileChange,
     Forge,
     ForgeError,
     PullRequest,
@@ -113,10 +112,6 @@ def _pipeline_tip(forge: Forge, repo: str, head: str, story_id: str) -> tuple[Co
     )
 
 
-def _text(tree: Mapping[str, bytes]) -> dict[str, str]:
-    return {path: data.decode("utf-8", errors="replace") for path, data in tree.items()}
-
-
 def bring_up_to_date(
     forge: Forge, repo: str, main: str, pull: PullRequest, story_id: str, regenerator: StoryRegenerator
 ) -> BranchUpdate:
@@ -140,7 +135,7 @@ def bring_up_to_date(
 
     try:
         generated = generate_story_tree(
-            regenerator.generator, story_id, _text(main_tree), regenerator.feedback.get(story_id)
+            regenerator.generator, story_id, text_tree(main_tree), regenerator.feedback.get(story_id)
         )
     except Exception as error:  # the generator's failure leaves the conflict as it is
         why = f"regenerating {story_id} on {main} failed: {type(error).__name__}: {error}"
@@ -172,12 +167,7 @@ def bring_up_to_date(
             conflicts,
         )
 
-    changes = [
-        FileChange(path=path, content=data)
-        for path, data in sorted(target.items())
-        if head_tree.get(path) != data
-    ]
-    changes += [FileChange(path=path, delete=True) for path in sorted(head_tree) if path not in target]
+    changes = tree_changes(head_tree, target)
     regenerated = sorted(
         path
         for path in set(target) | set(head_tree) | set(main_tree)

@@ -21,7 +21,7 @@ from assets.architecture.models import Architecture
 from assets.architecture.openapi import iter_operations, schema_refs
 from assets.requirements.models import RequirementsSet, UserStory
 from assets.story_builds.build_order import BuildOrderError, plan_build_order
-from assets.story_builds.generation import StoryGenerator, Tree, generate_story_tree
+from assets.story_builds.generation import StoryGenerator, Tree, generate_story_tree, text_tree, tree_changes
 from assets.story_builds.models import (
     StoryBuild,
     StoryBuildsSet,
@@ -37,7 +37,6 @@ from pipeline_core.repository.manifest import (
 )
 from resources.forge import BUILD_KEY_TRAILER, STORY_ID_TRAILER, Forge
 from resources.forge.base import CommitRef
-from resources.forge.base import FileChange as ForgeFileChange
 from resources.llm.task import LlmUsage
 
 INTEGRATION_BRANCH = "ai-pipeline/integration"
@@ -131,21 +130,6 @@ def combine_trees(trees: list[Mapping[str, str]]) -> Tree:
     return dict(sorted(combined.items()))
 
 
-def tree_changes(base: Mapping[str, str], target: Mapping[str, str]) -> list[ForgeFileChange]:
-    """The forge changes that turn `base` into `target`."""
-    changes = [
-        ForgeFileChange(path=path, content=text)
-        for path, text in sorted(target.items())
-        if base.get(path) != text
-    ]
-    changes += [ForgeFileChange(path=path, delete=True) for path in sorted(base) if path not in target]
-    return changes
-
-
-def _text_tree(tree: Mapping[str, bytes]) -> Tree:
-    return {path: data.decode("utf-8", errors="replace") for path, data in tree.items()}
-
-
 @dataclass
 class _Context:
     project: str
@@ -180,7 +164,7 @@ class _Context:
         """The tree of `commit`, read from the forge at most once per run (GitHub reads cost a request
         per file); trees this run committed are known without reading."""
         if commit not in self.trees:
-            self.trees[commit] = _text_tree(self.forge.read_tree(self.repo, commit))
+            self.trees[commit] = text_tree(self.forge.read_tree(self.repo, commit))
         return self.trees[commit]
 
 
@@ -488,7 +472,7 @@ def _integrate(context: _Context, builds: list[StoryBuild]) -> str | None:
         return head.sha
     unread = list(dict.fromkeys(b.commit for b in built if b.commit and b.commit not in context.trees))
     for commit, files in zip(unread, context.forge.read_trees(context.repo, unread), strict=True):
-        context.trees[commit] = _text_tree(files)  # one batched read instead of one per story
+        context.trees[commit] = text_tree(files)  # one batched read instead of one per story
     tree = combine_trees([context.tree_at(build.commit or "") for build in built])
     if context.generator.finalize is not None:
         tree = context.generator.finalize(tree, [build.story_id for build in built])

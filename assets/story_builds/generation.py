@@ -25,10 +25,27 @@ from assets.story_builds.offline import (
 )
 from assets.story_builds.story_tests import StoryTester, sandbox_tester
 from pipeline_core.settings import get_settings
+from resources.forge.base import FileChange as ForgeFileChange
 from resources.llm.resource import LlmResource
 from resources.llm.task import LlmUsage
 
 Tree = dict[str, str]
+
+
+def text_tree(tree: Mapping[str, bytes]) -> Tree:
+    """A tree as the forge stores it (bytes) as the generators read it (text)."""
+    return {path: data.decode("utf-8", errors="replace") for path, data in tree.items()}
+
+
+def tree_changes(base: Mapping[str, str | bytes], target: Mapping[str, str | bytes]) -> list[ForgeFileChange]:
+    """The forge changes that turn `base` into `target` (both text, or both bytes)."""
+    changes = [
+        ForgeFileChange(path=path, content=data)
+        for path, data in sorted(target.items())
+        if base.get(path) != data
+    ]
+    changes += [ForgeFileChange(path=path, delete=True) for path in sorted(base) if path not in target]
+    return changes
 
 
 @dataclass(frozen=True)
