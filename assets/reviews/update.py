@@ -7,9 +7,9 @@ one), and the result is committed on the story branch as a merge commit whose pa
 head and main's head. No history is rewritten and nothing is forced: the branch only moves forward.
 
 A person's own commits on the branch (those after the pipeline's last commit of the story) are
-carried over by a three-way merge of their edits onto the regenerated files. When such an edit
-touches the same lines as the regeneration, or the generator fails, nothing is written: the conflict
-stands and is reported.
+carried over by a three-way merge of their edits onto the regenerated files (git's own file merge,
+`file_merge`). When such an edit touches the same lines as the regeneration, or the generator fails,
+nothing is written: the conflict stands and is reported.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from merge3 import Merge3
 from pydantic import BaseModel, Field
 
+from assets.reviews.file_merge import Conflict, MergeFailed, merge_file
 from assets.story_builds.generation import StoryGenerator, generate_story_tree, text_tree, tree_changes
 from resources.forge.base import (
     BUILD_KEY_TRAILER,
@@ -63,35 +63,6 @@ class UpdateRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.files = files or []
-
-
-class _Conflict:
-    """A file whose three-way merge conflicts."""
-
-
-CONFLICT = _Conflict()
-
-
-def merge_file(base: bytes | None, ours: bytes | None, theirs: bytes | None) -> bytes | None | _Conflict:
-    """The three-way merge of one file (None: absent): `ours` the regenerated content, `theirs` a
-    person's edit of `base`. Line-based for text; a deletion against a change, an edit of a binary
-    file, or edits of the same lines conflict."""
-    if ours == base:
-        return theirs
-    if theirs in (base, ours):
-        return ours
-    if ours is None or theirs is None:
-        return CONFLICT
-    try:
-        texts = [(side or b"").decode("utf-8").splitlines(keepends=True) for side in (base, ours, theirs)]
-    except UnicodeDecodeError:
-        return CONFLICT
-    merged: list[str] = []
-    for group in Merge3(texts[0], texts[1], texts[2]).merge_groups():
-        if group[0] == "conflict":
-            return CONFLICT
-        merged.extend(group[1])
-    return "".join(merged).encode("utf-8")
 
 
 def _pipeline_tip(forge: Forge, repo: str, head: str, story_id: str) -> tuple[CommitRef, list[CommitRef]]:
@@ -152,8 +123,11 @@ def bring_up_to_date(
     for path in sorted(set(tip_tree) | set(head_tree)):
         if tip_tree.get(path) == head_tree.get(path):
             continue
-        merged = merge_file(tip_tree.get(path), target.get(path), head_tree.get(path))
-        if isinstance(merged, _Conflict):
+        try:
+            merged = merge_file(tip_tree.get(path), target.get(path), head_tree.get(path))
+        except MergeFailed as error:
+            raise UpdateRefused(f"{path}: {error}", [path]) from None
+        if isinstance(merged, Conflict):
             conflicts.append(path)
         elif merged is None:
             target.pop(path, None)
