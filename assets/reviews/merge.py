@@ -12,8 +12,9 @@ its files, the pull request left as it is: nothing is forced.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
+
+import tenacity
 
 from assets.requirements.models import RequirementsSet
 from assets.reviews.models import PullState, ReviewsReport, StoryPullReview, Verdict
@@ -173,16 +174,24 @@ def _update_and_merge(
         _conflict(record, main, list(dict.fromkeys([*conflict.files, *refused.files])), refused.reason)
         return None
     record.updated_with_main, record.files_regenerated = update.commit, update.files_regenerated
-    refused_files: list[str] = []
-    for wait in [0.0, *retry_seconds]:
-        time.sleep(wait)
-        try:
-            return forge.merge_pull_request(repo, pull.number)
-        except MergeConflictError as again:
-            refused_files = again.files
-        except ForgeError as error:
-            record.problem = f"brought up to date with {main} ({update.commit[:10]}) but not merged: {error}"
-            return None
-    why = f"still refused after bringing it up to date ({update.commit[:10]})"
-    _conflict(record, main, refused_files, why)
+    try:
+        return merge_retrying(retry_seconds)(forge.merge_pull_request, repo, pull.number)
+    except MergeConflictError as again:
+        why = f"still refused after bringing it up to date ({update.commit[:10]})"
+        _conflict(record, main, again.files, why)
+    except ForgeError as error:
+        record.problem = f"brought up to date with {main} ({update.commit[:10]}) but not merged: {error}"
     return None
+
+
+def merge_retrying(retry_seconds: Sequence[float]) -> tenacity.Retrying:
+    """A merge tried at once, then again after each of `retry_seconds` while the forge refuses it as a
+    conflict (any other error is not retried); the last refusal is raised."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(MergeConflictError),
+        stop=tenacity.stop_after_attempt(len(retry_seconds) + 1),
+        wait=tenacity.wait_chain(*(tenacity.wait_fixed(seconds) for seconds in retry_seconds))
+        if retry_seconds
+        else tenacity.wait_none(),
+        reraise=True,
+    )
