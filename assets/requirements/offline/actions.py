@@ -416,6 +416,13 @@ def default_actor(context: Context) -> str:
     return context.actor or "user"
 
 
+_MARK_AS = re.compile(
+    r"^((?:mark|flag)\s+(?:it|them|(?:the|a|an|each|every|this|that)\s+[\w-]+))\s+"
+    r"(?=(?:\w+ed|done|open|closed|paid|ready|complete|active|inactive|available|unavailable|sold|lost)\b)",
+    re.I,
+)
+
+
 def actions_of(
     actor_phrase: str,
     actions: str,
@@ -447,6 +454,7 @@ def actions_of(
         if not is_verb(action.split()[0].lower()):
             continue
         action = resolve_object(action[:1].lower() + action[1:], context, segment)
+        action = _MARK_AS.sub(r"\1 as ", action)  # "mark the fitting done" -> "mark the fitting as done"
         remember_object(action, context, segment)
         want = first_person(f"to {action}")
         if meaningful(want, context.conversational):

@@ -22,6 +22,7 @@ from assets.requirements.offline.actions import (
     meaningful,
     remember_object,
     resolve_object,
+    split_actions,
     split_why,
     strip_leading_to,
 )
@@ -112,6 +113,15 @@ _WAY_FOR = re.compile(
 )
 
 
+# "we should have a way to mark a hive as inspected": the story is what the way does.
+_WAY_TO = re.compile(
+    r"^(?:(?:have|get|give|offer|provide|add|build|need)\s+)?(?:a|an|the|some)\s+"
+    r"(?:(?:simple|easy|quick|better|proper|new|single)\s+)?(?:way|option|means|possibility|ability)\s+"
+    r"to\s+(?P<rest>[a-z]+\b.*)$",
+    re.I,
+)
+
+
 def spoken_request(action: str) -> str:
     """What a speaker asks for, up to where they move on; a list ("the name, the age and the phone")
     is said in one breath and stays whole."""
@@ -191,7 +201,10 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
             return []  # in talk, "they shouldn't have the same size" is an opinion, not a rule to build
         rest = prohibited["rest"] if prohibited else action
         return read_prohibition(subject, rest, why, why_kind, priority, sentence, segment, context)
-    if context.conversational and RELATIVE_WANT.search(text[: match.start()]):
+    relative = RELATIVE_WANT.search(text[: match.start()]) or re.search(
+        r"\b(?:what|things?|stuff)\s+$", text[: match.start()], re.I
+    )  # "what we want from the app": the modal is in a relative clause
+    if relative and (context.conversational or re.match(r"^(?:from|of|out of|for|in)\s", action, re.I)):
         return []  # "a couple of things that I would like to see": what is wanted is said elsewhere
     limited = read_limit(subject, action, priority, sentence, segment, context)
     if limited:
@@ -242,6 +255,9 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
 
     # "we should have a way for people to book ...": the people and what they do
     action = _WAY_FOR.sub("", action)
+    way_to = _WAY_TO.match(action)
+    if way_to and is_verb(way_to["rest"].split()[0].lower()):  # "have a way to mark a hive as inspected"
+        action = way_to["rest"]
     # "we need clerks to ship ...", "they want us to restrict ...": the actor named after the modal.
     named = re.match(
         r"^(?P<who>(?:the|a|an|our|all|every|each)?\s*[\w -]+?)\s+to\s+(?P<rest>\S.*)$", action, re.I
@@ -297,6 +313,9 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
             return None
         if not noun_phrase and re.match(r"^be\s", action, re.I):
             return []  # "it should be clear ...": a state of mind, not an action
+        if not noun_phrase and subject.lower() in ("we", "i") and len(split_actions(action)) > 1:
+            # "We need to book a fitting and mark it done": one story per action
+            return actions_of(subject, action, sentence, segment, context, priority, (why, why_kind))
         # "they" stands for the people named last; "we", "I" and "you" for the users.
         near = not context.conversational or context.actor_segment >= segment - 1
         third = subject.lower() in ("they", "he", "she")

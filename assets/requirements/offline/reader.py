@@ -11,12 +11,13 @@ import re
 
 from assets.documents.models import ParsedDocument, Segment
 from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStory, ExtractedStories
+from assets.requirements.language import singular, words
 from assets.requirements.language import third_person as third_person_of
-from assets.requirements.language import words
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
 from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean
 from assets.requirements.offline.phrasing import (
+    AGENT_SUFFIXES,
     actor_of,
     derive_criteria,
     is_verb,
@@ -105,6 +106,35 @@ _BROKEN_OFF = re.compile(
 # A turn that goes on with the last request: "and close the opening once it's filled".
 _CONTINUATION = re.compile(
     r"^(?:and|also|plus|\.\.\.\s*and)\s+(?:\.\.\.\s*)?(?:also\s+)?(?P<verb>[a-z]+)\s+\S", re.I
+)
+# A remark that puts an idea off: "not now though", "maybe next year", "not this year".
+_DEFERRAL = re.compile(
+    r"\bnot (?:now|yet|for now|right now|this (?:time|year|release|round|term|season|version|phase))\b"
+    r"|\b(?:maybe |perhaps |probably )?(?:next|another) (?:year|release|version|phase|season|term)\b"
+    r"|\b(?:some ?day|one day|down the line)\b|\b(?:maybe|perhaps|probably) later\b"
+    r"|\blater (?:maybe|perhaps|though|on)\b",
+    re.I,
+)
+DEFERRAL_REASON = "put off until later in the text (not this release)"
+_REMARK_WORDS = frozenset("though but and ok okay yes no so that this it maybe perhaps probably for".split())
+# "Wigs: keep a list with ...", "Each term: total loans per show", "Q: ...", "A: ...": a short label
+# before the text of a note.
+_LABELLED = re.compile(r"^(?P<label>[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}?)\s*:\s+(?P<text>\S.*)$")
+_NOT_LABELS = frozenset(
+    """priority note notes given when then and but acceptance criteria title subject date from to cc
+    status owner version author summary description example examples rationale scenario re fw fwd""".split()
+)
+_QUESTION_LABELS = frozenset({"q", "question"})
+_ANSWER_LABELS = frozenset({"a", "answer"})
+_TIME_LABEL = re.compile(
+    r"^(?:(?:each|every|per|once a|at the end of (?:the|each|every))\s+\w+|daily|weekly|monthly|yearly"
+    r"|annually|nightly|termly)$",
+    re.I,
+)
+_KEEP_WITHOUT_OF = re.compile(
+    r"^(?P<verb>keep|store|hold|maintain|have)\s+(?P<noun>(?:a|an|the)\s+(?:list|register|record|catalogue"
+    r"|catalog|log|inventory|index|directory|database))\b(?!\s+of\b)",
+    re.I,
 )
 CONVERSATIONAL_KINDS = frozenset({"vtt", "srt", "slack", "chat", "eml", "msg"})
 _SIGN_OFF = re.compile(
@@ -218,6 +248,8 @@ class Reader:
         self.held: tuple[str | None, str] | None = None  # a message that broke off mid-request
         self.seen_edges: set[str] = set()
         self.answered = ""  # the turn before, which a turn that only names a thing answers
+        self.question: str | None = None  # the question last asked and not yet answered
+        self.answering = False  # the line is the answer of a Q&A page
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
 
@@ -288,6 +320,7 @@ class Reader:
                 self._enter(name)
                 label_section = None
                 continue
+            self.answering = False
             bullet = _BULLET.match(raw_line) is not None or segment.list_item
             self.context.bullet = bullet
             body = _REQ_ID.sub("", _BULLET.sub("", line)).strip()
@@ -302,11 +335,24 @@ class Reader:
             if sections.table_of_contents_line(body):
                 self._exclude(index, body, "table of contents")
                 continue
-            if sections.glossary_entry(body) and not inline:
+            asked = _LABELLED.match(body)
+            if asked and asked["label"].lower() in _QUESTION_LABELS | _ANSWER_LABELS:
+                labelled = self._labelled(index, body)
+                if labelled is None:
+                    continue
+                body = labelled
+            elif sections.glossary_entry(body) and not inline:
                 self._exclude(index, body, "glossary entry (a definition, not a requirement)")
                 continue
             if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
                 continue
+            if not inline:
+                labelled = self._labelled(index, body)
+                if labelled is None:
+                    continue
+                body = labelled
+            bullet = bullet or self.answering
+            self.context.bullet = bullet
             cell_priority: Priority | None = None
             table_row = " | " in body
             if table_row:  # a table row: the requirement cell, and a priority cell if any
@@ -344,7 +390,7 @@ class Reader:
             # A semicolon joins two statements: each is read on its own.
             sentences = [part for sentence in splitter.split(body) for part in re.split(r";\s+", sentence)]
             sentences = [part for sentence in sentences for part in _explained(sentence)]
-            for sentence in sentences:
+            for sentence in self._put_off(index, sentences):
                 sentence = sentence.strip()
                 continued = conversational and _CONTINUATION.match(sentence) is not None
                 if conversational:
@@ -354,6 +400,67 @@ class Reader:
                 if not self._read_story_detail(sentence):
                     self._read_sentence(index, sentence, agreed)
             self.context.feature_item = False
+
+    def _labelled(self, index: int, body: str) -> str | None:
+        """The text of a labelled note, read with its label; None when nothing is left to read.
+
+        "Q: What should volunteers do?" names who the answers below are for; "A: ..." is read as a
+        list item; a label of time ("Each term: total loans per show") goes after the text, a thing
+        ("Wigs: keep a list with size ...") is what is kept, people ("Actors: ...") are the actor.
+        """
+        match = _LABELLED.match(body)
+        if match is None or match["label"].lower() in _NOT_LABELS:
+            return body
+        label, text = match["label"].strip(), match["text"].strip()
+        lowered = label.lower()
+        if lowered in _QUESTION_LABELS:
+            self.question = text
+            # "What should volunteers be able to do?", "And the coordinator?": whom the answer is for
+            people = [
+                w
+                for w in words(text)
+                if not is_verb(w)
+                and (looks_like_person(w) or (singular(w).endswith(AGENT_SUFFIXES) and len(w) > 4))
+            ]
+            if people:
+                self.context.actor, self.context.actor_segment = actor_of(people[-1]), 10**9
+            return None
+        if lowered in _ANSWER_LABELS:
+            self.answering = True  # an answer reads like a list item: "Log each donation with ..."
+            return text
+        if _DEFERRAL.search(text):
+            return body  # "Online hire: not this year": the label is what is put off
+        if _TIME_LABEL.match(label):
+            return f"{text.rstrip('.!')} {lowered}"
+        if len(label.split()) <= 2 and looks_like_person(label):
+            self.context.actor, self.context.actor_segment = actor_of(label), index
+            return text
+        keep = _KEEP_WITHOUT_OF.match(text)
+        if keep:  # "Wigs: keep a list with size and colour" -> "keep a list of wigs with ..."
+            return f"{text[: keep.end()]} of {lowered}{text[keep.end() :]}"
+        return text
+
+    def _put_off(self, index: int, sentences: list[str]) -> list[str]:
+        """The sentences left once those put off until later are excluded with their reason.
+
+        A bare remark ("not now though", "Maybe next year.") puts off what was said just before it:
+        the sentence before it in the same line, or the question it answers."""
+        kept: list[str] = []
+        for sentence in sentences:
+            if not _DEFERRAL.search(sentence):
+                kept.append(sentence)
+                continue
+            rest = [w for w in words(_DEFERRAL.sub(" ", sentence)) if w not in _REMARK_WORDS]
+            remark = len(rest) <= 1
+            if remark and kept:
+                deferred = f"{kept.pop()} {sentence}"
+            elif remark and self.question:
+                deferred = f"{self.question} {sentence}"
+            else:
+                deferred = sentence
+            self.question = None
+            self._exclude(index, deferred, DEFERRAL_REASON)
+        return kept
 
     def _agrees(self, segment: Segment, following: Segment) -> bool:
         speaker, other = segment.location.speaker, following.location.speaker

@@ -169,7 +169,25 @@ def glossary_entry(line: str) -> bool:
     if term.isupper() and len(term) <= 8:  # an acronym and its expansion
         initials = "".join(word[0] for word in re.findall(r"[A-Za-z]+", definition)).upper()
         return term.replace(" ", "") in initials or not _MODAL.search(definition)
+    if _RULE_ABOUT_TERM.match(definition) and _about_term(term, definition):
+        return False  # "Shelves: a shelf holds at most six pots": a rule about the term, not what it means
     return bool(re.match(r"^(?:a|an|the|any|one|each)\s", definition, re.I)) and not _MODAL.search(definition)
+
+
+# "each shelf has ...", "every loan ...", "a shelf holds ...": a statement about each of the things named.
+_RULE_ABOUT_TERM = re.compile(r"^(?:each|every|all|an?|the)\s+(?P<noun>[\w-]+)\s+[a-z]+s\b", re.I)
+
+
+def _about_term(term: str, definition: str) -> bool:
+    """True when the definition's subject is the term itself ("Shelves: a shelf holds ...")."""
+    match = _RULE_ABOUT_TERM.match(definition)
+    if match is None:
+        return False
+    noun = match["noun"].lower()
+    last = term.split()[-1].lower()
+    return noun in (last, last.rstrip("s"), last[:-2] if last.endswith("es") else last) or (
+        definition.split()[0].lower() in ("each", "every", "all")
+    )
 
 
 _TOC_LINE = re.compile(r"(?:\.{3,}|…+|\s{3,})\s*\d+\s*$")

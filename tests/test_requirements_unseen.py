@@ -1,0 +1,214 @@
+"""Offline extraction on document styles no corpus project has, written before the rules.
+
+Four documents in domains no rule or corpus document uses (an apiary, a youth theatre's costume
+store, a pub quiz, a community fridge), each in a style the quality corpus lacks:
+
+- a chat log with bracketed ISO time stamps and lower-case nicknames, where a request is phrased
+  "we should have a way to ...", remarks put ideas off ("not now though", "maybe next year"),
+  and people ask for a state change and a ranking;
+- committee notes as bullets in `Label: text` style, one bullet per thing: a rule, a booking with
+  its states, a list to keep, a monthly total, a thing with its fields, a deferral;
+- a one-line brief that names the things and their fields ("..., each with a theme and ...");
+- a Q&A page (`Q:` / `A:` lines) whose answers are the requirements.
+
+The stories a person would write are the expectations; the documents go through the real parser.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assets.documents.parsing import parse_file
+from assets.requirements.extraction import extract_offline
+from assets.requirements.merge import merge_stories
+from assets.requirements.models import RequirementsSet, UserStory
+
+LIMIT = 10_000_000
+
+
+def extract(name: str, text: str) -> RequirementsSet:
+    documents = parse_file(name, text.encode(), LIMIT)
+    return merge_stories(
+        [((doc.path, "v1"), doc, extract_offline(doc)) for doc in documents], None, project="unseen"
+    )
+
+
+def titles(requirements: RequirementsSet) -> list[str]:
+    return [story.title for story in requirements.stories]
+
+
+def having(requirements: RequirementsSet, *words: str) -> UserStory:
+    found = [
+        story
+        for story in requirements.stories
+        if all(word in f"{story.title} {story.i_want}".lower() for word in words)
+    ]
+    assert len(found) == 1, (words, titles(requirements))
+    return found[0]
+
+
+def criteria_text(story: UserStory) -> str:
+    return " | ".join(f"{c.given} / {c.when} / {c.then}" for c in story.acceptance_criteria)
+
+
+def story_texts(requirements: RequirementsSet) -> str:
+    return " || ".join(f"{s.title} | {s.i_want} | {s.so_that}" for s in requirements.stories).lower()
+
+
+def excluded_for(requirements: RequirementsSet, words: str) -> str:
+    """The reason the statement holding `words` was left out ('' when it was not)."""
+    return next((item.reason for item in requirements.excluded if words in item.text.lower()), "")
+
+
+# --- a chat log with bracketed ISO time stamps ---------------------------------------------------
+
+APIARY_CHAT = """\
+[2026-03-04 19:02] mira: evening all, quick one about the apiary app
+[2026-03-04 19:03] tomas: we should have a way to mark a hive as inspected
+[2026-03-04 19:03] mira: yes please
+[2026-03-04 19:05] mira: and we need to retire hives that died over winter
+[2026-03-04 19:06] tomas: swarm alerts by text? not now though
+[2026-03-04 19:07] jun: could we see the top 5 hives by honey yield each season?
+[2026-03-04 19:08] mira: good shout
+[2026-03-04 19:09] jun: queen rearing records maybe next year
+[2026-03-04 19:10] tomas: also keepers should log each harvest with the hive, the date and the weight
+"""
+
+
+def test_a_way_to_do_something_is_the_story_of_doing_it() -> None:
+    requirements = extract("apiary-chat.txt", APIARY_CHAT)
+    mark = having(requirements, "mark", "inspected")
+    assert mark.title == "Mark a hive as inspected"
+    assert "way" not in story_texts(requirements)
+
+
+def test_a_state_change_and_a_ranking_asked_for_in_a_chat_are_stories() -> None:
+    requirements = extract("apiary-chat.txt", APIARY_CHAT)
+    retire = having(requirements, "retire", "hive")
+    assert retire.title.startswith("Retire hives")
+    ranking = having(requirements, "top 5 hives")
+    assert "honey yield" in ranking.i_want
+    harvest = having(requirements, "log", "harvest")
+    assert harvest.as_a == "keeper"
+    for field in ("hive", "date", "weight"):
+        assert field in criteria_text(harvest)
+
+
+def test_a_deferral_in_a_chat_is_left_out_with_its_reason() -> None:
+    requirements = extract("apiary-chat.txt", APIARY_CHAT)
+    texts = story_texts(requirements)
+    for words in ("swarm", "not now", "queen", "next year"):
+        assert words not in texts
+    assert "later" in excluded_for(requirements, "swarm alerts")
+    assert "later" in excluded_for(requirements, "queen rearing")
+    assert len(requirements.stories) == 4, titles(requirements)
+
+
+# --- committee notes: one `Label: text` bullet per thing -----------------------------------------
+
+COSTUME_NOTES = """\
+Costume store - committee notes, 12 March
+
+- Rails: a rail holds at most 40 costumes
+- We need to book a fitting and mark it requested, done or cancelled
+- Wigs: keep a list with size, colour and the show they were last worn in
+- Each term: total loans per show
+- Costumes: each costume has a size, a period and a rail
+- Online hire: not this year
+- Actors: an actor can borrow at most 3 costumes at a time
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="rule not written yet")
+def test_a_labelled_rule_is_a_limit_not_a_glossary_entry() -> None:
+    requirements = extract("committee-notes.txt", COSTUME_NOTES)
+    rails = having(requirements, "limit", "rail")
+    assert "40 costumes" in rails.i_want
+    assert "refused" in criteria_text(rails)
+    actors = having(requirements, "limit", "actor")
+    assert "3 costumes" in actors.i_want
+    assert not [item for item in requirements.excluded if "holds at most" in item.text]
+
+
+def test_a_booking_with_its_states_gives_the_booking_and_the_marking() -> None:
+    requirements = extract("committee-notes.txt", COSTUME_NOTES)
+    assert having(requirements, "book", "fitting").title == "Book a fitting"
+    mark = having(requirements, "mark", "fitting")
+    for state in ("requested", "done", "cancelled"):
+        assert state in mark.i_want
+
+
+def test_a_labelled_list_a_total_and_a_thing_with_fields_read_with_their_label() -> None:
+    requirements = extract("committee-notes.txt", COSTUME_NOTES)
+    wigs = having(requirements, "wig")
+    assert wigs.title.startswith("Keep a list of wigs")
+    for field in ("size", "colour", "show"):
+        assert field in criteria_text(wigs)
+    total = having(requirements, "total loans per show")
+    assert "term" in total.i_want
+    costumes = having(requirements, "record", "costume")
+    for field in ("size", "period", "rail"):
+        assert field in criteria_text(costumes)
+
+
+@pytest.mark.xfail(strict=True, reason="rule not written yet")
+def test_a_labelled_deferral_is_left_out_with_its_reason() -> None:
+    requirements = extract("committee-notes.txt", COSTUME_NOTES)
+    assert "online hire" not in story_texts(requirements)
+    assert "later" in excluded_for(requirements, "online hire")
+    assert len(requirements.stories) == 7, titles(requirements)
+
+
+# --- a one-line brief that names the fields ---------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="rule not written yet")
+def test_a_one_line_brief_gives_a_story_per_thing_with_its_fields_in_the_criteria() -> None:
+    brief = "A small app to plan our quiz nights with rounds, each with a theme and a number of questions.\n"
+    requirements = extract("brief.txt", brief)
+    assert len(requirements.stories) >= 2, titles(requirements)
+    rounds = having(requirements, "round")
+    assert "theme" in criteria_text(rounds)
+    assert "number of questions" in criteria_text(rounds)
+    assert having(requirements, "quiz night")
+
+
+# --- a Q&A page -----------------------------------------------------------------------------------
+
+FRIDGE_QA = """\
+Community fridge - what we want from the app
+
+Q: Who will use it?
+A: Our volunteers and the coordinator.
+
+Q: What should volunteers be able to do?
+A: Log each donation with the item, the weight and the best-before date. Remove an item when it is taken.
+
+Q: And the coordinator?
+A: A weekly total of donated weight per donor.
+
+Q: What about taking payments for deliveries?
+A: Maybe next year.
+"""
+
+
+def test_the_answers_of_a_q_and_a_page_are_the_requirements_of_whom_the_question_names() -> None:
+    requirements = extract("faq.txt", FRIDGE_QA)
+    donation = having(requirements, "log", "donation")
+    assert donation.as_a == "volunteer"
+    for field in ("item", "weight", "best-before date"):
+        assert field in criteria_text(donation)
+    assert having(requirements, "remove", "item").as_a == "volunteer"
+    total = having(requirements, "weekly total")
+    assert total.as_a == "coordinator"
+    for story in requirements.stories:
+        assert not re.match(r"^(?:who|what|and)\b", story.title, re.I), story.title
+
+
+def test_a_deferred_answer_leaves_its_question_out() -> None:
+    requirements = extract("faq.txt", FRIDGE_QA)
+    assert "payment" not in story_texts(requirements)
+    assert "later" in excluded_for(requirements, "payments")
+    assert len(requirements.stories) == 3, titles(requirements)
