@@ -42,13 +42,15 @@ def regenerator_for(
     forge: Forge,
     llm: LlmResource,
 ) -> StoryRegenerator:
-    """What `story_builds` generated the stories with: the same generator, the requirements and
-    review feedback planned the same way, and the build key each story's branch must hold."""
+    """What `story_builds` generated the stories with: the same generator within the same bounds
+    (rounds, budgets), the requirements and review feedback planned the same way, and the build key
+    each story's branch must hold."""
     plan = plan_feedback(
         requirements, read_project_feedback(forge, story_builds.repository), offline=llm.provider == "offline"
     )
     return StoryRegenerator(
-        generator=project_generator(llm, architecture, plan.requirements),
+        # Within the bounds story_builds built them with (its run config, else the settings).
+        generator=project_generator(llm, architecture, plan.requirements, bounds=story_builds.codegen_bounds),
         feedback=plan.texts,
         build_keys={
             build.story_id: build.build_key

@@ -10,11 +10,11 @@ from assets.requirements.models import RequirementsSet
 from assets.review_feedback.apply import annotate, plan_feedback, tell_what_offline_cannot_do
 from assets.review_feedback.collect import read_project_feedback
 from assets.story_builds.build import build_stories
+from assets.story_builds.generation import codegen_bounds, project_generator
 
 # The generators live in a plain module that `reviews` imports too; named here for existing callers.
 from assets.story_builds.generation import model_generator as model_generator
 from assets.story_builds.generation import offline_generator as offline_generator
-from assets.story_builds.generation import project_generator
 from assets.story_builds.models import StoryBuildsSet
 from pipeline_core.links import markdown_link, repository_links
 from pipeline_core.partitions import projects_partitions
@@ -107,9 +107,7 @@ def story_builds(
         llm,
         architecture,
         requirements,
-        fix_rounds=config.fix_rounds,
-        story_budget_usd=config.budget_usd_per_story,
-        project_budget_usd=config.budget_usd_per_project,
+        bounds=codegen_bounds(config.fix_rounds, config.budget_usd_per_story, config.budget_usd_per_project),
     )
     progress = Progress(context.log.info, f"{project}: stories built", every_n=10)
     value = build_stories(

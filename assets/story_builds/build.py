@@ -457,6 +457,7 @@ def build_stories(
         integration_branch=INTEGRATION_BRANCH,
         integration_commit=integration_commit,
         budget_usd_per_project=generator.budget_usd_per_project,
+        codegen_bounds=generator.bounds,
         spent_usd=round(sum(build.cost_usd for build in builds if build.status != "unchanged"), 6),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from assets.architecture.models import Architecture
 from assets.requirements.models import RequirementsSet
 from assets.story_builds.budget import Budget
-from assets.story_builds.models import StoryChangeSet, apply_changes
+from assets.story_builds.models import CodegenBounds, StoryChangeSet, apply_changes
 from assets.story_builds.offline import (
     GENERATOR_VERSION,
     TEMPLATES,
@@ -63,6 +63,7 @@ class StoryGenerator:
     finalize: Callable[[Mapping[str, str], list[str]], Tree] | None = None
     story_key: Callable[[str], str] | None = None
     budget_usd_per_project: float | None = None  # what the generator may spend in one run, if bounded
+    bounds: CodegenBounds | None = None  # a model's bounds (rounds, budgets); None: no model
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,26 @@ def model_generator(
         id=f"{llm.provider}:{llm.effective_model()}:{PROMPT_VERSION}",
         generate=generate,
         budget_usd_per_project=project_budget_usd,
+        bounds=CodegenBounds(
+            fix_rounds=max_rounds,
+            budget_usd_per_story=story_budget_usd,
+            budget_usd_per_project=project_budget_usd,
+        ),
+    )
+
+
+def codegen_bounds(
+    fix_rounds: int | None = None,
+    budget_usd_per_story: float | None = None,
+    budget_usd_per_project: float | None = None,
+) -> CodegenBounds:
+    """The bounds given, each unset one taken from the settings (PIPELINE_CODEGEN_FIX_ROUNDS,
+    PIPELINE_BUDGET_USD_PER_STORY, PIPELINE_BUDGET_USD_PER_PROJECT): the one place they are resolved."""
+    settings = get_settings()
+    return CodegenBounds(
+        fix_rounds=fix_rounds or settings.pipeline_codegen_fix_rounds,
+        budget_usd_per_story=budget_usd_per_story or settings.pipeline_budget_usd_per_story,
+        budget_usd_per_project=budget_usd_per_project or settings.pipeline_budget_usd_per_project,
     )
 
 
@@ -158,22 +179,20 @@ def project_generator(
     architecture: Architecture,
     requirements: RequirementsSet,
     *,
-    fix_rounds: int | None = None,
-    story_budget_usd: float | None = None,
-    project_budget_usd: float | None = None,
+    bounds: CodegenBounds | None = None,
 ) -> StoryGenerator:
     """The generator a project's stories are written with: the offline templates when the provider is
-    offline, else the model with its components' tests run in the sandbox; unset bounds take their
-    settings."""
+    offline, else the model with its components' tests run in the sandbox, within `bounds` (unset: the
+    settings')."""
     if llm.provider == "offline":
         return offline_generator(architecture, requirements)
-    settings = get_settings()
+    bounds = bounds or codegen_bounds()
     return model_generator(
         llm,
         architecture,
         requirements,
         tester=sandbox_tester(),
-        max_rounds=fix_rounds or settings.pipeline_codegen_fix_rounds,
-        story_budget_usd=story_budget_usd or settings.pipeline_budget_usd_per_story,
-        project_budget_usd=project_budget_usd or settings.pipeline_budget_usd_per_project,
+        max_rounds=bounds.fix_rounds,
+        story_budget_usd=bounds.budget_usd_per_story,
+        project_budget_usd=bounds.budget_usd_per_project,
     )

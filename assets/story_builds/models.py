@@ -159,6 +159,16 @@ class StoryNotBuilt(RuntimeError):
         self.rounds = rounds
 
 
+class CodegenBounds(BaseModel):
+    """The closed loop's bounds for Claude-written stories, as `story_builds` ran with them (its run
+    config, else the settings): recorded in its value, so a story `reviews` regenerates is held to the
+    same bounds."""
+
+    fix_rounds: int = Field(ge=1, description="most change sets tested per story")
+    budget_usd_per_story: float | None = Field(None, gt=0, description="estimated USD one story may cost")
+    budget_usd_per_project: float | None = Field(None, gt=0, description="estimated USD one run may cost")
+
+
 class StoryBuildsSet(BaseModel):
     """The value of the `story_builds` asset for one project."""
 
@@ -170,6 +180,9 @@ class StoryBuildsSet(BaseModel):
     integration_branch: str = Field(description="branch holding every built story together")
     integration_commit: str | None = None
     budget_usd_per_project: float | None = Field(None, description="the project's budget for this run")
+    codegen_bounds: CodegenBounds | None = Field(
+        None, description="the bounds a model generated the stories within (None: no model)"
+    )
     spent_usd: float = Field(0.0, description="estimated model spend of this run, every story together")
 
     def review_criteria(self) -> dict[str, list[AcceptanceCriterion]]:
