@@ -58,7 +58,7 @@ def read_limit(
     head = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
     if match is None or not head or not is_verb(match["verb"].lower()) or subject.lower() in PRONOUNS:
         return []
-    if match.group(0).lower().startswith("not") is False and "more than" in match.group(0).lower():
+    if re.search(r"(?<!\bno )(?<!\bnot )\bmore than\b", match.group(0), re.I):
         if not re.match(r"^not\s", action, re.I):
             return []  # "more than three" without "not": a minimum, not a limit
     noun = " ".join([*head[:-1], singular(head[-1])])

@@ -21,6 +21,7 @@ from assets.requirements.offline.actions import (
     remember_object,
     split_why,
 )
+from assets.requirements.offline.limits import read_limit
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     PERSON_VERBS,
@@ -175,6 +176,10 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 " ".join(rest),
             )
             action = f"{lemma} {later}".strip()
+            if not context.today and subject.lower() not in PRONOUNS:
+                limited = read_limit(subject, action, context.priority or "Must", sentence, segment, context)
+                if limited:  # "A shelf holds at most six pots": a rule, the limit is the story
+                    return limited
             person = acts_like_person(subject, lemma)
             if context.spoken and not (_named_role(subject) and lemma in _DATA_VERBS):
                 person = False  # in talk, only a named role doing something with the records counts
@@ -271,6 +276,10 @@ def described_record(subject: str, details: str) -> str | None:
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|will|can|does|do|did|would|may)\b", re.I)
 
 
+# Nouns of a figure that are verbs too; a bullet starting with one names the figure, not an action.
+_FIGURE_NOUNS = frozenset("total totals summary overview breakdown tally".split())
+
+
 def read_bare_feature(sentence: str, text: str, segment: int, context: Context) -> list[Found]:
     """A bullet under a features heading: "Members book a class", "Search classes", "Waiting list"."""
     body, why, why_kind = split_why(text)
@@ -282,6 +291,11 @@ def read_bare_feature(sentence: str, text: str, segment: int, context: Context) 
         subject = " ".join(tokens[:index])
         if acts_like_person(subject, tokens[index]) and is_verb(tokens[index].lower()):
             return actions_of(subject, " ".join(tokens[index:]), sentence, segment, context)
+    figure = tokens[0].lower() in _FIGURE_NOUNS and tokens[1].lower() not in DETERMINERS | POSSESSIVES
+    if figure and re.search(r"\b(?:per|of|by|for each)\b", body, re.I):
+        # "Total loans per show each term": a figure to see, though "total" is a verb too
+        want = f"to see the {body.rstrip('.!')[:1].lower()}{body.rstrip('.!')[1:]}"
+        return [draft(default_actor(context), want, why, why_kind, priority, sentence, segment)]
     if is_verb(tokens[0].lower()):
         return actions_of("", body, sentence, segment, context)
     wanted = wanted_thing(body.rstrip(".!"))

@@ -29,6 +29,7 @@ from assets.requirements.offline.phrasing import (
     looks_like_person,
     plural_noun,
     title_of,
+    with_article,
 )
 
 APP_WORDS = (
@@ -153,6 +154,9 @@ def read_brief(
     ]
     app_free = [w for w in thing_words if not re.fullmatch(APP_WORDS, w)]
     thing = singular(app_free[-1]) if app_free else None
+    each = _EACH_WITH.match(features)
+    if each:  # "... to plan our quiz nights with rounds, each with a theme and a number of questions"
+        return _things_with_fields(sentence, thing_phrase, each, segment, context, priority)
     stories = []
     for item in items(features):
         want, title = feature_story_want(item, thing)
@@ -163,6 +167,40 @@ def read_brief(
     # The brief itself is no story once its features are: each feature story quotes the brief, so
     # the stack it names ("a React todo application") still reaches the architecture.
     return stories or [draft("user", build_want, None, None, priority, sentence, segment)]
+
+
+_EACH_WITH = re.compile(r"^(?P<parts>.+?),?\s+each\s+(?:with|having|has|holding)\s+(?P<fields>\S.+)$", re.I)
+_PURPOSE = re.compile(rf"\b(?:{APP_WORDS})s?\s+(?P<link>to|for)\s+(?P<purpose>\S.+)$", re.I)
+
+
+def _things_with_fields(
+    sentence: str, thing_phrase: str, each: re.Match[str], segment: int, context: Context, priority: Priority
+) -> list[Found]:
+    """ "an app to plan quiz nights" + "rounds, each with a theme and a number of questions" -> "Plan
+    quiz nights" and "Add rounds to a quiz night" with the theme and the number of questions."""
+    purpose = _PURPOSE.search(thing_phrase)
+    if purpose is None:
+        return []
+    aim = purpose["purpose"].strip()
+    acting = purpose["link"].lower() == "to" and is_verb(aim.split()[0].lower())  # "to plan", not "for bands"
+    main = f"to {aim}" if acting else f"to keep {aim}"
+    owner_words = [w for w in words(aim)[1 if acting else 0 :] if w not in DETERMINERS | POSSESSIVES]
+    owner = " ".join([*owner_words[:-1], singular(owner_words[-1])]) if owner_words else ""
+    actor = default_actor(context)
+    stories = [draft(actor, main, None, None, priority, sentence, segment)]
+    parts = items(each["parts"])
+    for item in parts[:-1]:
+        want, title = feature_story_want(item, owner or None)
+        if want:
+            stories.append(draft(actor, want, None, None, priority, sentence, segment, title))
+    last = clean(parts[-1]) if parts else ""
+    if last:
+        fields = each["fields"].strip(" .")
+        target = f" to {with_article(owner)}" if owner else ""
+        stories.append(
+            draft(actor, f"to add {last}{target} with {fields}", None, None, priority, sentence, segment)
+        )
+    return stories
 
 
 def actor_end(tokens: list[str]) -> int | None:

@@ -81,6 +81,12 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
     return found
 
 
+# "A small app to plan our quiz nights with ...": a brief that names the product without a verb.
+_NOUN_BRIEF = re.compile(
+    rf"^(?:an?|one)\s+(?:[\w-]+\s+){{0,3}}?(?:{APP_WORDS})\s+(?:to|for)\s+\w.*\s(?:with|featuring)\s", re.I
+)
+
+
 def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
     text = sentence.strip().rstrip(".!;:").strip()
     named = PRODUCT_NAME.match(text)
@@ -97,7 +103,7 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
         result = reader(sentence, text, segment, context)
         if result:
             return result
-    brief = BRIEF.match(text)
+    brief = BRIEF.match(text) or (BRIEF.match(f"build {text}") if _NOUN_BRIEF.match(text) else None)
     if brief and re.search(rf"\b(?:{APP_WORDS})s?\b", brief["thing"], re.I):
         return read_brief(sentence, brief, segment, context, context.priority or "Should")
     result = read_modal(sentence, text, segment, context)
