@@ -207,3 +207,15 @@ def test_a_deferred_answer_leaves_its_question_out() -> None:
     assert "payment" not in story_texts(requirements)
     assert "later" in excluded_for(requirements, "payments")
     assert len(requirements.stories) == 3, titles(requirements)
+
+
+# --- causes found on the quality corpus, checked in words of their own ------------------------------
+
+
+def test_two_states_of_one_thing_stay_two_stories_and_keep_their_whole_state() -> None:
+    text = "After each visit the keeper marks the hive as healthy, or marks it as in need of treatment.\n"
+    requirements = extract("hives.md", text)
+    healthy = having(requirements, "healthy")
+    treatment = having(requirements, "need of treatment")
+    assert healthy.title == "Mark the hive as healthy"
+    assert "shown as in need of treatment" in criteria_text(treatment)

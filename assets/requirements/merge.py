@@ -232,12 +232,24 @@ def _cluster(candidates: list[_Candidate]) -> list[_Cluster]:
     for index, candidate in enumerate(candidates):
         neighbours = {other for token in candidate.tokens for other in by_token[token] if other > index}
         for other in sorted(neighbours):
-            if jaccard(candidate.tokens, candidates[other].tokens) >= MERGE_THRESHOLD:
+            if jaccard(candidate.tokens, candidates[other].tokens) >= MERGE_THRESHOLD and not _other_states(
+                candidate.draft.i_want, candidates[other].draft.i_want
+            ):
                 parent[root(other)] = root(index)
     groups: dict[int, list[_Candidate]] = defaultdict(list)
     for index, candidate in enumerate(candidates):
         groups[root(index)].append(candidate)
     return [_Cluster(members) for members in groups.values()]
+
+
+# "mark the item as repaired" / "mark the item as beyond repair": one verb, two states to reach.
+_STATE = re.compile(r"\b(?:mark|flag|set|move|change)\b.*?\b(?:as|to)\s+(?P<state>[^,.;]+)", re.IGNORECASE)
+
+
+def _other_states(one: str, other: str) -> bool:
+    """True when both wants put a thing into a state and the states differ: two stories, not one."""
+    first, second = _STATE.search(one), _STATE.search(other)
+    return bool(first and second) and content_tokens(first["state"]) != content_tokens(second["state"])
 
 
 def _assign_ids(clusters: list[_Cluster], previous: RequirementsSet | None) -> list[str]:

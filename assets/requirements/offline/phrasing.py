@@ -539,6 +539,13 @@ def _result(verb: str, thing: str, the_thing: str, main: str = "") -> str:
     return f"{the_thing} {be} {participle(verb)}"
 
 
+# "as beyond repair", "as out of order": the state's words, up to where the sentence goes on.
+_STATE_STOP = (
+    r"(?:when|whenever|if|once|after|before|while|so|because|until|unless|by|with|and|or|for|on|today|now)"
+)
+_STATE_WORDS = rf"[\w-]+(?:\s+(?!{_STATE_STOP}\b)[\w-]+){{0,3}}(?<!\bof)(?<!\bthe)"
+
+
 def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list[DraftCriterion]:
     """Criteria drawn from the story's own words: its fields, its rules, its condition, its result."""
     role = story.as_a.strip() or "user"
@@ -614,7 +621,7 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
                     then=f"they see {shown}",
                 )
             ]
-    marked = re.match(rf"^{re.escape(thing)}\s+as\s+(?P<state>[\w-]+)", rest) if thing else None
+    marked = re.match(rf"^{re.escape(thing)}\s+as\s+(?P<state>{_STATE_WORDS})", rest) if thing else None
     if marked and the_thing:  # "mark the loan as returned": the state it ends in
         be = "are" if thing.split()[-1].lower() != singular(thing.split()[-1]) else "is"
         return [DraftCriterion(given=given, when=when, then=f"{the_thing} {be} shown as {marked['state']}")]
