@@ -34,7 +34,8 @@ def test_a_register_of_things_is_about_the_things_listed_after_a_colon() -> None
     )
     assert set(entities) == {"BoatTrip"}
     trip = fields(entities["BoatTrip"])
-    assert trip["departure_date"] == ("date", False) and "skipper" in trip
+    # nothing names a label: the first field listed is the one a trip cannot be kept without
+    assert trip["departure_date"] == ("date", True) and "skipper" in trip
     assert trip["number_of_passengers"][0] == "integer"
 
 
@@ -77,7 +78,7 @@ def test_a_with_list_after_any_verb_gives_fields_but_a_person_is_not_a_field() -
         "to turn an accepted quote into a job with a start date, a crew size and a site address",
     )
     job = fields(entities["Job"])
-    assert job["start_date"] == ("date", False) and job["site_address"] == ("string", False)
+    assert job["start_date"] == ("date", True) and job["site_address"] == ("string", False)
     assert set(entities) == {"Job"} and job["crew_size"][0] in ("string", "integer")
     shared = model("to add recipes with a cooking time", "to share a recipe with a neighbour")
     assert "neighbour" not in fields(shared["Recipe"])

@@ -368,6 +368,10 @@ def _software_subject(text: str, model: DomainModel) -> list[EntityDraft]:
     return []
 
 
+_OWNING = ("of", "on", "to", "in", "within", "under")
+_ASSIGNING = frozenset("assign reassign allocate".split())
+
+
 def _relation_after(use: VerbUse, model: DomainModel, child: EntityDraft) -> None:
     """ "the tasks of a project", "a comment on a task", "each visit for a pet" -> child.<parent>_id."""
     toks, index = use.clause, use.obj.end if use.obj else len(use.clause)
@@ -376,7 +380,9 @@ def _relation_after(use: VerbUse, model: DomainModel, child: EntityDraft) -> Non
         if token in ("of", "for", "on", "to", "in", "within", "from", "under", "against"):
             parent = model.find(entity_phrase(toks, index + 1))
             if parent is not None and parent is not child:
-                add_reference(child, parent, required=token in ("of", "on", "to", "in", "within", "under"))
+                # "assign each stay to a carer": a thing exists before it is assigned
+                owning = ("of", "on", "in", "within", "under") if _ASSIGNING & set(use.verbs) else _OWNING
+                add_reference(child, parent, required=token in owning)
                 return
         if token in (",", ";") or (token in VERB_ACTIONS and index > use.index + 1):
             return
@@ -795,8 +801,38 @@ def add_display_field(entity: EntityDraft) -> None:
     name = "title" if head in TITLED else "name"
     # An entity created with other required fields keeps its display field optional; a state
     # field does not count (it starts at its default, nobody types it).
-    has_required = any(f.required and f.default is None for f in entity.fields.values())
-    entity.fields = {name: EntityField(name=name, type="string", required=not has_required), **entity.fields}
+    entity.fields = {
+        name: EntityField(name=name, type="string", required=not _typed_required(entity)),
+        **entity.fields,
+    }
+
+
+def _typed_required(entity: EntityDraft) -> list[str]:
+    """The required fields a person fills in on create (a state starts at its default)."""
+    return [name for name, f in entity.fields.items() if f.required and f.default is None]
+
+
+def require_label(entity: EntityDraft) -> None:
+    """Every kept thing has a field a create cannot leave out: its label (name, title, ...) when
+    the text gives one, else the first field the text lists that a person types (not a yes/no box,
+    not a state that starts at its default, not a link to another record: "assign each court to a
+    coach" links a court that exists before). Nothing marks "the name of a dog" required, yet a dog
+    without it is no record. An entity with no field at all gets a required name or title from
+    `add_display_field`."""
+    if _typed_required(entity):
+        return
+    label = next((name for name in DISPLAY_FIELDS if name in entity.fields), None)
+    if label is None:
+        label = next(
+            (
+                name
+                for name, f in entity.fields.items()
+                if f.default is None and f.type not in ("boolean", "reference")
+            ),
+            None,
+        )
+    if label is not None:
+        entity.fields[label] = entity.fields[label].model_copy(update={"required": True})
 
 
 def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[DraftEntity]:

@@ -9,7 +9,7 @@ starts; a transition starts from the states before its target unless the text st
 
 from __future__ import annotations
 
-from assets.architecture.domain import EntityDraft, add_display_field
+from assets.architecture.domain import EntityDraft, add_display_field, require_label
 from assets.architecture.draft import DraftEntity
 from assets.architecture.models import EntityField, Transition
 from assets.architecture.openapi import OPERATION_ORDER, EntityOperation
@@ -123,6 +123,7 @@ def _operations(entity: EntityDraft, full_crud: bool) -> list[EntityOperation]:
 def finish_entity(entity: EntityDraft, full_crud: bool = True) -> DraftEntity:
     """The drafted entity as a `DraftEntity`: display field, states, transitions, CRUD operations."""
     transitions = _transitions(entity)
+    require_label(entity)
     add_display_field(entity)
     fields = [EntityField(name="id", type="integer", required=True), *entity.fields.values()]
     return DraftEntity(
