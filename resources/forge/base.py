@@ -107,6 +107,19 @@ class CommitRef(BaseModel):
     url: str = ""
 
 
+class CommitPlan(BaseModel):
+    """A commit for a forge to write, once checked: `changes` on the tree of `parents[0]`, with
+    `parents` (branch names or commit shas). The branch moves from wherever it is when `lease` is
+    None, else only while it is still at the commit `lease` (a fast-forward, never forced)."""
+
+    parents: list[str]
+    changes: list[FileChange]
+    message: str
+    author: GitIdentity
+    date: datetime | None = None
+    lease: str | None = None
+
+
 PullRequestState = Literal["open", "merged", "closed"]
 ReviewState = Literal["approved", "changes_requested", "commented"]
 
@@ -320,6 +333,21 @@ class Forge(dg.ConfigurableResource, ABC):
         """One commit with its message, parsed trailers and parents."""
 
     @abstractmethod
+    def commit_url(self, repo: str, sha: str) -> str:
+        """Where people see the commit (no request is made)."""
+
+    def _commit_ref(
+        self, repo: str, sha: str, message: str, parents: list[str], branch: str | None = None
+    ) -> CommitRef:
+        return CommitRef(
+            sha=sha,
+            branch=branch,
+            parents=parents,
+            message=message,
+            trailers=parse_trailers(message),
+            url=self.commit_url(repo, sha),
+        )
+
     def commit_files(
         self,
         repo: str,
@@ -337,8 +365,15 @@ class Forge(dg.ConfigurableResource, ABC):
         after the commit exists, so a failure leaves the branch where it was. `date` (default now)
         is the author and committer date.
         """
+        plan = CommitPlan(
+            parents=[base],
+            changes=list(changes),
+            message=checked_commit_message(branch, changes, message, trailers),
+            author=author or GitIdentity(),
+            date=date,
+        )
+        return self._write_commit(repo, branch, plan)
 
-    @abstractmethod
     def commit_merge(
         self,
         repo: str,
@@ -355,6 +390,22 @@ class Forge(dg.ConfigurableResource, ABC):
         or commit sha), whose tree is `head`'s with `changes`: GitHub's "Update branch" with the
         conflicts resolved. The branch moves only while it is still at `head` (a fast-forward, never
         forced); if it moved meanwhile, ForgeError and nothing changes."""
+        if not is_commit_sha(head):
+            raise ValueError(f"{head!r} is not a full commit sha")
+        plan = CommitPlan(
+            parents=[head, other],
+            changes=list(changes),
+            message=checked_commit_message(branch, changes, message, trailers),
+            author=author or GitIdentity(),
+            date=date,
+            lease=head,
+        )
+        return self._write_commit(repo, branch, plan)
+
+    @abstractmethod
+    def _write_commit(self, repo: str, branch: str, plan: CommitPlan) -> CommitRef:
+        """Write the commit `plan` describes and point `branch` at it (what `commit_files` and
+        `commit_merge` share); a branch no longer at `plan.lease` is ForgeError and nothing changes."""
 
     @abstractmethod
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +24,11 @@ from pydantic import Field, PrivateAttr, SecretStr
 
 from resources.forge.base import (
     Comment,
+    CommitPlan,
     CommitRef,
     FileChange,
     Forge,
     ForgeError,
-    GitIdentity,
     MergeConflictError,
     PullRequest,
     RepositoryRef,
@@ -37,9 +37,7 @@ from resources.forge.base import (
     check_branch_name,
     check_repository_name,
     check_secret_name,
-    checked_commit_message,
     is_commit_sha,
-    parse_trailers,
     pull_request_body,
     pull_request_changes,
     story_id_from_body,
@@ -262,17 +260,8 @@ class GitHubForge(Forge):
             parents = [parent.sha for parent in commit.parents]
         return self._commit_ref(repo, sha, message, parents)
 
-    def _commit_ref(
-        self, repo: str, sha: str, message: str, parents: list[str], branch: str | None = None
-    ) -> CommitRef:
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=parents,
-            message=message,
-            trailers=parse_trailers(message),
-            url=f"{self.repository_url(repo)}/commit/{sha}",
-        )
+    def commit_url(self, repo: str, sha: str) -> str:
+        return f"{self.repository_url(repo)}/commit/{sha}"
 
     # --- commits --------------------------------------------------------------------------------
 
@@ -282,38 +271,40 @@ class GitHubForge(Forge):
             raise ForgeError(f"{ref!r} not found in {self.owner}/{repo}")
         return sha
 
-    def commit_files(
-        self,
-        repo: str,
-        branch: str,
-        base: str,
-        changes: Sequence[FileChange],
-        message: str,
-        author: GitIdentity | None = None,
-        trailers: Mapping[str, str] | None = None,
-        date: datetime | None = None,
-    ) -> CommitRef:
+    def _write_commit(self, repo: str, branch: str, plan: CommitPlan) -> CommitRef:
         from github import InputGitAuthor
 
-        full_message = checked_commit_message(branch, changes, message, trailers)
-        identity = author or GitIdentity()
-        signature = InputGitAuthor(identity.name, identity.email, _iso(date or datetime.now(UTC)))
+        stamp = _iso(plan.date or datetime.now(UTC))
+        signature = InputGitAuthor(plan.author.name, plan.author.email, stamp)
         gh_repo = self._repo(repo)
-        base_sha = self._resolve(repo, base)
+        shas = [self._resolve(repo, ref) for ref in plan.parents]
+        if plan.lease is not None and (current := self.branch_head(repo, branch)) != plan.lease:
+            raise ForgeError(f"branch {branch!r} of {self.owner}/{repo} is at {current}, not {plan.lease}")
 
         # Blobs, tree and commit first: until the ref moves, nothing points at them and a failure
         # leaves the branch exactly where it was.
-        with self._errors(f"write commit for {branch!r} in {self.owner}/{repo}"):
-            base_commit = gh_repo.get_git_commit(base_sha)
-            tree = gh_repo.create_git_tree(self._tree_elements(gh_repo, changes), base_tree=base_commit.tree)
+        kind = "merge commit" if len(shas) > 1 else "commit"
+        with self._errors(f"write {kind} for {branch!r} in {self.owner}/{repo}"):
+            commits = [gh_repo.get_git_commit(sha) for sha in shas]
+            tree = (
+                gh_repo.create_git_tree(self._tree_elements(gh_repo, plan.changes), base_tree=commits[0].tree)
+                if plan.changes
+                else commits[0].tree
+            )
             commit = gh_repo.create_git_commit(
-                full_message, tree, [base_commit], author=signature, committer=signature
+                plan.message, tree, commits, author=signature, committer=signature
             )
             sha = commit.sha
-            parent = base_commit.sha
+            parents = [parent.sha for parent in commits]
 
-        self._move_branch(repo, branch, sha)
-        return self._commit_ref(repo, sha, full_message, [parent], branch)
+        if plan.lease is None:
+            self._move_branch(repo, branch, sha)
+        else:
+            # Not forced: GitHub refuses (422) unless the new commit is a fast-forward of the branch head.
+            ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")
+            with self._errors(f"move branch {branch!r} of {self.owner}/{repo}"):
+                self._request("PATCH", ref_path, {"sha": sha, "force": False})
+        return self._commit_ref(repo, sha, plan.message, parents, branch)
 
     @staticmethod
     def _tree_elements(gh_repo: Any, changes: Sequence[FileChange]) -> list[Any]:
@@ -329,49 +320,6 @@ class GitHubForge(Forge):
             blob = gh_repo.create_git_blob(base64.b64encode(change.content or b"").decode("ascii"), "base64")
             elements.append(InputGitTreeElement(change.path, mode, "blob", sha=blob.sha))
         return elements
-
-    def commit_merge(
-        self,
-        repo: str,
-        branch: str,
-        head: str,
-        other: str,
-        changes: Sequence[FileChange],
-        message: str,
-        author: GitIdentity | None = None,
-        trailers: Mapping[str, str] | None = None,
-        date: datetime | None = None,
-    ) -> CommitRef:
-        from github import InputGitAuthor
-
-        if not is_commit_sha(head):
-            raise ValueError(f"{head!r} is not a full commit sha")
-        full_message = checked_commit_message(branch, changes, message, trailers)
-        identity = author or GitIdentity()
-        signature = InputGitAuthor(identity.name, identity.email, _iso(date or datetime.now(UTC)))
-        gh_repo = self._repo(repo)
-        other_sha = self._resolve(repo, other)
-        current = self.branch_head(repo, branch)
-        if current != head:
-            raise ForgeError(f"branch {branch!r} of {self.owner}/{repo} is at {current}, not {head}")
-
-        with self._errors(f"write merge commit for {branch!r} in {self.owner}/{repo}"):
-            head_commit = gh_repo.get_git_commit(head)
-            other_commit = gh_repo.get_git_commit(other_sha)
-            tree = (
-                gh_repo.create_git_tree(self._tree_elements(gh_repo, changes), base_tree=head_commit.tree)
-                if changes
-                else head_commit.tree
-            )
-            commit = gh_repo.create_git_commit(
-                full_message, tree, [head_commit, other_commit], author=signature, committer=signature
-            )
-            sha = commit.sha
-        # Not forced: GitHub refuses (422) unless the new commit is a fast-forward of the branch head.
-        ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")
-        with self._errors(f"move branch {branch!r} of {self.owner}/{repo}"):
-            self._request("PATCH", ref_path, {"sha": sha, "force": False})
-        return self._commit_ref(repo, sha, full_message, [head_commit.sha, other_commit.sha], branch)
 
     def _move_branch(self, repo: str, branch: str, sha: str) -> None:
         ref_path = self._path(repo, f"/git/refs/{quote(f'heads/{branch}', safe='')}")

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from resources.forge.base import (
     Comment,
+    CommitPlan,
     CommitRef,
     FileChange,
     Forge,
@@ -44,9 +45,7 @@ from resources.forge.base import (
     check_branch_name,
     check_repository_name,
     check_secret_name,
-    checked_commit_message,
     is_commit_sha,
-    parse_trailers,
     pull_request_body,
     pull_request_changes,
 )
@@ -185,10 +184,10 @@ class LocalForge(Forge):
         )
         return result.stdout.decode().strip() or None
 
-    def _resolve(self, git_dir: Path, ref: str) -> str | None:
-        if is_commit_sha(ref):
-            return self._rev(git_dir, ref)
-        return self._rev(git_dir, f"refs/heads/{check_branch_name(ref)}")
+    @staticmethod
+    def _ref_name(ref: str) -> str:
+        """A branch name or commit sha as git reads it: the sha itself, or the branch's full ref."""
+        return ref if is_commit_sha(ref) else f"refs/heads/{check_branch_name(ref)}"
 
     def _commits(self, git_dir: Path, names: Sequence[str]) -> list[str | None]:
         """The commit each name (sha or full ref name) points at, or None: one `cat-file` for all."""
@@ -405,69 +404,27 @@ class LocalForge(Forge):
             found[branch] = self._commit_ref(repo, sha, message, parents, branch)
         return found
 
-    def _commit_ref(
-        self, repo: str, sha: str, message: str, parents: list[str], branch: str | None = None
-    ) -> CommitRef:
-        return CommitRef(
-            sha=sha,
-            branch=branch,
-            parents=parents,
-            message=message,
-            trailers=parse_trailers(message),
-            url=f"{self.repository_url(repo)}#{sha}",
-        )
+    def commit_url(self, repo: str, sha: str) -> str:
+        return f"{self.repository_url(repo)}#{sha}"
 
     # --- commits --------------------------------------------------------------------------------
 
-    def commit_files(
-        self,
-        repo: str,
-        branch: str,
-        base: str,
-        changes: Sequence[FileChange],
-        message: str,
-        author: GitIdentity | None = None,
-        trailers: Mapping[str, str] | None = None,
-        date: datetime | None = None,
-    ) -> CommitRef:
+    def _write_commit(self, repo: str, branch: str, plan: CommitPlan) -> CommitRef:
         bare = self._existing(repo)
-        full_message = checked_commit_message(branch, changes, message, trailers)
-        base_name = base if is_commit_sha(base) else f"refs/heads/{check_branch_name(base)}"
-        base_sha, old_head = self._commits(bare, [base_name, f"refs/heads/{branch}"])
-        if base_sha is None:
-            raise ForgeError(f"base {base!r} not found in {repo!r}")
-
-        sha = self._fast_import(bare, base_sha, changes, full_message, author or GitIdentity(), date)
-        self._push(bare, sha, branch, old_head)
-        return self._commit_ref(repo, sha, full_message, [base_sha], branch)
-
-    def commit_merge(
-        self,
-        repo: str,
-        branch: str,
-        head: str,
-        other: str,
-        changes: Sequence[FileChange],
-        message: str,
-        author: GitIdentity | None = None,
-        trailers: Mapping[str, str] | None = None,
-        date: datetime | None = None,
-    ) -> CommitRef:
-        bare = self._existing(repo)
-        if not is_commit_sha(head):
-            raise ValueError(f"{head!r} is not a full commit sha")
-        full_message = checked_commit_message(branch, changes, message, trailers)
-        other_name = other if is_commit_sha(other) else f"refs/heads/{check_branch_name(other)}"
-        head_sha, other_sha, current = self._commits(bare, [head, other_name, f"refs/heads/{branch}"])
-        if head_sha is None or other_sha is None:
-            raise ForgeError(f"{head!r} or {other!r} not found in {repo!r}")
-        if current != head_sha:
-            raise ForgeError(f"branch {branch!r} of {repo!r} is at {current}, not {head}: it moved")
+        names = [self._ref_name(ref) for ref in plan.parents]
+        *shas, current = self._commits(bare, [*names, f"refs/heads/{branch}"])
+        missing = [ref for ref, sha in zip(plan.parents, shas, strict=True) if sha is None]
+        if missing:
+            raise ForgeError(f"{' or '.join(map(repr, missing))} not found in {repo!r}")
+        parents = [sha for sha in shas if sha is not None]
+        if plan.lease is not None and current != plan.lease:
+            raise ForgeError(f"branch {branch!r} of {repo!r} is at {current}, not {plan.lease}: it moved")
         sha = self._fast_import(
-            bare, head_sha, changes, full_message, author or GitIdentity(), date, merges=[other_sha]
+            bare, parents[0], plan.changes, plan.message, plan.author, plan.date, merges=parents[1:]
         )
-        self._push(bare, sha, branch, head_sha)  # with a lease on `head`: a fast-forward only
-        return self._commit_ref(repo, sha, full_message, [head_sha, other_sha], branch)
+        # With a lease on the head read above: two writers never silently overwrite each other.
+        self._push(bare, sha, branch, current)
+        return self._commit_ref(repo, sha, plan.message, parents, branch)
 
     def read_tree(self, repo: str, ref: str) -> dict[str, bytes]:
         return self.read_trees(repo, [ref])[0]
@@ -476,7 +433,7 @@ class LocalForge(Forge):
         """Every file of each ref through one `cat-file --batch`, walking the trees; a tree or blob
         shared by several refs (stacked stories share most) is read once."""
         bare = self._existing(repo)
-        names = [ref if is_commit_sha(ref) else f"refs/heads/{check_branch_name(ref)}" for ref in refs]
+        names = [self._ref_name(ref) for ref in refs]
         objects: dict[str, tuple[str, bytes]] = {}
         command = ["git", *_GIT_OPTIONS, f"--git-dir={bare}", "cat-file", "--batch"]
         with subprocess.Popen(
