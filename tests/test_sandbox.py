@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import textwrap
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +31,7 @@ from assets.validations.sandbox import (
     run_tests_in_sandbox,
     story_report,
 )
+from tests.support.listener import greeting_listener
 
 PY = sys.executable
 UNITTEST = [PY, "-m", "unittest", "discover", "-s", ".", "-p", "test_*.py", "-v"]
@@ -118,27 +117,8 @@ def test_a_credential_cannot_be_passed_in_explicitly() -> None:
 @pytest.fixture
 def parent_listener() -> Iterator[int]:
     """A TCP server on 127.0.0.1 in the test's own network namespace that answers every connection."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            connection.sendall(b"hello from the parent\n")
-            connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+    with greeting_listener(b"hello from the parent\n") as port:
+        yield port
 
 
 REACH_PARENT = """

@@ -9,8 +9,6 @@ cache folder); the other tests use components with nothing to download.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from assets.validations.sandbox import namespace_support
 from assets.validations.tracing import trace_tests
 from pipeline_core.repository.manifest import MANIFEST_PATH, ComponentSpec, Manifest, render_manifest
 from tests.fixtures.components.trees import EXPRESS, FASTAPI, TASKS_OPENAPI, express_tree, fastapi_tree
+from tests.support.listener import greeting_listener
 
 ISOLATED, WHY_NOT = namespace_support()
 needs_namespaces = pytest.mark.skipif(not ISOLATED, reason=WHY_NOT)
@@ -167,27 +166,8 @@ def test_a_component_with_nothing_to_install_gets_a_clean_interpreter(tmp_path: 
 @pytest.fixture
 def parent_listener() -> Iterator[int]:
     """A TCP server on 127.0.0.1 in the test's own network namespace."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            connection.sendall(b"registry\n")
-            connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+    with greeting_listener(b"registry\n") as port:
+        yield port
 
 
 REACH = (
