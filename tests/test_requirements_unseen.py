@@ -219,3 +219,34 @@ def test_two_states_of_one_thing_stay_two_stories_and_keep_their_whole_state() -
     treatment = having(requirements, "need of treatment")
     assert healthy.title == "Mark the hive as healthy"
     assert "shown as in need of treatment" in criteria_text(treatment)
+
+
+BEEKEEPING_MINUTES = """\
+Apiary committee - minutes
+
+Present: Hana (apiary manager), Piet, Lou
+
+- Weak colonies get merged: Hana marks a colony as merged when its bees join another hive.
+- Hana looks after the keepers: she adds keepers, lists them by apiary and removes the ones who have left.
+- Piet asked for a count of hives per apiary. Agreed.
+- For each hive we store the name, the apiary and the date the queen was marked.
+- When a hive dies we retire it from the apiary list.
+"""
+
+
+def test_minutes_name_people_by_role_and_report_requests() -> None:
+    requirements = extract("minutes.txt", BEEKEEPING_MINUTES)
+    merged = having(requirements, "colony as merged")
+    assert merged.as_a == "apiary manager"  # "Hana (apiary manager)"
+    assert having(requirements, "add", "keeper").as_a == "apiary manager"  # "she" is Hana
+    assert having(requirements, "list", "keeper").title == "List keepers by apiary"
+    removed = having(requirements, "remove")
+    assert "keepers" in removed.title  # "the ones who have left" are the keepers
+    count = having(requirements, "count of hives per apiary")
+    assert count.title.startswith("See a count of hives")
+    hives = having(requirements, "record", "hive")
+    for field in ("name", "apiary", "date the queen was marked"):
+        assert field in criteria_text(hives)
+    retire = having(requirements, "retire")
+    assert retire.i_want == "to retire the hive from the apiary list"  # "it": the hive
+    assert not [item for item in requirements.excluded if "glossary" in item.reason]

@@ -204,6 +204,8 @@ def remember_object(want: str, context: Context, segment: int) -> None:
             if noun:
                 break
             continue
+        if not noun and (bare in _APPROXIMATE or bare in _NUMBERS or bare.isdigit()):
+            continue  # "have about sixty volunteers": the volunteers
         if bare in _OBJECT_END or not bare.isalpha() or len(noun) == 3:
             break
         noun.append(bare)
@@ -213,6 +215,7 @@ def remember_object(want: str, context: Context, segment: int) -> None:
         context.thing, context.thing_segment = noun[-1], segment
 
 
+_APPROXIMATE = frozenset("about around roughly nearly almost over some sixty forty fifty hundred".split())
 _OBJECT_END = frozenset(
     """to for with by in on at of from into as so that when once after before because while and or if
     than via per within without until unless which who whose where whether how what against about
@@ -267,6 +270,13 @@ def split_actions(action: str) -> list[str]:
             plural = singular(noun.split()[-1]) != noun.split()[-1].lower()
             chunk = re.sub(
                 r"^(\w+)\s+(?:them|it)\b", rf"\1 {noun if plural else 'the ' + noun}", chunk, flags=re.I
+            )
+            # "add new fixers, remove the ones who have left": the fixers
+            chunk = re.sub(
+                r"^(\w+)\s+the ones\b",
+                rf"\1 the {plural_noun(singular(noun.split()[-1]))}",
+                chunk,
+                flags=re.I,
             )
             # "drop out of one": one of the things just named
             chunk = re.sub(
@@ -456,7 +466,9 @@ def actions_of(
         action = resolve_object(action[:1].lower() + action[1:], context, segment)
         action = _MARK_AS.sub(r"\1 as ", action)  # "mark the fitting done" -> "mark the fitting as done"
         remember_object(action, context, segment)
-        want = first_person(f"to {action}")
+        # "we delete their account": "their" is someone else's, never the writers' own
+        writers = actor_phrase.lower() in ("we", "i", "us", "me")
+        want = f"to {action}" if writers else first_person(f"to {action}")
         if meaningful(want, context.conversational):
             stories.append(
                 draft(role, want, why, why_kind, chosen, sentence, segment, title_of(f"to {action}"))

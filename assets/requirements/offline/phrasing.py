@@ -90,6 +90,8 @@ def looks_like_person(phrase: str) -> bool:
     tokens = [word for word in words(phrase) if word not in DETERMINERS and word not in POSSESSIVES]
     if not tokens or any(token in SYSTEM_WORDS for token in tokens[-1:]):
         return False
+    if named_role(phrase):
+        return True
     if words(phrase)[0] in _NOT_SUBJECT_STARTS or any(t.isdigit() or t in NUMBER_WORDS for t in tokens):
         return False  # "for the trustees", "at most three", "80% of staff": not someone who acts
     head = singular(tokens[-1])
@@ -128,8 +130,9 @@ class People:
     """The words a document uses as people: `named` in a role position, `acting` as the subject of a
     modal ("printers can ..."), which counts for words shaped like agent nouns only."""
 
-    def __init__(self, named: frozenset[str], acting: frozenset[str]):
+    def __init__(self, named: frozenset[str], acting: frozenset[str], roles: dict[str, str] | None = None):
         self.named, self.acting = named, acting
+        self.roles = roles or {}  # a person's first name -> the role the text gives them
 
 
 _PEOPLE: ContextVar[People | None] = ContextVar("document_people", default=None)
@@ -173,6 +176,10 @@ _ACTING = (
 )
 
 
+# "Present: Ruth (librarian), Owen": a person named with their role.
+_NAME_ROLE = re.compile(r"\b(?P<name>[A-Z][a-z]+)\s*\((?:our\s+|the\s+)?(?P<role>[a-z][a-z -]{2,30}?)\)")
+
+
 def document_people(text: str) -> People:
     """The words `text` uses as people (the last word of each role phrase, singular)."""
     named = {singular(m.group(1).lower()) for pattern in _NAMED_AS_PERSON for m in pattern.finditer(text)}
@@ -196,7 +203,21 @@ def document_people(text: str) -> People:
         w for w in named if len(w) > 2 and not w.endswith("ly") and (w in PERSON_WORDS or not is_verb(w))
     }
     acting = {w for w in acting if len(w) > 2 and not w.endswith("ly")}
-    return People(frozenset(named - blocked - _NOT_NAMES), frozenset(acting - blocked - _NOT_NAMES))
+    roles = {
+        match["name"].lower(): actor_of(match["role"])
+        for match in _NAME_ROLE.finditer(text)
+        if len(match["role"].split()) <= 3
+    }
+    return People(frozenset(named - blocked - _NOT_NAMES), frozenset(acting - blocked - _NOT_NAMES), roles)
+
+
+def named_role(phrase: str) -> str | None:
+    """The role of a person the document names with one ("Ruth" -> "librarian"), else None."""
+    people = _PEOPLE.get()
+    tokens = words(phrase)
+    if people is None or len(tokens) != 1:
+        return None
+    return people.roles.get(tokens[0])
 
 
 _NOT_NAMES = frozenset("gonna wanna gotta know thing things something anything everything nothing".split())
@@ -223,6 +244,9 @@ def actor_of(phrase: str) -> str:
     ]
     if not tokens:
         return "user"
+    role = named_role(phrase)
+    if role:
+        return role
     return " ".join([*tokens[:-1], singular(tokens[-1])])
 
 

@@ -143,6 +143,15 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 break  # "Staff picnic, 14 June": a noun phrase and a date, no verb with an object
             if lemma and subordinate and not condition_end and word.lower() not in _MODAL_WORDS:
                 condition_end = index + 2  # the condition's verb and the start of its object
+                near = range(index + 1, min(len(tokens), index + 4))
+                pronoun_at = next((i for i in near if tokens[i].lower() in SUBJECTS), None)
+                if pronoun_at is not None:  # "When a member leaves we delete ...": the main subject is next
+                    condition_end = pronoun_at
+                opening = words(" ".join(tokens[start : index + 1]))
+                named = [w for w in opening if w not in DETERMINERS | POSSESSIVES | _SUBORDINATORS]
+                if named and not looks_like_person(named[0]) and named[0] not in PRONOUNS:
+                    # "when a plot frees up we offer it to ...": "it" is the plot
+                    context.thing, context.thing_segment = named[0], segment
                 break
             after = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
             head_words = [w for w in words(subject) if w not in DETERMINERS and w not in POSSESSIVES]
@@ -171,7 +180,8 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 continue  # "An invoice ...": "invoice" is the subject's noun here, not its verb
             # "sends it, and marks it as paid": each verb of the series in its base form
             later = re.sub(
-                r"(,?\s+(?:and|or|then)\s+)([a-z]+s)\b",
+                r"(,?\s+(?:and|or|then)\s+|,\s+(?=[a-z]+s\s+(?:the|a|an|them|it|their|every|each|all|new)\b))"
+                r"([a-z]+s)\b",
                 lambda m: m.group(1) + (present_verb(m.group(2)) or m.group(2)),
                 " ".join(rest),
             )
@@ -186,7 +196,7 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
             if subject.lower() in ("we", "i") and lemma == "have" and rest:  # "We have sixty volunteers"
                 remember_object(action, context, segment)
             pronoun = subject.lower() in ("we", "i") or (
-                subject.lower() == "they" and context.actor is not None
+                subject.lower() in ("they", "she", "he") and context.actor is not None
             )
             we = pronoun and lemma in _DATA_VERBS and not context.today
             if (person or we) and not context.today:
@@ -211,7 +221,8 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
 _DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
     """keep store track note send issue offer approve reject collect pack print assign lend borrow
     return pay invoice bill order ship deliver dispatch reserve cancel confirm publish enrol enroll
-    sign buy sell purchase leave rate review vote suggest share join attend plan set""".split()
+    sign buy sell purchase leave rate review vote suggest share join attend plan set retire archive close
+    reopen renew transfer""".split()
 )
 
 
@@ -232,6 +243,7 @@ def _named_role(subject: str) -> bool:
     return bool(tokens) and singular(tokens[-1]) in PERSON_WORDS
 
 
+SUBJECTS = frozenset("we i they you he she".split())
 _SUBORDINATORS = frozenset("when whenever once if after before while as since until unless".split())
 
 

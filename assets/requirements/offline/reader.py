@@ -206,7 +206,8 @@ _LEAD_IN = re.compile(
 
 # "...: a coach creates a session ...": after a colon, a clause of its own with a subject and its verb.
 _EXPLANATION = re.compile(
-    r"^(?P<head>.{12,}?\w):\s+(?P<tail>(?:an?|the|each|every)\s+[a-z]+\s+[a-z]+s\s+\S.{10,})$", re.I
+    r"^(?P<head>.{12,}?\w):\s+(?P<tail>(?:(?:an?|the|each|every)\s+[a-z]+|[A-Z][a-z]+|she|he)\s+[a-z]+s\s+\S.{10,})$",
+    re.I,
 )
 
 
@@ -216,7 +217,11 @@ def _explained(sentence: str) -> list[str]:
     match = _EXPLANATION.match(sentence.strip())
     if match is None or len(match["head"].split()) < 3:
         return [sentence]
-    verb = match["tail"].split()[2].lower()
+    tokens = match["tail"].split()
+    determined = tokens[0].lower() in ("a", "an", "the", "each", "every")
+    if not determined and not (tokens[0].lower() in ("she", "he") or looks_like_person(tokens[0])):
+        return [sentence]  # "Note: Bring ...": only a person's name or "she" / "he" acts without an article
+    verb = tokens[2 if determined else 1].lower()
     lemma = verb_lemma(verb)
     if lemma is None or lemma == verb or third_person_of(lemma) != verb:
         return [sentence]

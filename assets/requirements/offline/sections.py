@@ -15,6 +15,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from lemminflect import getLemma
+
+from assets.requirements.language import third_person
 from assets.requirements.models import Priority
 
 _NUMBERING = re.compile(
@@ -171,11 +174,28 @@ def glossary_entry(line: str) -> bool:
         return term.replace(" ", "") in initials or not _MODAL.search(definition)
     if _RULE_ABOUT_TERM.match(definition) and _about_term(term, definition):
         return False  # "Shelves: a shelf holds at most six pots": a rule about the term, not what it means
+    if _clause(definition) or _clause(term):
+        return False  # "Old scores get retired: the librarian flags ...": statements, not a definition
     return bool(re.match(r"^(?:a|an|the|any|one|each)\s", definition, re.I)) and not _MODAL.search(definition)
 
 
 # "each shelf has ...", "every loan ...", "a shelf holds ...": a statement about each of the things named.
 _RULE_ABOUT_TERM = re.compile(r"^(?:each|every|all|an?|the)\s+(?P<noun>[\w-]+)\s+[a-z]+s\b", re.I)
+
+
+def _clause(text: str) -> bool:
+    """ "the librarian flags a score", "old scores get retired": a subject and its present-tense verb."""
+    tokens = text.lower().split()
+    start = 1 if tokens[:1] and tokens[0] in ("a", "an", "the", "each", "every", "all", "old", "new") else 0
+    for index in range(start + 1, min(len(tokens), start + 3)):
+        word = tokens[index].strip(",.;:")
+        lemma = getLemma(word, "VERB")
+        if word in ("is", "are", "get", "gets") or (
+            word.endswith("s") and lemma and lemma[0] != word and third_person(lemma[0]) == word
+        ):
+            head = tokens[index - 1]
+            return not (head.endswith("s") and word.endswith("s") and word not in ("is", "gets"))
+    return False
 
 
 def _about_term(term: str, definition: str) -> bool:

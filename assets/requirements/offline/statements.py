@@ -16,6 +16,7 @@ import re
 
 from lemminflect import getLemma
 
+from assets.requirements.language import singular
 from assets.requirements.models import Priority
 from assets.requirements.offline.actions import (
     Context,
@@ -29,10 +30,7 @@ from assets.requirements.offline.actions import (
     strip_leading_to,
 )
 from assets.requirements.offline.modal import HEDGES, RELATIVE_WANT, read_modal
-from assets.requirements.offline.phrasing import (
-    actor_of,
-    is_verb,
-)
+from assets.requirements.offline.phrasing import actor_of, is_verb, looks_like_person, named_role, plural_noun
 from assets.requirements.offline.possession import possession
 from assets.requirements.offline.present import read_bare_feature, read_present_tense
 from assets.requirements.offline.product import (
@@ -87,11 +85,45 @@ _NOUN_BRIEF = re.compile(
 )
 
 
+_FOR_EACH_WE_KEEP = re.compile(
+    r"^(?:for|of|about)\s+(?:each|every)\s+(?P<thing>[a-z-]+)\s*,?\s+(?:we|i|you|they|the app|it)\s+"
+    r"(?:will\s+|would\s+|should\s+|must\s+|can\s+|need to\s+|want to\s+|have to\s+)?(?:also\s+)?"
+    r"(?:store|keep|record|track|hold|save|note|log|want|need|list)\s+(?P<details>\S.+)$",
+    re.I,
+)
+# "Owen asked for a count of ...", "the treasurer requested a list of ...": a request reported in notes.
+_REPORTED_ASK = re.compile(
+    r"^(?P<who>[A-Z][a-z]+|(?:the|our)\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:has\s+)?(?:asked|requested|suggested|proposed)"
+    r"\s+(?:for\s+)?(?P<what>(?:an?|the|some)\s+\w.+|(?:us\s+)?to\s+[a-z]+\s.+)$"
+)
+
+
 def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
     text = sentence.strip().rstrip(".!;:").strip()
     named = PRODUCT_NAME.match(text)
     if named:  # "Tally is a web application for ...": later "Tally turns ..." is the product acting
         context.product = named["name"]
+    kept = _FOR_EACH_WE_KEEP.match(text)
+    if kept and re.search(
+        r",|\band\b", kept["details"]
+    ):  # "For each score we store the title, the composer ..."
+        thing = kept["thing"].lower()
+        if thing == "one" and context.thing and context.thing_segment >= segment - 1:
+            thing = context.thing  # "We have sixty volunteers; for each one we keep ...": the volunteers
+        if thing != "one":
+            want = f"to record {plural_noun(singular(thing))} with {kept['details'].strip(' .')}"
+            return [
+                draft(
+                    default_actor(context), want, None, None, context.priority or "Should", sentence, segment
+                )
+            ]
+    reported = _REPORTED_ASK.match(text)
+    if reported and not context.spoken:  # "Owen asked for a count of copies out per section"
+        who, what = reported["who"], re.sub(r"^us\s+", "", reported["what"])
+        role = named_role(who) or (
+            actor_of(who) if not who[:1].isupper() and looks_like_person(who) else None
+        )
+        text = f"the {role} needs {what}" if role else f"we need {what}"  # a first name alone is a user
     request = REQUEST.match(text)
     if request:  # "Could you also add a weekly summary?": a request, whoever reads it
         text = f"we need to {request['rest']}"
