@@ -250,3 +250,27 @@ def test_minutes_name_people_by_role_and_report_requests() -> None:
     retire = having(requirements, "retire")
     assert retire.i_want == "to retire the hive from the apiary list"  # "it": the hive
     assert not [item for item in requirements.excluded if "glossary" in item.reason]
+
+
+def test_people_doing_things_with_a_listed_object_are_actions_not_a_record() -> None:
+    requirements = extract(
+        "swap.md",
+        "Members offer the plants they can spare, each with a name, a pot size and a photo. Other members "
+        "browse the plants by pot size and ask to take one for their garden. The owner accepts or declines "
+        "each ask. Growers log every watering and every repotting, with the date and any notes.\n",
+    )
+    offer = having(requirements, "offer", "plants")
+    assert offer.as_a == "member"
+    assert not [s for s in requirements.stories if s.title.lower().startswith("record members")]
+    assert having(requirements, "ask to take").i_want.startswith("to ask to take a plant")
+    assert having(requirements, "accept").title == "Accept each ask"
+    assert having(requirements, "decline").title == "Decline each ask"
+    assert having(requirements, "watering").title == "Log every watering"
+    assert having(requirements, "repotting").title == "Log every repotting"
+    assert having(requirements, "browse").as_a == "member"  # "Other members": members
+
+
+def test_a_noun_named_as_an_alternative_stays_in_the_object() -> None:
+    text = "Keepers log each inspection or treatment against a hive with the date.\n"
+    requirements = extract("hives.md", text)
+    assert titles(requirements) == ["Log each inspection or treatment against a hive"]

@@ -21,6 +21,7 @@ from assets.requirements.offline.phrasing import (
     is_verb,
     plural_noun,
     title_of,
+    with_article,
 )
 
 
@@ -255,7 +256,18 @@ def split_actions(action: str) -> list[str]:
         # "browse the catalogue of varieties and reserve up to five packets": a verb with its own
         # object ends the "of" list before it
         own_object = second in DETERMINERS | POSSESSIVES | _NUMBERS | {"up", "out", "off", "it", "them"}
-        if (starts_action and (not closed or own_object)) or (bare_verbs and is_verb(first)):
+        third = piece.split()[2].lower() if len(piece.split()) >= 3 else ""
+        if second == "to" and is_verb(third):  # "... by category and request to borrow one"
+            own_object = True
+        # "log each service or repair against a vehicle": a noun in the object, not a second action
+        noun_alternative = separator.strip() == "or" and second in _PLACE_PREPOSITIONS
+        # "records feeding times and every vet visit": the verb's second object
+        second_object = separator.strip() in ("and", ", and") and first in ("every", "each", "all")
+        if second_object and len(chunks[-1].split()) >= 2:
+            chunks.append(f"{chunks[-1].split()[0]} {piece}")
+        elif noun_alternative:
+            chunks[-1] = previous + separator + piece
+        elif (starts_action and (not closed or own_object)) or (bare_verbs and is_verb(first)):
             chunks.append(piece)
         else:
             chunks[-1] = previous + separator + piece
@@ -278,6 +290,13 @@ def split_actions(action: str) -> list[str]:
                 chunk,
                 flags=re.I,
             )
+            # "request to borrow one": one of the things just named
+            chunk = re.sub(
+                r"^(\w+\s+to\s+\w+)\s+one\b",
+                rf"\1 {with_article(singular(noun.split()[-1]))}",
+                chunk,
+                flags=re.I,
+            )
             # "drop out of one": one of the things just named
             chunk = re.sub(
                 r"^(\w+(?:\s+(?:out|up|off|back|away))?\s+(?:of|from|for|to|in|on|with))\s+one\b",
@@ -290,6 +309,7 @@ def split_actions(action: str) -> list[str]:
 
 
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
+_PLACE_PREPOSITIONS = frozenset("against on at for of from per".split())
 
 
 def items(listing: str) -> list[str]:

@@ -240,7 +240,7 @@ def actor_of(phrase: str) -> str:
     tokens = [
         w
         for w in words(phrase)
-        if w not in DETERMINERS and w not in POSSESSIVES and w not in ("only", "also")
+        if w not in DETERMINERS and w not in POSSESSIVES and w not in ("only", "also", "other")
     ]
     if not tokens:
         return "user"
@@ -369,7 +369,7 @@ def title_of(want: str) -> str:
             or re.match(r"(?:its|their|his|her|my)\s", details)
             or len(text.split()) > 8
         ):
-            text = with_split[0]
+            text = with_split[0].rstrip(" ,;")  # "log every repotting, with the date": the comma goes
     text = _strip_possessive_object(_adverb_last(text))
     cut = text.split()
     if len(cut) > 10:

@@ -17,6 +17,7 @@ from assets.requirements.offline.phrasing import (
     POSSESSIVES,
     SYSTEM_WORDS,
     derive_criteria,
+    looks_like_person,
     plural_noun,
     with_article,
 )
@@ -44,6 +45,8 @@ _KEEPING_VERBS = frozenset(
     """add create record register enter log keep store track save upload post submit write import
     catalogue catalog capture make issue publish""".split()
 )
+# What a person has (a name, an e-mail): the verbs by which a person is a record too.
+_HAVING = frozenset("has have comes come needs need".split())
 _VIEWS = frozenset("list timetable calendar catalogue catalog overview table schedule rota board".split())
 
 
@@ -58,6 +61,10 @@ def possession(text: str, segment: int, context: Context) -> list[Found]:
     if context.product and match["thing"].strip().lower() == context.product.lower():
         return []  # the product's own name: what it offers is read elsewhere
     head = thing_words[-1]
+    verb = words(text.strip()[match.end("thing") :])[:2]
+    verb = [w for w in verb if w not in ("also", "always", "usually")][:1]
+    if verb and verb[0] not in _HAVING and looks_like_person(match["thing"]):
+        return []  # "Neighbours list the tools they lend, each with ...": people doing something
     if match["det"] is None and singular(head) == head:
         return []  # "Cooking has a long history": only "each / every / a" thing or a plural kind
     fields = _FIELDS_END.split(match["fields"], maxsplit=1)[0].strip(" ,.")

@@ -180,7 +180,7 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 continue  # "An invoice ...": "invoice" is the subject's noun here, not its verb
             # "sends it, and marks it as paid": each verb of the series in its base form
             later = re.sub(
-                r"(,?\s+(?:and|or|then)\s+|,\s+(?=[a-z]+s\s+(?:the|a|an|them|it|their|every|each|all|new)\b))"
+                r"((?:^|,?\s+)(?:and|or|then)\s+|,\s+(?=[a-z]+s\s+(?:the|a|an|them|it|their|every|each|all|new)\b))"
                 r"([a-z]+s)\b",
                 lambda m: m.group(1) + (present_verb(m.group(2)) or m.group(2)),
                 " ".join(rest),
