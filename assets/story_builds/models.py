@@ -65,6 +65,7 @@ class UncoveredCriterion(BaseModel):
     story_id: str
     criterion_id: str
     reason: str
+    text: str = Field(default="", description="the criterion's own words: given, when, then")
 
 
 class StoryChangeSet(BaseModel):

@@ -13,8 +13,9 @@ What it builds (stdlib only, so the generated tests run with a bare `python`):
   story, what it enabled and what its tests cover.
 
 Modules, one job each: `names` (safe identifiers), `contract` (the OpenAPI document as operations on
-entities), `criteria` (what a story enables, how each criterion is tested or why not), `samples`
-(test values), `specs` (what is served so far), `wording` (the phrases criteria are read by),
+entities), `actions` (a criterion's verb read as an operation of the model), `criteria` (what a story
+enables, how each criterion is tested or why not), `samples` (test values), `specs` (what is served
+so far), `wording` (the phrases criteria are read by),
 `writer`, `render_tests` and `render_rule_tests` (a story's tests), `render_backend`, `render_frontend`,
 `render_docs`, `state` (the manifest), `templates` (files and hashes), and `generator`
 (the entry point `generate_story_changes`).

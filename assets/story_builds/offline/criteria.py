@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assets.architecture.models import Architecture, Entity, EntityField, Transition
-from assets.requirements.language import VerbObject, verb_objects
+from assets.requirements.language import verb_objects
 from assets.requirements.models import AcceptanceCriterion, UserStory
+from assets.story_builds.offline.actions import Action, read_action
 from assets.story_builds.offline.contract import ContractOperation
 from assets.story_builds.offline.names import split_pascal
 from assets.story_builds.offline.samples import invalid_value
 from assets.story_builds.offline.wording import (
     ERROR_WORDS,
+    GROUPING,
     INVALID,
     LIMIT_WORDS,
     MISSING,
@@ -187,6 +189,7 @@ class _Model:
     def __post_init__(self) -> None:
         self.when = ""  # the criterion's when-clause, set while it is planned
         self.action = ""  # the same from its action verb on, the verb as written ("book a desk")
+        self.act = Action("none")  # what its verb does to the data model (`actions.read_action`)
         self.entities = {entity.name: entity for entity in self.architecture.data_model}
         self.by_key = {operation.key: operation for operation in self.operations}
 
@@ -281,6 +284,7 @@ def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
     when, then = normalise_verbs(clause(criterion.when)), clause(criterion.then)
     model.when = when.lower()
     model.action = action_clause(clause(criterion.when)).lower()
+    model.act = read_action(criterion.when, criterion.then, model.architecture.data_model)
     text = f"{when} {then}".lower()
     reason = _hard_reason(model, text)
     if reason:
@@ -290,10 +294,18 @@ def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
         plan = rule(model, criterion, context, when.lower(), then.lower())
         if plan is not None:
             return plan
+    if model.act.kind == "other":  # "the app turns time entries into an invoice", "they print it"
+        raise _Cannot(
+            f"'{model.act.phrase()}' names no operation on an entity of the data model that the API "
+            "contract serves"
+        )
+    # The values a record is made with are no rules ("a class with a maximum number of places").
+    values = VALUES if model.act.kind in ("create", "update") else None
     for index, (pattern, soft) in enumerate(SOFT_RULES):
         # What is hidden is an outcome ("old work does not clutter the board"); in the when-clause
         # such words describe the object acted on ("delete recipes they no longer make").
-        match = pattern.search(then.lower() if index == len(SOFT_RULES) - 1 else text)
+        read = then.lower() if index == len(SOFT_RULES) - 1 else text
+        match = pattern.search(values.sub("", read) if values and index < 2 else read)
         if match:
             raise _Cannot(f"{soft} ('{match.group(0)}')")
     refused = REFUSED_OUTCOME.search(then.lower())
@@ -303,6 +315,10 @@ def _plan(model: _Model, criterion: AcceptanceCriterion) -> CriterionPlan:
             "which a test of the operation succeeding would contradict"
         )
     return _crud_plan(model, criterion, when, then)
+
+
+# "... with a name, a coach and a maximum number of places": the values given, up to the clause's end.
+VALUES = re.compile(r"\bwith\b[^.;]*")
 
 
 def _plan_for(
@@ -330,7 +346,8 @@ def _transition_plan(
                 score = 2
             elif model.story.id in transition.story_ids and mentions(context, transition.to_state):
                 score = 1
-            if score:
+            if score and (score >= 3 or model.act.kind not in ("create", "delete")):
+                # a record made or removed is tested by that operation, not by a state it shows
                 scored.append((-score, rank, entity, transition))
     for _, _, entity, transition in sorted(scored, key=lambda item: item[:2]):
         if not model.has(entity.name, "transition", transition.name):
@@ -366,12 +383,14 @@ def _transition_plan(
 def _summary_plan(
     model: _Model, criterion: AcceptanceCriterion, context: str, when: str, then: str
 ) -> CriterionPlan | None:
-    if not SUMMARY_WORDS.search(context):
-        return None
+    if not SUMMARY_WORDS.search(context) or model.act.kind in ("create", "update", "delete", "other"):
+        return None  # the verb names another operation (or none of the model): a summary is not it
     best: tuple[int, Entity, str] | None = None
     for entity in [*model.candidates(context), *model.architecture.data_model]:
         for summary in entity.summaries:
             if not model.has(entity.name, "summary", summary.name):
+                continue
+            if not _groups_as_said(model, entity, summary.group_by, context):
                 continue
             score = sum(mentions(context, word) for word in summary.name.split("_") if len(word) > 2)
             score += 3 * (model.story.id in summary.story_ids)
@@ -480,40 +499,67 @@ def _refusal_plan(
     return None
 
 
+def _groups_as_said(model: _Model, entity: Entity, group_by: str | None, context: str) -> bool:
+    """False when the criterion asks for figures per something ("per client", "for each agent") that
+    names a field or an entity of the model other than what the summary groups by."""
+    asked = [match.group(1) for match in GROUPING.finditer(context)]
+    named = [
+        word
+        for word in asked
+        if any(mentions(word, field.name) for field in data_fields(entity))
+        or any(mentions(word, " ".join(split_pascal(other.name))) for other in model.architecture.data_model)
+    ]
+    if not named:
+        return True
+    field = entity.field(group_by or "")
+    if field is None:
+        return False
+    target = field.references or ""
+    return any(
+        mentions(word, field.name) or (target and mentions(word, " ".join(split_pascal(target))))
+        for word in named
+    )
+
+
 def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: str) -> CriterionPlan:
-    chosen: ContractOperation | None = None
-    verb: VerbObject | None = None
-    crud = [op for op in model.own if op.kind in ("list", "create", "read", "update", "delete")]
-    # The criterion's own verb first ("when they assign a task"), else the story's ("I want to ...").
-    wanted = action_clause(re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I))
-    want = normalise_verbs(wanted)
-    # The verbs as written first ("book a desk" may make a Booking), then as read ("create a desk").
-    found_verbs = [model.action, when, wanted, want]
-    for found in [item for text in found_verbs for item in verb_objects("to " + text)]:
-        entity = verb_entity(found, model.architecture.data_model)
-        candidates = [op for op in crud if op.kind == found.operation and entity and op.entity == entity.name]
-        candidates += [op for op in crud if op.kind == found.operation]
-        if entity and model.has(entity.name, found.operation):
-            candidates.append(model.by_key[(entity.name, found.operation, "")])
-        if candidates:
-            chosen, verb = candidates[0], found
-            break
-    if chosen is None and crud:
-        chosen = crud[0]
-    if chosen is None:
-        raise _Cannot("names no operation on an entity of the data model that the API contract serves")
-    entity = model.entities[chosen.entity]
-    _refuse_action_as_crud(model, entity, chosen.kind)
-    keys = [*model.setup(entity.name), (entity.name, chosen.kind, "")]
-    context = f"{when} {model.story.i_want}"
-    if chosen.kind == "update":
+    """A test of exactly the operation the criterion's verb names on the entity its object names;
+    a verb naming no operation, or an object naming no entity, leaves the criterion uncovered."""
+    action = model.act
+    if action.kind == "none":  # no verb of its own ("a member has two loans"): the story's verb
+        wanted = re.sub(r"^(?:to|be able to)\s+", "", model.story.i_want.strip(), flags=re.I)
+        action = read_action(wanted, "", model.architecture.data_model)
+    if action.kind in ("none", "other"):
+        what = f"'{action.phrase()}'" if action.verb else "it"
+        raise _Cannot(
+            f"{what} names no operation on an entity of the data model that the API contract serves"
+        )
+    said = f"{action.phrase()} {action.rest}".strip()
+    if action.kind == "view":
+        shown = f" ('{said}')" if action.verb else ""
+        raise _Cannot(f"shows something{shown} that is no entity of the data model and no summary it defines")
+    entity_name = action.entity or _implied_entity(model, action, criterion.given)
+    if entity_name is None:
+        named = f"'{action.noun}' names no entity" if action.noun else "it names no record"
+        raise _Cannot(
+            f"'{action.phrase()}': {named} of the data model, so no {action.kind} operation of the API "
+            "contract is it"
+        )
+    kind = action.kind
+    entity = model.entities[entity_name]
+    _refuse_action_as_crud(model, entity, kind)
+    keys = [*model.setup(entity.name), model.require(entity.name, kind)]
+    chosen = model.by_key[(entity.name, kind, "")]
+    context = f"{when} {action.rest}"
+    if kind == "update":
         if not input_fields(entity):
             raise _Cannot(f"{entity.name} has no field an update could change")
+        field = _update_field(model, entity, action, context)
         keys += model.readback(entity.name)
-        return _plan_for(
-            model, criterion, "update", entity.name, keys, field=_update_field(entity, verb, context)
-        )
-    if chosen.kind == "list":
+        target = entity.field(field)
+        if target is not None and target.type == "reference" and target.references in model.entities:
+            keys = [*model.setup(target.references or ""), *keys]
+        return _plan_for(model, criterion, "update", entity.name, keys, field=field)
+    if kind == "list":
         lowered = context.lower()
         fields = {field.name for field in data_fields(entity)}
         if "sort" in chosen.parameters and SORT_WORDS.search(lowered):
@@ -538,12 +584,39 @@ def _crud_plan(model: _Model, criterion: AcceptanceCriterion, when: str, then: s
             )
             if not others or route(entity, name, others, usable) is None:
                 parameters.remove(name)  # every new record is in the same state: nothing to filter apart
+        asked = [word for word in GROUPING.findall(lowered) if any(mentions(word, name) for name in fields)]
+        if not parameters and (action.search or asked):
+            raise _Cannot(
+                f"looks {entity.name} records up ('{said}') by a search or "
+                "filter the API contract's list does not offer"
+            )
         if state_fields(entity) & set(parameters):
             keys += model.moves(entity.name)
         return _plan_for(model, criterion, "list", entity.name, keys, list_parameters=tuple(parameters))
-    if chosen.kind != "create":
+    if kind != "create":
         keys += model.readback(entity.name)
-    return _plan_for(model, criterion, chosen.kind, entity.name, keys)
+    return _plan_for(model, criterion, kind, entity.name, keys)
+
+
+def _implied_entity(model: _Model, action: Action, given: str) -> str | None:
+    """The entity of an object that is no entity: left unsaid ("they delete it") or one of its values
+    ("they edit its title"): among those the story's own operations of that kind act on (then those the
+    Given names), the one whose fields hold the value, if exactly one."""
+    own = [
+        model.entities[op.entity]
+        for op in model.own
+        if op.kind == action.kind and op.entity in model.entities
+    ]
+    named = [entity for entity in model.mentioned_entities(given) if model.has(entity.name, action.kind)]
+    for pool in (own, named):
+        found = {
+            entity.name
+            for entity in pool
+            if not action.noun or any(mentions(action.noun, field.name) for field in data_fields(entity))
+        }
+        if len(found) == 1:
+            return found.pop()
+    return None
 
 
 def _refuse_action_as_crud(model: _Model, entity: Entity, kind: str) -> None:
@@ -574,15 +647,22 @@ def _refuse_action_as_crud(model: _Model, entity: Entity, kind: str) -> None:
                 )
 
 
-def _update_field(entity: Entity, verb: VerbObject | None, context: str) -> str:
-    fields = [field for field in input_fields(entity) if field.type != "reference"] or input_fields(entity)
+def _update_field(model: _Model, entity: Entity, action: Action, context: str) -> str:
+    """The field an update sets: the one its words name ("to an agent" names agent_id, "rename" the
+    name), else the first optional field."""
+    fields = input_fields(entity)
     names = [field.name for field in fields]
-    if verb is not None:
-        for hint in VERB_FIELDS.get(verb.verb, ()):
-            if hint in names:
-                return hint
-    for candidate in fields:
+    for hint in VERB_FIELDS.get(action.verb, ()):
+        if hint in names:
+            return hint
+    for field in fields:  # "assign a ticket to an agent": the field referring to an Agent
+        target = field.references or ""
+        if field.type == "reference" and target in model.entities and target != entity.name:
+            if mentions(action.rest, " ".join(split_pascal(target))) and model.has(target, "create"):
+                return field.name
+    plain = [field for field in fields if field.type != "reference"] or fields
+    for candidate in plain:
         if mentions(context, candidate.name):
             return candidate.name
-    optional = [field.name for field in fields if not field.required]
-    return (optional or names)[0]
+    optional = [field.name for field in plain if not field.required]
+    return (optional or [field.name for field in plain])[0]

@@ -81,7 +81,10 @@ def plan_story(
     for criterion in story.acceptance_criteria:
         plan = plan_criterion(architecture, story, criterion, own, operations)
         if isinstance(plan, str):
-            uncovered.append(UncoveredCriterion(story_id=story.id, criterion_id=criterion.id, reason=plan))
+            text = f"Given {criterion.given}, when {criterion.when}, then {criterion.then}"
+            uncovered.append(
+                UncoveredCriterion(story_id=story.id, criterion_id=criterion.id, reason=plan, text=text)
+            )
         else:
             plans.append(plan)
     return own, plans, uncovered

@@ -118,7 +118,11 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
         line(f"status, created = {w.create_call(spec, 'sent')}")
         line("self.assertEqual(status, 201, created)")
         line(f'item = self.path_of({item_path}, created["id"])')
-        new_value = other_value(entity.name, target, sample_value(entity.name, target, 1), 2)
+        referred = specs.get(target.references or "") if target.type == "reference" else None
+        if referred is not None:  # "assign a ticket to an agent": another existing record
+            new_value: Any = Ref(w.record(referred.entity, 2))
+        else:
+            new_value = other_value(entity.name, target, sample_value(entity.name, target, 1), 2)
         if spec.method("update") == "PUT":  # a full replacement
             line(f"change = {{**sent, {py(target.name)}: {py(new_value)}}}")
         else:
@@ -132,6 +136,13 @@ def render_test_method(story: UserStory, plan: CriterionPlan, specs: Mapping[str
             f"self.refused(422, {method}, item, {{**change, {py(target.name)}: {py(wrong_type(target))}}}, "
             f"{py(target.name)})"
         )
+        if referred is not None:
+            line(f"# a {target.name} naming no existing {referred.entity.name} is refused")
+            line(
+                f"self.refused(422, {method}, item, {{**change, {py(target.name)}: "
+                f"{py(new_value)} + 1000}}, {py(target.name)})"
+            )
+            w.stored(spec, "updated", "updated")
         w.restart_then(spec, "updated", "updated", "the change")
     elif plan.kind == "delete":
         method = py(spec.method("delete"))
@@ -287,7 +298,12 @@ def render_test_module(
     uncovered: Sequence[UncoveredCriterion],
     root: Path = TEMPLATES,
 ) -> str:
-    not_covered = "".join(f"- {item.criterion_id}: {doc(item.reason)}\n" for item in uncovered)
+    not_covered = "".join(
+        f"- {item.criterion_id} ({doc(item.text)}): {doc(item.reason)}\n"
+        if item.text
+        else f"- {item.criterion_id}: {doc(item.reason)}\n"
+        for item in uncovered
+    )
     note = (
         f"\nNot covered here (the offline templates cannot implement them):\n{not_covered}"
         if uncovered

@@ -25,7 +25,9 @@ from pipeline_core.repository.manifest import (
 # -4: test values in the contract's formats (times and date-times with an offset); a criterion whose
 # verb is a state change is tested through it or left uncovered, never by a create.
 # -5: a criterion expecting a refusal by a rule the model does not hold stays uncovered.
-GENERATOR_VERSION = "offline-templates-5"
+# -6: a criterion is covered only by a test of the operation its verb names (`actions`): a verb naming
+# no operation, an object naming no entity, a figure no summary gives stay uncovered, with their text.
+GENERATOR_VERSION = "offline-templates-6"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"

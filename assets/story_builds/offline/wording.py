@@ -140,6 +140,10 @@ SUMMARY_WORDS = re.compile(
     r"\b(?:totals?|sums?|averages?|counts?|how many|number of|reports?|statistics|dashboards?|summar\w*|per|"
     r"breakdown|overview|value of)\b"
 )
+# "per client", "for each agent", "by status": what figures are broken down by, or a list filtered by.
+GROUPING = re.compile(
+    r"\b(?:per|for each|for every|by|each)\s+(?:(?:the|a|an|its|their|his|her)\s+)?([a-z]+)"
+)
 LIMIT_WORDS = re.compile(
     r"\b(?:at most|no more than|more than|maximum|limit\w*|up to|exceed\w*|too many|full|already has)\b"
 )
