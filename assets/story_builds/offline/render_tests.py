@@ -299,9 +299,7 @@ def render_test_module(
     root: Path = TEMPLATES,
 ) -> str:
     not_covered = "".join(
-        f"- {item.criterion_id} ({doc(item.text)}): {doc(item.reason)}\n"
-        if item.text
-        else f"- {item.criterion_id}: {doc(item.reason)}\n"
+        f"- {item.criterion_id}: {doc(item.reason)}" + (f" ({doc(item.text)})" if item.text else "") + "\n"
         for item in uncovered
     )
     note = (
