@@ -280,10 +280,7 @@ def _build_one(
             status=error.status,
             reason=error.reason,
             rounds=error.rounds,
-            model_calls=error.usage.model_calls,
-            input_tokens=error.usage.input_tokens,
-            output_tokens=error.usage.output_tokens,
-            cost_usd=error.usage.cost_usd,
+            **_cost(error.usage),
         )
     except Exception as error:  # one story's failure is recorded; the others carry on
         return StoryBuild(**record, status="failed", reason=f"{type(error).__name__}: {error}")
@@ -294,16 +291,30 @@ def _build_one(
         commit=commit.sha,
         pull_request=pull.number,
         pull_request_url=pull.url,
-        files_changed=[change.path for change in change_set.files],
-        operations=change_set.operations,
-        covered_criteria=change_set.covered_criteria,
-        uncovered_criteria=change_set.uncovered_criteria,
-        rounds=change_set.rounds,
-        model_calls=usage.model_calls,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=usage.cost_usd,
+        **_generated(change_set, usage),
     )
+
+
+def _cost(usage: LlmUsage) -> dict[str, Any]:
+    """The StoryBuild fields of what generating a story cost."""
+    return {
+        "model_calls": usage.model_calls,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": usage.cost_usd,
+    }
+
+
+def _generated(change_set: StoryChangeSet, usage: LlmUsage) -> dict[str, Any]:
+    """The StoryBuild fields of a generated change set: what it changes and covers, and its cost."""
+    return {
+        "files_changed": [change.path for change in change_set.files],
+        "operations": change_set.operations,
+        "covered_criteria": change_set.covered_criteria,
+        "uncovered_criteria": change_set.uncovered_criteria,
+        "rounds": change_set.rounds,
+        **_cost(usage),
+    }
 
 
 def _same_as_before(
@@ -348,15 +359,7 @@ def _kept(
         pull_request=pull_number,
         pull_request_url=pull_url,
         reason=reason,
-        files_changed=[change.path for change in change_set.files],
-        operations=change_set.operations,
-        covered_criteria=change_set.covered_criteria,
-        uncovered_criteria=change_set.uncovered_criteria,
-        rounds=change_set.rounds,
-        model_calls=usage.model_calls,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=usage.cost_usd,
+        **_generated(change_set, usage),
     )
 
 
