@@ -22,9 +22,8 @@ import dagster as dg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.deployments.models import DeploymentsSet  # noqa: E402
-from pipeline_core.settings import Settings  # noqa: E402
 from resources.hosting import LocalHosting  # noqa: E402
-from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness  # noqa: E402
+from tests.support.pipeline import PipelineHarness, example_harness  # noqa: E402
 
 PROJECT = "acme-tasks"
 UPSTREAM = ["documents", "requirements", "architecture", "story_builds", "validations"]
@@ -52,16 +51,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
-        settings = Settings(pipeline_data_dir=Path(tmp) / "var", pipeline_llm_provider="offline")
-        harness = PipelineHarness.create(settings, instance)
-        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
-        harness.tick()
+    with tempfile.TemporaryDirectory() as tmp, example_harness(Path(tmp) / "var", PROJECT) as harness:
         upstream = dg.define_asset_job("upstream", selection=UPSTREAM).resolve(
             asset_graph=harness.defs.resolve_asset_graph()
         )
-        assert upstream.execute_in_process(partition_key=PROJECT, instance=instance).success
-        root = settings.releases_dir
+        assert upstream.execute_in_process(partition_key=PROJECT, instance=harness.instance).success
+        root = harness.settings.releases_dir
         rows = []
         try:
             for attempt in range(args.repeats + 1):

@@ -17,8 +17,7 @@ import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline_core.settings import Settings  # noqa: E402
-from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata  # noqa: E402
+from tests.support.pipeline import example_harness, materialization_metadata  # noqa: E402
 
 PROJECT = "acme-tasks"
 
@@ -34,11 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
-        settings = Settings(pipeline_data_dir=Path(tmp) / "var", pipeline_llm_provider="offline")
-        harness = PipelineHarness.create(settings, instance)
-        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
-        harness.tick()
+    with tempfile.TemporaryDirectory() as tmp, example_harness(Path(tmp) / "var", PROJECT) as harness:
         started = time.perf_counter()
         cold = harness.run(PROJECT)
         cold_seconds = time.perf_counter() - started

@@ -47,23 +47,11 @@ from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
 from tests.support.offline_build import acme_inputs, sandbox_tests
 from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
+from tests.support.story_builds import dependents
 
 PROJECT = "acme-tasks"
 GWT = "given a team lead\nWHEN they create a project named Website\nThen the project named Website is listed"
 FREE_TEXT = "Sort the board by due date, please"
-
-
-def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
-    """`story_id` and every story built on it, directly or not."""
-    found = {story_id}
-    grew = True
-    while grew:
-        grew = False
-        for story in requirements.stories:
-            if story.id not in found and found & set(story.depends_on):
-                found.add(story.id)
-                grew = True
-    return found
 
 
 def git(forge_root: Path, *args: str) -> str:

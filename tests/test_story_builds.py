@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from assets.architecture.models import Architecture
@@ -22,10 +21,9 @@ from assets.story_builds.build_order import BuildOrderError, plan_build_order
 from assets.story_builds.models import StoryBuildsSet
 from assets.story_builds.offline import MANIFEST_PATH
 from pipeline_core.repository.manifest import Manifest, ManifestError, read_manifest, render_manifest
-from pipeline_core.settings import Settings
 from resources.forge import BUILD_KEY_TRAILER, LocalForge
-from tests.support.pipeline import EXAMPLE_PROJECT, PipelineHarness, materialization_metadata
-from tests.support.story_builds import CountingForge, counting_generator
+from tests.support.pipeline import example_harness, materialization_metadata
+from tests.support.story_builds import CountingForge, counting_generator, dependents
 
 PROJECT = "acme-tasks"
 
@@ -33,36 +31,8 @@ PROJECT = "acme-tasks"
 @pytest.fixture(scope="module")
 def designed(tmp_path_factory: pytest.TempPathFactory) -> tuple[RequirementsSet, Architecture]:
     """The example project's stories and architecture, from the real stages."""
-    tmp = tmp_path_factory.mktemp("designed")
-    with dg.instance_for_test() as instance:
-        harness = PipelineHarness.create(
-            Settings(pipeline_data_dir=tmp / "var", pipeline_llm_provider="offline"), instance
-        )
-        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
-        harness.tick()
-        job = harness.defs.resolve_job_def("project_pipeline")
-        assert job.execute_in_process(
-            partition_key=PROJECT,
-            instance=instance,
-            asset_selection=[dg.AssetKey(n) for n in ("documents", "requirements", "architecture")],
-        ).success
-        return (
-            harness.value("requirements", PROJECT, RequirementsSet),
-            harness.value("architecture", PROJECT, Architecture),
-        )
-
-
-def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
-    """`story_id` and every story that depends on it, directly or not."""
-    found = {story_id}
-    grew = True
-    while grew:
-        grew = False
-        for story in requirements.stories:
-            if story.id not in found and found & set(story.depends_on):
-                found.add(story.id)
-                grew = True
-    return found
+    with example_harness(tmp_path_factory.mktemp("designed") / "var", PROJECT) as harness:
+        return harness.design(PROJECT)
 
 
 def test_every_story_gets_its_own_branch_commit_and_pull_request(
@@ -197,11 +167,7 @@ def test_a_forge_failure_mid_story_leaves_no_branch_a_rerun_would_trust(
 
 
 def test_the_asset_reports_stories_links_and_model_calls(tmp_path: Path) -> None:
-    settings = Settings(pipeline_data_dir=tmp_path / "var", pipeline_llm_provider="offline")
-    with dg.instance_for_test() as instance:
-        harness = PipelineHarness.create(settings, instance)
-        harness.drop_folder(EXAMPLE_PROJECT, PROJECT)
-        harness.tick()
+    with example_harness(tmp_path / "var", PROJECT) as harness:
         first = harness.run(PROJECT)
         assert first.success
         value = harness.value("story_builds", PROJECT, StoryBuildsSet)
@@ -214,7 +180,8 @@ def test_the_asset_reports_stories_links_and_model_calls(tmp_path: Path) -> None
         assert "ai-pipeline review list --project acme-tasks" in metadata["review_with"]
         assert "repository" not in metadata and "file://" not in metadata["stories"]
         assert all(f"| #{b.pull_request} |" in metadata["stories"] for b in value.stories)
-        manifest = LocalForge(root=str(settings.data_dir / "forge")).read_tree(PROJECT, INTEGRATION_BRANCH)
+        forge = LocalForge(root=str(harness.settings.data_dir / "forge"))
+        manifest = forge.read_tree(PROJECT, INTEGRATION_BRANCH)
         assert MANIFEST_PATH in manifest
 
         again = harness.run(PROJECT)

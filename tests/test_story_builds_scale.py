@@ -41,14 +41,7 @@ def designed(tmp_path_factory: pytest.TempPathFactory) -> tuple[RequirementsSet,
         )
         harness.inbox.put_text(f"{PROJECT}/requirements.md", requirements_document(STORIES))
         harness.tick()
-        job = harness.defs.resolve_job_def("project_pipeline")
-        assert job.execute_in_process(
-            partition_key=PROJECT,
-            instance=instance,
-            asset_selection=[dg.AssetKey(n) for n in ("documents", "requirements", "architecture")],
-        ).success
-        requirements = harness.value("requirements", PROJECT, RequirementsSet)
-        architecture = harness.value("architecture", PROJECT, Architecture)
+        requirements, architecture = harness.design(PROJECT)
     assert len(requirements.stories) > STORIES // 2
     return requirements, architecture
 

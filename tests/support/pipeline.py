@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from assets.architecture.models import Architecture
+from assets.requirements.models import RequirementsSet
 from pipeline_core.settings import Settings
 from pipeline_defs.cli import drop_folder
 from pipeline_defs.definitions import build_definitions
@@ -16,6 +20,7 @@ from resources.io_manager import asset_value_key
 from resources.object_store import ObjectStore, object_store_from_url
 
 EXAMPLE_PROJECT = Path(__file__).resolve().parents[2] / "examples" / "acme-tasks"
+DESIGN_STAGES = ("documents", "requirements", "architecture")
 
 
 @dataclass
@@ -65,6 +70,29 @@ class PipelineHarness:
     def value(self, asset: str, project: str, model: type[Any]) -> Any:
         key = asset_value_key(dg.AssetKey(asset), project)
         return model.model_validate_json(self.artifacts.get_text(key))
+
+    def design(self, project: str) -> tuple[RequirementsSet, Architecture]:
+        """Run the stages up to `architecture` for `project`; its stories and architecture."""
+        job = self.defs.resolve_job_def("project_pipeline")
+        assert job.execute_in_process(
+            partition_key=project,
+            instance=self.instance,
+            asset_selection=[dg.AssetKey(name) for name in DESIGN_STAGES],
+        ).success
+        requirements = self.value("requirements", project, RequirementsSet)
+        return requirements, self.value("architecture", project, Architecture)
+
+
+@contextmanager
+def example_harness(data_dir: Path, project: str) -> Iterator[PipelineHarness]:
+    """The example project dropped into an offline code location on `data_dir` (a test instance),
+    the bucket sensor ticked once."""
+    settings = Settings(pipeline_data_dir=data_dir, pipeline_llm_provider="offline")
+    with dg.instance_for_test() as instance:
+        harness = PipelineHarness.create(settings, instance)
+        harness.drop_folder(EXAMPLE_PROJECT, project)
+        harness.tick()
+        yield harness
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:

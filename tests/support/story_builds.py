@@ -1,4 +1,5 @@
-"""Instrumented forge and generator for story-build tests and benchmarks: they count what they do."""
+"""Instrumented forge and generator for story-build tests and benchmarks: they count what they do;
+`dependents` names the stories a rebuild of one story must reach."""
 
 from __future__ import annotations
 
@@ -23,6 +24,19 @@ from resources.forge import LocalForge
 from resources.forge.base import ForgeError
 from resources.llm.task import LlmUsage
 from tests.support.anthropic_server import ScriptedResponse, error_body, message_body
+
+
+def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
+    """`story_id` and every story built on it, directly or not."""
+    found = {story_id}
+    grew = True
+    while grew:
+        grew = False
+        for story in requirements.stories:
+            if story.id not in found and found & set(story.depends_on):
+                found.add(story.id)
+                grew = True
+    return found
 
 
 class CountingForge(LocalForge):
