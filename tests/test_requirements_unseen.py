@@ -274,3 +274,35 @@ def test_a_noun_named_as_an_alternative_stays_in_the_object() -> None:
     text = "Keepers log each inspection or treatment against a hive with the date.\n"
     requirements = extract("hives.md", text)
     assert titles(requirements) == ["Log each inspection or treatment against a hive"]
+
+
+def test_notes_on_values_rules_and_complaints_read_as_a_person_would() -> None:
+    requirements = extract(
+        "notes.md",
+        "## Features\n\n"
+        "- Each hive gets a temper: calm, nervous or aggressive\n"
+        "- Honey in store never drops below zero: a sale larger than the store is refused\n"
+        "- Each jar records the hive, the harvest date and the weight\n"
+        "- Every jar comes from one hive\n\n"
+        "At the moment we can never tell which hives are due an inspection.\n",
+    )
+    temper = having(requirements, "temper")
+    assert temper.title == "Give each hive a temper"
+    assert "calm, nervous or aggressive" in temper.i_want
+    rule = having(requirements, "prevent")
+    assert rule.title == "Prevent honey in store from dropping below zero"
+    assert rule.acceptance_criteria[0].then == "a sale larger than the store is refused"
+    jars = having(requirements, "record", "jar")
+    for field in ("hive", "harvest date", "weight"):
+        assert field in criteria_text(jars)
+    assert len(requirements.stories) == 3, titles(requirements)  # "comes from" and the complaint ask nothing
+
+
+def test_a_meeting_verb_with_a_thing_of_the_product_is_an_action() -> None:
+    chat = (
+        '[{"user": "ana", "text": "keepers should be able to move a hive to another apiary or retire it", '
+        '"ts": "2025-04-02T09:00:00Z"}]'
+    )
+    requirements = extract("chat.json", chat)
+    assert having(requirements, "move", "apiary").as_a == "keeper"
+    assert having(requirements, "retire")

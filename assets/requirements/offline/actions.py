@@ -388,7 +388,14 @@ def meaningful(want: str, conversational: bool) -> bool:
     if tokens[1] in ("it", "them", "this", "that", "something", "stuff") and not checking:
         return False  # "keep it just television": in talk, an object nobody named asks for nothing
     content = [t for t in tokens[1:] if t not in DETERMINERS and t not in POSSESSIVES and len(t) > 2]
-    if verb in MEETING_VERBS or not content or tokens[1] in ("or", "and"):
+    # "move an application to the next stage": a meeting verb with a thing of the product as its object
+    moved = (
+        verb == "move"
+        and len(tokens) > 2
+        and tokens[1] in DETERMINERS
+        and singular(tokens[2]) not in MEETING_NOUNS
+    )
+    if (verb in MEETING_VERBS and not moved) or not content or tokens[1] in ("or", "and"):
         return False
     if re.search(r"\b(?:is|are|was|were)\s+to\b", " ".join(tokens)):
         return False  # two clauses run together ("get rid one of our requirements is to move")

@@ -113,6 +113,7 @@ _WAY_FOR = re.compile(
 )
 
 
+_KNOWING_VERBS = frozenset("tell know see find remember track work figure keep say guess".split())
 # "we should have a way to mark a hive as inspected": the story is what the way does.
 _WAY_TO = re.compile(
     r"^(?:(?:have|get|give|offer|provide|add|build|need)\s+)?(?:a|an|the|some)\s+"
@@ -197,6 +198,9 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
     negative_modal = re.search(r"not|n['’]t", match.group(0), re.I) is not None
     prohibited = re.match(r"^(?:not|never|no longer)\s+(?P<rest>\S.*)$", action, re.I)
     if prohibited or negative_modal:
+        rest_words = words(prohibited["rest"] if prohibited else action)[:1]
+        if subject.lower() in ("we", "i") and rest_words and rest_words[0] in _KNOWING_VERBS:
+            return []  # "we can never tell what is running low": what goes wrong today, not a rule
         if context.conversational:
             return []  # in talk, "they shouldn't have the same size" is an opinion, not a rule to build
         rest = prohibited["rest"] if prohibited else action

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-from lemminflect import getLemma
+from lemminflect import getInflection, getLemma
 
+from assets.requirements.drafts import DraftCriterion
 from assets.requirements.language import PERSON_WORDS, VERB_OPERATIONS, singular, third_person, words
 from assets.requirements.models import Priority
 from assets.requirements.offline.actions import (
@@ -288,6 +289,15 @@ def described_record(subject: str, details: str) -> str | None:
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|will|can|does|do|did|would|may)\b", re.I)
 
 
+_NEVER = re.compile(
+    r"^(?P<subject>(?:[\w-]+\s+){0,4}?[\w-]+)\s+(?:must |should |can |may |will )?never\s+(?P<verb>[a-z]+)\b"
+    r"(?P<rest>[^:;]*)",
+    re.I,
+)
+_THING_STATEMENT = re.compile(
+    r"^(?:each|every|an?|the|all)\s+(?P<noun>[a-z-]+)\s+(?P<verb>[a-z]+s)\s+(?P<rest>\S.*)$", re.I
+)
+_LISTING_VERBS = frozenset("record list hold include contain store keep show".split())
 # Nouns of a figure that are verbs too; a bullet starting with one names the figure, not an action.
 _FIGURE_NOUNS = frozenset("total totals summary overview breakdown tally".split())
 
@@ -308,6 +318,32 @@ def read_bare_feature(sentence: str, text: str, segment: int, context: Context) 
         # "Total loans per show each term": a figure to see, though "total" is a verb too
         want = f"to see the {body.rstrip('.!')[:1].lower()}{body.rstrip('.!')[1:]}"
         return [draft(default_actor(context), want, why, why_kind, priority, sentence, segment)]
+    never = _NEVER.match(body)
+    if never:  # "Stock on hand never goes below zero": a rule the product keeps
+        verb = present_verb(never["verb"]) or never["verb"].lower()
+        going = getInflection(verb, "VBG")
+        subject = never["subject"]
+        if subject[:1].isupper() and not subject.split()[0].isupper():
+            subject = subject[:1].lower() + subject[1:]
+        rest = never["rest"].rstrip(" .")
+        found = draft(
+            default_actor(context),
+            f"to prevent {subject} from {going[0] if going else verb}{rest}",
+            why,
+            why_kind,
+            "Must",
+            sentence,
+            segment,
+        )
+        tail = body.split(":", 1)[1].strip(" .") if ":" in body else ""
+        found.criteria.append(
+            DraftCriterion(
+                given=f"a change that would make {subject} {verb}{rest}",
+                when="it is saved",
+                then=tail or "it is refused with a message",
+            )
+        )
+        return [found]
     if is_verb(tokens[0].lower()):
         return actions_of("", body, sentence, segment, context)
     wanted = wanted_thing(body.rstrip(".!"))
@@ -315,6 +351,14 @@ def read_bare_feature(sentence: str, text: str, segment: int, context: Context) 
         return [draft(default_actor(context), wanted, why, why_kind, priority, sentence, segment)]
     if _FINITE.search(body):
         return []  # a sentence about something ("The app is for busy people"), not a feature name
+    stated = _THING_STATEMENT.match(body)
+    if stated and present_verb(stated["verb"]) and present_verb(stated["verb"]) != stated["verb"].lower():
+        if present_verb(stated["verb"]) in _LISTING_VERBS and re.search(r",.*\b(?:and|or)\b", stated["rest"]):
+            # "Each stay records the dog, the arrival date and the kennel number"
+            things = plural_noun(singular(stated["noun"].lower()))
+            want = f"to record {things} with {stated['rest'].strip(' .')}"
+            return [draft(default_actor(context), want, why, why_kind, priority, sentence, segment)]
+        return []  # "every product comes from one supplier": a statement about things, not a feature
     want, title = feature_story_want(body.rstrip(".!"))
     return [draft(default_actor(context), want, why, why_kind, priority, sentence, segment, title)]
 

@@ -24,13 +24,21 @@ from assets.requirements.offline.actions import (
     actions_of,
     default_actor,
     draft,
+    items,
     meaningful,
     remember_object,
     split_why,
     strip_leading_to,
 )
 from assets.requirements.offline.modal import HEDGES, RELATIVE_WANT, read_modal
-from assets.requirements.offline.phrasing import actor_of, is_verb, looks_like_person, named_role, plural_noun
+from assets.requirements.offline.phrasing import (
+    actor_of,
+    is_verb,
+    looks_like_person,
+    named_role,
+    plural_noun,
+    with_article,
+)
 from assets.requirements.offline.possession import possession
 from assets.requirements.offline.present import read_bare_feature, read_present_tense
 from assets.requirements.offline.product import (
@@ -85,6 +93,13 @@ _NOUN_BRIEF = re.compile(
 )
 
 
+# "each ticket gets a priority: low, normal or urgent": an attribute and the values it takes.
+_GETS_VALUE = re.compile(
+    r"^(?:(?:and|also|then)\s+)?(?:each|every|an?)\s+(?P<thing>[a-z-]+)\s+"
+    r"(?:gets|has|takes|is given|carries)\s+an?\s+(?P<attribute>[a-z-]+)\s*(?::|-|–)\s*"
+    r"(?P<values>[\w -]+(?:,\s*[\w -]+)*,?\s+(?:or|and)\s+[\w -]+)$",
+    re.I,
+)
 _FOR_EACH_WE_KEEP = re.compile(
     r"^(?:for|of|about)\s+(?:each|every)\s+(?P<thing>[a-z-]+)\s*,?\s+(?:we|i|you|they|the app|it)\s+"
     r"(?:will\s+|would\s+|should\s+|must\s+|can\s+|need to\s+|want to\s+|have to\s+)?(?:also\s+)?"
@@ -141,6 +156,13 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
     result = read_modal(sentence, text, segment, context)
     if result is not None:
         return result
+    valued = _GETS_VALUE.match(text)
+    if valued and len(items(valued["values"])) >= 2:  # "each ticket gets a priority: low, normal or urgent"
+        attribute = with_article(valued["attribute"].lower())
+        want = f"to give each {valued['thing'].lower()} {attribute}: {valued['values']}"
+        return [
+            draft(default_actor(context), want, None, None, context.priority or "Should", sentence, segment)
+        ]
     held = possession(text, segment, context)
     if held:  # "Every boat has a name, a type and a seat count": a record to keep
         return held
