@@ -24,10 +24,10 @@ from assets.deployments.models import ValidationSummary
 from pipeline_core.repository.manifest import MANIFEST_PATH, parse_manifest
 from resources.hosting import EcsHosting, HostingRouter, LocalHosting, NetlifyHosting, ReleaseRequest
 from resources.hosting.base import publish_files
-from tests.support.ecs import REGION, MotoAws, _open_account
-from tests.support.netlify import StandInSite, netlify_spec
+from tests.support.ecs import REGION, MotoAws, moto_server
+from tests.support.netlify import StandInSite, netlify_api, netlify_prism  # noqa: F401 (fixtures)
 from tests.support.offline_build import acme_inputs, build_all
-from tests.support.prism import PrismProxy, PrismServer, prism_proxy, prism_server
+from tests.support.prism import PrismProxy
 
 pytestmark = pytest.mark.integration
 
@@ -43,32 +43,16 @@ def example() -> tuple[dict[str, bytes], Any]:
     return {path: text.encode() for path, text in tree.items()}, architecture
 
 
-@pytest.fixture(scope="module")
-def netlify_prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
-    with prism_server(netlify_spec(tmp_path_factory.mktemp("netlify-spec"))) as server:
-        yield server
-
-
 @pytest.fixture
-def api(netlify_prism: PrismServer) -> Iterator[PrismProxy]:
-    with prism_proxy(netlify_prism) as proxy:
-        yield proxy
-        proxy.assert_contract_clean()
-        assert not [e for e in proxy.exchanges if e.upstream_status >= 400]
+def api(netlify_api: PrismProxy) -> PrismProxy:  # noqa: F811
+    return netlify_api
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoAws]:
-    from moto.server import ThreadedMotoServer
-
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield _open_account(f"http://{host}:{port}")
-    finally:
-        server.stop()
+    with moto_server() as aws:
+        yield aws
 
 
 @pytest.fixture

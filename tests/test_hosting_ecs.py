@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from pipeline_core.repository.manifest import ComponentSpec, StartCommand
 from resources.hosting.base import HostingError, ReleaseRequest
 from resources.hosting.ecs import EcsHosting, read_rollout
-from tests.support.ecs import REGION, MotoAws, _open_account
+from tests.support.ecs import REGION, MotoAws, moto_server
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +38,8 @@ SERVICE = "acme-tasks-backend-preview"
 @pytest.fixture
 def aws() -> Iterator[MotoAws]:
     """moto's server on a free port of 127.0.0.1, with a fresh account in it."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield _open_account(f"http://{host}:{port}")
-    finally:
-        server.stop()
+    with moto_server() as aws:
+        yield aws
 
 
 @pytest.fixture

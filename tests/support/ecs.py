@@ -1,11 +1,12 @@
 """An AWS account on moto's server, shaped like the production stack, for the ECS run launcher.
 
-`moto_aws` starts `moto.server.ThreadedMotoServer` on 127.0.0.1 with a free port and opens a fresh
-AWS account in it (moto keeps its state per process, shared by every server in it, so each test
-gets its own account and keys instead of a reset that would wipe other fixtures'). `ecs_account`
-creates in it what infra/cdk/stacks.py creates in AWS and the launcher touches: a VPC subnet and a
-security group, the cluster, the daemon's own running Fargate task, the run task definition (with
-its roles, secrets and log group, as the stack registers it) and the buckets.
+`moto_server` (and the fixture `moto_aws`) starts `moto.server.ThreadedMotoServer` on 127.0.0.1
+with a free port and opens a fresh AWS account in it (moto keeps its state per process, shared by
+every server in it, so each test gets its own account and keys instead of a reset that would wipe
+other fixtures'). `ecs_account` creates in it what infra/cdk/stacks.py creates in AWS and the
+launcher touches: a VPC subnet and a security group, the cluster, the daemon's own running Fargate
+task, the run task definition (with its roles, secrets and log group, as the stack registers it)
+and the buckets.
 `task_metadata_endpoint` serves the ECS task-metadata endpoint v4 for that daemon task
 (`ECS_CONTAINER_METADATA_URI_V4`), so the launcher finds its cluster and network the way it does
 inside a Fargate task.
@@ -17,6 +18,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -82,8 +84,9 @@ def _open_account(endpoint: str) -> MotoAws:
     )
 
 
-@pytest.fixture
-def moto_aws() -> Iterator[MotoAws]:
+@contextmanager
+def moto_server() -> Iterator[MotoAws]:
+    """moto's server on a free port of 127.0.0.1, with a fresh account in it."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -93,6 +96,12 @@ def moto_aws() -> Iterator[MotoAws]:
         yield _open_account(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+@pytest.fixture
+def moto_aws() -> Iterator[MotoAws]:
+    with moto_server() as aws:
+        yield aws
 
 
 @dataclass(frozen=True)
