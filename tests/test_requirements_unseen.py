@@ -306,3 +306,12 @@ def test_a_meeting_verb_with_a_thing_of_the_product_is_an_action() -> None:
     requirements = extract("chat.json", chat)
     assert having(requirements, "move", "apiary").as_a == "keeper"
     assert having(requirements, "retire")
+
+
+def test_people_named_by_what_they_do_are_the_actor_and_their_things_the_object() -> None:
+    requirements = extract(
+        "about.md", "Combly is a small web app that lets people who keep bees look after them.\n"
+    )
+    story = having(requirements, "look after")
+    assert story.as_a == "bee keeper"
+    assert story.i_want == "to look after the bees"

@@ -186,8 +186,13 @@ def resolve_object(action: str, context: Context, segment: int) -> str:
         action,
         flags=re.I,
     )
-    match = re.match(r"^(?P<verb>\w+)\s+(?P<pronoun>it|them)\b", action, re.I)
-    if match is None or not is_verb(match["verb"].lower()) or match["verb"].lower() in _PEOPLE_VERBS:
+    match = re.match(
+        r"^(?P<verb>\w+(?:\s+(?:after|up|out|off|over|back|away|for|with))?)\s+(?P<pronoun>it|them)\b",
+        action,
+        re.I,
+    )  # "look after them": the phrasal verb's object too
+    verb = match["verb"].split()[0].lower() if match else ""
+    if match is None or not is_verb(verb) or verb in _PEOPLE_VERBS:
         return action
     noun = plural_noun(singular(thing)) if match["pronoun"].lower() == "them" else singular(thing)
     return f"{match['verb']} the {noun}{action[match.end() :]}"

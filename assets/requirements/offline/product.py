@@ -113,7 +113,10 @@ def read_product_description(sentence: str, text: str, segment: int, context: Co
                 return []
             actor_words = tokens[:index]
             rest = tokens[index + 1 :] if tokens[index].lower() == "to" else tokens[index:]
-            return actions_of(" ".join(actor_words), " ".join(rest), sentence, segment, context)
+            actor, thing = people_who(" ".join(actor_words))
+            if thing:  # "... keep them alive": the houseplants
+                context.thing, context.thing_segment = thing, segment
+            return actions_of(actor, " ".join(rest), sentence, segment, context)
     if parts is None:
         return []
     return actions_of(parts["actor"], parts["actions"], sentence, segment, context)
@@ -209,9 +212,32 @@ def actor_end(tokens: list[str]) -> int | None:
     for i, token in enumerate(tokens):
         if i > 0 and token.lower() == "to" and i + 1 < len(tokens) and is_verb(tokens[i + 1].lower()):
             return i
+    relative = next((i for i, t in enumerate(tokens[:4]) if t.lower() in ("who", "that")), None)
+    start = 1
+    if relative is not None and relative + 2 < len(tokens):  # "people who own houseplants keep ...": past it
+        start = relative + 3
     return next(
-        (i for i, t in enumerate(tokens) if i > 0 and (t.lower() == "to" or is_verb(t.lower()))), None
+        (i for i, t in enumerate(tokens) if i >= start and (t.lower() == "to" or is_verb(t.lower()))), None
     )
+
+
+def people_who(actor: str) -> tuple[str, str | None]:
+    """ "people who own houseplants" -> ("houseplant owner", "houseplants"): the role and the thing."""
+    match = re.match(
+        r"^(?:\w+\s+)?(?:people|those|anyone|users|folks)\s+(?:who|that)\s+(?P<verb>[a-z]+)\s+(?P<thing>[a-z-]+)$",
+        actor,
+        re.I,
+    )
+    if match is None or not is_verb(match["verb"].lower()):
+        return actor, None
+    verb = match["verb"].lower()
+    if verb.endswith("e"):
+        agent = verb + "r"
+    elif re.search(r"[^aeiou][aeiou][bdgmnpt]$", verb) and len(verb) <= 4:
+        agent = verb + verb[-1] + "er"
+    else:
+        agent = verb + "er"
+    return f"{singular(match['thing'].lower())} {agent}", match["thing"].lower()
 
 
 def system_part(subject: str) -> bool:
