@@ -22,10 +22,8 @@ from assets.story_builds.build import build_stories, story_branch
 from assets.story_builds.story_tests import sandbox_tester
 from assets.validations.report import CONTRACT_CHECK, COVERAGE_CHECK, TESTS_CHECK
 from pipeline_core.repository.manifest import read_manifest
-from pipeline_core.settings import Settings, get_settings
+from pipeline_core.settings import get_settings
 from resources.forge import LocalForge
-from resources.io_manager import asset_value_key
-from resources.llm import LlmResource
 from tests.fixtures.components.trees import HERE as FIXTURES
 from tests.fixtures.components.trees import TASKS_OPENAPI
 from tests.support.anthropic_server import AnthropicServer
@@ -196,13 +194,7 @@ def test_a_fastapi_and_react_story_is_installed_tested_and_committed(
     requirements, architecture = stack_project()
     forge = LocalForge(root=str(tmp_path / "forge"))
     tester = sandbox_tester(workdir_parent=tmp_path, cache_dir=install_cache)
-    llm = LlmResource(
-        provider="anthropic",
-        api_key="sk-test",
-        base_url=anthropic_server.base_url,
-        cache_url=(tmp_path / "llm").as_uri(),
-        max_retries=0,
-    )
+    llm = anthropic_server.llm(tmp_path / "llm")
     generator = model_generator(llm, architecture, requirements, tester=tester, max_rounds=2)
 
     value = build_stories(PROJECT, requirements, architecture, forge, generator, None)
@@ -234,21 +226,11 @@ def test_the_fastapi_and_react_project_passes_every_check_through_the_code_locat
     get_settings.cache_clear()
     anthropic_server.enqueue_json_answer(answer())
     requirements, architecture = stack_project()
-    settings = Settings(
-        pipeline_data_dir=tmp_path / "var",
-        pipeline_llm_provider="anthropic",
-        anthropic_base_url=anthropic_server.base_url,
-        pipeline_llm_max_retries=0,
-        pipeline_forge="local",
-    )
+    settings = anthropic_server.pipeline_settings(tmp_path / "var")
     try:
         with dg.instance_for_test() as instance:
             harness = PipelineHarness.create(settings, instance)
-            instance.add_dynamic_partitions("projects", [PROJECT])
-            for name, value in (("requirements", requirements), ("architecture", architecture)):
-                harness.artifacts.put_text(
-                    asset_value_key(dg.AssetKey(name), PROJECT), value.model_dump_json()
-                )
+            harness.put_design(PROJECT, requirements, architecture)
             result = harness.defs.resolve_job_def("project_pipeline").execute_in_process(
                 partition_key=PROJECT,
                 instance=instance,

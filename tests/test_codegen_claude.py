@@ -27,7 +27,7 @@ from assets.story_builds.codegen_claude import StoryGenerationError, generate_st
 from assets.story_builds.models import FileChange, apply_changes
 from assets.validations.sandbox import coverage_report, run_tests_in_sandbox
 from pipeline_core.repository.manifest import MANIFEST_PATH, Manifest, read_manifest, render_manifest
-from resources.llm import LlmResource, LlmSession
+from resources.llm import LlmSession
 from resources.llm.prompt import QUOTED_DATA_NOTICE
 from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import (
@@ -45,13 +45,7 @@ from tests.support.claude_project import (
 
 
 def session_for(server: AnthropicServer, tmp_path: Path) -> LlmSession:
-    return LlmResource(
-        provider="anthropic",
-        api_key="sk-test",
-        base_url=server.base_url,
-        cache_url=(tmp_path / "llm-cache").as_uri(),
-        max_retries=1,
-    ).session()
+    return server.llm(tmp_path / "llm-cache", max_retries=1).session()
 
 
 def us1_tree() -> dict[str, str]:

@@ -21,9 +21,7 @@ from assets.story_builds.build import build_stories, story_branch
 from assets.story_builds.models import StoryBuildsSet, apply_changes
 from assets.story_builds.story_tests import StoryTestRun, sandbox_tester, scrub_secrets, story_components
 from pipeline_core.repository.manifest import MANIFEST_PATH, read_manifest
-from pipeline_core.settings import Settings
 from resources.forge import LocalForge
-from resources.io_manager import asset_value_key
 from resources.llm import LlmResource
 from tests.support.anthropic_server import AnthropicServer, RecordedRequest
 from tests.support.claude_project import (
@@ -46,13 +44,7 @@ EXPENSIVE = {"input_tokens": 100_000, "output_tokens": 1_000}  # $0.315 a call a
 
 
 def llm_for(server: AnthropicServer, tmp_path: Path) -> LlmResource:
-    return LlmResource(
-        provider="anthropic",
-        api_key="sk-test",
-        base_url=server.base_url,
-        cache_url=(tmp_path / "llm-cache").as_uri(),
-        max_retries=0,
-    )
+    return server.llm(tmp_path / "llm-cache")
 
 
 def broken(module: str = BROKEN_MODULE) -> dict:
@@ -283,22 +275,12 @@ def test_the_asset_reports_rounds_cost_and_spend_and_its_check_per_project(
     anthropic_server: AnthropicServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    settings = Settings(
-        pipeline_data_dir=tmp_path / "var",
-        pipeline_llm_provider="anthropic",
-        anthropic_base_url=anthropic_server.base_url,
-        pipeline_llm_max_retries=0,
-        pipeline_forge="local",
-    )
+    settings = anthropic_server.pipeline_settings(tmp_path / "var")
     good, bad = "tasks", "tasks-broken"
     with dg.instance_for_test() as instance:
         harness = PipelineHarness.create(settings, instance)
-        instance.add_dynamic_partitions("projects", [good, bad])
         for project in (good, bad):
-            for name, value in (("requirements", make_requirements()), ("architecture", make_architecture())):
-                harness.artifacts.put_text(
-                    asset_value_key(dg.AssetKey(name), project), value.model_dump_json()
-                )
+            harness.put_design(project, make_requirements(), make_architecture())
         job = harness.defs.resolve_job_def("project_pipeline")
         run_config = {"ops": {"story_builds": {"config": {"budget_usd_per_project": 5.0}}}}
 

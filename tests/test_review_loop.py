@@ -41,7 +41,6 @@ from pipeline_defs.cli.app import main as cli_main
 from resources.forge import LocalForge
 from resources.forge.base import FileChange, GitIdentity, PullRequest
 from resources.hosting import LocalHosting
-from resources.llm import LlmResource
 from sensors.review_sensor import APPROVALS_TAG, build_review_sensor
 from tests.support.anthropic_server import AnthropicServer
 from tests.support.claude_project import documents_of, make_architecture, make_requirements, us1_answer
@@ -312,13 +311,7 @@ def test_with_a_model_the_feedback_is_quoted_into_that_storys_prompt(
     requirements = requirements.model_copy(update={"stories": requirements.stories[:1]})
     architecture = make_architecture()
     forge = LocalForge(root=str(tmp_path / "forge"))
-    llm = LlmResource(
-        provider="anthropic",
-        api_key="sk-test",
-        base_url=anthropic_server.base_url,
-        cache_url=(tmp_path / "llm-cache").as_uri(),
-        max_retries=0,
-    )
+    llm = anthropic_server.llm(tmp_path / "llm-cache")
     generator = model_generator(llm, architecture, requirements, tester=None, max_rounds=1)
     anthropic_server.enqueue_json_answer(us1_answer())
     first = build_stories("tasks", requirements, architecture, forge, generator, None, feedback={})

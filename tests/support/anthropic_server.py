@@ -21,9 +21,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from pipeline_core.settings import Settings
+    from resources.llm import LlmResource
 
 
 @dataclass
@@ -130,6 +135,31 @@ class AnthropicServer:
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    def llm(self, cache_dir: Path, max_retries: int = 0) -> LlmResource:
+        """An Anthropic llm resource talking to this server with a test key, caching in `cache_dir`."""
+        from resources.llm import LlmResource
+
+        return LlmResource(
+            provider="anthropic",
+            api_key="sk-test",
+            base_url=self.base_url,
+            cache_url=cache_dir.as_uri(),
+            max_retries=max_retries,
+        )
+
+    def pipeline_settings(self, data_dir: Path) -> Settings:
+        """A code location's settings on `data_dir` whose model is this server (no retries) and whose
+        forge is local; the key is read from ANTHROPIC_API_KEY, which the test sets."""
+        from pipeline_core.settings import Settings
+
+        return Settings(
+            pipeline_data_dir=data_dir,
+            pipeline_llm_provider="anthropic",
+            anthropic_base_url=self.base_url,
+            pipeline_llm_max_retries=0,
+            pipeline_forge="local",
+        )
 
     def start(self) -> AnthropicServer:
         self._thread.start()

@@ -82,6 +82,13 @@ class PipelineHarness:
         requirements = self.value("requirements", project, RequirementsSet)
         return requirements, self.value("architecture", project, Architecture)
 
+    def put_design(self, project: str, requirements: RequirementsSet, architecture: Architecture) -> None:
+        """Add the project's partition and store its requirements and architecture, as if those stages
+        had run."""
+        self.instance.add_dynamic_partitions("projects", [project])
+        for asset, value in (("requirements", requirements), ("architecture", architecture)):
+            self.artifacts.put_text(asset_value_key(dg.AssetKey(asset), project), value.model_dump_json())
+
 
 @contextmanager
 def example_harness(data_dir: Path, project: str) -> Iterator[PipelineHarness]:
