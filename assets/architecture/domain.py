@@ -37,7 +37,7 @@ from assets.architecture.phrases import (
     without_purpose,
 )
 from assets.architecture.spelling import corrected_stories
-from assets.architecture.states import state_after, transition_name
+from assets.architecture.states import more_states, state_after, transition_name
 from assets.architecture.vocabulary import (
     DISPLAY_FIELDS,
     SEARCH_TERMS,
@@ -54,6 +54,7 @@ from assets.architecture.vocabulary import (
     is_non_record,
     is_person_word,
 )
+from assets.architecture.wants import fuller_want
 from assets.requirements.language import STOPWORDS, pascal_case, role_of, singular
 from assets.requirements.models import UserStory
 
@@ -510,7 +511,7 @@ def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraf
         for kind in ("list", "create", "read", "update", "delete"):
             acted[0].touch(kind, story.id)
         return
-    uses = want_uses(story.i_want)
+    uses = want_uses(fuller_want(story))
     wanted = noun_want(story.i_want) if not uses else None
     if wanted is not None and acted and model.find(wanted[0]) is acted[0]:
         target, start = acted[0], wanted[1]
@@ -630,6 +631,19 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         for kind in kinds:
             target.touch(kind, story.id)
         return
+    if (
+        action in ("read", "list")
+        and toks[after : after + 1] == ["with"]
+        and toks[after + 1 : after + 2]
+        in (
+            ["their"],
+            ["its"],
+        )
+    ):  # "see the upcoming vaccinations with their due dates": what each one shows
+        for item in listed_fields(toks, after + 1)[0]:
+            # each has one: "with their due dates" is a due date
+            name = item.name[:-1] if item.name.endswith(("dates", "times")) else item.name
+            add_listed_field(target, name, item.values, model)
     if action in ("read", "list"):
         narrowed = _NARROWED.get(toks[after]) if after < len(toks) else None
         if narrowed is not None and toks[after + 1 : after + 2] == ["by"]:
@@ -713,6 +727,7 @@ def add_listed_field(
 ) -> str:
     """A listed field: a reference when it names another entity, an enum when values are given;
     "the maximum number of permits" counts permits (an integer), it does not refer to one."""
+    name = _label_of(name, target)
     counted = "_of_" in name and {"number", "count", "quantity", "amount"} & set(
         name.split("_of_")[0].split("_")
     )
@@ -735,21 +750,37 @@ def add_listed_field(
     return name
 
 
+def _label_of(name: str, target: EntityDraft) -> str:
+    """ "the name of the medicine" listed for a medication is its name; "the name of the owner"
+    is the owner's name, "the name of the school" the school's."""
+    label, of, thing = name.partition("_of_")
+    if not of or label not in DISPLAY_FIELDS or "_" in thing:
+        return name
+    head = target.noun.split()[-1]
+    same = thing == head or (len(thing) > 4 and thing[:5] == head[:5])
+    return label if same else f"{thing}_{label}"
+
+
 def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserStory) -> None:
     toks, after = use.clause, _after_object(use)
+    moves: list[tuple[str, str, str | None]] = []  # name, state it leads to, state it follows
     if verb == "mark":
         start = _next(toks, after, "as", limit=2)
         found = state_after(toks, start) if start is not None else None
         if found is None:
             return
-        state = found[0]
-        name, to_state = transition_name(state), state
-        if state in ("open", "undone", "incomplete", "not"):
-            name, to_state = "reopen", ""
+        for state, follows in ((found[0], None), *more_states(toks, found[1], found[0])):
+            if state in ("open", "undone", "incomplete", "not"):
+                moves.append(("reopen", "", None))
+            else:
+                moves.append((transition_name(state), state, follows))
     else:
-        name, to_state = verb, STATE_OF_VERB[verb]
-    transition = target.transitions.setdefault(name, TransitionDraft(name=name, to_state=to_state))
-    transition.story_ids.add(story.id)
+        moves.append((verb, STATE_OF_VERB[verb], None))
+    for name, to_state, follows in moves:
+        transition = target.transitions.setdefault(name, TransitionDraft(name=name, to_state=to_state))
+        transition.story_ids.add(story.id)
+        if follows is not None and transition.from_states is None:
+            transition.from_states = [follows]
     if story.id not in target.stories:
         target.stories.append(story.id)
 

@@ -385,11 +385,58 @@ def _date_of_event(toks: list[str], index: int, item: list[str]) -> tuple[str, i
     return word, position
 
 
+# A question that names a measure: "how often it has to be given" is the frequency.
+_HOW = {
+    "often": "frequency",
+    "long": "duration",
+    "far": "distance",
+    "old": "age",
+    "big": "size",
+    "large": "size",
+    "heavy": "weight",
+    "much": "amount",
+}
+_PRICED = frozenset("cost costs charge charges pay pays".split())
+# Words naming one end of a span: "a start and end time" is a start time and an end time.
+_SPAN_ENDS = frozenset("start end finish begin opening closing arrival departure pickup return".split())
+
+
+def _how_item(toks: list[str], index: int) -> tuple[list[str], int]:
+    """The item a "how ..." question names from `index` ("how many seats there are" -> number of
+    seats) and where the question ends (the next comma, "and" or "or")."""
+    word = toks[index + 1] if index + 1 < len(toks) else ""
+    noun = toks[index + 2] if index + 2 < len(toks) else ""
+    plain = noun.isalpha() and noun not in STOPWORDS and noun not in DETERMINERS
+    if word == "many" and plain:
+        item = ["number", "of", noun]
+    elif word == "much" and plain:
+        item = [noun]
+    else:
+        item = [_HOW[word]] if word in _HOW else []
+    end = index + 1
+    while end < len(toks) and toks[end] not in (",", ";", ":", ")", "and", "or"):
+        end += 1
+    if word == "much" and _PRICED & set(toks[index:end]):  # "how much it costs"
+        item = ["price"]
+    return item, end
+
+
 def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
     """A list of items ("a title, due date and priority") from `index`: each item's words, and the end."""
     items: list[list[str]] = [[]]
     while index < len(toks):
         token = toks[index]
+        content = [word for word in items[-1] if word not in DETERMINERS]
+        if token in ("and", "or") and len(content) == 1 and content[0] in _SPAN_ENDS:
+            after = toks[index + 1 : index + 3]
+            if len(after) == 2 and after[0] in _SPAN_ENDS and after[1] in _WHEN_WORDS:
+                items[-1].append(after[1])  # "a start and end time": the start is a time too
+        if token == "how" and not content:
+            item, end = _how_item(toks, index)
+            if not item:
+                break
+            items[-1], index = item, end
+            continue
         if token in (",", "and", "or"):
             if items[-1]:
                 items.append([])

@@ -162,10 +162,12 @@ def apply_state_changes(story: UserStory, model: DomainModel, acted: list[Entity
     transition of the thing to that state (`states`)."""
     for text in story_texts(story):
         for sentence in clauses(text):
-            for entity, state in state_changes(sentence, model, acted[0] if acted else None):
+            for entity, state, after in state_changes(sentence, model, acted[0] if acted else None):
                 name = transition_name(state)
                 transition = entity.transitions.setdefault(name, TransitionDraft(name=name, to_state=state))
                 transition.story_ids.add(story.id)
+                if after is not None and transition.from_states is None:
+                    transition.from_states = [after]
                 if story.id not in entity.stories:
                     entity.stories.append(story.id)
 
@@ -464,6 +466,9 @@ def _summaries(sentence: str, story: UserStory, model: DomainModel, acted: list[
                     break
             else:
                 continue
+            looked_at = _LOOKING.search(sentence) or _SUMMARY_WORDS.search(sentence)
+            if match["count"] and not match["group"] and not looked_at:
+                continue  # "a ticket has ... the number of seats they bought": a field it lists
         group = _group_field(entity, match["group"], model) if match["group"] else None
         if match["count"] or field is None:
             state = _state_of(entity, words[:-1])

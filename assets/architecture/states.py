@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assets.architecture.phrases import DETERMINERS, entity_phrase, tokens
+from assets.requirements.language import STOPWORDS
 
 if TYPE_CHECKING:
     from assets.architecture.domain import DomainModel, EntityDraft
@@ -49,15 +50,38 @@ def state_after(toks: list[str], start: int) -> tuple[str, int] | None:
     words = [toks[start]]
     index = start + 1
     while index < len(toks) and toks[index].isalpha() and len(words) < 3:
-        if toks[index] in _PARTICLES or words[-1] in _JOINING:
+        # "out of service" joins on; "checked in when it arrives" ends before "when"
+        joins = words[-1] in _JOINING and (toks[index] in _JOINING or toks[index] not in STOPWORDS)
+        if toks[index] in _PARTICLES or joins:
             words.append(toks[index])
             index += 1
             continue
         break
-    if words[-1] in _JOINING:  # "out of" without what it is out of
+    if words[-1] in _JOINING and (len(words) == 1 or words[-1] not in _PARTICLES):
+        # "out of" without what it is out of; "checked in" ends on its particle
         return None
     state = {"complete": "completed", "finish": "finished"}.get(words[0], words[0])
     return "_".join([state, *words[1:]]), index
+
+
+def more_states(toks: list[str], end: int, first: str, joiner: str = "as") -> list[tuple[str, str | None]]:
+    """The further states one setter names after its first (`first`, ending at `end`), each with
+    the state it follows when "and" joins them in turn: "mark a stay as checked in when the dog
+    arrives and as checked out when it leaves" -> [("checked_out", "checked_in")]; "or as" names
+    another end, not a next step."""
+    found: list[tuple[str, str | None]] = []
+    index, previous = end, first
+    while index < len(toks) - 1 and toks[index] != ";":
+        if toks[index] in STATE_SETTERS:  # another setter names its own states
+            break
+        if toks[index] == joiner and toks[index - 1] in ("and", "or", ","):
+            state = state_after(toks, index + 1)
+            if state is not None:
+                found.append((state[0], previous if toks[index - 1] == "and" else None))
+                index, previous = state[1], state[0]
+                continue
+        index += 1
+    return found
 
 
 def _thing(
@@ -82,8 +106,9 @@ def _last_named(toks: list[str], end: int, model: DomainModel) -> EntityDraft | 
 
 def state_changes(
     sentence: str, model: DomainModel, fallback: EntityDraft | None
-) -> list[tuple[EntityDraft, str]]:
-    """(thing, state) for every "mark/flag X as S", "set X to S" of the sentence."""
+) -> list[tuple[EntityDraft, str, str | None]]:
+    """(thing, state, the state it follows if the text names one) for every "mark/flag X as S",
+    "set X to S" of the sentence."""
     toks = tokens(sentence)
     found = []
     for index, token in enumerate(toks):
@@ -95,7 +120,8 @@ def state_changes(
             continue
         state = state_after(toks, end + 1)
         if state is not None:
-            found.append((entity, state[0]))
+            found.append((entity, state[0], None))
+            found += [(entity, *more) for more in more_states(toks, state[1], state[0], joiner)]
     return found
 
 
