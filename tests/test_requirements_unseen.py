@@ -315,3 +315,17 @@ def test_people_named_by_what_they_do_are_the_actor_and_their_things_the_object(
     story = having(requirements, "look after")
     assert story.as_a == "bee keeper"
     assert story.i_want == "to look after the bees"
+
+
+def test_a_turn_that_names_a_figure_after_its_occasion_asks_to_see_it() -> None:
+    transcript = (
+        "Mira: we need to log every harvest with the hive and the weight.\n"
+        "Tomas: And for the spring meeting, uh, the number of hives lost each winter.\n"
+        "Mira: Yes. And for each apiary, how many jars we've sold and the takings.\n"
+        "Tomas: Great.\n"
+    )
+    requirements = extract("call.txt", transcript)
+    lost = having(requirements, "number of hives lost")
+    assert lost.i_want == "to see the number of hives lost each winter for the spring meeting"
+    sold = having(requirements, "how many jars")
+    assert sold.title.startswith("See how many jars")

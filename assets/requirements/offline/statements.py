@@ -100,6 +100,7 @@ _GETS_VALUE = re.compile(
     r"(?P<values>[\w -]+(?:,\s*[\w -]+)*,?\s+(?:or|and)\s+[\w -]+)$",
     re.I,
 )
+_LEAD_PHRASE = re.compile(r"^(?P<lead>(?:for|at|in|on|by|during)\s[^,]{2,40}),\s*(?P<rest>\S.+)$", re.I)
 _FOR_EACH_WE_KEEP = re.compile(
     r"^(?:for|of|about)\s+(?:each|every)\s+(?P<thing>[a-z-]+)\s*,?\s+(?:we|i|you|they|the app|it)\s+"
     r"(?:will\s+|would\s+|should\s+|must\s+|can\s+|need to\s+|want to\s+|have to\s+)?(?:also\s+)?"
@@ -168,7 +169,11 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
         return held
     if context.feature_item:
         return read_bare_feature(sentence, text, segment, context)
-    wanted = wanted_thing(HEDGES.sub("", text).strip()) if context.conversational or context.bullet else None
+    named = HEDGES.sub("", text).strip()
+    lead = _LEAD_PHRASE.match(named)
+    if lead:  # "for the trustees' report, the number of parcels ...": the figure first, its occasion after
+        named = f"{lead['rest'].rstrip(' .')} {lead['lead']}"
+    wanted = wanted_thing(named) if context.conversational or context.bullet else None
     if wanted and wanted.startswith("to see "):  # a turn that names a list or a count: "A list of the books"
         return [
             draft(default_actor(context), wanted, None, None, context.priority or "Should", sentence, segment)

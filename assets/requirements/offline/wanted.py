@@ -35,6 +35,8 @@ def wanted_thing(action: str) -> str | None:
         0
     ]  # "... would help"
     tokens = words(action)
+    if tokens[:2] in (["how", "many"], ["how", "much"]) and len(tokens) >= 4:
+        return f"to see {action[:1].lower()}{action[1:]}"  # "how many tickets we've sold and the takings"
     if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
         return None
     before_of = re.split(r"\s+(?:of|per)\s+", action.lower(), maxsplit=1)[0].split()
