@@ -70,15 +70,19 @@ class Inbox:
             self.bucket.client.put_object(Bucket=self.bucket.name, Key=full, Body=data)
 
 
-@pytest.fixture(params=["local", "seaweedfs", "aws"])
-def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Inbox:
-    if request.param == "local":
-        root = tmp_path / "inbox"
+def make_inbox(kind: str, request: pytest.FixtureRequest, prefix: str = "") -> Inbox:
+    """An inbox of `kind`: a local folder, a SeaweedFS bucket or an AWS-like (moto) bucket."""
+    if kind == "local":
+        root = request.getfixturevalue("tmp_path") / "inbox"
         root.mkdir()
         return Inbox("local", LocalObjectStore(root=str(root)), root=root)
-    bucket: S3Bucket = request.getfixturevalue("s3_bucket" if request.param == "seaweedfs" else "aws_bucket")
-    prefix = "inbox" if request.param == "seaweedfs" else ""
-    return Inbox(request.param, bucket.store(prefix=prefix), bucket=bucket)
+    bucket: S3Bucket = request.getfixturevalue("s3_bucket" if kind == "seaweedfs" else "aws_bucket")
+    return Inbox(kind, bucket.store(prefix=prefix), bucket=bucket)
+
+
+@pytest.fixture(params=["local", "seaweedfs", "aws"])
+def inbox(request: pytest.FixtureRequest) -> Inbox:
+    return make_inbox(request.param, request, prefix="inbox" if request.param == "seaweedfs" else "")
 
 
 @pytest.fixture
@@ -218,8 +222,7 @@ def test_returning_to_earlier_content_requests_a_run(
     server: str, request: pytest.FixtureRequest, instance: dg.DagsterInstance
 ) -> None:
     """A -> B -> A: the last run saw B, so A again needs a run (its ETag repeats on S3)."""
-    bucket: S3Bucket = request.getfixturevalue("s3_bucket" if server == "seaweedfs" else "aws_bucket")
-    inbox = Inbox(server, bucket.store(), bucket=bucket)
+    inbox = make_inbox(server, request)
     ticker = Ticker(make_sensor(), instance, inbox)
     inbox.put("acme/a.md", b"A")
     [(_, first)] = runs(ticker.tick())
@@ -291,8 +294,7 @@ def test_a_project_restored_with_its_first_content_gets_a_run(
     server: str, request: pytest.FixtureRequest, instance: dg.DagsterInstance
 ) -> None:
     """Removed, then restored as it was first: the last run saw other content, so it must run again."""
-    bucket: S3Bucket = request.getfixturevalue("s3_bucket" if server == "seaweedfs" else "aws_bucket")
-    inbox = Inbox(server, bucket.store(), bucket=bucket)
+    inbox = make_inbox(server, request)
     ticker = Ticker(make_sensor(), instance, inbox)
     keys = []
     for content in (b"A", b"B"):
@@ -500,14 +502,9 @@ SETTLE = 2.0
 
 
 @pytest.fixture(params=["local", "aws"])
-def timed_inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Inbox:
+def timed_inbox(request: pytest.FixtureRequest) -> Inbox:
     """An inbox whose listing carries modification times: the local folder and AWS-like S3."""
-    if request.param == "local":
-        root = tmp_path / "inbox"
-        root.mkdir()
-        return Inbox("local", LocalObjectStore(root=str(root)), root=root)
-    bucket: S3Bucket = request.getfixturevalue("aws_bucket")
-    return Inbox("aws", bucket.store(), bucket=bucket)
+    return make_inbox(request.param, request)
 
 
 def test_the_default_settle_window_is_ten_seconds() -> None:
