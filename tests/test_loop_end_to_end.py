@@ -45,6 +45,7 @@ from tests.support.dagster_dev import (
     running_dagster_dev,
     wait_for_runs,
 )
+from tests.support.story_builds import dependents
 
 PROJECT = "acme-tasks"
 GWT = "Given a team lead, when they create a project named Website, then the project named Website is listed"
@@ -56,18 +57,6 @@ def http_status(url: str, timeout: float = 30) -> int:
             return answer.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def dependents(requirements: RequirementsSet, story_id: str) -> set[str]:
-    """`story_id` and every story built on it, directly or not."""
-    found, grew = {story_id}, True
-    while grew:
-        grew = False
-        for story in requirements.stories:
-            if story.id not in found and found & set(story.depends_on):
-                found.add(story.id)
-                grew = True
-    return found
 
 
 class Loop:
