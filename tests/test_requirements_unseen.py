@@ -329,3 +329,15 @@ def test_a_turn_that_names_a_figure_after_its_occasion_asks_to_see_it() -> None:
     assert lost.i_want == "to see the number of hives lost each winter for the spring meeting"
     sold = having(requirements, "how many jars")
     assert sold.title.startswith("See how many jars")
+
+
+def test_fields_of_a_thing_another_story_adds_go_into_that_story() -> None:
+    requirements = extract(
+        "notes.txt",
+        "- The apiary manager looks after the keepers: she adds keepers and lists them by apiary.\n"
+        "- A keeper comes with a name, a phone number and a training level.\n",
+    )
+    add = having(requirements, "add", "keeper")
+    assert add.title == "Add keepers"
+    assert add.i_want == "to add keepers with a name, a phone number and a training level"
+    assert not [s for s in requirements.stories if s.title.startswith("Record keepers")]

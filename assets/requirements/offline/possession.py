@@ -132,6 +132,9 @@ def fold_possessions(found: list[Found]) -> list[Found]:
         fields = re.split(r"\s+with\s+", item.story.i_want, maxsplit=1)[-1]
         if not covering.criteria:
             covering.criteria = derive_criteria(covering.story, covering.why_kind)
+        if not re.search(r"\s(?:with|including)\s", covering.story.i_want):
+            # "to add singers" + "a singer comes with a name, ...": the story says what it saves
+            covering.story.i_want = f"{covering.story.i_want} with {fields}"
         covering.criteria.append(
             DraftCriterion(
                 given=with_article(covering.story.as_a or "user"),
