@@ -472,3 +472,86 @@ def test_every_operation_of_the_contract_over_http(warehouse: Build, served: Cli
     assert api("DELETE", f"/api/orders/{order['id']}") == (204, None)
     # a product an order or a movement refers to cannot be deleted
     assert api("DELETE", f"/api/products/{w['id']}")[0] == 409
+
+
+def _page_offers(tree: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """Per entity section of the generated page: the transitions its rows get buttons for (app.js
+    draws one per row from resources.js, in rows listed or opened by id) and its summary tables."""
+    prefix = "window.RESOURCES = "
+    resources = json.loads(tree["frontend/resources.js"].strip()[len(prefix) : -1])
+    page = tree["frontend/index.html"]
+    offered: dict[str, dict[str, list[str]]] = {}
+    for resource in resources:
+        start = page.index(f'data-resource="{resource["name"]}"')
+        section = page[start : page.index("</section>", start)]
+        ops = resource["operations"]
+        rows = 'data-role="items"' in section and (
+            "list" in ops or ("read" in ops and 'data-role="lookup"' in section)
+        )
+        offered[resource["name"]] = {
+            "transitions": [t["name"] for t in resource["transitions"]] if rows else [],
+            "summaries": [
+                s["name"] for s in resource["summaries"] if f'data-summary="{s["name"]}"' in section
+            ],
+        }
+    return offered
+
+
+def test_the_page_offers_every_entity_transition_and_summary_of_the_contract(warehouse: Build) -> None:
+    assert "function act(transition, item)" in warehouse.tree["frontend/app.js"]  # a button per row
+    offered = _page_offers(warehouse.tree)
+    assert set(offered) == {entity.name for entity in warehouse.architecture.data_model}
+    for entity in warehouse.architecture.data_model:
+        assert offered[entity.name]["transitions"] == [t.name for t in entity.transitions], entity.name
+        assert offered[entity.name]["summaries"] == [s.name for s in entity.summaries], entity.name
+    assert offered["Order"]["transitions"] == ["pay", "ship", "deliver"]
+    assert offered["Product"]["summaries"] == ["stock_value_per_supplier"]
+
+
+def test_the_page_offers_a_transition_of_an_entity_the_contract_does_not_list(tmp_path: Path) -> None:
+    """A firing that is created, read and moved by transitions, never listed by the contract: the
+    page still offers its transitions and its summary (a model written here, not the warehouse)."""
+    firing = Entity(
+        name="Firing",
+        fields=[
+            EntityField(name="id", type="integer", required=True),
+            EntityField(name="kiln", type="string", required=True),
+            EntityField(name="pieces", type="integer", required=True),
+            EntityField(name="status", type="enum", values=["loaded", "firing", "cooled"]),
+        ],
+        transitions=[
+            Transition(name="start", field="status", from_states=["loaded"], to_state="firing"),
+            Transition(name="cool", field="status", from_states=["firing"], to_state="cooled"),
+        ],
+        summaries=[Summary(name="pieces_per_status", measure="sum", field="pieces", group_by="status")],
+    )
+    story = UserStory(
+        id="US-fire",
+        title="Fire a kiln",
+        as_a="potter",
+        i_want="to load a firing and start it",
+        so_that="pots get fired",
+        acceptance_criteria=[
+            _criterion("AC1", "they add a firing with a kiln and ten pieces", "it is saved"),
+            _criterion("AC2", "they start a loaded firing", "its status is firing"),
+            _criterion("AC3", "they cool a firing that is firing", "its status is cooled"),
+            _criterion("AC4", "they open the report", "they see the pieces per status"),
+        ],
+    )
+    operations = {
+        "Firing": [EntityOperation(kind=kind, story_ids=["US-fire"]) for kind in ("create", "read")]
+    }
+    architecture = Architecture(
+        project="kilns",
+        summary="Firings of a pottery's kilns.",
+        components=stdlib_components(),
+        openapi=render_openapi("Kilns API", [firing], operations),
+        data_model=[firing],
+        story_map=[StoryComponents(story_id="US-fire", components=["backend", "frontend"])],
+    )
+    build = build_all(RequirementsSet(project="kilns", stories=[story]), architecture)
+    offered = _page_offers(build.tree)
+    assert offered == {"Firing": {"transitions": ["start", "cool"], "summaries": ["pieces_per_status"]}}
+    assert "function load()" in build.tree["frontend/app.js"]  # rows read by id without a list
+    frontend = sandbox_tests(build.tree, "frontend", tmp_path)  # the page matches what it offers
+    assert frontend.ok and frontend.counts()["passed"] >= 2, frontend.stderr_tail

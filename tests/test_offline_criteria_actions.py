@@ -101,6 +101,7 @@ def rowing_design(list_parameters: tuple[str, ...] = ("day",)) -> Architecture:
         ("a new boat is registered", "it shows up", "create Boat"),
         ("a coach removes an outing", "it is gone", "delete Outing"),
         ("they change a boat's seats", "the new number shows", "update Boat"),
+        ("they give each outing a cox", "the cox is kept", "update Outing"),
         ("they view the list of outings", "every outing shows", "list Outing"),
         ("they use the app", "the app shows the total distance per boat", "view"),
         ("they use the app", "the app turns outings into a training plan", "other turn"),
@@ -145,6 +146,8 @@ def plan(
         ("a coach removes an outing", "it is gone", "delete Outing"),
         ("they change a boat's seats", "the new number shows", "update Boat seats"),
         ("they assign an outing to a rower", "the rower is its cox", "update Outing cox_id"),
+        ("they give each outing a distance in km", "it is kept", "update Outing distance_km"),
+        ("they give each outing a cox", "the cox is kept", "update Outing cox_id"),
         ("they list outings by day", "those outings show", "list Outing day"),
         ("they report damage on a boat", "the boat is out of use", "transition Boat report_damage"),
         # a figure the model defines, broken down as asked

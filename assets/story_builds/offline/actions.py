@@ -74,6 +74,8 @@ DETERMINERS = frozenset("a an the another new each every any one their his her m
 FIGURE_VERBS = frozenset(
     "count calculate compute total sum summarise summarize compare tally measure".split()
 )
+# Verbs that give a record a value: "give each ticket a priority", "set the boat's seats".
+VALUE_VERBS = frozenset("give set change".split())
 # A passive clause: "another book is added", "the loan gets returned".
 PASSIVE = re.compile(
     r"^(?:(?:a|an|the|another|new|each|every|any|one|their|his|her|my|our)\s+)?(?P<noun>[a-z][a-z ]*?)\s+"
@@ -114,6 +116,8 @@ def _participle(word: str) -> bool:
 def _verb_kind(verb: str, clause_text: str) -> ActionKind:
     if verb in FIGURE_VERBS:
         return "view"
+    if verb in VALUE_VERBS:
+        return "update"
     if verb in VERB_OPERATIONS:
         kind: ActionKind = VERB_OPERATIONS[verb]
         return "read" if verb in SHOW_VERBS else kind

@@ -660,6 +660,10 @@ def _update_field(model: _Model, entity: Entity, action: Action, context: str) -
         if field.type == "reference" and target in model.entities and target != entity.name:
             if mentions(action.rest, " ".join(split_pascal(target))) and model.has(target, "create"):
                 return field.name
+    for field in fields:  # "give each outing a cox": the field its words name
+        usable = field.type != "reference" or model.has(field.references or "", "create")
+        if usable and mentions(action.rest, field.name):
+            return field.name
     plain = [field for field in fields if field.type != "reference"] or fields
     for candidate in plain:
         if mentions(context, candidate.name):

@@ -1,6 +1,7 @@
-"""The frontend's data (`resources.js`) and page (`index.html`): a section per entity with its list,
-filters, create/edit form (inputs by field type, selects for enums and references), transition
-buttons (drawn per row by app.js) and summary tables."""
+"""The frontend's data (`resources.js`) and page (`index.html`): a section per entity with its list
+(or, without a list operation, the records created or opened by id), filters, create/edit form
+(inputs by field type, selects for enums and references), transition buttons (drawn per row by
+app.js) and summary tables."""
 
 from __future__ import annotations
 
@@ -204,7 +205,14 @@ def render_index_html(architecture: Architecture, specs: Sequence[ResourceSpec])
                 lines.append("        " + _filter(spec, parameter))
             lines.append('        <button type="submit">Filter</button>')
             lines.append("      </form>")
-        if spec.has("list"):
+        if spec.has("read") and not spec.has("list"):  # rows opened by id: their buttons and edits
+            lines.append('      <form class="lookup" data-role="lookup">')
+            lines.append(
+                '        <label>id <input name="id" type="number" min="1" step="1" required></label>'
+            )
+            lines.append('        <button type="submit">Open</button>')
+            lines.append("      </form>")
+        if spec.has("list") or spec.has("read"):
             headers = "".join(f"<th>{_esc(_label(f.name))}</th>" for f in data_fields(spec.entity))
             lines.append('      <table data-role="items">')
             lines.append(f"        <thead><tr><th>id</th>{headers}<th></th></tr></thead>")

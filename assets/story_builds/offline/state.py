@@ -27,7 +27,9 @@ from pipeline_core.repository.manifest import (
 # -5: a criterion expecting a refusal by a rule the model does not hold stays uncovered.
 # -6: a criterion is covered only by a test of the operation its verb names (`actions`): a verb naming
 # no operation, an object naming no entity, a figure no summary gives stay uncovered, with their text.
-GENERATOR_VERSION = "offline-templates-6"
+# -7: "give X a Y" sets Y; an entity the contract does not list is opened by id on the page, its rows
+# with their transition buttons.
+GENERATOR_VERSION = "offline-templates-7"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"

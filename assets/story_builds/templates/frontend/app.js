@@ -113,6 +113,12 @@ function setup(section, resource) {
   const table = section.querySelector("[data-role=items] tbody");
   const filters = section.querySelector("[data-role=filters]");
   const editor = section.querySelector("[data-role=editor]");
+  const lookup = section.querySelector("[data-role=lookup]");
+  // Without a list operation the rows are the records created or opened here, each read by its id.
+  const known = [];
+  const remember = (id) => {
+    if (!ops.list && !known.includes(id)) known.push(id);
+  };
   const say = (text, failed = false) => {
     if (!status) return;
     status.textContent = text;
@@ -138,9 +144,19 @@ function setup(section, resource) {
     }
   }
 
-  async function refresh() {
-    await refreshSummaries();
-    if (!ops.list || !table) return;
+  async function load() {
+    if (!ops.list) {
+      const items = [];
+      for (const id of [...known]) {
+        try {
+          items.push(await api(ops.read, fillPath(resource.item_path, id)));
+        } catch (error) {
+          if (!error.message.startsWith("404")) throw error;
+          known.splice(known.indexOf(id), 1); // deleted meanwhile
+        }
+      }
+      return items;
+    }
     const query = new URLSearchParams();
     if (filters) {
       for (const input of filters.querySelectorAll("input, select")) {
@@ -148,8 +164,14 @@ function setup(section, resource) {
       }
     }
     const suffix = query.toString() ? `?${query}` : "";
+    return api(ops.list, resource.collection_path + suffix);
+  }
+
+  async function refresh() {
+    await refreshSummaries();
+    if ((!ops.list && !ops.read) || !table) return;
     try {
-      const items = await api(ops.list, resource.collection_path + suffix);
+      const items = await load();
       table.replaceChildren();
       for (const item of items) {
         const row = document.createElement("tr");
@@ -205,6 +227,7 @@ function setup(section, resource) {
           say(`Saved ${resource.label} ${item.id}.`);
         } else if (ops.create) {
           const item = await api(ops.create, resource.collection_path, readEditor(editor, resource, false));
+          remember(item.id);
           say(`Created ${resource.label} ${item.id}.`);
         }
         delete editor.dataset.editing;
@@ -216,6 +239,20 @@ function setup(section, resource) {
       }
     });
     editor.addEventListener("reset", () => delete editor.dataset.editing);
+  }
+  if (lookup && ops.read) {
+    lookup.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const id = Number.parseInt(lookup.elements.namedItem("id").value, 10);
+      try {
+        await api(ops.read, fillPath(resource.item_path, id)); // refused (404) if there is none
+        remember(id);
+        lookup.reset();
+        await refresh();
+      } catch (error) {
+        say(error.message, true);
+      }
+    });
   }
   if (filters) {
     filters.addEventListener("submit", (event) => {

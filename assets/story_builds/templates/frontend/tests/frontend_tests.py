@@ -90,6 +90,9 @@ class TestFrontend(unittest.TestCase):
             if "list" in operations:
                 self.assertIn("items", section)
                 self.assertEqual(section.get("filters", []), resource["list_parameters"])
+            elif "read" in operations:  # records opened by id get rows (and transition buttons)
+                self.assertEqual(section.get("lookup"), ["id"])
+                self.assertIn("items", section)
             self.assertEqual(section.get("summaries", []), [s["name"] for s in resource["summaries"]])
             self.assertIn("status", section)
 
