@@ -341,3 +341,20 @@ def test_fields_of_a_thing_another_story_adds_go_into_that_story() -> None:
     assert add.title == "Add keepers"
     assert add.i_want == "to add keepers with a name, a phone number and a training level"
     assert not [s for s in requirements.stories if s.title.startswith("Record keepers")]
+
+
+def test_talk_about_a_club_names_its_records_answers_and_reviews() -> None:
+    transcript = (
+        "Ines: members should be able to book a hive visit.\n"
+        "Ravi: We visit once a season, so each visit has a date, a host and an apiary.\n"
+        "Ines: People should be able to say if they're coming.\n"
+        "Ravi: Oh, and after a visit, members leave a short note with a rating out of five.\n"
+        "Ines: ok\n"
+    )
+    requirements = extract("call.txt", transcript)
+    visits = having(requirements, "record", "visit")
+    for field in ("date", "host", "apiary"):
+        assert field in criteria_text(visits)
+    coming = having(requirements, "coming")
+    assert coming.i_want == "to say if I'm coming"
+    assert having(requirements, "leave", "note").as_a == "member"

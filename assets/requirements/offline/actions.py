@@ -400,7 +400,9 @@ def meaningful(want: str, conversational: bool) -> bool:
         and tokens[1] in DETERMINERS
         and singular(tokens[2]) not in MEETING_NOUNS
     )
-    if (verb in MEETING_VERBS and not moved) or not content or tokens[1] in ("or", "and"):
+    # "say if they're coming": an answer the product keeps, not talk about the meeting
+    answering = verb in ("say", "tell") and tokens[1] in ("if", "whether")
+    if (verb in MEETING_VERBS and not (moved or answering)) or not content or tokens[1] in ("or", "and"):
         return False
     if re.search(r"\b(?:is|are|was|were)\s+to\b", " ".join(tokens)):
         return False  # two clauses run together ("get rid one of our requirements is to move")

@@ -268,6 +268,9 @@ def first_person(text: str) -> str:
         r"\bwho\s+(?:\w+\s+)?(?:has|have|had|keeps|holds|owns|took|borrowed)\s+them\b", text, re.I
     )
     head, tail = (text[: clause.start()], text[clause.start() :]) if clause else (text, "")
+    # "if they're coming" -> "if I'm coming"
+    contractions = {"re": "I'm", "ve": "I've", "ll": "I'll", "d": "I'd"}
+    head = re.sub(r"\bthey['’](re|ve|ll|d)\b", lambda m: contractions[m.group(1).lower()], head, flags=re.I)
     head = re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], head)
     text = head + tail
     return re.sub(r"\bI (are|were)\b", lambda m: "I am" if m.group(1) == "are" else "I was", text)
@@ -275,6 +278,8 @@ def first_person(text: str) -> str:
 
 def third_person_pronouns(text: str) -> str:
     swaps = {"i": "they", "me": "them", "my": "their", "mine": "theirs", "am": "are", "myself": "themselves"}
+    contractions = {"m": "they're", "ve": "they've", "ll": "they'll", "d": "they'd"}
+    text = re.sub(r"\bI['’](m|ve|ll|d)\b", lambda m: contractions[m.group(1).lower()], text)
     return re.sub(r"\b(I|me|my|mine|am|myself)\b", lambda m: swaps[m.group(1).lower()], text)
 
 

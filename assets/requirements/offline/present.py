@@ -132,7 +132,9 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
             continue
         first = tokens[start].lower()
         if start and not (
-            first in DETERMINERS | POSSESSIVES | {"we", "i", "they"} or tokens[start][:1].isupper()
+            first in DETERMINERS | POSSESSIVES | {"we", "i", "they"}
+            or tokens[start][:1].isupper()
+            or (_named_role(first) and tokens[start - 1].endswith(","))  # "after we finish, members leave"
         ):
             continue  # after an opening phrase, the subject starts with a determiner or a name
         for index in range(start + 1, min(len(tokens), start + 5)):

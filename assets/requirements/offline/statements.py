@@ -183,7 +183,13 @@ def _read_clause(sentence: str, segment: int, context: Context) -> list[Found]:
         lemma = getLemma(gerund["verb"].lower(), "VERB")
         if lemma and is_verb(lemma[0]):
             return actions_of("", f"{lemma[0]} {gerund['rest']}", sentence, segment, context)
-    return read_present_tense(sentence, text, segment, context)
+    found = read_present_tense(sentence, text, segment, context)
+    if not found:  # "We meet once a month, so each meeting has a date, a host and an address"
+        for tail in re.split(r",\s+(?:so|and|but|then)\s+", text)[1:]:
+            held = possession(tail, segment, context)
+            if held:
+                return held
+    return found
 
 
 _GERUND = re.compile(
