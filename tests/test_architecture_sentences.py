@@ -111,3 +111,57 @@ def test_a_list_seen_with_their_fields_gives_the_fields() -> None:
     )
     repotting = types(entities["Repotting"])
     assert repotting["due_date"] == "date" and "pot_sizes" in repotting
+
+
+def test_a_contrast_ends_the_list_it_follows() -> None:
+    entities = model(
+        story(1, "to add kayaks with a length and a colour, but a tandem also needs a second seat")
+    )
+    assert set(types(entities["Kayak"])) == {"id", "name", "length", "colour"}
+
+
+def test_a_state_named_later_follows_the_first() -> None:
+    entities = model(story(1, "to add crates"), story(2, "to mark a crate as packed and later as sent"))
+    moves = {t.name: (t.from_states, t.to_state) for t in entities["Crate"].transitions}
+    assert moves["mark_sent"] == (["packed"], "sent")
+
+
+def test_listing_by_a_field_filters_and_reports_nothing() -> None:
+    entities = model(
+        story(1, "to add letters with a recipient and a town"), story(2, "to list letters by town")
+    )
+    letter = entities["Letter"]
+    listing = next(op for op in letter.operations if op.kind == "list")
+    assert "town" in listing.parameters and not letter.summaries
+
+
+def test_what_an_assignment_gives_is_a_field_of_the_thing_assigned() -> None:
+    entities = model(
+        story(1, "to add vans"),
+        story(2, "to add crates with a label"),
+        story(3, "to assign each crate to a van, giving the loading bay"),
+    )
+    assert "loading_bay" in types(entities["Crate"]) and "van_id" in types(entities["Crate"])
+
+
+def test_a_time_word_given_fields_is_a_record() -> None:
+    entities = model(story(1, "to record market days with a date, a theme and how many stalls are needed"))
+    assert set(types(entities["MarketDay"])) == {"id", "name", "date", "theme", "number_of_stalls"}
+    assert model(story(1, "to record market days")) == {}
+    assert model(story(1, "to record market days with a date")) == {}  # one field names no record
+
+
+def test_what_one_thing_has_up_to_so_many_of_is_a_limit() -> None:
+    entities = model(
+        story(1, "to record vans with a plate", quote="a van has a plate and up to 4 shelves"),
+        story(2, "to book a shelf in a van"),
+    )
+    [limit] = entities["Shelf"].limits
+    assert (limit.maximum, limit.per) == (4, "van_id")
+
+
+def test_a_body_is_a_text_only_when_it_is_written() -> None:
+    from assets.architecture.vocabulary import field_type
+
+    assert field_type("car_body") == "string" and field_type("message_body") == "text"
+    assert field_type("body") == "text"

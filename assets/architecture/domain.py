@@ -155,7 +155,10 @@ class DomainModel:
                 if key in self.entities:
                     return self.entities[key]
         head = singular(words[-1]) if words else ""
-        matches = [e for key, e in self.entities.items() if key.split()[-1] == head]
+        heads = {head}
+        if words and words[-1].endswith("ves"):  # "shelves", "knives": a shelf, a knife
+            heads |= {words[-1][:-3] + "f", words[-1][:-3] + "fe"}
+        matches = [e for key, e in self.entities.items() if key.split()[-1] in heads]
         return matches[0] if len(matches) == 1 else None
 
 
@@ -192,6 +195,19 @@ def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
     return head.isalpha() and len(head) > 2
 
 
+def _listed_record(use: VerbUse) -> bool:
+    """ "record work days with a date, a task and a leader": a thing given two or more fields is
+    kept, even when its word is otherwise a time or a generic word."""
+    if use.obj is None or use.clause[use.obj.end : use.obj.end + 1] != ["with"]:
+        return False
+    head = use.obj.words[-1]
+    if len(use.obj.words) < 2 or is_person_word(head) or not head.isalpha():
+        return False
+    if any(VERB_ACTIONS[verb] not in ("create", "manage") for verb in use.verbs):
+        return False
+    return len(listed_fields(use.clause, use.obj.end + 1)[0]) >= 2
+
+
 def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str, list[EntityDraft]]:
     """Entities from the objects of the stories' verbs; per story, the entities it acts on.
 
@@ -213,9 +229,12 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
             for text in (story.i_want, *(trace.quote for trace in story.traces)):
                 found_uses = want_uses(text) if text is story.i_want else verb_uses(without_purpose(text))
                 for use in found_uses:
-                    if use.obj is None or not _is_entity_noun(use.obj, use.verbs):
+                    if use.obj is None:
                         continue
-                    if "_".join(use.obj.words) in fields_of[story.id]:
+                    if not _is_entity_noun(use.obj, use.verbs) and not _listed_record(use):
+                        continue
+                    own_fields = use.clause[use.obj.end : use.obj.end + 1] in (["with"], [":"])
+                    if "_".join(use.obj.words) in fields_of[story.id] and not own_fields:
                         continue  # "for each score we store the title, ...": a field, not a thing
                     reading = all(VERB_ACTIONS[verb] in ("read", "list") for verb in use.verbs)
                     if reading != looking:
@@ -648,6 +667,8 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
         narrowed = _NARROWED.get(toks[after]) if after < len(toks) else None
         if narrowed is not None and toks[after + 1 : after + 2] == ["by"]:
             action = narrowed  # "list bugs filtered by severity, status or assignee"
+        elif action == "list" and toks[after : after + 1] == ["by"]:
+            action = "filter"  # "list parcels by destination": the ones for one destination
     if action in ("search", "filter", "sort"):
         target.touch("list", story.id)
         start = _next(toks, after, "by", limit=3)
@@ -680,6 +701,10 @@ def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, 
             add_reference(target, parent, required=False)
         else:
             target.add_field(PERSON_FIELD)
+        giving = _giving(toks, after)
+        if giving is not None:  # "assign each parcel to a courier, giving the pickup time"
+            for item in listed_fields(toks, giving)[0]:
+                add_listed_field(target, item.name, item.values, model)
     elif verb == "rate":
         target.add_field("rating", type_="number")
     elif verb in ("tag", "label"):

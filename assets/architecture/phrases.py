@@ -303,7 +303,13 @@ def verb_uses(text: str) -> list[VerbUse]:
             if verbs == ["keep"]:  # "keep a catalogue of books", never "keep each ISBN unique"
                 held = noun_phrase(toks, after)
                 holder = held is not None and (is_generic(held.words[-1]) or held.words[-1] in HOLDER_NOUNS)
-                if held is None or not holder or toks[held.end : held.end + 1] != ["of"]:
+                bare_plural = (
+                    held is not None
+                    and held.start == after
+                    and toks[held.end - 1].endswith("s")
+                    and toks[held.end : held.end + 1] in ([], [","], [";"], ["with"], ["and"])
+                )  # "an app to keep band setlists; ..."
+                if held is None or not (holder and toks[held.end : held.end + 1] == ["of"] or bare_plural):
                     obj = None
             nominal = NOMINAL_OF_VERB.get(verbs[-1])
             if nominal and after < len(toks) and toks[after] in ("for", "to", "on", "in", "at"):
@@ -385,6 +391,8 @@ def _date_of_event(toks: list[str], index: int, item: list[str]) -> tuple[str, i
     return word, position
 
 
+# Words that turn a sentence away from the list it was giving.
+_CONTRASTS = frozenset("but yet because although though unless except whereas".split())
 # A question that names a measure: "how often it has to be given" is the frequency.
 _HOW = {
     "often": "frequency",
@@ -472,8 +480,10 @@ def word_list(toks: list[str], index: int) -> tuple[list[list[str]], int]:
         if event is not None:  # "the date it was lent" -> lent date
             items[-1], index = [event[0], items[-1][-1]], event[1]
             continue
-        if token in STOPWORDS and token not in DETERMINERS and token not in ("its", "their", "of"):
-            break
+        if token in _CONTRASTS or (
+            token in STOPWORDS and token not in DETERMINERS and token not in ("its", "their", "of")
+        ):
+            break  # "a deposit, but a mower also needs a fuel level": the list ended
         items[-1].append(token)
         index += 1
     return [item for item in items if item], index

@@ -77,6 +77,11 @@ _LIMIT_SUBJECT = re.compile(
     + _NUMBER
     + r" (?P<noun>[a-z]+(?: [a-z]+){0,2}?)\b"
 )
+# "a firing has a date, a kiln and up to 6 shelves": what one thing has, at most so many
+_LIMIT_HAS = re.compile(
+    r"\b(?:a|an|each|every|one) (?P<per>[a-z]+) (?:has|have|holds|hold|takes|take|fits|fit)\b[^.;]*?"
+    r"\b(?:at most|no more than|up to|a maximum of) " + _NUMBER + r" (?P<noun>[a-z]+(?: [a-z]+){0,2}?)\b"
+)
 _ONLY_ONCE = re.compile(
     r"\b(?:only )?(?:be )?(?P<verb>[a-z]+?)(?:ed|d)? (?:only )?(?:once|when|after|if)"
     r" (?:it|they|the [a-z]+) (?:is|are|has been|have been|was|were) (?P<state>[a-z]+)\b"
@@ -103,7 +108,7 @@ _PER = re.compile(
 )
 _LOOKING = re.compile(r"\b(see|view|show|display|list|get|know|check|track|monitor)\b")
 _NARROWING = re.compile(
-    r"\b(?:search|searches|filter|filters|filtered|sort|sorts|sorted|find|look up|order|ordered)\b"
+    r"\b(?:search|searches|filter|filters|filtered|sort|sorts|sorted|find|look up|order|ordered|list|lists)\b"
 )
 _SUMMARY_WORDS = re.compile(
     r"\b(dashboard|report|overview|statistics|stats|summary|summaries|totals?|counts?)\b"
@@ -415,7 +420,7 @@ class _NoField:
 
 
 def _limits(sentence: str, story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
-    for pattern in (_LIMIT, _LIMIT_SUBJECT):
+    for pattern in (_LIMIT, _LIMIT_SUBJECT, _LIMIT_HAS):
         for match in pattern.finditer(sentence):
             maximum = number_value(match.group(1) if pattern is _LIMIT else match.group(2))
             words = match["noun"].split()
@@ -490,7 +495,7 @@ def _summaries(sentence: str, story: UserStory, model: DomainModel, acted: list[
                 story_ids=[story.id],
             ),
         )
-    if _SUMMARY.search(sentence) or _LIMIT.search(sentence) or _LIMIT_SUBJECT.search(sentence):
+    if any(pattern.search(sentence) for pattern in (_SUMMARY, _LIMIT, _LIMIT_SUBJECT, _LIMIT_HAS)):
         return
     if not _SUMMARY_WORDS.search(sentence) and not _LOOKING.search(sentence):
         return

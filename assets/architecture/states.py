@@ -64,6 +64,10 @@ def state_after(toks: list[str], start: int) -> tuple[str, int] | None:
     return "_".join([state, *words[1:]]), index
 
 
+# Words that put a second state after the first: "as dispatched and later as delivered".
+_LATER = frozenset("then later afterwards finally eventually".split())
+
+
 def more_states(toks: list[str], end: int, first: str, joiner: str = "as") -> list[tuple[str, str | None]]:
     """The further states one setter names after its first (`first`, ending at `end`), each with
     the state it follows when "and" joins them in turn: "mark a stay as checked in when the dog
@@ -74,10 +78,11 @@ def more_states(toks: list[str], end: int, first: str, joiner: str = "as") -> li
     while index < len(toks) - 1 and toks[index] != ";":
         if toks[index] in STATE_SETTERS:  # another setter names its own states
             break
-        if toks[index] == joiner and toks[index - 1] in ("and", "or", ","):
+        before = toks[index - 1]
+        if toks[index] == joiner and (before in ("and", "or", ",") or before in _LATER):
             state = state_after(toks, index + 1)
             if state is not None:
-                found.append((state[0], previous if toks[index - 1] == "and" else None))
+                found.append((state[0], previous if before == "and" or before in _LATER else None))
                 index, previous = state[1], state[0]
                 continue
         index += 1

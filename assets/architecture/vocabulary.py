@@ -158,6 +158,7 @@ _NUMBER_AS_TEXT = frozenset(
     "phone telephone mobile serial reference order account registration id license licence vat tax "
     "house tracking invoice passport ticket policy contact".split()
 )
+_WRITTEN = frozenset("message email mail post letter article comment note page reply review".split())
 _DURATION_TIMES = frozenset(
     "cooking prep preparation reading travel response waiting processing total".split()
 )
@@ -217,6 +218,8 @@ def field_type(name: str) -> str:
         return "integer"
     if last == "hours" and len(parts) > 1 and parts[-2] in ("opening", "business", "office"):
         return "text"
+    if last == "body" and len(parts) > 1 and parts[-2] not in _WRITTEN:
+        return "string"  # "a clay body", "a car body": a kind of thing, not a text
     if last == "date" or (last == "time" and "date" in parts):
         return "datetime" if "time" in parts else "date"
     for word in reversed(parts):
