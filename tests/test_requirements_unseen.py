@@ -358,3 +358,16 @@ def test_talk_about_a_club_names_its_records_answers_and_reviews() -> None:
     coming = having(requirements, "coming")
     assert coming.i_want == "to say if I'm coming"
     assert having(requirements, "leave", "note").as_a == "member"
+
+
+def test_reporting_in_a_condition_is_a_story_and_where_the_tracker_runs_is_none() -> None:
+    requirements = extract(
+        "spec.txt",
+        "R1. Keepers shall log each inspection of a hive.\n"
+        "R2. When someone reports a swarm the hive shall be marked as swarmed.\n"
+        "R3. The tracker shall show the number of hives per apiary.\n\n"
+        "Deployment\n\nThe tracker runs on the club's own server behind the village VPN.\n",
+    )
+    assert having(requirements, "report", "swarm").as_a == "keeper"  # someone: the people named
+    assert having(requirements, "mark the hive as swarmed")
+    assert "server" not in story_texts(requirements)

@@ -172,6 +172,10 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
         ].strip()
     # "For every pupil on a trip we need to ...": the subject is the pronoun next to the modal, what
     # comes before it sets the scene.
+    opening = re.match(r"^(?:when|whenever|if|once)\s", subject, re.I)
+    lead_subject = re.search(r"\s((?:the|each|every|this|that|its|their|our)\s+[\w-]+)$", subject, re.I)
+    if opening and lead_subject and len(subject.split()) > 3:
+        subject = lead_subject.group(1)  # "When someone reports a swarm the hive shall ...": the hive
     if re.match(r"^(?:how|what|which|where|whether|when)\b", subject, re.I):
         return None  # "..., and how often it has to be taken": a detail in a list, not a statement
     if re.match(r"(?:we|i)\s", match.group(0), re.I):  # "for the society we want to ...": "we" is the subject

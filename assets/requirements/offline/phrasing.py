@@ -38,7 +38,7 @@ _END_WORDS = frozenset(
 SYSTEM_WORDS = frozenset(
     """system app application platform site website web portal tool service product software solution
     api backend frontend server page screen board dashboard database interface ui it this that there
-    program programme device""".split()
+    program programme device tracker""".split()
 )
 AGENT_SUFFIXES = ("er", "or", "ist", "ant", "ent", "ian", "ee")
 NUMBER_WORDS = frozenset(

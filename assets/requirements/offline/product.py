@@ -250,7 +250,7 @@ def system_part(subject: str) -> bool:
 
 _PRODUCT_SUBJECTS = frozenset(
     """system app application platform site website software tool product solution service portal
-    program""".split()
+    program tracker planner""".split()
 )
 
 

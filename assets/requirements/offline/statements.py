@@ -79,6 +79,12 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
     if len(parts) < 2 or any(len(part.split()) < 4 for part in parts):
         parts = [sentence]
     found: list[Found] = []
+    reported = _REPORT_IN_CONDITION.match(sentence.strip())
+    if reported and not context.today:  # "When someone reports damage the boat ...": reporting is a story
+        who = reported["who"]
+        actor = default_actor(context) if who.lower() in ("someone", "anyone", "somebody") else who
+        verb = reported["verb"].lower()[:-1] if reported["verb"].lower().endswith("s") else reported["verb"]
+        found += actions_of(actor, f"{verb} {reported['what']}", sentence, segment, context)
     for part in parts:
         stories = _read_clause(part, segment, context)
         for story in stories:
@@ -87,6 +93,12 @@ def read_statement(sentence: str, segment: int, context: Context) -> list[Found]
     return found
 
 
+_REPORT_IN_CONDITION = re.compile(
+    r"^(?:when|whenever|if|once)\s+(?P<who>someone|somebody|anyone|(?:a|an|the)\s+[a-z]+|[a-z]+s)\s+"
+    r"(?P<verb>reports|requests|submits|flags|raises)\s+(?P<what>[a-z][\w -]*?)"
+    r"(?=,|\s+(?:the|a|an|we|it|they|this|that)\s+(?:[\w-]+\s+)?(?:should|shall|must|can|will|is|are|gets|goes)\b)",
+    re.I,
+)
 # "A small app to plan our quiz nights with ...": a brief that names the product without a verb.
 _NOUN_BRIEF = re.compile(
     rf"^(?:an?|one)\s+(?:[\w-]+\s+){{0,3}}?(?:{APP_WORDS})\s+(?:to|for)\s+\w.*\s(?:with|featuring)\s", re.I
