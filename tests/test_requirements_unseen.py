@@ -371,3 +371,17 @@ def test_reporting_in_a_condition_is_a_story_and_where_the_tracker_runs_is_none(
     assert having(requirements, "report", "swarm").as_a == "keeper"  # someone: the people named
     assert having(requirements, "mark the hive as swarmed")
     assert "server" not in story_texts(requirements)
+
+
+def test_one_backlog_keeps_stories_that_differ_in_actor_or_action() -> None:
+    backlog = (
+        "As a keeper, I want to add apiary information, so that the list is right.\n"
+        "As a chair, I want to update the apiary information, so that it stays current.\n"
+        "As a keeper, I want to have a flexible inspection time, so that I can plan.\n"
+        "As a keeper, I want to choose a flexible inspection time, so that I can plan.\n"
+        "As a keeper, I want to export the hive list, so that I can print it.\n"
+        "As a keeper, I want to export the hive list as a file, so that I can print it.\n"
+    )
+    requirements = extract("backlog.txt", backlog)
+    assert len(requirements.stories) == 5, titles(requirements)  # only the two exports are one story
+    assert having(requirements, "update", "apiary").as_a == "chair"

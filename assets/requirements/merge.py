@@ -232,8 +232,11 @@ def _cluster(candidates: list[_Candidate]) -> list[_Cluster]:
     for index, candidate in enumerate(candidates):
         neighbours = {other for token in candidate.tokens for other in by_token[token] if other > index}
         for other in sorted(neighbours):
-            if jaccard(candidate.tokens, candidates[other].tokens) >= MERGE_THRESHOLD and not _other_states(
-                candidate.draft.i_want, candidates[other].draft.i_want
+            second = candidates[other]
+            if (
+                jaccard(candidate.tokens, second.tokens) >= MERGE_THRESHOLD
+                and not _other_states(candidate.draft.i_want, second.draft.i_want)
+                and not _other_actions(candidate, second)
             ):
                 parent[root(other)] = root(index)
     groups: dict[int, list[_Candidate]] = defaultdict(list)
@@ -244,6 +247,22 @@ def _cluster(candidates: list[_Candidate]) -> list[_Cluster]:
 
 # "mark the item as repaired" / "mark the item as beyond repair": one verb, two states to reach.
 _STATE = re.compile(r"\b(?:mark|flag|set|move|change)\b.*?\b(?:as|to)\s+(?P<state>[^,.;]+)", re.IGNORECASE)
+
+
+def _other_actions(one: _Candidate, other: _Candidate) -> bool:
+    """Two stories of one document that ask different people, or for different actions, on the same
+    thing ("As an admin, add recycling center information" / "As a superuser, update ..."): the
+    writer listed both, so both stay."""
+    if one.trace.document != other.trace.document:
+        return False
+    first, second = _leading_verb(one.draft.i_want), _leading_verb(other.draft.i_want)
+    return (bool(first and second) and first != second) or one.draft.as_a != other.draft.as_a
+
+
+def _leading_verb(want: str) -> str:
+    tokens = re.findall(r"[a-z]+", want.lower())
+    tokens = tokens[1:] if tokens[:1] == ["to"] else tokens
+    return tokens[0] if tokens else ""
 
 
 def _other_states(one: str, other: str) -> bool:
