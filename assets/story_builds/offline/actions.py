@@ -51,9 +51,10 @@ THEN_SUBJECT = re.compile(
 TRYING = re.compile(r"^(?:try|tries|tried|attempt|attempts|attempted|want|wants)\s+to\s+")
 # "keep a list of clients", "maintain a register of members": records of the things are made.
 KEEPING = re.compile(
-    r"^(?:keep|keeps|maintain|maintains|track|tracks|manage|manages|build|builds)\s+"
+    r"^(?:(?:keep|keeps|maintain|maintains|track|tracks|manage|manages|build|builds)\s+"
     r"(?:a|an|the|their|his|her|my|our)?\s*(?:list|catalogue|catalog|record|register|log|directory|"
-    r"inventory|database|table|collection)s?\s+of\s+"
+    r"inventory|database|table|collection|profile|card|details)s?\s+(?:of|for)\s+"
+    r"|(?:keep|keeps|kept|keeping)\s+(?:a\s+)?(?:track|record|note)\s+of\s+)"
 )
 # "see the list of overdue loans", "open an overview of the bookings": the records themselves.
 CONTAINER = re.compile(
@@ -62,6 +63,8 @@ CONTAINER = re.compile(
 )
 # "a product's price", "the members' names": the owner is the object, the rest one of its values.
 POSSESSIVE = re.compile(r"^((?:(?:a|an|the|their|his|her|my|our|this|that)\s+)?[a-z]+)(?:'s|s')\s+", re.I)
+# A relative clause with its own subject ends the object: "the books we've read", "boats they own".
+RELATIVE = re.compile(r"\s(?:that\s+|which\s+)?(?:we|they|i|you|he|she)(?:'\w+|\s)", re.I)
 # Verbs that look records up; "by X" then names the filter.
 LOOKUP = re.compile(
     r"^(?:look(?:s|ed|ing)?\s+(?:up|for|through)|search(?:es|ed|ing)?(?:\s+for)?|find|finds|found|filter"
@@ -74,6 +77,8 @@ DETERMINERS = frozenset("a an the another new each every any one their his her m
 FIGURE_VERBS = frozenset(
     "count calculate compute total sum summarise summarize compare tally measure".split()
 )
+# Verbs that put a new thing forward: a record of it is made ("suggest a book", "propose a walk").
+PROPOSE_VERBS = frozenset("suggest propose nominate".split())
 # Verbs that give a record a value: "give each ticket a priority", "set the boat's seats".
 VALUE_VERBS = frozenset("give set change".split())
 # A passive clause: "another book is added", "the loan gets returned".
@@ -114,6 +119,8 @@ def _participle(word: str) -> bool:
 
 
 def _verb_kind(verb: str, clause_text: str) -> ActionKind:
+    if verb in PROPOSE_VERBS:
+        return "create"
     if verb in FIGURE_VERBS:
         return "view"
     if verb in VALUE_VERBS:
@@ -131,6 +138,7 @@ def _verb_kind(verb: str, clause_text: str) -> ActionKind:
 def _object(verb: str, tail: str) -> tuple[str, str]:
     """The object noun and the words after it, read as if `verb` were a known one."""
     tail = re.split(r"[:;(]| - ", tail, maxsplit=1)[0]  # "a catalogue of books: title, author"
+    tail = RELATIVE.split(tail, maxsplit=1)[0]  # "the books we've read": the books
     tail = POSSESSIVE.sub(r"\1 of its ", tail, count=1)  # "a product's price": the product, its price
     found = verb_objects(f"to check {tail}")
     return (found[0].noun, found[0].rest) if found else ("", tail)
