@@ -385,3 +385,14 @@ def test_one_backlog_keeps_stories_that_differ_in_actor_or_action() -> None:
     requirements = extract("backlog.txt", backlog)
     assert len(requirements.stories) == 5, titles(requirements)  # only the two exports are one story
     assert having(requirements, "update", "apiary").as_a == "chair"
+
+
+def test_going_on_a_list_in_talk_is_joining_it() -> None:
+    transcript = (
+        "Ines: Members book a place on a hive visit, yes.\n"
+        "Ravi: What happens when it's full?\n"
+        "Ines: Then they go on a waiting list, and if someone cancels, the first one gets the place.\n"
+        "Ravi: ok\n"
+    )
+    join = having(extract("call.txt", transcript), "waiting list")
+    assert (join.title, join.as_a) == ("Join a waiting list", "member")

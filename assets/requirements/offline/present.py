@@ -189,6 +189,9 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
                 " ".join(rest),
             )
             action = f"{lemma} {later}".strip()
+            queue = _GO_ON_LIST.match(action)
+            if queue:  # "they go on a waiting list": they join it
+                lemma, action = "join", f"join {queue['list']}"
             if not context.today and subject.lower() not in PRONOUNS:
                 limited = read_limit(subject, action, context.priority or "Must", sentence, segment, context)
                 if limited:  # "A shelf holds at most six pots": a rule, the limit is the story
@@ -294,6 +297,10 @@ _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|will|can|does|do|did|wo
 _NEVER = re.compile(
     r"^(?P<subject>(?:[\w-]+\s+){0,4}?[\w-]+)\s+(?:must |should |can |may |will )?never\s+(?P<verb>[a-z]+)\b"
     r"(?P<rest>[^:;]*)",
+    re.I,
+)
+_GO_ON_LIST = re.compile(
+    r"^(?:go|get put|are put|get)\s+(?:on|onto)\s+(?P<list>(?:a|the)\s+(?:[\w-]+\s+)?(?:list|queue|rota))\b",
     re.I,
 )
 _THING_STATEMENT = re.compile(
