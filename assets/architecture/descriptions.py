@@ -24,19 +24,15 @@ from assets.architecture.phrases import (
 )
 from assets.architecture.vocabulary import is_adjective, is_non_record, is_person_word
 from assets.requirements.language import STOPWORDS, singular
+from pipeline_core.possession import COMING_WITH_VERBS, HOLDING_VERBS, PERSON_DOABLE_VERBS, RECORDING_VERBS
 
-# Verbs of possession or record: "X has / records / holds ... A, B and C".
-_POSSESSION = frozenset(
-    """has have records record holds hold keeps keep includes include contains contain stores store lists
-    carries carry captures capture notes tracks needs""".split()
-)
-# Verbs a person also does ("the family records feeding times"): a description only after "each",
-# "every", "a" or "an" ("each stay records the dog, ..."), never with a person as the subject.
-_ALSO_ACTIONS = frozenset(
-    "records record keeps keep lists stores store carries carry captures capture notes tracks needs".split()
-)
+# Verbs of possession or record: "X has / records / holds ... A, B and C"; those a person also does
+# ("the family records feeding times") describe a thing only after "each", "every", "a" or "an"
+# ("each stay records the dog, ..."), never with a person as the subject.
+_POSSESSION = HOLDING_VERBS | RECORDING_VERBS
+_ALSO_ACTIONS = PERSON_DOABLE_VERBS
 _INDEFINITE = frozenset("each every a an".split())
-_WITH_AFTER = frozenset("comes come arrives arrive".split())  # "a singer comes with a name, ..."
+_WITH_AFTER = COMING_WITH_VERBS  # "a singer comes with a name, ..."
 _STORING = frozenset("store record keep track capture hold note log save want need".split())
 _PRONOUNS = frozenset("we you they i he she it someone".split())
 _AUXILIARIES = frozenset("need needs to must should will can want wants would also always then".split())

@@ -21,11 +21,15 @@ from assets.requirements.offline.phrasing import (
     plural_noun,
     with_article,
 )
-
-_HOLDS = (
-    r"has|have|holds?|contains?|includes?|carries|carry|stores?|keeps?|lists?|shows?"
-    r"|is made up of|are made up of|consists? of|comes? with|needs?"
+from pipeline_core.possession import (
+    HOLDING_PHRASES,
+    HOLDING_VERBS,
+    PERSON_HAVING_VERBS,
+    SHOWING_VERBS,
+    alternation,
 )
+
+_HOLDS = alternation(HOLDING_VERBS | SHOWING_VERBS, HOLDING_PHRASES)
 # "Each seed packet has ...", "A member has ...", "Boats have ...": a kind of thing, then its fields.
 _POSSESSION = re.compile(
     r"^(?:(?:and|also|then|so)\s+)?(?:(?P<det>each|every|any|an?|one)\s+|(?:the|our|their|all)\s+)?"
@@ -46,7 +50,7 @@ _KEEPING_VERBS = frozenset(
     catalogue catalog capture make issue publish""".split()
 )
 # What a person has (a name, an e-mail): the verbs by which a person is a record too.
-_HAVING = frozenset("has have comes come needs need".split())
+_HAVING = PERSON_HAVING_VERBS
 _VIEWS = frozenset("list timetable calendar catalogue catalog overview table schedule rota board".split())
 
 
