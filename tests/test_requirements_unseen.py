@@ -389,10 +389,15 @@ def test_one_backlog_keeps_stories_that_differ_in_actor_or_action() -> None:
 
 def test_going_on_a_list_in_talk_is_joining_it() -> None:
     transcript = (
-        "Ines: Members book a place on a hive visit, yes.\n"
+        "Ines: Members book a hive visit, yes.\n"
         "Ravi: What happens when it's full?\n"
         "Ines: Then they go on a waiting list, and if someone cancels, the first one gets the place.\n"
         "Ravi: ok\n"
     )
     join = having(extract("call.txt", transcript), "waiting list")
     assert (join.title, join.as_a) == ("Join a waiting list", "member")
+
+
+def test_a_statement_said_with_yes_is_no_bare_answer() -> None:
+    transcript = "Ines: Members book a kayak, yes.\nRavi: ok\nInes: fine\nRavi: ok\n"
+    assert having(extract("call.txt", transcript), "book", "kayak").as_a == "member"

@@ -110,6 +110,7 @@ _NOUN_ANSWER = re.compile(
     re.I,
 )
 # Words that make a phrase a clause (someone doing or being something), not a thing named.
+_ARTICLES = frozenset("a an the".split())
 _CLAUSE_WORDS = frozenset(
     """i we you he she they it this that there is are was were be been am can could should would will
     shall must may might need needs want wants have has had do does did let lets not no don't can't
@@ -131,6 +132,8 @@ def noun_answer(text: str, answered: str = "") -> str | None:
     tokens = re.findall(r"[\w'’]+", phrase.lower())
     if not tokens or len(tokens) > 5 or any(token in _CLAUSE_WORDS for token in tokens):
         return None
+    if any(a in _ARTICLES and i > 1 for i, a in enumerate(tokens)):
+        return None  # "members book a kayak, yes": a verb and its object, a statement, not a bare name
     said_yes = re.search(
         rf"\b{_YES}\b", cleaned[: match.start("phrase")] + cleaned[match.end("phrase") :], re.I
     )
