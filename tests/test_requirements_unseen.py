@@ -401,3 +401,15 @@ def test_going_on_a_list_in_talk_is_joining_it() -> None:
 def test_a_statement_said_with_yes_is_no_bare_answer() -> None:
     transcript = "Ines: Members book a kayak, yes.\nRavi: ok\nInes: fine\nRavi: ok\n"
     assert having(extract("call.txt", transcript), "book", "kayak").as_a == "member"
+
+
+def test_an_answer_listing_fields_says_what_the_thing_asked_about_holds() -> None:
+    transcript = (
+        "Ines: Keepers book a hive visit, yes.\n"
+        "Ravi: And the keepers themselves, do they need profiles?\n"
+        "Ines: Name, phone, and their training level, basic or advanced.\n"
+        "Ravi: ok\n"
+    )
+    profile = having(extract("call.txt", transcript), "profile")
+    assert profile.as_a == "keeper"
+    assert profile.i_want == "to have a profile with name, phone and my training level (basic or advanced)"

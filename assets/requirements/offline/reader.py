@@ -15,15 +15,17 @@ from assets.requirements.language import singular, words
 from assets.requirements.language import third_person as third_person_of
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
-from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean
+from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean, draft
 from assets.requirements.offline.phrasing import (
     AGENT_SUFFIXES,
     actor_of,
     derive_criteria,
+    first_person,
     is_verb,
     looks_like_person,
     people_of,
     verb_lemma,
+    with_article,
 )
 from assets.requirements.offline.possession import fold_possessions
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, noun_answer, strip_lead_in
@@ -134,6 +136,11 @@ _TIME_LABEL = re.compile(
 _KEEP_WITHOUT_OF = re.compile(
     r"^(?P<verb>keep|store|hold|maintain|have)\s+(?P<noun>(?:a|an|the)\s+(?:list|register|record|catalogue"
     r"|catalog|log|inventory|index|directory|database))\b(?!\s+of\b)",
+    re.I,
+)
+_NEED_QUESTION = re.compile(
+    r"\b(?:do|does|will|would|should)\s+(?P<who>they|we|you|(?:the\s+)?[a-z]+s)\s+(?:need|want|have|get)\s+"
+    r"(?P<thing>(?:an?\s+)?[a-z-]+(?:\s+[a-z-]+)?)\s*\?$",
     re.I,
 )
 CONVERSATIONAL_KINDS = frozenset({"vtt", "srt", "slack", "chat", "eml", "msg"})
@@ -255,6 +262,7 @@ class Reader:
         self.answered = ""  # the turn before, which a turn that only names a thing answers
         self.question: str | None = None  # the question last asked and not yet answered
         self.answering = False  # the line is the answer of a Q&A page
+        self.needed: tuple[str, str] | None = None  # "do they need accounts?": (thing, who) asked about
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
 
@@ -467,6 +475,27 @@ class Reader:
             self._exclude(index, deferred, DEFERRAL_REASON)
         return kept
 
+    def _fields_answer(self, index: int, sentence: str, asked: tuple[str, str]) -> bool:
+        """ "do they need accounts?" - "Name, email, and their membership type": the accounts' fields."""
+        listed = sentence.strip().rstrip(".!")
+        parts = [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", listed) if p.strip()]
+        if len(parts) < 2 or any(len(p.split()) > 4 for p in parts) or _WANT_WORDS.search(listed):
+            return False
+        if any(is_verb(p.split()[0].lower()) and len(p.split()) > 1 for p in parts):
+            return False  # "add members, list them": actions, not fields
+        thing, who = asked
+        who = (self.context.actor or "user") if who.lower() in ("they", "we", "you") else actor_of(who)
+        parts = [p[:1].lower() + p[1:] for p in parts]
+        if len(parts) > 2 and " or " in parts[-1]:  # "their membership type, monthly or annual"
+            parts = [*parts[:-2], f"{parts[-2]} ({parts[-1]})"]
+        fields = ", ".join(parts[:-1]) + f" and {parts[-1]}"
+        owned = with_article(singular(re.sub(r"^an?\s+", "", thing)))
+        want = first_person(f"to have {owned} with {fields}")
+        found = draft(who, want, None, None, self.context.priority or "Should", sentence, index)
+        self.found.append(found)
+        self.last = found
+        return True
+
     def _agrees(self, segment: Segment, following: Segment) -> bool:
         speaker, other = segment.location.speaker, following.location.speaker
         if not (speaker and other and speaker != other):
@@ -599,6 +628,14 @@ class Reader:
         # Small talk is a thing of conversations: in a document "weekend" or "coffee" is a topic.
         if len(words(sentence)) < 2 or (self.context.conversational and _SMALL_TALK.search(sentence)):
             return
+        asked, self.needed = self.needed, None
+        if self.context.conversational and asked and self._fields_answer(index, sentence, asked):
+            return
+        needed = _NEED_QUESTION.search(sentence.strip()) if self.context.conversational else None
+        if needed:  # "do they need accounts?": an answer listing fields says what each one holds
+            named = re.search(r"\b(?:the\s+)?(?P<people>[a-z]+s)\s+themselves\b", sentence, re.I)
+            who = named["people"] if named and needed["who"].lower() == "they" else needed["who"]
+            self.needed = (needed["thing"], who)
         if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
             people = _proposed_by_role(sentence)
             if people is not None:
