@@ -400,7 +400,8 @@ def test_going_on_a_list_in_talk_is_joining_it() -> None:
 
 def test_a_statement_said_with_yes_is_no_bare_answer() -> None:
     transcript = "Ines: Members book a kayak, yes.\nRavi: ok\nInes: fine\nRavi: ok\n"
-    assert having(extract("call.txt", transcript), "book", "kayak").as_a == "member"
+    kayak = having(extract("call.txt", transcript), "book", "kayak")
+    assert (kayak.as_a, kayak.i_want) == ("member", "to book a kayak")
 
 
 def test_an_answer_listing_fields_says_what_the_thing_asked_about_holds() -> None:

@@ -138,6 +138,7 @@ _KEEP_WITHOUT_OF = re.compile(
     r"|catalog|log|inventory|index|directory|database))\b(?!\s+of\b)",
     re.I,
 )
+_TRAILING_YES = re.compile(r",\s+(?:yes|yeah|yep|right|sure|ok|okay)\s*([.!]?)$", re.I)
 _NEED_QUESTION = re.compile(
     r"\b(?:do|does|will|would|should)\s+(?P<who>they|we|you|(?:the\s+)?[a-z]+s)\s+(?:need|want|have|get)\s+"
     r"(?P<thing>(?:an?\s+)?[a-z-]+(?:\s+[a-z-]+)?)\s*\?$",
@@ -628,6 +629,8 @@ class Reader:
         # Small talk is a thing of conversations: in a document "weekend" or "coffee" is a topic.
         if len(words(sentence)) < 2 or (self.context.conversational and _SMALL_TALK.search(sentence)):
             return
+        if self.context.conversational:  # "Members book a place, yes.": the "yes" is no part of it
+            sentence = _TRAILING_YES.sub(r"\1", sentence)
         asked, self.needed = self.needed, None
         if self.context.conversational and asked and self._fields_answer(index, sentence, asked):
             return
