@@ -143,6 +143,7 @@ def test_a_labelled_list_a_total_and_a_thing_with_fields_read_with_their_label()
     assert wigs.title.startswith("Keep a list of wigs")
     for field in ("size", "colour", "show"):
         assert field in criteria_text(wigs)
+    assert "the show they were last worn" in wigs.i_want  # the wigs were worn, not the writer
     total = having(requirements, "total loans per show")
     assert "term" in total.i_want
     costumes = having(requirements, "record", "costume")

@@ -271,7 +271,14 @@ def first_person(text: str) -> str:
     # "if they're coming" -> "if I'm coming"
     contractions = {"re": "I'm", "ve": "I've", "ll": "I'll", "d": "I'd"}
     head = re.sub(r"\bthey['’](re|ve|ll|d)\b", lambda m: contractions[m.group(1).lower()], head, flags=re.I)
+    # "the show they were last worn in": things that something is done to are not the actor
+    done_to = re.compile(
+        r"\bthey(?=\s+(?:are|were)\s+(?:\w+\s+)?(?:\w+ed|\w+en|worn|sold|kept|made|built|bought|lent|sent|held)\b)",
+        re.I,
+    )
+    head = done_to.sub("\x00", head)
     head = re.sub(r"\b(they|them|their|theirs|themselves)\b", lambda m: swaps[m.group(1).lower()], head)
+    head = head.replace("\x00", "they")
     text = head + tail
     return re.sub(r"\bI (are|were)\b", lambda m: "I am" if m.group(1) == "are" else "I was", text)
 
