@@ -165,3 +165,40 @@ def test_a_body_is_a_text_only_when_it_is_written() -> None:
 
     assert field_type("car_body") == "string" and field_type("message_body") == "text"
     assert field_type("body") == "text"
+
+
+def test_a_thing_that_is_either_one_or_the_other_gets_both_ends() -> None:
+    entities = model(
+        story(1, "to add appeals with a reason"),
+        story(2, "to lodge an appeal about a fine and is either upheld or refused by the panel"),
+    )
+    moves = {t.name: (t.from_states, t.to_state) for t in entities["Appeal"].transitions}
+    assert set(moves) == {"mark_upheld", "mark_refused"}
+    assert "refused" not in moves["mark_upheld"][0] and "upheld" not in moves["mark_refused"][0]
+    priced = model(story(1, "to add stalls with a price that is either fixed or agreed"))
+    assert not priced["Stall"].transitions  # the price is fixed or agreed, not the stall
+
+
+def test_what_is_noted_when_something_happens_is_a_record_of_it() -> None:
+    entities = model(
+        story(1, "to add ladders with a height"),
+        story(2, "to borrow a ladder for a weekend"),
+        story(
+            3,
+            "to note the borrower, the date and the date it is due back",
+            quote="when they borrow it we note the borrower, the date and the date it is due back",
+        ),
+    )
+    loan = {f.name: (f.type, f.required) for f in entities["Loan"].fields}
+    assert loan["borrower"] == ("string", True) and loan["due_date"][0] == "date" and "date" in loan
+    assert loan["ladder_id"][0] == "reference"
+    assert not entities["Loan"].transitions and "Borrower" not in entities
+
+
+def test_each_time_something_happens_names_the_record_too() -> None:
+    entities = model(
+        story(1, "to add courts with a surface"),
+        story(2, "each time a member books a court we record the start time and the length"),
+    )
+    booking = types(entities["Booking"])
+    assert booking["start_time"] == "time" and "length" in booking and booking["court_id"] == "reference"

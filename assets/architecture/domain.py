@@ -23,6 +23,7 @@ from assets.architecture.descriptions import descriptions
 from assets.architecture.draft import DraftEntity
 from assets.architecture.evaluations import evaluation_records
 from assets.architecture.models import CountLimit, EntityField, Summary
+from assets.architecture.occasions import RECORD_OF_VERB, occasion_records
 from assets.architecture.phrases import (
     DETERMINERS,
     PLACES,
@@ -221,6 +222,8 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
         registering = self_registration(story)
         if registering is not None:  # "members sign up with their name and e-mail": members are kept
             acted[story.id] = [model.find(registering[0]) or model.entity(registering[0])]
+        else:  # "when they borrow it we note the date ...": the loan is what the story keeps
+            acted[story.id] = occasion_records(story, model)
     for looking in (False, True):
         for story in stories:
             if acted[story.id]:
@@ -255,7 +258,11 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                 if found:
                     break
     for story in stories:
-        for entity in [*described[story.id], *evaluation_records(story, model)]:
+        for entity in [
+            *described[story.id],
+            *evaluation_records(story, model),
+            *occasion_records(story, model),
+        ]:
             if entity not in acted[story.id]:
                 acted[story.id].append(entity)
     for story in stories:
@@ -554,6 +561,8 @@ def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraf
         target = target or last
         if target is None:
             continue
+        if use.obj is None and any(RECORD_OF_VERB.get(verb) == target.noun for verb in use.verbs):
+            continue  # "when they borrow it we note ...": the borrowing makes the loan, it is no state of it
         last = target
         if use.obj is not None and use.obj.attribute:
             target.add_field(use.obj.attribute)

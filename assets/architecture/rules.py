@@ -26,7 +26,7 @@ from assets.architecture.domain import (
 )
 from assets.architecture.models import CountLimit, Summary
 from assets.architecture.phrases import DETERMINERS, PREPOSITIONS, clauses, listed_fields, tokens
-from assets.architecture.states import kept_states, state_changes, transition_name
+from assets.architecture.states import either_states, kept_states, state_changes, transition_name
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
@@ -173,6 +173,16 @@ def apply_state_changes(story: UserStory, model: DomainModel, acted: list[Entity
                 transition.story_ids.add(story.id)
                 if after is not None and transition.from_states is None:
                     transition.from_states = [after]
+                if story.id not in entity.stories:
+                    entity.stories.append(story.id)
+            for entity, states in either_states(_norm(sentence), model):
+                for state in states:  # ends of one another: none starts from the other
+                    name = transition_name(state)
+                    transition = entity.transitions.setdefault(
+                        name, TransitionDraft(name=name, to_state=state)
+                    )
+                    transition.story_ids.add(story.id)
+                    transition.excluded.update(other for other in states if other != state)
                 if story.id not in entity.stories:
                     entity.stories.append(story.id)
 

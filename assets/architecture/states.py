@@ -130,6 +130,71 @@ def state_changes(
     return found
 
 
+_BE_STATES = (("is", "either"), ("are", "either"), ("can", "be"), ("may", "be"), ("gets",), ("get",))
+
+
+# Participles that do not end in -ed, by the ending the words share ("upheld", "withdrawn").
+_IRREGULAR_DONE = (
+    "held",
+    "sold",
+    "paid",
+    "sent",
+    "lost",
+    "won",
+    "done",
+    "kept",
+    "taken",
+    "given",
+    "written",
+    "shown",
+    "broken",
+    "chosen",
+    "drawn",
+    "spent",
+    "built",
+    "bought",
+    "caught",
+    "taught",
+    "thrown",
+    "frozen",
+)
+
+
+def _done_word(word: str) -> bool:
+    return word.isalpha() and len(word) > 3 and (word.endswith("ed") or word.endswith(_IRREGULAR_DONE))
+
+
+def either_states(sentence: str, model: DomainModel) -> list[tuple[EntityDraft, list[str]]]:
+    """(thing, its end states) for "a complaint is either upheld or dismissed", "an entry can be
+    approved or rejected": two or more done-words joined by "or" after the thing (or after a clause
+    about it: "raise a complaint about a plot and is either upheld or dismissed")."""
+    toks = tokens(sentence)
+    found = []
+    for index in range(1, len(toks)):
+        lead = next((words for words in _BE_STATES if _starts(toks, index, words)), None)
+        if lead is None:
+            continue
+        position = index + len(lead)
+        if toks[position : position + 1] == ["either"]:
+            position += 1
+        states = []
+        while position < len(toks) and _done_word(toks[position]):
+            states.append(toks[position])
+            if toks[position + 1 : position + 2] not in (["or"], [","]):
+                break
+            position += 2
+        before = toks[index - 1]
+        # the thing itself is the subject ("a complaint is either ..."), or a clause about it ends
+        # in "and"; "a stall has a price that is either fixed or agreed" is about the price
+        if before in ("and", "it", "they"):
+            entity = _last_named(toks, index, model)
+        else:
+            entity = model.find(before) if before.isalpha() else None
+        if len(states) >= 2 and entity is not None:
+            found.append((entity, states))
+    return found
+
+
 def transition_name(state: str) -> str:
     return f"mark_{state}"
 
