@@ -108,6 +108,12 @@ def rowing_design(list_parameters: tuple[str, ...] = ("day",)) -> Architecture:
         ("they change a boat's seats", "the new number shows", "update Boat"),
         ("they give each outing a cox", "the cox is kept", "update Outing"),
         ("they view the list of outings", "every outing shows", "list Outing"),
+        # verbs the data model is drawn with, beyond the requirements' own list
+        ("they capture an outing for Sunday", "it is kept", "create Outing"),
+        ("they modify a boat's seats", "the new number shows", "update Boat"),
+        ("they manage the rowers", "the rowers are managed", "create Rower"),
+        ("they inspect a boat", "its seats show", "read Boat"),
+        ("they discard an outing", "it is gone", "delete Outing"),
         ("they use the app", "the app shows the total distance per boat", "view"),
         ("they use the app", "the app turns outings into a training plan", "other turn"),
         ("they print the crew sheet", "a sheet comes out", "other print"),
