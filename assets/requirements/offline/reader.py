@@ -30,6 +30,7 @@ from assets.requirements.offline.phrasing import (
 from assets.requirements.offline.possession import fold_possessions
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, noun_answer, strip_lead_in
 from assets.requirements.offline.statements import REQUEST, read_statement
+from assets.requirements.offline.tables import TableReader, as_sentences
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
 _INJECTION = re.compile(
@@ -174,37 +175,6 @@ def unwrap_lines(text: str) -> list[str]:
     return logical
 
 
-_CELL_PRIORITIES: dict[str, Priority] = {
-    "must": "Must", "must have": "Must", "high": "Must", "critical": "Must", "essential": "Must",
-    "should": "Should", "should have": "Should", "medium": "Should",
-    "could": "Could", "could have": "Could", "nice to have": "Could", "low": "Could",
-    "won't": "Won't", "wont": "Won't", "won't have": "Won't",
-}  # fmt: skip
-
-
-# A cell that puts its row in a later release or out of scope ("Later", "Phase 2", "Not now").
-_CELL_LATER = re.compile(
-    r"^(?:later|future|phase\s*(?:[2-9]|two|three)|next (?:release|version)|v2|post[- ]mvp|not now"
-    r"|out of scope|not in scope|backlog|someday)$",
-    re.I,
-)
-
-
-def _table_row(row: str) -> tuple[str, Priority | None, str | None]:
-    """(the requirement cell, the priority a cell states, why the row is left out) of a table row.
-
-    ("", None, None) for a header row or a row of short values.
-    """
-    cells = [cell.strip() for cell in row.split(" | ") if cell.strip()]
-    priority = next((_CELL_PRIORITIES[c.lower()] for c in cells if c.lower() in _CELL_PRIORITIES), None)
-    later = next((c for c in cells if _CELL_LATER.match(c)), None)
-    texts = [c for c in cells if len(c.split()) >= 3]
-    if not texts:
-        return "", None, None
-    reason = f'marked "{later}" in its table row (a later phase, not this release)' if later else None
-    return max(texts, key=len), priority, reason
-
-
 _LEAD_IN = re.compile(
     r"^(?P<subject>(?:the |a |an |all |every )?[\w -]{1,40}?)\s+"
     r"(?P<modal>(?:must|shall|should|can|could|will|need to|needs to|want to|wants to)(?: be able to)?)\s*:$",
@@ -263,13 +233,15 @@ class Reader:
         self.answered = ""  # the turn before, which a turn that only names a thing answers
         self.question: str | None = None  # the question last asked and not yet answered
         self.answering = False  # the line is the answer of a Q&A page
+        self.table = TableReader(_starts_with_action)  # the table whose rows are being read
         self.needed: tuple[str, str] | None = None  # "do they need accounts?": (thing, who) asked about
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
 
     def read(self) -> ExtractedStories:
         segments = self.doc.segments
-        with people_of("\n".join(segment.text for segment in segments)):
+        lines = as_sentences([segment.text for segment in segments], _starts_with_action)
+        with people_of("\n".join(lines)):
             for index, segment in enumerate(segments, start=1):
                 following = segments[index] if index < len(segments) else None
                 self.read_segment(index, segment, following)
@@ -369,13 +341,16 @@ class Reader:
             self.context.bullet = bullet
             cell_priority: Priority | None = None
             table_row = " | " in body
-            if table_row:  # a table row: the requirement cell, and a priority cell if any
-                body, cell_priority, later = _table_row(body)
-                if not body:
+            if table_row:  # a table row: the requirement it gives, and a priority cell if any
+                row = self.table.row(body)
+                if row is None:
                     continue
-                if later:
-                    self._exclude(index, body, later)
+                body, cell_priority = row.text, row.priority
+                if row.later:
+                    self._exclude(index, body, row.later)
                     continue
+            else:
+                self.table.end()
             self.context.priority = cell_priority or section.priority
             # Markdown list items arrive without their marker: a short one-sentence line under a
             # features heading is an item too.
