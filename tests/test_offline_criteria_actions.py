@@ -114,6 +114,9 @@ def rowing_design(list_parameters: tuple[str, ...] = ("day",)) -> Architecture:
         ("they manage the rowers", "the rowers are managed", "create Rower"),
         ("they inspect a boat", "its seats show", "read Boat"),
         ("they discard an outing", "it is gone", "delete Outing"),
+        # the app having a kind of record: records of it are kept
+        ("they open the app", "the app offers outings", "create Outing"),
+        ("they use the app", "it supports boats with their seats", "create Boat"),
         ("they use the app", "the app shows the total distance per boat", "view"),
         ("they use the app", "the app turns outings into a training plan", "other turn"),
         ("they print the crew sheet", "a sheet comes out", "other print"),
@@ -187,6 +190,7 @@ def test_a_verb_of_the_model_is_covered_by_exactly_that_operation(
         ("they use the app", "the app turns the outings into a training plan", "'turn"),
         ("they print the crew sheet", "a sheet comes out", "'print"),
         ("they hire a coach", "the coach starts on Monday", "'hire"),
+        ("they open the app", "the app offers a loyalty scheme", "names no entity"),
         # an object that is no entity of the model
         ("they add a trophy to the cabinet", "the trophy is kept", "'trophy' names no entity"),
         # a figure broken down by something no summary groups by

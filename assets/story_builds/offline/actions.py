@@ -80,6 +80,9 @@ FIGURE_VERBS = frozenset(
 )
 # Verbs that put a new thing forward: a record of it is made ("suggest a book", "propose a walk").
 PROPOSE_VERBS = frozenset("suggest propose nominate".split())
+# Verbs that say the app has a kind of record ("the app offers subjects", "it supports
+# assignments"): records of it are kept, so creating one is what a test exercises.
+OFFER_VERBS = frozenset("offer provide support include".split())
 # Verbs that give a record a value: "give each ticket a priority", "set the boat's seats".
 VALUE_VERBS = frozenset("give set change".split())
 # A passive clause: "another book is added", "the loan gets returned".
@@ -120,7 +123,7 @@ def _participle(word: str) -> bool:
 
 
 def _verb_kind(verb: str, clause_text: str) -> ActionKind:
-    if verb in PROPOSE_VERBS:
+    if verb in PROPOSE_VERBS or verb in OFFER_VERBS:
         return "create"
     if verb in FIGURE_VERBS:
         return "view"

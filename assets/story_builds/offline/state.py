@@ -30,7 +30,7 @@ from pipeline_core.repository.manifest import (
 # -7: "give X a Y" sets Y; an entity the contract does not list is opened by id on the page, its rows
 # with their transition buttons.
 # -8: "keep track of X", "a profile of each X", "suggest X" make records of X; "the X we have" is X.
-GENERATOR_VERSION = "offline-templates-9"
+GENERATOR_VERSION = "offline-templates-10"
 GENERATOR_FAMILY = "offline-templates"
 UNITTEST = ["python", "-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"]
 DATABASE_ENV = "DATABASE_PATH"
