@@ -164,9 +164,7 @@ def main() -> None:
         )
         print(f"ratio re-run / stage cold:    {rerun / cold:.4f}")
         print(f"ratio re-run / baseline:      {rerun / base:.4f}")
-        print(
-            f"speed-up on the same {args.pdfs} PDFs (baseline / stage): {base / pdfs:.2f}x"
-        )
+        print(f"speed-up on the same {args.pdfs} PDFs (baseline / stage): {base / pdfs:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -8,7 +8,7 @@ expected stories were written before the rules.
 
 from __future__ import annotations
 
-from tests.test_requirements_unseen import criteria_text, extract, having, titles
+from tests.support.requirements_text import criteria_text, extract, having, titles
 
 BAKERY = """# Bakery orders
 

@@ -18,37 +18,13 @@ from __future__ import annotations
 
 import re
 
-from assets.documents.parsing import parse_file
-from assets.requirements.extraction import extract_offline
-from assets.requirements.merge import merge_stories
-from assets.requirements.models import RequirementsSet, UserStory
-
-LIMIT = 10_000_000
+from assets.requirements.models import RequirementsSet
+from tests.support.requirements_text import criteria_text, having, titles
+from tests.support.requirements_text import extract as extract_text
 
 
 def extract(name: str, text: str) -> RequirementsSet:
-    documents = parse_file(name, text.encode(), LIMIT)
-    return merge_stories(
-        [((doc.path, "v1"), doc, extract_offline(doc)) for doc in documents], None, project="unseen"
-    )
-
-
-def titles(requirements: RequirementsSet) -> list[str]:
-    return [story.title for story in requirements.stories]
-
-
-def having(requirements: RequirementsSet, *words: str) -> UserStory:
-    found = [
-        story
-        for story in requirements.stories
-        if all(word in f"{story.title} {story.i_want}".lower() for word in words)
-    ]
-    assert len(found) == 1, (words, titles(requirements))
-    return found[0]
-
-
-def criteria_text(story: UserStory) -> str:
-    return " | ".join(f"{c.given} / {c.when} / {c.then}" for c in story.acceptance_criteria)
+    return extract_text(name, text, project="unseen")
 
 
 def story_texts(requirements: RequirementsSet) -> str:
