@@ -62,3 +62,10 @@ def test_a_table_without_an_actor_column_keeps_its_sentence_cell_and_priority() 
     stock = having(found, "product")
     assert stock.priority == "Must" and stock.as_a == "shop assistant"
     assert any("below their minimum" in item.text for item in found.excluded)
+
+
+def test_an_example_after_e_g_stays_in_its_sentence() -> None:
+    text = "Members can add a bike with its type (e.g. Road or Gravel) and its frame size.\n"
+    found = extract("bikes.md", text)
+    bike = having(found, "add a bike")
+    assert "frame size" in criteria_text(bike), criteria_text(bike)

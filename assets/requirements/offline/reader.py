@@ -62,7 +62,8 @@ _GWT_LINE = re.compile(
     r"^given\s+(?P<given>.+?),?\s+when\s+(?P<when>.+?),?\s+then\s+(?P<then>.+?)[.;]?$", re.IGNORECASE
 )
 _GWT_PART = re.compile(r"^(?P<word>given|when|then|and|but)\s+(?P<text>.+?)[.;]?$", re.IGNORECASE)
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+# A sentence ends at . ! or ? before a capital, but not after "e.g." or "i.e." ("(e.g. Road or Gravel)").
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)\s+(?=[A-Z0-9\"'(])")
 _SPOKEN_BREAK = re.compile(r"(?<=[.!?])\s+")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _NEW_LINE_STARTS = re.compile(r"^(?:Given|When|Then|And|But)\s|^#|^>|^Priority\s*[:=]|^[A-Z][\w ]{0,30}:\s*$")
