@@ -110,8 +110,8 @@ class TableReader:
     def _said(self, found: list[str], columns: _Columns) -> str:
         """The row as one sentence: who can do the feature, with what the notes give."""
         actor, feature = found[columns.actor], found[columns.feature].rstrip(".")
-        has_notes = columns.notes is not None and columns.notes < len(found)
-        notes = found[columns.notes].rstrip(".") if has_notes and columns.notes is not None else ""
+        notes_at = columns.notes
+        notes = found[notes_at].rstrip(".") if notes_at is not None and notes_at < len(found) else ""
         if not feature:
             return ""
         lowered = feature[:1].lower() + feature[1:]
