@@ -69,3 +69,16 @@ def test_generic_top_level_packages_come_from_the_checkout_and_are_not_installed
     assert origins(tmp_path) == {name: None for name in PACKAGES}
     for name, origin in origins(REPO).items():
         assert origin is not None and Path(origin).resolve().is_relative_to(REPO), (name, origin)
+
+
+def test_loading_the_code_location_does_not_import_the_slow_optional_libraries() -> None:
+    # Every run worker and every step's forkserver imports the code location; the Claude SDK (about
+    # a second and a half of CPU) and the OpenAPI validator are imported only where they are used.
+    probe = (
+        "import sys, pipeline_defs.definitions; "
+        "print(sorted(m for m in ('anthropic', 'openapi_spec_validator') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr

@@ -35,7 +35,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import openapi_spec_validator
 from pydantic import BaseModel, Field
 
 from assets.architecture.models import Entity, Summary, Transition
@@ -384,6 +383,8 @@ def render_openapi(
 
 def openapi_problem(document: Mapping[str, Any]) -> str | None:
     """None if `document` is a valid OpenAPI document, else the validator's reason."""
+    import openapi_spec_validator  # imported here: slow to import, and only this check needs it
+
     try:
         openapi_spec_validator.validate(document)
     except Exception as error:  # a dangling $ref surfaces as a resolver error, not a validation error

@@ -24,11 +24,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import anthropic
 import dagster as dg
-from anthropic.types import Message
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from pipeline_core.settings import DEFAULT_ANTHROPIC_MODEL
@@ -42,6 +40,12 @@ from resources.llm.prompt import (
 )
 from resources.llm.task import LlmTask, LlmTaskError, LlmUsage
 from resources.object_store import ObjectStore, object_store_from_url
+
+if TYPE_CHECKING:
+    # The SDK takes about a second to import; every run worker and step process imports this
+    # module, and only the Claude providers need the SDK, so it is imported where a client is made.
+    import anthropic
+    from anthropic.types import Message
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
@@ -105,7 +109,7 @@ class LlmResource(dg.ConfigurableResource):
     # per run, not one per session (story_builds opens a session per story).
     _shared_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _cache_store: ObjectStore | None = PrivateAttr(default=None)
-    _client: anthropic.Anthropic | anthropic.AnthropicBedrock | None = PrivateAttr(default=None)
+    _client: Any = PrivateAttr(default=None)  # anthropic.Anthropic | anthropic.AnthropicBedrock
 
     def cache_store(self) -> ObjectStore:
         with self._shared_lock:
@@ -129,6 +133,8 @@ class LlmResource(dg.ConfigurableResource):
 
     def create_client(self) -> anthropic.Anthropic | anthropic.AnthropicBedrock:
         """An SDK client for the configured provider (not for `offline`)."""
+        import anthropic
+
         if self.provider == "anthropic":
             if not self.api_key:
                 raise ValueError("provider 'anthropic' needs an API key: set ANTHROPIC_API_KEY")
@@ -289,6 +295,9 @@ class LlmSession:
             if self._provider == "bedrock"
             else None
         )
+        import anthropic
+        from anthropic.types import Message
+
         try:
             raw = _raw_parse(client)(
                 model=self._model,
