@@ -7,7 +7,7 @@
 
 A thing described by two or more fields is a record the application keeps, even when its word is
 otherwise a generic one ("tool") or names a person ("a singer comes with a name ..."); the listed
-items become its fields (`domain.add_listed_field`: a reference where an item names another entity).
+items become its fields (`fields.add_listed_field`: a reference where an item names another entity).
 """
 
 from __future__ import annotations

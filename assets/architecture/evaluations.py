@@ -16,7 +16,7 @@ from assets.architecture.phrases import DETERMINERS, entity_phrase, tokens, with
 from assets.architecture.vocabulary import is_person_word, number_value
 
 if TYPE_CHECKING:
-    from assets.architecture.domain import DomainModel, EntityDraft
+    from assets.architecture.domain_model import DomainModel, EntityDraft
     from assets.requirements.models import UserStory
 
 EVALUATIONS = frozenset("rating review feedback evaluation assessment".split())
@@ -47,7 +47,7 @@ def _evaluated(toks: list[str], index: int, model: DomainModel) -> EntityDraft |
 
 
 def _record(model: DomainModel, noun: str, thing: EntityDraft | None, toks: list[str], start: int) -> None:
-    from assets.architecture.domain import add_reference
+    from assets.architecture.relations import add_reference
 
     record = model.find(noun) or model.entity(noun)
     if thing is not None and thing is not record:

@@ -3,7 +3,7 @@ neighbour's name, the date and the date it is due back" is a loan with those fie
 member books a court we record the start time and the length" a booking.
 
 The record is the noun of the verb (borrow -> loan, book -> booking); it refers to the thing the
-verb acts on where the text names it, and `domain._record_of_verb` links it where another sentence
+verb acts on where the text names it, and `relations.record_of_verb` links it where another sentence
 does ("neighbours borrow a tool"). The listed items become its fields, the first one required.
 """
 
@@ -22,7 +22,7 @@ from assets.architecture.phrases import (
 from assets.architecture.vocabulary import NOMINAL_OF_VERB
 
 if TYPE_CHECKING:
-    from assets.architecture.domain import DomainModel, EntityDraft
+    from assets.architecture.domain_model import DomainModel, EntityDraft
     from assets.requirements.models import UserStory
 
 # The record a happening makes: "borrow" a loan, "hire" a hire, "book" a booking.
@@ -76,7 +76,7 @@ def _occasion(toks: list[str], index: int) -> tuple[str, int] | None:
 
 def occasion_records(story: UserStory, model: DomainModel) -> list[EntityDraft]:
     """The records the story's want or quotes say are written down when something happens."""
-    from assets.architecture.domain import add_listed_field
+    from assets.architecture.fields import add_listed_field
 
     made: list[EntityDraft] = []
     for text in (story.i_want, *(trace.quote for trace in story.traces)):

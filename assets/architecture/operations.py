@@ -9,8 +9,9 @@ starts; a transition starts from the states before its target unless the text st
 
 from __future__ import annotations
 
-from assets.architecture.domain import EntityDraft, add_display_field, require_label
+from assets.architecture.domain_model import EntityDraft
 from assets.architecture.draft import DraftEntity
+from assets.architecture.labels import add_display_field, require_label
 from assets.architecture.models import EntityField, Transition
 from assets.architecture.openapi import OPERATION_ORDER, EntityOperation
 from assets.architecture.phrases import verb_uses, without_purpose
@@ -40,7 +41,7 @@ def _add_rule_states(entity: EntityDraft) -> None:
             if state not in reached and STATE_RANK.get(state, 0) > 0:
                 name = VERB_OF_STATE.get(state, f"mark_{state}")
                 if name not in entity.transitions:
-                    from assets.architecture.domain import TransitionDraft
+                    from assets.architecture.domain_model import TransitionDraft
 
                     entity.transitions[name] = TransitionDraft(
                         name=name, to_state=state, story_ids=set(transition.story_ids)

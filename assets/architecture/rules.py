@@ -15,17 +15,17 @@ from __future__ import annotations
 import re
 
 from assets.architecture.descriptions import descriptions
-from assets.architecture.domain import (
+from assets.architecture.domain_model import (
     PERSON_FIELD,
     DomainModel,
     EntityDraft,
     TransitionDraft,
-    add_listed_field,
-    add_reference,
     story_texts,
 )
+from assets.architecture.fields import add_listed_field
 from assets.architecture.models import CountLimit, Summary
 from assets.architecture.phrases import DETERMINERS, PREPOSITIONS, clauses, listed_fields, tokens
+from assets.architecture.relations import add_reference
 from assets.architecture.states import either_states, kept_states, state_changes, transition_name
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,

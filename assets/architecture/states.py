@@ -16,7 +16,7 @@ from assets.architecture.phrases import DETERMINERS, entity_phrase, tokens
 from assets.requirements.language import STOPWORDS
 
 if TYPE_CHECKING:
-    from assets.architecture.domain import DomainModel, EntityDraft
+    from assets.architecture.domain_model import DomainModel, EntityDraft
 
 # verb -> the word between the thing and the state
 STATE_SETTERS = {
