@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assets.architecture.models import Entity, EntityField
-from assets.story_builds.offline.criteria import data_fields, initial_state, state_fields
+from assets.story_builds.offline.entity_fields import data_fields, initial_state, state_fields
 from assets.story_builds.offline.names import module_name, table_name
 from assets.story_builds.offline.specs import ResourceSpec
 from assets.story_builds.offline.state import GENERATOR_VERSION

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 
 from assets.architecture.models import Architecture, EntityField
-from assets.story_builds.offline.criteria import data_fields, initial_state, input_fields, state_fields
+from assets.story_builds.offline.entity_fields import data_fields, initial_state, input_fields, state_fields
 from assets.story_builds.offline.names import entity_label, entity_plural, js_name, module_name
 from assets.story_builds.offline.specs import ResourceSpec
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assets.story_builds.offline.criteria import (
-    CriterionPlan,
+from assets.story_builds.offline.entity_fields import (
     allowed_from,
     data_fields,
     initial_state,
     route,
     state_fields,
 )
+from assets.story_builds.offline.plans import CriterionPlan
 from assets.story_builds.offline.samples import (
     Ref,
     other_value,

@@ -12,13 +12,9 @@ from urllib.parse import urlencode
 
 from assets.requirements.models import UserStory
 from assets.story_builds.models import UncoveredCriterion
-from assets.story_builds.offline.criteria import (
-    CriterionPlan,
-    initial_state,
-    input_fields,
-    state_fields,
-)
+from assets.story_builds.offline.entity_fields import initial_state, input_fields, state_fields
 from assets.story_builds.offline.names import story_class, test_name
+from assets.story_builds.offline.plans import CriterionPlan
 from assets.story_builds.offline.render_rule_tests import render_limit, render_summary, render_transition
 from assets.story_builds.offline.samples import (
     WORDS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assets.architecture.models import Architecture, Entity
 from assets.story_builds.offline.contract import ContractOperation
-from assets.story_builds.offline.criteria import data_fields
+from assets.story_builds.offline.entity_fields import data_fields
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assets.architecture.models import Entity, EntityField
-from assets.story_builds.offline.criteria import (
+from assets.story_builds.offline.entity_fields import (
     data_fields,
     initial_state,
     input_fields,
