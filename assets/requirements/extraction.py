@@ -20,8 +20,10 @@ from assets.requirements.drafts import (
     DraftStory,
     ExtractedStories,
 )
-from assets.requirements.offline.phrasing import derive_criteria, title_of
-from assets.requirements.offline.reader import INJECTION_REASON, Reader, unwrap_lines
+from assets.requirements.offline.criteria import derive_criteria
+from assets.requirements.offline.lines import unwrap_lines
+from assets.requirements.offline.phrasing import title_of
+from assets.requirements.offline.reader import INJECTION_REASON, Reader
 from resources.llm.task import LlmTask, QuotedDocument
 
 EXTRACTION_VERSION = "requirements-extract-2"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from assets.requirements.drafts import DEFAULT_SO_THAT, DraftCriterion, DraftStory
 from assets.requirements.language import singular, words
 from assets.requirements.models import Priority
+from assets.requirements.offline.people import actor_of
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     POSSESSIVES,
-    actor_of,
     first_person,
     is_verb,
     plural_noun,

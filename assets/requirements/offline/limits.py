@@ -19,13 +19,12 @@ from assets.requirements.offline.actions import (
     draft,
     lower_first,
 )
+from assets.requirements.offline.criteria import negate
+from assets.requirements.offline.people import actor_of, looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     POSSESSIVES,
-    actor_of,
     is_verb,
-    looks_like_person,
-    negate,
     participle,
     plural_noun,
     with_article,

@@ -26,15 +26,10 @@ from assets.requirements.offline.actions import (
     split_why,
     strip_leading_to,
 )
+from assets.requirements.offline.criteria import whole_list
 from assets.requirements.offline.limits import read_limit, read_prohibition
-from assets.requirements.offline.phrasing import (
-    DETERMINERS,
-    POSSESSIVES,
-    actor_of,
-    is_verb,
-    looks_like_person,
-    whole_list,
-)
+from assets.requirements.offline.people import actor_of, looks_like_person
+from assets.requirements.offline.phrasing import DETERMINERS, POSSESSIVES, is_verb
 from assets.requirements.offline.present import OPENERS, acts_like_person, described_record
 from assets.requirements.offline.product import (
     APP_WORDS,

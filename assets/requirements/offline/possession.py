@@ -12,12 +12,12 @@ import re
 from assets.requirements.drafts import DraftCriterion
 from assets.requirements.language import singular, words
 from assets.requirements.offline.actions import Context, Found, draft, items
+from assets.requirements.offline.criteria import derive_criteria
+from assets.requirements.offline.people import looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     POSSESSIVES,
     SYSTEM_WORDS,
-    derive_criteria,
-    looks_like_person,
     plural_noun,
     with_article,
 )

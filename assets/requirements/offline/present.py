@@ -23,13 +23,12 @@ from assets.requirements.offline.actions import (
     split_why,
 )
 from assets.requirements.offline.limits import read_limit
+from assets.requirements.offline.people import PERSON_VERBS, looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
-    PERSON_VERBS,
     POSSESSIVES,
     SYSTEM_WORDS,
     is_verb,
-    looks_like_person,
     plural_noun,
     verb_lemma,
 )

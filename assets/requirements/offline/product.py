@@ -20,13 +20,12 @@ from assets.requirements.offline.actions import (
     split_actions,
     split_why,
 )
+from assets.requirements.offline.people import actor_of, looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
     POSSESSIVES,
     SYSTEM_WORDS,
-    actor_of,
     is_verb,
-    looks_like_person,
     plural_noun,
     title_of,
     with_article,

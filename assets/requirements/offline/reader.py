@@ -10,27 +10,41 @@ from __future__ import annotations
 import re
 
 from assets.documents.models import ParsedDocument, Segment
-from assets.requirements.drafts import DraftCriterion, DraftExclusion, DraftStory, ExtractedStories
+from assets.requirements.drafts import DraftExclusion, DraftStory, ExtractedStories
 from assets.requirements.language import singular, words
-from assets.requirements.language import third_person as third_person_of
 from assets.requirements.models import Priority
 from assets.requirements.offline import sections
-from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, clean, draft
-from assets.requirements.offline.phrasing import (
-    AGENT_SUFFIXES,
-    actor_of,
-    derive_criteria,
-    first_person,
-    is_verb,
-    looks_like_person,
-    people_of,
-    verb_lemma,
-    with_article,
+from assets.requirements.offline.actions import MEETING_VERBS, Context, Found, actions_of, draft
+from assets.requirements.offline.criteria import derive_criteria
+from assets.requirements.offline.details import StoryDetails
+from assets.requirements.offline.lines import (
+    BULLET,
+    LEAD_IN,
+    MD_HEADING,
+    REQ_ID,
+    SENTENCE_BREAK,
+    SPOKEN_BREAK,
+    TAG,
+    explained,
+    starts_with_action,
+    unwrap_lines,
 )
+from assets.requirements.offline.people import AGENT_SUFFIXES, actor_of, looks_like_person, people_of
+from assets.requirements.offline.phrasing import first_person, is_verb, with_article
 from assets.requirements.offline.possession import fold_possessions
 from assets.requirements.offline.spoken import clean_spoken, is_agreement, noun_answer, strip_lead_in
 from assets.requirements.offline.statements import REQUEST, read_statement
 from assets.requirements.offline.tables import TableReader, as_sentences
+from assets.requirements.offline.turns import (
+    BROKEN_OFF,
+    CONTINUATION,
+    NEED_QUESTION,
+    PROPOSAL,
+    SIGN_OFF,
+    SMALL_TALK,
+    TRAILING_YES,
+    proposed_by_role,
+)
 
 INJECTION_REASON = "instruction aimed at the model (possible prompt injection)"
 _INJECTION = re.compile(
@@ -44,57 +58,6 @@ _INJECTION = re.compile(
 _OUT_OF_SCOPE_SENTENCE = re.compile(
     r"\bout[ -]of[ -]scope\b|\bnot in scope\b|\bwon['’]?t\b|\bwill not\b", re.I
 )
-_SMALL_TALK = re.compile(
-    r"\b(lunch|coffee|pizza|beers?|drinks|hiking|ramen|birthday|haha|lol|thanks|thank you|cheers"
-    r"|see you|good morning|morning everyone|how are you|bye|weekend)\b",
-    re.IGNORECASE,
-)
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\[[ xX]\])\s+")
-# A requirement's identifier before its text: "R12", "FR-3.2", "REQ-PRM-001", "(a)", "3.1.4".
-_REQ_ID = re.compile(
-    r"^\s*(?:\*\*|__)?(?:[A-Z][A-Z0-9]{0,7}(?:[-_.][A-Z]{1,8})*[-_ ]?\d+(?:\.\d+)*|\(\w+\)|\d+(?:\.\d+)+)"
-    r"(?:\*\*|__)?\s*[:.)-]?\s+(?=\S)"
-)
-_CRITERIA_LABEL = re.compile(r"^\W*acceptance criteria\W*$", re.IGNORECASE)
-_PRIORITY_LINE = re.compile(r"^\W*priority\W*[:=]\s*\W*(must|should|could|won'?t)\b", re.IGNORECASE)
-_GWT_LINE = re.compile(
-    r"^given\s+(?P<given>.+?),?\s+when\s+(?P<when>.+?),?\s+then\s+(?P<then>.+?)[.;]?$", re.IGNORECASE
-)
-_GWT_PART = re.compile(r"^(?P<word>given|when|then|and|but)\s+(?P<text>.+?)[.;]?$", re.IGNORECASE)
-# A sentence ends at . ! or ? before a capital, but not after "e.g." or "i.e." ("(e.g. Road or Gravel)").
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)\s+(?=[A-Z0-9\"'(])")
-_SPOKEN_BREAK = re.compile(r"(?<=[.!?])\s+")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_NEW_LINE_STARTS = re.compile(r"^(?:Given|When|Then|And|But)\s|^#|^>|^Priority\s*[:=]|^[A-Z][\w ]{0,30}:\s*$")
-_PROPOSAL = re.compile(
-    r"^(?:(?:so|and|also|maybe)\s+)*(?:can|could|should|shall)\s+(?:we|you|it|they"
-    r"|the \w+)\s+(?:also\s+)?(?P<rest>.+?)\??$"
-    r"|^(?:how|what) about\s+(?P<about>.+?)\??$",
-    re.I,
-)
-# "Could section leaders mark which pieces ...?": a proposal that people of a role do something.
-_PEOPLE_PROPOSAL = re.compile(
-    r"^(?:(?:so|and|also|maybe)\s+)*(?:can|could|should|shall)\s+(?P<words>(?:the\s+|our\s+)?[\w-]+\s.+?)\??$",
-    re.I,
-)
-
-
-def _proposed_by_role(sentence: str) -> tuple[str, str] | None:
-    """ "Could section leaders mark which pieces ...?" -> ("section leaders", "mark which pieces ...")."""
-    match = _PEOPLE_PROPOSAL.match(sentence.strip())
-    if match is None:
-        return None
-    tokens = match["words"].split()
-    for size in (1, 2, 3):
-        who, rest = tokens[:size], [t for t in tokens[size:] if t.lower() != "also"]
-        if tokens[:1] and tokens[0].lower() in ("the", "our"):
-            who, rest = tokens[: size + 1], [t for t in tokens[size + 1 :] if t.lower() != "also"]
-        if rest and looks_like_person(" ".join(who)) and is_verb(rest[0].lower()):
-            return " ".join(who), " ".join(rest)
-    return None
-
-
 # "At the moment every trip lives in a spreadsheet", "Residents currently apply on paper": today.
 # "Today" only opens such a sentence: "plants due for water today" is a feature.
 _TODAY = re.compile(
@@ -102,14 +65,6 @@ _TODAY = re.compile(
 )
 _WANT_WORDS = re.compile(
     r"\b(?:must|shall|should|could|can|will|would|need|needs|want|wants|wish|like to|love to|let'?s)\b", re.I
-)
-# A message that breaks off where its request starts: "also the coordinator wants to".
-_BROKEN_OFF = re.compile(
-    r"\b(?:to|be able to|should|must|can|could|needs?|wants?|would like|would love)\s*(?:\.\.\.|…)?\s*$", re.I
-)
-# A turn that goes on with the last request: "and close the opening once it's filled".
-_CONTINUATION = re.compile(
-    r"^(?:and|also|plus|\.\.\.\s*and)\s+(?:\.\.\.\s*)?(?:also\s+)?(?P<verb>[a-z]+)\s+\S", re.I
 )
 # A remark that puts an idea off: "not now though", "maybe next year", "not this year".
 _DEFERRAL = re.compile(
@@ -140,78 +95,7 @@ _KEEP_WITHOUT_OF = re.compile(
     r"|catalog|log|inventory|index|directory|database))\b(?!\s+of\b)",
     re.I,
 )
-_TRAILING_YES = re.compile(r",\s+(?:yes|yeah|yep|right|sure|ok|okay)\s*([.!]?)$", re.I)
-_NEED_QUESTION = re.compile(
-    r"\b(?:do|does|will|would|should)\s+(?P<who>they|we|you|(?:the\s+)?[a-z]+s)\s+(?:need|want|have|get)\s+"
-    r"(?P<thing>(?:an?\s+)?[a-z-]+(?:\s+[a-z-]+)?)\s*\?$",
-    re.I,
-)
 CONVERSATIONAL_KINDS = frozenset({"vtt", "srt", "slack", "chat", "eml", "msg"})
-_SIGN_OFF = re.compile(
-    r"^(?:thanks|thank you|best|regards|best regards|kind regards|cheers|br|sincerely)\b", re.I
-)
-
-
-def unwrap_lines(text: str) -> list[str]:
-    """Logical lines: a line wrapped by a PDF or DOCX page is joined back to the line it continues."""
-    logical: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        previous = logical[-1].strip() if logical else ""
-        continues = (
-            line
-            and previous
-            and not re.search(r"[.!?:;]$", previous)
-            and not _BULLET.match(raw)
-            and not _REQ_ID.match(line)
-            and not _NEW_LINE_STARTS.match(line)
-            and not (len(previous.split()) <= 6 and line[:1].isupper())
-            and sections.standalone_heading(previous) is None
-            and sections.standalone_heading(line) is None
-        )
-        if continues:
-            logical[-1] = f"{logical[-1].rstrip()} {line}"
-        else:
-            logical.append(raw)
-    return logical
-
-
-_LEAD_IN = re.compile(
-    r"^(?P<subject>(?:the |a |an |all |every )?[\w -]{1,40}?)\s+"
-    r"(?P<modal>(?:must|shall|should|can|could|will|need to|needs to|want to|wants to)(?: be able to)?)\s*:$",
-    re.I,
-)
-
-
-# "...: a coach creates a session ...": after a colon, a clause of its own with a subject and its verb.
-_EXPLANATION = re.compile(
-    r"^(?P<head>.{12,}?\w):\s+(?P<tail>(?:(?:an?|the|each|every)\s+[a-z]+|[A-Z][a-z]+|she|he)\s+[a-z]+s\s+\S.{10,})$",
-    re.I,
-)
-
-
-def _explained(sentence: str) -> list[str]:
-    """ "Coaches run taster sessions: a coach creates a session ..." -> the statement, then what it
-    is made of, each read on its own; a colon before a list of fields stays."""
-    match = _EXPLANATION.match(sentence.strip())
-    if match is None or len(match["head"].split()) < 3:
-        return [sentence]
-    tokens = match["tail"].split()
-    determined = tokens[0].lower() in ("a", "an", "the", "each", "every")
-    if not determined and not (tokens[0].lower() in ("she", "he") or looks_like_person(tokens[0])):
-        return [sentence]  # "Note: Bring ...": only a person's name or "she" / "he" acts without an article
-    verb = tokens[2 if determined else 1].lower()
-    lemma = verb_lemma(verb)
-    if lemma is None or lemma == verb or third_person_of(lemma) != verb:
-        return [sentence]
-    return [match["head"], match["tail"]]
-
-
-def _starts_with_action(body: str) -> bool:
-    from assets.requirements.offline.phrasing import is_verb
-
-    first = words(body)[:1]
-    return bool(first) and is_verb(first[0]) and first[0] not in ("be", "is", "are", "have", "do")
 
 
 class Reader:
@@ -224,7 +108,7 @@ class Reader:
         self.section = sections.Section("")
         self.heading: str | None = None
         self.last: Found | None = None
-        self.pending: dict[str, str] = {}
+        self.details = StoryDetails()  # the Given/When/Then and Priority lines after a story
         self.context = Context()
         self.lead_in: str | None = None
         self.edges: set[str] = set()
@@ -234,14 +118,14 @@ class Reader:
         self.answered = ""  # the turn before, which a turn that only names a thing answers
         self.question: str | None = None  # the question last asked and not yet answered
         self.answering = False  # the line is the answer of a Q&A page
-        self.table = TableReader(_starts_with_action)  # the table whose rows are being read
+        self.table = TableReader(starts_with_action)  # the table whose rows are being read
         self.needed: tuple[str, str] | None = None  # "do they need accounts?": (thing, who) asked about
         if doc.kind == "pdf":
             self.edges = sections.repeated_page_lines([segment.text for segment in doc.segments])
 
     def read(self) -> ExtractedStories:
         segments = self.doc.segments
-        lines = as_sentences([segment.text for segment in segments], _starts_with_action)
+        lines = as_sentences([segment.text for segment in segments], starts_with_action)
         with people_of("\n".join(lines)):
             for index, segment in enumerate(segments, start=1):
                 following = segments[index] if index < len(segments) else None
@@ -249,7 +133,7 @@ class Reader:
             return self.result()
 
     def result(self) -> ExtractedStories:
-        self._close_pending()
+        self.details.close(self.last)
         stories: list[DraftStory] = []
         for found in fold_possessions(self.found):
             criteria = found.criteria or derive_criteria(found.story, found.why_kind)
@@ -262,7 +146,7 @@ class Reader:
     def read_segment(self, index: int, segment: Segment, following: Segment | None = None) -> None:
         text = segment.text
         if self.doc.kind in ("vtt", "srt", "html"):
-            text = _TAG.sub("", text)
+            text = TAG.sub("", text)
         if _INJECTION.search(text):
             # A segment that tries to instruct the model is not a trustworthy source for anything.
             self._exclude(index, text, INJECTION_REASON)
@@ -299,8 +183,8 @@ class Reader:
                 continue
             if self._page_edge(index, line):
                 continue
-            heading = _MD_HEADING.match(line)
-            standalone = None if _BULLET.match(raw_line) else sections.standalone_heading(line)
+            heading = MD_HEADING.match(line)
+            standalone = None if BULLET.match(raw_line) else sections.standalone_heading(line)
             if heading or standalone:
                 name = heading.group(1) if heading else standalone or ""
                 self.heading = name
@@ -308,9 +192,9 @@ class Reader:
                 label_section = None
                 continue
             self.answering = False
-            bullet = _BULLET.match(raw_line) is not None or segment.list_item
+            bullet = BULLET.match(raw_line) is not None or segment.list_item
             self.context.bullet = bullet
-            body = _REQ_ID.sub("", _BULLET.sub("", line)).strip()
+            body = REQ_ID.sub("", BULLET.sub("", line)).strip()
             inline = sections.INLINE_PRIORITY.match(body)
             if inline:
                 label_section = sections.inline_label_section(inline["label"])
@@ -331,7 +215,7 @@ class Reader:
             elif sections.glossary_entry(body) and not inline:
                 self._exclude(index, body, "glossary entry (a definition, not a requirement)")
                 continue
-            if conversational and _SIGN_OFF.match(body) and len(body.split()) <= 4:
+            if conversational and SIGN_OFF.match(body) and len(body.split()) <= 4:
                 continue
             if not inline:
                 labelled = self._labelled(index, body)
@@ -355,16 +239,16 @@ class Reader:
             self.context.priority = cell_priority or section.priority
             # Markdown list items arrive without their marker: a short one-sentence line under a
             # features heading is an item too.
-            one_sentence = len(_SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
+            one_sentence = len(SENTENCE_BREAK.split(body.rstrip(".!"))) == 1
             item_like = bullet or (len(body.split()) <= 20 and one_sentence)
-            imperative = bullet and not conversational and _starts_with_action(body)
+            imperative = bullet and not conversational and starts_with_action(body)
             self.context.feature_item = (
                 (item_like and section.features)
                 or inline is not None
                 or imperative
                 or (table_row and cell_priority is not None)  # a row of a feature table with priorities
             )
-            lead_in = _LEAD_IN.match(body)
+            lead_in = LEAD_IN.match(body)
             if lead_in:  # "Members should be able to:" introduces the items below it
                 self.lead_in = f"{lead_in['subject']} {lead_in['modal']}"
                 continue
@@ -376,18 +260,18 @@ class Reader:
                 body = f"{self.lead_in} {body[:1].lower()}{body[1:]}"
             elif not bullet:
                 self.lead_in = None
-            splitter = _SPOKEN_BREAK if conversational else _SENTENCE_BREAK
+            splitter = SPOKEN_BREAK if conversational else SENTENCE_BREAK
             # A semicolon joins two statements: each is read on its own.
             sentences = [part for sentence in splitter.split(body) for part in re.split(r";\s+", sentence)]
-            sentences = [part for sentence in sentences for part in _explained(sentence)]
+            sentences = [part for sentence in sentences for part in explained(sentence)]
             for sentence in self._put_off(index, sentences):
                 sentence = sentence.strip()
-                continued = conversational and _CONTINUATION.match(sentence) is not None
+                continued = conversational and CONTINUATION.match(sentence) is not None
                 if conversational:
                     sentence = strip_lead_in(sentence)
                 if continued and self._continue_request(index, sentence):
                     continue
-                if not self._read_story_detail(sentence):
+                if not self.details.read(sentence, self.last):
                     self._read_sentence(index, sentence, agreed)
             self.context.feature_item = False
 
@@ -480,7 +364,7 @@ class Reader:
         return is_agreement(following.text) or noun_answer(following.text, segment.text) is not None
 
     def _enter(self, heading: str) -> None:
-        self._close_pending()
+        self.details.close(self.last)
         self.last = None
         self.section = sections.classify_heading(heading)
         self.context.actor = None  # "they" does not reach across sections
@@ -504,12 +388,12 @@ class Reader:
     def _joined(self, segment: Segment) -> str | None:
         """The segment's text, joined to a message of the same speaker that broke off after "to"; None
         when this message itself breaks off there (it is kept for the next one)."""
-        text = _TAG.sub("", segment.text) if self.doc.kind in ("vtt", "srt", "html") else segment.text
+        text = TAG.sub("", segment.text) if self.doc.kind in ("vtt", "srt", "html") else segment.text
         speaker = segment.location.speaker
         held, self.held = self.held, None
         if held and held[0] == speaker:
             text = f"{held[1]} {text}"
-        if _BROKEN_OFF.search(text) and len(text.split()) <= 12:
+        if BROKEN_OFF.search(text) and len(text.split()) <= 12:
             self.held = (speaker, text)
             return None
         return text
@@ -518,7 +402,7 @@ class Reader:
         """ "...and close it once it's filled": a turn that adds an action to the last request."""
         sentence = re.sub(r"^\W*(?:(?:and|also|plus)\s+)*", "", sentence, flags=re.I)
         first = words(sentence)[:1]
-        if self.last is None or not first or not is_verb(first[0]) or _SMALL_TALK.search(sentence):
+        if self.last is None or not first or not is_verb(first[0]) or SMALL_TALK.search(sentence):
             return False
         found = actions_of(
             self.last.story.as_a, sentence, sentence, index, self.context, self.last.story.priority
@@ -558,70 +442,34 @@ class Reader:
             is not None
         )
 
-    def _read_story_detail(self, body: str) -> bool:
-        """Criteria and priority lines that follow a story; True if the line was one."""
-        if self.last is None:
-            return False
-        if _CRITERIA_LABEL.match(body):
-            return True
-        priority = _PRIORITY_LINE.match(body)
-        if priority:
-            word = priority.group(1).lower().replace("'", "")
-            names: dict[str, Priority] = {"must": "Must", "should": "Should", "could": "Could"}
-            self.last.story.priority = names.get(word, "Won't")
-            return True
-        line = _GWT_LINE.match(body)
-        if line:
-            self._close_pending()
-            self.last.criteria.append(
-                DraftCriterion(given=clean(line["given"]), when=clean(line["when"]), then=clean(line["then"]))
-            )
-            return True
-        part = _GWT_PART.match(body)
-        if part and (part["word"].lower() == "given" or self.pending):
-            word = part["word"].lower()
-            if word == "given":
-                self._close_pending()
-            key = (list(self.pending)[-1] if self.pending else "given") if word in ("and", "but") else word
-            previous = self.pending.get(key)
-            self.pending[key] = f"{previous} and {clean(part['text'])}" if previous else clean(part["text"])
-            return True
-        self._close_pending()
-        return False
-
-    def _close_pending(self) -> None:
-        if self.last is not None and {"given", "when", "then"} <= self.pending.keys():
-            self.last.criteria.append(DraftCriterion(**self.pending))
-        self.pending = {}
-
     def _read_proposal(self, index: int, statement: str) -> None:
         found = read_statement(statement, index, self.context)
         if found:
-            self._close_pending()
+            self.details.close(self.last)
             self.found.extend(found)
             self.last = found[-1]
 
     def _read_sentence(self, index: int, sentence: str, agreed: bool) -> None:
         # Small talk is a thing of conversations: in a document "weekend" or "coffee" is a topic.
-        if len(words(sentence)) < 2 or (self.context.conversational and _SMALL_TALK.search(sentence)):
+        if len(words(sentence)) < 2 or (self.context.conversational and SMALL_TALK.search(sentence)):
             return
         if self.context.conversational:  # "Members book a place, yes.": the "yes" is no part of it
-            sentence = _TRAILING_YES.sub(r"\1", sentence)
+            sentence = TRAILING_YES.sub(r"\1", sentence)
         asked, self.needed = self.needed, None
         if self.context.conversational and asked and self._fields_answer(index, sentence, asked):
             return
-        needed = _NEED_QUESTION.search(sentence.strip()) if self.context.conversational else None
+        needed = NEED_QUESTION.search(sentence.strip()) if self.context.conversational else None
         if needed:  # "do they need accounts?": an answer listing fields says what each one holds
             named = re.search(r"\b(?:the\s+)?(?P<people>[a-z]+s)\s+themselves\b", sentence, re.I)
             who = named["people"] if named and needed["who"].lower() == "they" else needed["who"]
             self.needed = (needed["thing"], who)
         if sentence.rstrip().endswith("?") and not REQUEST.match(sentence.strip()):
-            people = _proposed_by_role(sentence)
+            people = proposed_by_role(sentence)
             if people is not None:
                 if agreed or (self.context.conversational and not self.context.spoken):
                     self._read_proposal(index, f"{people[0]} should {people[1]}")
                 return
-            proposal = _PROPOSAL.match(sentence.strip())
+            proposal = PROPOSAL.match(sentence.strip())
             if not (
                 proposal
                 and proposal["rest"]
@@ -649,6 +497,6 @@ class Reader:
         self.context.today = self.today_segment == index
         found = read_statement(sentence, index, self.context)
         if found:
-            self._close_pending()
+            self.details.close(self.last)
             self.found.extend(found)
             self.last = found[-1]

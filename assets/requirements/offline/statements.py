@@ -31,14 +31,8 @@ from assets.requirements.offline.actions import (
     strip_leading_to,
 )
 from assets.requirements.offline.modal import HEDGES, RELATIVE_WANT, read_modal
-from assets.requirements.offline.phrasing import (
-    actor_of,
-    is_verb,
-    looks_like_person,
-    named_role,
-    plural_noun,
-    with_article,
-)
+from assets.requirements.offline.people import actor_of, looks_like_person, named_role
+from assets.requirements.offline.phrasing import is_verb, plural_noun, with_article
 from assets.requirements.offline.possession import possession
 from assets.requirements.offline.present import read_bare_feature, read_present_tense
 from assets.requirements.offline.product import (

@@ -6,11 +6,7 @@ from __future__ import annotations
 import re
 
 from assets.requirements.language import singular, words
-from assets.requirements.offline.phrasing import (
-    DETERMINERS,
-    POSSESSIVES,
-    plural_noun,
-)
+from assets.requirements.offline.phrasing import DETERMINERS, POSSESSIVES, plural_noun
 
 # Nouns for information a person looks at: wanting one of them is wanting to see it.
 REPORT_NOUNS = frozenset(
