@@ -4,6 +4,7 @@ actors who register themselves, wants that are only a thing ("subjects"), the so
 
 from __future__ import annotations
 
+from assets.architecture.acts import act_records
 from assets.architecture.descriptions import descriptions
 from assets.architecture.domain_model import ANYBODY, MANAGED_PEOPLE_VERBS, DomainModel, EntityDraft
 from assets.architecture.evaluations import evaluation_records
@@ -23,7 +24,10 @@ from assets.architecture.phrases import (
 from assets.architecture.positions import next_after
 from assets.architecture.relations import RECORDS_OF_VERB
 from assets.architecture.vocabulary import (
+    FILED_NOUNS,
+    FILING_VERBS,
     SOFTWARE_NOUNS,
+    TEXT_BODIED,
     VERB_ACTIONS,
     is_adjective,
     is_generic,
@@ -39,7 +43,8 @@ _NEVER_IN_NAMES = STOPWORDS | frozenset("whether whose she he".split())
 
 def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
     head = phrase.words[-1]
-    if is_generic(head) or head in DETERMINERS or is_non_record(phrase.words):
+    filed = head in FILED_NOUNS and bool(FILING_VERBS & set(verbs))  # "submit an application"
+    if (is_generic(head) and not filed) or head in DETERMINERS or is_non_record(phrase.words):
         return False
     if any(word in _NEVER_IN_NAMES for word in phrase.words) or is_adjective(head):
         return False
@@ -120,6 +125,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
             *described[story.id],
             *evaluation_records(story, model),
             *occasion_records(story, model),
+            *act_records(story, model),
         ]:
             if entity not in acted[story.id]:
                 acted[story.id].append(entity)
@@ -151,13 +157,15 @@ def want_uses(text: str) -> list[VerbUse]:
     if len(toks) < 3 or toks[0] != "to" or not toks[1].isalpha():
         return []
     verb = toks[1]
-    if verb in STOPWORDS or verb in _META_VERBS or verb in VERB_ACTIONS or is_adjective(verb):
+    if verb in STOPWORDS or verb in VERB_ACTIONS or is_adjective(verb):
         return []
     if toks[2] not in DETERMINERS:  # "to own houseplants": no thing is made
         return []
     obj = entity_phrase(toks, 2)
     if obj is None or obj.start != 2 or toks[obj.end : obj.end + 1] in (["into"], ["as"], ["from"]):
         return []  # "to turn a quote into a job": the quote is not what is made
+    if verb in _META_VERBS and obj.words[-1] not in TEXT_BODIED:
+        return []  # "to leave a review" writes something down; "to leave the page" does not
     return [VerbUse(verbs=("add",), index=1, obj=obj, clause=toks)]
 
 

@@ -21,6 +21,7 @@ they fill are in `domain_model`.
 
 from __future__ import annotations
 
+from assets.architecture.acts import link_loans
 from assets.architecture.discovery import discover_entities
 from assets.architecture.domain_model import DomainModel
 from assets.architecture.draft import DraftEntity
@@ -61,6 +62,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     for story in ordered:
         fill_from_story(story, model, acted[story.id])
     for story in stories:
+        link_loans(story, model)
         each_relations(story, model)
         actor_owns(story, model)
         record_of_verb(story, model)

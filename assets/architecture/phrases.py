@@ -13,9 +13,13 @@ import re
 from dataclasses import dataclass
 
 from assets.architecture.vocabulary import (
+    ABOUT_NOUNS,
     ATTRIBUTE_WORDS,
+    FILED_NOUNS,
+    FILING_VERBS,
     HOLDER_NOUNS,
     NOMINAL_OF_VERB,
+    PARTITIVES,
     PHRASAL,
     SOFTWARE_NOUNS,
     VALUE_NOUNS,
@@ -24,6 +28,7 @@ from assets.architecture.vocabulary import (
     field_type,
     is_adjective,
     is_generic,
+    is_person_word,
     number_value,
     value_like,
 )
@@ -153,6 +158,17 @@ def noun_phrase(toks: list[str], index: int) -> NounPhrase | None:
 PLACES = frozenset("place spot seat space".split())
 
 
+def _names_a_thing(word: str) -> bool:
+    """ "vessel information" is about a vessel; "contact details", "login data" and "owner info"
+    are fields of something else."""
+    if is_person_word(word) or word in ATTRIBUTE_WORDS or word in _FIELD_LEADS:
+        return False
+    return field_type(word) == "string"
+
+
+_FIELD_LEADS = frozenset("contact login personal".split())
+
+
 def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
     """A noun phrase that names stored things: "a list of X" -> X; "the todo application" -> todo."""
     phrase = noun_phrase(toks, index)
@@ -164,7 +180,7 @@ def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
         if held is not None:
             return held
     of = following == "of"
-    if of and phrase.words[-1] in HOLDER_NOUNS:  # "a register of vehicles" -> vehicle
+    if of and phrase.words[-1] in HOLDER_NOUNS | PARTITIVES:  # "a register of vehicles" -> vehicle
         held = entity_phrase(toks, phrase.end + 1)
         if held is not None:
             return held
@@ -193,7 +209,9 @@ def entity_phrase(toks: list[str], index: int) -> NounPhrase | None:
         if of:
             return entity_phrase(toks, phrase.end + 1)
         modifiers = [word for word in phrase.words[:-1] if not is_generic(word)]
-        if modifiers and phrase.words[-1] in SOFTWARE_NOUNS:  # "the todo application" -> todo
+        about = phrase.words[-1] in ABOUT_NOUNS and bool(modifiers) and _names_a_thing(modifiers[-1])
+        # "the todo application" -> todo; "vessel information" -> vessel
+        if modifiers and (phrase.words[-1] in SOFTWARE_NOUNS or about):
             return NounPhrase(
                 words=(*modifiers[:-1], singular(modifiers[-1])), start=phrase.start, end=phrase.end
             )
@@ -300,6 +318,9 @@ def verb_uses(text: str) -> list[VerbUse]:
             ):
                 after += 1
             obj = entity_phrase(toks, after) if after < len(toks) else None
+            if obj is None and after < len(toks) and FILING_VERBS & set(verbs):
+                filed = noun_phrase(toks, after)  # "submit an application": a record, not the software
+                obj = filed if filed is not None and filed.words[-1] in FILED_NOUNS else None
             if verbs == ["keep"]:  # "keep a catalogue of books", never "keep each ISBN unique"
                 held = noun_phrase(toks, after)
                 holder = held is not None and (is_generic(held.words[-1]) or held.words[-1] in HOLDER_NOUNS)
@@ -341,6 +362,8 @@ def coordinated_object(toks: list[str], index: int) -> NounPhrase | None:
     head = phrase.words[-1]
     if head in ATTRIBUTE_WORDS or field_type(head) != "string" or is_adjective(head):
         return None
+    if len(phrase.words) > 1 and toks[phrase.end : phrase.end + 1] and toks[phrase.end] in DETERMINERS:
+        return None  # "finish a ride, riders leave a note": a subject and its verb, not a second thing
     return phrase
 
 

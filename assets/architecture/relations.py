@@ -4,6 +4,7 @@ kept actor creates, and serving an entity that is only referred to."""
 
 from __future__ import annotations
 
+from assets.architecture.acts import PROPOSAL_OF_VERB
 from assets.architecture.domain_model import ANYBODY, DomainModel, EntityDraft, noun_key
 from assets.architecture.phrases import (
     DETERMINERS,
@@ -93,6 +94,7 @@ RECORDS_OF_VERB = {
     "hire": ("hire", "rental"),
     "enrol": ("enrolment", "enrollment"),
     "enroll": ("enrollment", "enrolment"),
+    **{verb: (record,) for verb, record in PROPOSAL_OF_VERB.items()},
 }
 
 

@@ -134,7 +134,7 @@ GENERIC_NOUNS = frozenset(
     field fields form forms view views dashboard mode theme setting settings interface ui api backend
     frontend database server it them one ones everything something anything work time progress result
     results process processes change changes access use version web mobile online overview summary
-    report reports button number total count status type types kind kinds sort lot lots bit part
+    report reports button number total count status type types kind kinds sort lot lots bit
     react vue angular svelte python fastapi django flask node express postgresql postgres sqlite mysql
     javascript typescript html css rest json csv pdf excel simple value values notification reminder
     alert email mode map maps stat stats statistic statistics history rid catalogue catalog collection
@@ -355,6 +355,15 @@ ATTRIBUTE_WORDS = frozenset(
 )
 
 # Words for the software being built: "a todo application" names its records by the word before it.
+# A share of something, never a thing when "of" follows ("part of the catalogue"); "the parts we
+# fit" are things.
+PARTITIVES = frozenset("part".split())
+# Nouns that hold what is known about the thing before them: "vessel information" is the vessel.
+ABOUT_NOUNS = frozenset("information info detail data".split())
+# Generic words that are records when someone files them: "submit an application", "file a report"
+# (never "approve the app"'s meaning of the software: the software is not submitted or assigned).
+FILED_NOUNS = frozenset("application report".split())
+FILING_VERBS = frozenset("submit file lodge approve reject assign reassign".split())
 SOFTWARE_NOUNS = frozenset(
     "app apps application system tool platform website site portal tracker planner".split()
 )
