@@ -80,3 +80,22 @@ def test_a_generic_word_that_is_filed_is_a_record() -> None:
 def test_information_about_a_thing_names_the_thing() -> None:
     entities = model(story(1, "to look up vessel information by its hull number"))
     assert "Vessel" in entities
+
+
+def test_a_thing_that_expires_has_an_expiry_date() -> None:
+    entities = model(
+        story(1, "to record each voucher with a code and an amount", "a voucher expires after six months"),
+        story(2, "to keep a list of passes with a holder", "passes are valid until the end of the season"),
+    )
+    assert types(entities["Voucher"]).get("expires_on") == "date"
+    assert types(entities["Pass"]).get("valid_until") == "date"
+    assert "expires_on" not in types(entities["Pass"])
+
+
+def test_saying_whether_one_is_coming_is_a_response() -> None:
+    entities = model(
+        story(1, "to record each rehearsal with a date and a venue"),
+        story(2, "to tell the organiser whether I am attending", "players tell us whether they're attending"),
+    )
+    assert "Response" in entities
+    assert types(entities["Response"]).get("attending") == "boolean"

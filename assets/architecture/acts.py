@@ -3,6 +3,8 @@
 - Proposing a thing ("members suggest a book", "anyone can nominate a volunteer") does not add the
   thing to what is kept: it makes a suggestion (a nomination, a proposal) that refers to it
   (`relations.record_of_verb` links the two).
+- Saying whether one takes part ("players tell us whether they're attending", "say if I'm coming")
+  is a response: a yes/no field named by what is answered.
 - Passing a thing to somebody ("lend copies to a singer", "hire the marquee to a school") makes a
   loan (a hire, a rental) naming who has it and referring to the thing; "copies" counted on a score
   ("the number of copies") are copies of that score.
@@ -53,6 +55,33 @@ def _passings(toks: list[str]) -> list[tuple[str, str, str]]:
     return found
 
 
+_ANSWERING = frozenset("say tell confirm answer indicate let".split())
+_IF = frozenset("if whether".split())
+# "i'm", "they're" (as tokens: "im", "theyre"), or a subject and a form of "be" / a modal
+_SUBJECT_BE = frozenset("im theyre youre were hes shes".split())
+_SUBJECTS = frozenset("i they we you he she".split())
+_BE = frozenset("am are is will can".split())
+
+
+def _answered(toks: list[str]) -> str | None:
+    """ "tell us whether they're attending" -> "attending": what a person says yes or no to."""
+    for index, token in enumerate(toks):
+        if token not in _ANSWERING:
+            continue
+        for position in range(index + 1, min(index + 5, len(toks) - 1)):
+            if toks[position] not in _IF:
+                continue
+            rest = toks[position + 1 : position + 4]
+            if rest[:1] and rest[0] in _SUBJECT_BE:
+                word = rest[1] if len(rest) > 1 else ""
+            elif len(rest) > 2 and rest[0] in _SUBJECTS and rest[1] in _BE:
+                word = rest[2]
+            else:
+                break
+            return word if word.isalpha() and len(word) > 2 else None
+    return None
+
+
 def act_records(story: UserStory, model: DomainModel) -> list[EntityDraft]:
     """The records the story's acts make: a proposal of what it proposes, a loan of what it lends."""
     made: list[EntityDraft] = []
@@ -63,6 +92,11 @@ def act_records(story: UserStory, model: DomainModel) -> list[EntityDraft]:
             thing = entity_phrase(toks, index + 1) if nominal else None
             if nominal and thing is not None and thing.start == index + 1 and not is_generic(thing.noun):
                 made.append(model.find(nominal) or model.entity(nominal))
+        answered = _answered(toks)
+        if answered is not None:
+            response = model.find("response") or model.entity("response")
+            response.add_field(answered, type_="boolean", required=True)
+            made.append(response)
         for record_noun, _, recipient in _passings(toks):
             record = model.find(record_noun) or model.entity(record_noun)
             record.add_field(recipient.replace(" ", "_"), required=True)

@@ -27,6 +27,7 @@ from assets.architecture.models import CountLimit, Summary
 from assets.architecture.phrases import DETERMINERS, PREPOSITIONS, clauses, listed_fields, tokens
 from assets.architecture.relations import add_reference
 from assets.architecture.states import either_states, kept_states, state_changes, transition_name
+from assets.architecture.validity import validity_dates
 from assets.architecture.vocabulary import (
     STATE_OF_VERB,
     STATE_RANK,
@@ -207,6 +208,7 @@ def apply_rules(story: UserStory, model: DomainModel, acted: list[EntityDraft]) 
             _with_fields(sentence, model)
             _belongs(_norm(sentence), model)
             _whose(_norm(sentence), model)
+            validity_dates(sentence, model)
             _apply_sentence(_norm(sentence), story, model, acted)
 
 
