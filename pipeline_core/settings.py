@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=30, ge=1, description="How often the dead-run sensor checks STARTED runs' workers."
     )
 
+    pipeline_step_executor: Literal["multiprocess", "in_process"] = Field(
+        default="multiprocess",
+        description="How a run executes its steps: each in a process of its own, or all in the run's.",
+    )
+
     pipeline_llm_provider: Literal["auto", "offline", "anthropic", "bedrock"] = "auto"
     pipeline_llm_model: str = DEFAULT_ANTHROPIC_MODEL
     pipeline_llm_max_tokens: int = 16_000

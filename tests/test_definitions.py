@@ -82,3 +82,14 @@ def test_loading_the_code_location_does_not_import_the_slow_optional_libraries()
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
     )
     assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+
+def test_the_step_executor_is_the_one_the_setting_names() -> None:
+    from pipeline_core.settings import Settings
+    from pipeline_defs.definitions import FORKSERVER_PRELOAD, build_definitions
+
+    default = build_definitions(Settings()).resolve_job_def("project_pipeline").executor_def
+    assert default.name == "multiprocess"
+    assert "pipeline_defs.definitions" in FORKSERVER_PRELOAD
+    in_process = build_definitions(Settings(pipeline_step_executor="in_process"))
+    assert in_process.resolve_job_def("project_pipeline").executor_def.name == "in_process"

@@ -223,3 +223,17 @@ def test_the_generated_readme_run_command_serves_what_it_says(
         generated, ["bash", "-eu", "-c", check], timeout_s=120, workdir_parent=tmp_path, env=_sandbox_env()
     )
     assert result.returncode == 0, (script, urls, result.stderr_tail, result.stdout_tail)
+
+
+def test_every_setting_is_in_the_readme_settings_table() -> None:
+    from pipeline_core.settings import Settings
+
+    section = (REPO / "README.md").read_text().split("\n## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", section, re.M))
+    documented |= set(re.findall(r"\| `[A-Z0-9_]+` / `([A-Z][A-Z0-9_]+)`", section))
+    missing = [
+        (field.alias or name).upper()
+        for name, field in Settings.model_fields.items()
+        if (field.alias or name).upper() not in documented
+    ]
+    assert not missing, f"settings missing from the README's table: {missing}"
