@@ -99,3 +99,13 @@ def test_saying_whether_one_is_coming_is_a_response() -> None:
     )
     assert "Response" in entities
     assert types(entities["Response"]).get("attending") == "boolean"
+
+
+def test_mark_a_thing_with_its_state_and_no_as_is_a_transition() -> None:
+    entities = model(
+        story(1, "to record each delivery with an address and a driver"),
+        story(2, "to mark a delivery delivered"),
+        story(3, "to mark the delivery done"),
+    )
+    # the same transitions as "mark a delivery as delivered", "mark the delivery as done"
+    assert {t.name for t in entities["Delivery"].transitions} == {"mark_delivered", "mark_done"}

@@ -4,6 +4,8 @@ people assigned to, a yes/no field from "a done checkbox"."""
 
 from __future__ import annotations
 
+import re
+
 from assets.architecture.discovery import noun_want, self_registration, want_uses
 from assets.architecture.domain_model import (
     ANYBODY,
@@ -232,6 +234,8 @@ def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserSto
     moves: list[tuple[str, str, str | None]] = []  # name, state it leads to, state it follows
     if verb == "mark":
         start = next_after(toks, after, "as", limit=2)
+        if start is None and after < len(toks) and _STATE_WORD.match(toks[after]):
+            start = after  # "mark the walk finished", "mark an order paid": the state without "as"
         found = state_after(toks, start) if start is not None else None
         if found is None:
             return
@@ -251,6 +255,8 @@ def _add_transition(verb: str, use: VerbUse, target: EntityDraft, story: UserSto
         target.stories.append(story.id)
 
 
+# A word that names a state by itself: a past participle or a word people mark things with.
+_STATE_WORD = re.compile(r"^(?:[a-z]{3,}ed|done|complete|paid|lost|sold|read|open|closed)$")
 _SWITCHES = frozenset("checkbox checkboxes tickbox toggle switch flag".split())
 
 

@@ -149,7 +149,7 @@ ADJECTIVES = frozenset(
     own same various local online offline total few first last more most less least quick fast easy
     easier better best good great nice much unique safe secure tidy clean consistent correct accurate
     visible hidden short long organised organized separate together informed lost missing broken damaged
-    late unpaid expired free busy""".split()
+    late unpaid expired free busy done""".split()
 )
 ADJECTIVE_SUFFIXES = ("able", "ible", "ous", "ful", "less")
 
