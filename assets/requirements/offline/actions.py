@@ -19,6 +19,7 @@ from assets.requirements.offline.phrasing import (
     POSSESSIVES,
     first_person,
     is_verb,
+    noun_before_of,
     plural_noun,
     title_of,
     with_article,
@@ -337,7 +338,7 @@ def feature_story_want(item: str, thing: str | None = None) -> tuple[str, str]:
     if not tokens:
         return "", ""
     first = tokens[0].lower()
-    if is_verb(first) and (len(tokens) > 1 or thing):
+    if is_verb(first) and (len(tokens) > 1 or thing) and not noun_before_of(tokens):
         action = (
             item if len(tokens) > 1 else f"{first} {('an' if thing and thing[0] in 'aeiou' else 'a')} {thing}"
         )

@@ -13,6 +13,7 @@ from assets.requirements.language import VERB_OPERATIONS, singular, third_person
 from assets.requirements.offline.people import looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
+    PARTICLES,
     POSSESSIVES,
     as_statement,
     participle,
@@ -202,6 +203,10 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
     tokens = main.split()
     verb = tokens[0].lower() if tokens else ""
     rest = " ".join(tokens[1:])
+    # "hand over the keys", "check in a guest": a particle before the object belongs to the verb
+    particle = ""
+    if len(tokens) >= 3 and tokens[1].lower() in PARTICLES and tokens[2].lower() in DETERMINERS | POSSESSIVES:
+        particle, rest = tokens[1].lower(), " ".join(tokens[2:])
     # "send people a text": the people receive, the text is what is sent
     receiver = re.match(r"^(?:people|them|everyone|(?:the\s+)?\w+s)\s+(?=(?:a|an|the)\s)", rest, re.I)
     if receiver and (
@@ -246,7 +251,9 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
     if verb_lemma(verb) in ("see", "view", "show", "get", "check", "find") and full:
         head = re.split(r"\s+(?:of|per|for|by)\s+|,|\s+and\s+", full.lower(), maxsplit=1)[0].split()
         wh = re.match(r"^(?:who|what|which|where|when|how|whether|if)\b", full, re.I)
-        if wh or (head and head[-1] in _INFORMATION_NOUNS):
+        # "the fees per pontoon and per month": what is grouped is information, its groups are checked
+        grouped = re.search(r"\b(?:per|for each|grouped by|broken down by)\b", full, re.I) is not None
+        if wh or grouped or (head and singular(head[-1]) in _INFORMATION_NOUNS):
             shown = full if wh else _the(full)
             return [
                 DraftCriterion(
@@ -271,6 +278,11 @@ def derive_criteria(story: DraftStory, why_kind: str | None = "so that") -> list
             else:
                 then = f"{the_thing} {be} saved with {its} {listed}"
             return [DraftCriterion(given=given, when=f"they {main}", then=then)]
+    if the_thing and particle:  # "the keys are handed over", "the guest is checked in"
+        last = thing.split()[-1].lower()
+        be = "are" if last.endswith("s") and singular(last) != last else "is"
+        then = f"{the_thing} {be} {participle(lemma)} {particle}"
+        return [DraftCriterion(given=given, when=when, then=then)]
     if the_thing:
         return [DraftCriterion(given=given, when=when, then=_result(lemma, thing, the_thing, main))]
     particle = re.match(

@@ -5,8 +5,9 @@ a limit or a prohibition."""
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from lemminflect import getAllLemmas, getLemma
+from lemminflect import getAllLemmas, getInflection, getLemma
 
 from assets.requirements.language import words
 from assets.requirements.models import Priority
@@ -29,7 +30,12 @@ from assets.requirements.offline.actions import (
 from assets.requirements.offline.criteria import whole_list
 from assets.requirements.offline.limits import read_limit, read_prohibition
 from assets.requirements.offline.people import actor_of, looks_like_person
-from assets.requirements.offline.phrasing import DETERMINERS, POSSESSIVES, is_verb
+from assets.requirements.offline.phrasing import (
+    DETERMINERS,
+    POSSESSIVES,
+    inside_brackets,
+    is_verb,
+)
 from assets.requirements.offline.present import OPENERS, acts_like_person, described_record
 from assets.requirements.offline.product import (
     APP_WORDS,
@@ -42,6 +48,9 @@ from assets.requirements.offline.product import (
 )
 from assets.requirements.offline.wanted import wanted_thing
 
+# "a mooring can be rented to a boat owner": an ability stated in the passive (kept only where a
+# participle follows: "it can be slow" states no action).
+_PASSIVE_ABILITY = re.compile(r"\b(?:can|could|will)\b(?=\s+(?:also\s+)?be\s+[a-z]+)", re.I)
 _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     (re.compile(r"\b(?:would be |is )?nice to have\b|\bwould be nice(?: to have)?\b", re.I), "Could"),
     # "it would be really useful to see ...", "it would be great if we could ...": a wish.
@@ -77,6 +86,7 @@ _MODALS: list[tuple[re.Pattern[str], Priority]] = [
     (re.compile(r"\bcould\b|\bwould (?:also |really |just )?like(?: to)?\b|\bmight\b", re.I), "Could"),
     (re.compile(r"\bcan\b(?!\s+be\b)(?!not\b)(?!'t)", re.I), "Should"),
     (re.compile(r"\bwill\b(?!\s+be\b)(?!\s+not\b)|\bwill be able to\b", re.I), "Should"),
+    (_PASSIVE_ABILITY, "Should"),
 ]
 
 
@@ -139,8 +149,12 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
         (match.start(), -len(match.group(0)), match, priority)
         for pattern, priority in _MODALS
         for match in pattern.finditer(text)
-        if not _noun_need(text, match) and (why is None or match.start() < why.start())
-    ]  # "..., so that members can see ...": the modal of the benefit is not the requirement's
+        if not _noun_need(text, match)
+        and (why is None or match.start() < why.start())
+        and not inside_brackets(text, match.start())
+        and (pattern is not _PASSIVE_ABILITY or _main_passive(text, match))
+    ]  # "..., so that members can see ...": the modal of the benefit is not the requirement's;
+    # "a state (in service, needs repair, laid up)": a bracket holds a field's values, not a request
     if not matches:
         return None
     _, _, match, modal_priority = min(matches, key=lambda item: (item[0], item[1]))
@@ -212,6 +226,16 @@ def read_modal(sentence: str, text: str, segment: int, context: Context) -> list
     limited = read_limit(subject, action, priority, sentence, segment, context)
     if limited:
         return limited
+    passive = passive_of(action)
+    if (
+        passive is not None
+        and not context.spoken
+        and subject.lower() not in PRONOUNS
+        and (passive.agent is not None or not looks_like_person(subject))
+    ):  # "each refund must be approved by the manager": the manager approves each refund
+        role = passive.agent or default_actor(context)
+        want = f"to {passive.verb} {_object_of(subject)}{passive.rest}"
+        return [draft(role, want, why, why_kind, priority, sentence, segment)]
     product_itself = rf"^(?:an?|the|one|our)\s+(?:[\w-]+\s+){{0,3}}(?:{APP_WORDS})"
     qualified = r"(?:\s+(?:for|instead of|to replace|in place of)\s+[^,]+)?\s*$"
     if re.match(product_itself + qualified, action, re.I):
@@ -377,6 +401,70 @@ def _noun_need(text: str, match: re.Match[str]) -> bool:
 def _adjective(word: str) -> bool:
     lemmas = getAllLemmas(word)
     return "ADJ" in lemmas and not ({"NOUN", "PROPN", "PRON"} & lemmas.keys())
+
+
+class Passive(NamedTuple):
+    """ "be checked in by the night watch before dark" -> verb "check in", agent "night watch",
+    rest " before dark"."""
+
+    verb: str
+    agent: str | None
+    rest: str
+
+
+_BE_PARTICIPLE = re.compile(
+    r"^be\s+(?:(?:also|only|then|easily|quickly)\s+)?(?P<word>[a-z]+)\b(?P<rest>.*)$", re.I
+)
+# A particle right after the participle, where no object follows it: "checked in by", "handed over."
+_PASSIVE_PARTICLE = re.compile(
+    r"^\s+(?P<particle>in|out|up|off|over|back|down|away)\b(?=\s*(?:$|[,.;!]|(?:by|before|after|when|once|if|at"
+    r"|within|so)\b))",
+    re.I,
+)
+_BY_AGENT = re.compile(
+    r"\s+by\s+(?P<who>(?:(?:the|a|an|any|each|every|their|our|its|his|her)\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*)?)"
+    r"(?=\s*(?:$|[,.;!]|(?:before|after|when|once|if|at|within|on|in|for|so|with|and|or|unless)\b))",
+    re.I,
+)
+
+
+def passive_of(action: str) -> Passive | None:
+    """The passive an action states ("be lent to a member"), None when "be" names a state."""
+    match = _BE_PARTICIPLE.match(action.strip())
+    if match is None:
+        return None
+    word = match["word"].lower()
+    lemmas = getLemma(word, "VERB")
+    lemma = lemmas[0] if lemmas else None
+    if not lemma or lemma == word or word not in getInflection(lemma, "VBN") or not is_verb(lemma):
+        return None  # "be busy", "be open", "be slippery": a state, not something done to the thing
+    rest = match["rest"]
+    particle = _PASSIVE_PARTICLE.match(rest)
+    verb = lemma
+    if particle:  # "be checked in": the phrasal verb stays whole
+        verb = f"{lemma} {particle['particle'].lower()}"
+        rest = rest[particle.end() :]
+    agent = None
+    by = _BY_AGENT.search(rest)
+    if by and looks_like_person(by["who"]):
+        agent = actor_of(by["who"])
+        rest = rest[: by.start()] + rest[by.end() :]
+    return Passive(verb, agent, rest.rstrip(" ,"))
+
+
+def _main_passive(text: str, match: re.Match[str]) -> bool:
+    """ "A berth can be cancelled": a passive that states the requirement; not the one of a clause
+    that sets the scene ("Once tasks can be assigned, members should ...")."""
+    opens = re.match(r"^\W*(?:once|when|whenever|if|after|before|until|as soon as|since|while)\b", text, re.I)
+    return passive_of(text[match.end() :]) is not None and not (opens and opens.end() <= match.start())
+
+
+def _object_of(subject: str) -> str:
+    """ "Each refund" -> "each refund": the passive's subject is what the action is done to."""
+    first, _, rest = subject.strip().partition(" ")
+    if first[1:].islower() or first in ("A", "An"):  # capitalised as the sentence's first word
+        first = first.lower()
+    return f"{first} {rest}".strip()
 
 
 RELATIVE_WANT = re.compile(

@@ -123,6 +123,12 @@ _ACTING = (
     ),
     # "the coordinator sees ...", "the fixer marks it": the subject of what only people do
     re.compile(rf"\b{_NOUN}\s+(?:also\s+|then\s+|now\s+|just\s+|only\s+)?(?:{_PEOPLES_VERB_FORMS})\b", re.I),
+    # "must be approved by the harbour master": the doer of a passive
+    re.compile(
+        r"\b(?:be|been|is|are)\s+[a-z]+(?:ed|en|t)\s+(?:(?:in|out|up|off|over|back)\s+)?by\s+"
+        rf"(?:the|a|an|each|every|any|our|their)\s+(?:[\w-]+\s+)?{_NOUN}",
+        re.I,
+    ),
     # "Could section leaders mark ...?": the question form
     re.compile(
         rf"\b(?:can|could|should|shall)\s+(?:the\s+)?(?:[\w-]+\s+)?{_NOUN}\s+(?:also\s+)?[a-z]+\b[^.?!]*\?",

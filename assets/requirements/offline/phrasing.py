@@ -22,7 +22,7 @@ _TITLE_CUT = re.compile(
     r"|until|who)\s+",
     re.I,
 )
-_PARTICLES = frozenset("in up out on off down over back away".split())
+PARTICLES = frozenset("in up out on off down over back away".split())
 BREAK_WORDS = frozenset(
     """for with by in on of to within from at into via per as around near across about over under
     through""".split()
@@ -56,6 +56,11 @@ def is_verb(word: str) -> bool:
 def verb_lemma(word: str) -> str | None:
     lemmas = getAllLemmas(word.lower()).get("VERB", ())
     return lemmas[0] if lemmas else None
+
+
+def noun_before_of(tokens: list[str]) -> bool:
+    """ "Number of seats", "List of members": a word that is a verb too names a thing before "of"."""
+    return len(tokens) >= 2 and tokens[1].lower() == "of" and "NOUN" in getAllLemmas(tokens[0].lower())
 
 
 def participle(verb: str) -> str:
@@ -190,7 +195,7 @@ def title_of(want: str) -> str:
         text = clause
     with_split = re.split(r"\s+(?:with|including)\s+", text, maxsplit=1)
     head_words = with_split[0].split()
-    has_object = len(head_words) >= 3 or (len(head_words) == 2 and head_words[1].lower() not in _PARTICLES)
+    has_object = len(head_words) >= 3 or (len(head_words) == 2 and head_words[1].lower() not in PARTICLES)
     if len(with_split) == 2 and has_object:
         details = with_split[1]
         if (
@@ -204,12 +209,19 @@ def title_of(want: str) -> str:
     cut = text.split()
     if len(cut) > 10:
         breaks = [i for i, word in enumerate(cut[:11]) if i >= 3 and word.lower() in BREAK_WORDS]
+        # "per pontoon and per month": a phrase joined to the one before it by "and" / "or" is cut
+        # whole (when the title stays short) or not at all
+        joined = [i for i in breaks if cut[i - 1].lower() in ("and", "or")]
+        if joined and joined[-1] == breaks[-1]:
+            later = [j for j in range(breaks[-1] + 1, len(cut)) if cut[j].lower() in BREAK_WORDS]
+            end = later[0] if later else len(cut)
+            breaks = [end] if end <= 13 else [i for i in breaks if i not in joined]
         if breaks:
             cut = cut[: breaks[-1]]
         elif len(cut) > 13:  # no phrase boundary to cut at: a title up to 13 words stays whole
             cut = cut[:10]
     while len(cut) > 2 and (cut[-1].lower().strip(",;:") in END_WORDS or cut[-1].endswith(",")):
-        if cut[-1].lower() in _PARTICLES and (
+        if cut[-1].lower() in PARTICLES and (
             re.fullmatch(r"[a-z]+ed", cut[-2].lower())
             or (
                 len(cut) >= 3
@@ -219,9 +231,38 @@ def title_of(want: str) -> str:
         ):
             break  # "who turned up", "check people in": the particle of a phrasal verb ends the phrase
         cut.pop()
-    title = " ".join(cut).strip(" ,;:-(")
+    title = _outside_brackets(" ".join(cut)).strip(" ,;:-(")
     title = re.sub(r"\b(a|an) ([A-Za-z][\w-]*)", lambda m: f"{article(m.group(2))} {m.group(2)}", title)
     return title[:1].upper() + title[1:]
+
+
+def inside_brackets(text: str, position: int) -> bool:
+    """True when `position` of `text` is inside a parenthesis opened before it and not yet closed."""
+    before = text[:position]
+    return before.count("(") > before.count(")")
+
+
+def _outside_brackets(title: str) -> str:
+    """A title never starts or ends inside a bracket: "Add a rack (upper, middle" -> "Add a rack"."""
+    depth, opened = 0, []
+    kept = []
+    for index, char in enumerate(title):
+        if char == ")" and depth == 0:
+            continue  # closes a bracket the title does not hold
+        if char == "(":
+            depth += 1
+            opened.append(index)
+        elif char == ")":
+            depth -= 1
+            opened.pop()
+        kept.append((index, char))
+    text = "".join(char for _, char in kept)
+    if opened:  # cut before the bracket left open
+        position = sum(1 for index, _ in kept if index < opened[0])
+        head = text[:position].rstrip(" ,;:-")
+        if len(head.split()) >= 2:
+            return head
+    return text
 
 
 _THING_TO = re.compile(

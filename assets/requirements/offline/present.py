@@ -29,6 +29,7 @@ from assets.requirements.offline.phrasing import (
     POSSESSIVES,
     SYSTEM_WORDS,
     is_verb,
+    noun_before_of,
     plural_noun,
     verb_lemma,
 )
@@ -352,7 +353,7 @@ def read_bare_feature(sentence: str, text: str, segment: int, context: Context) 
             )
         )
         return [found]
-    if is_verb(tokens[0].lower()):
+    if is_verb(tokens[0].lower()) and not noun_before_of(tokens):  # "Number of seats per table" names a thing
         return actions_of("", body, sentence, segment, context)
     wanted = wanted_thing(body.rstrip(".!"))
     if wanted and wanted.startswith("to see "):  # "A reminder list of upcoming vaccinations"

@@ -66,6 +66,28 @@ _TODAY = re.compile(
 _WANT_WORDS = re.compile(
     r"\b(?:must|shall|should|could|can|will|would|need|needs|want|wants|wish|like to|love to|let'?s)\b", re.I
 )
+# "Currently we can't tell who is free, so we need a calendar": where the want after today begins.
+_WANT_AFTER_TODAY = re.compile(
+    r"(?:,|;|\s[-–])\s*(?:(?:so|and so|and|but|which is why|that is why|that['’]s why|hence)\s+)?"
+    r"(?=(?:now\s+)?(?:we|i|they|you|he|she|(?:the|our|every|each|all)\s+[\w-]+|[a-z]+s)\s+(?:\w+\s+)?"
+    r"(?:really\s+|also\s+|just\s+)?"
+    r"(?:need|needs|want|wants|would like|would love|must|should|have to|has to)\b)",
+    re.I,
+)
+
+
+def _wants_something(clause: str) -> bool:
+    """A want word that is not negated: "we can't tell" and "we don't need" want nothing."""
+    for match in _WANT_WORDS.finditer(clause):
+        after, before = clause[match.end() :], clause[: match.start()]
+        if re.match(r"(?:['’]t|n['’]t|\s+not\b)", after, re.I):
+            continue
+        if re.search(r"\b(?:don['’]t|doesn['’]t|do not|does not|never|no longer)\s+$", before, re.I):
+            continue
+        return True
+    return False
+
+
 # A remark that puts an idea off: "not now though", "maybe next year", "not this year".
 _DEFERRAL = re.compile(
     r"\bnot (?:now|yet|for now|right now|this (?:time|year|release|round|term|season|version|phase))\b"
@@ -489,7 +511,15 @@ class Reader:
         if self._product_refuses(sentence):
             self._exclude(index, sentence, "marked out of scope in the text (the product does not do it)")
             return
-        today = _TODAY.search(main_clause) is not None and not _WANT_WORDS.search(main_clause)
+        today_said = _TODAY.search(main_clause)
+        wanted_after = _WANT_AFTER_TODAY.search(sentence, today_said.end()) if today_said else None
+        if wanted_after:  # only the description of today is left out; what is wanted after it is read
+            self._exclude(index, sentence[: wanted_after.start()], "describes how things are done today")
+            self.today_segment = index
+            sentence = sentence[wanted_after.end() :]
+            main_clause = sentence
+            today_said = None
+        today = today_said is not None and not _wants_something(main_clause)
         if today:
             self._exclude(index, sentence, "describes how things are done today, not what is wanted")
             self.today_segment = index

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from assets.requirements.language import singular, words
-from assets.requirements.offline.phrasing import DETERMINERS, POSSESSIVES, plural_noun
+from assets.requirements.offline.phrasing import DETERMINERS, POSSESSIVES, is_verb, plural_noun
 
 # Nouns for information a person looks at: wanting one of them is wanting to see it.
 REPORT_NOUNS = frozenset(
@@ -33,6 +33,8 @@ def wanted_thing(action: str) -> str | None:
     tokens = words(action)
     if tokens[:2] in (["how", "many"], ["how", "much"]) and len(tokens) >= 4:
         return f"to see {action[:1].lower()}{action[1:]}"  # "how many tickets we've sold and the takings"
+    if tokens and tokens[0] not in DETERMINERS | POSSESSIVES and _grouped_figure(action):
+        return f"to see the {action[:1].lower()}{action[1:]}"  # "Monthly totals of fees per pontoon"
     if not tokens or tokens[0] not in DETERMINERS | POSSESSIVES:
         return None
     before_of = re.split(r"\s+(?:of|per)\s+", action.lower(), maxsplit=1)[0].split()
@@ -48,6 +50,25 @@ def wanted_thing(action: str) -> str | None:
         details = re.sub(r"\s*\(.*?\)", "", listing["list"]).strip(" ,.")
         return f"to record {noun} with their {details}"
     return None
+
+
+_PERIODIC = frozenset("daily weekly monthly yearly annual quarterly termly nightly".split())
+
+
+def _grouped_figure(action: str) -> bool:
+    """ "Monthly totals of fees per pontoon and per month", "Weekly count of visits per harbour", "List
+    of members": information named without an article: of something, grouped, or by its period."""
+    action = action.lower()
+    head = re.split(r"\s+(?:of|per|by|for each)\s+", action, maxsplit=1)[0]
+    before = head.split()
+    if not 1 <= len(before) <= 3 or singular(before[-1]) not in REPORT_NOUNS:
+        return False
+    if any(word in DETERMINERS | POSSESSIVES or is_verb(word) for word in before[:-1]):
+        return False  # "see a count of ...": an action on the figure, read as one
+    if action[len(head) :].startswith(" of "):  # "List of members", "Number of seats per table"
+        return True
+    grouped = re.search(r"\b(?:per|for each|grouped by|broken down by)\b|\bby\s+\w+\s+and\s+by\b", action)
+    return grouped is not None or before[0] in _PERIODIC
 
 
 __all__ = [
