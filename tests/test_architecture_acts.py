@@ -109,3 +109,12 @@ def test_mark_a_thing_with_its_state_and_no_as_is_a_transition() -> None:
     )
     # the same transitions as "mark a delivery as delivered", "mark the delivery as done"
     assert {t.name for t in entities["Delivery"].transitions} == {"mark_delivered", "mark_done"}
+
+
+def test_a_record_made_after_something_happens_to_a_thing_refers_to_it() -> None:
+    entities = model(
+        story(1, "to record each match with a date and an opponent"),
+        story(2, "to leave a short note with a rating", "after we play a match, coaches leave a short note"),
+    )
+    assert types(entities["Note"]).get("match_id") == "reference"
+    assert "note_id" not in types(entities["Match"])

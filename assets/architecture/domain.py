@@ -29,6 +29,7 @@ from assets.architecture.filling import fill_from_story, people_kinds, switch_fi
 from assets.architecture.phrases import verb_uses
 from assets.architecture.relations import (
     actor_owns,
+    after_relations,
     each_relations,
     gerund_records,
     record_of_verb,
@@ -63,6 +64,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
         fill_from_story(story, model, acted[story.id])
     for story in stories:
         link_loans(story, model)
+        after_relations(story, model)
         each_relations(story, model)
         actor_owns(story, model)
         record_of_verb(story, model)

@@ -169,3 +169,31 @@ def serve_referenced(model: DomainModel) -> None:
             for story_id in other.creating_stories or other.stories:
                 if story_id not in entity.stories:
                     entity.stories.append(story_id)
+
+
+_AFTER = frozenset("after once when whenever".split())
+
+
+def after_relations(story: UserStory, model: DomainModel) -> None:
+    """ "after we finish a book, members leave a short review": what the story makes after
+    something happens to a kept thing refers to that thing."""
+    for text in (story.i_want, *(trace.quote for trace in story.traces)):
+        toks = tokens(without_purpose(text))
+        if not toks or toks[0] not in _AFTER or "," not in toks:
+            continue
+        comma = toks.index(",")
+        things = [
+            model.find(entity_phrase(toks, index))
+            for index in range(1, comma)
+            if toks[index] in DETERMINERS and entity_phrase(toks, index) is not None
+        ]
+        thing = next((found for found in things if found is not None), None)
+        if thing is None:
+            continue
+        for index in range(comma + 1, len(toks)):
+            record = model.find(toks[index])
+            if record is None or record is thing or story.id not in record.creating_stories:
+                continue
+            if not any(field.references == thing.name for field in record.fields.values()):
+                add_reference(record, thing)
+            return
