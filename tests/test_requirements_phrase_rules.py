@@ -178,3 +178,22 @@ def test_a_feature_named_by_a_noun_before_of_is_no_action() -> None:
     [story] = requirements.stories
     assert story.title == "See the list of moorings"
     assert not story.i_want.lower().startswith("to list of")
+
+
+# --- the actor named in the text --------------------------------------------------------------------
+
+
+def test_a_person_who_needs_a_thing_is_its_actor() -> None:
+    requirements = extract(
+        "fees-note.md", "The harbour treasurer needs a report of mooring fees per pontoon and per month.\n"
+    )
+    story = having(requirements, "report")
+    assert story.as_a == "harbour treasurer"
+    assert "per pontoon and per month" in story.i_want
+
+
+def test_a_thing_that_needs_details_is_no_person() -> None:
+    requirements = extract(
+        "berths.md", "The harbour clerk keeps the berths. Each berth needs a number, a length and a depth.\n"
+    )
+    assert all(story.as_a != "berth" for story in requirements.stories)

@@ -123,6 +123,9 @@ _ACTING = (
     ),
     # "the coordinator sees ...", "the fixer marks it": the subject of what only people do
     re.compile(rf"\b{_NOUN}\s+(?:also\s+|then\s+|now\s+|just\s+|only\s+)?(?:{_PEOPLES_VERB_FORMS})\b", re.I),
+    # "the treasurer needs a report": who needs a thing (counts for agent-shaped words only, so
+    # "each berth needs a number" names no person)
+    re.compile(rf"\b{_NOUN}\s+(?:also\s+|really\s+)?needs?\s+(?:an?|the|some|more)\s", re.I),
     # "must be approved by the harbour master": the doer of a passive
     re.compile(
         r"\b(?:be|been|is|are)\s+[a-z]+(?:ed|en|t)\s+(?:(?:in|out|up|off|over|back)\s+)?by\s+"
