@@ -28,7 +28,6 @@ from assets.architecture.vocabulary import (
     FILING_VERBS,
     SOFTWARE_NOUNS,
     TEXT_BODIED,
-    VERB_ACTIONS,
     is_adjective,
     is_generic,
     is_non_record,
@@ -36,6 +35,7 @@ from assets.architecture.vocabulary import (
 )
 from assets.requirements.language import STOPWORDS, role_of
 from assets.requirements.models import UserStory
+from pipeline_core.verbs import VERB_KINDS
 
 # Words that end a noun phrase without naming a thing: "the ones who", "the tools they lend".
 _NEVER_IN_NAMES = STOPWORDS | frozenset("whether whose she he".split())
@@ -53,9 +53,7 @@ def _is_entity_noun(phrase: NounPhrase, verbs: tuple[str, ...]) -> bool:
     if is_person_word(head) or head in ("account", "profile"):
         # People are records when the stories keep them ("record suppliers", "keep a list of
         # clients"), never because they are looked at or talked to.
-        return any(
-            verb in MANAGED_PEOPLE_VERBS or VERB_ACTIONS[verb] in ("create", "manage") for verb in verbs
-        )
+        return any(verb in MANAGED_PEOPLE_VERBS or VERB_KINDS[verb] in ("create", "manage") for verb in verbs)
     return head.isalpha() and len(head) > 2
 
 
@@ -67,7 +65,7 @@ def _listed_record(use: VerbUse) -> bool:
     head = use.obj.words[-1]
     if len(use.obj.words) < 2 or is_person_word(head) or not head.isalpha():
         return False
-    if any(VERB_ACTIONS[verb] not in ("create", "manage") for verb in use.verbs):
+    if any(VERB_KINDS[verb] not in ("create", "manage") for verb in use.verbs):
         return False
     return len(listed_fields(use.clause, use.obj.end + 1)[0]) >= 2
 
@@ -102,7 +100,7 @@ def discover_entities(stories: list[UserStory], model: DomainModel) -> dict[str,
                     own_fields = use.clause[use.obj.end : use.obj.end + 1] in (["with"], [":"])
                     if "_".join(use.obj.words) in fields_of[story.id] and not own_fields:
                         continue  # "for each score we store the title, ...": a field, not a thing
-                    reading = all(VERB_ACTIONS[verb] in ("read", "list") for verb in use.verbs)
+                    reading = all(VERB_KINDS[verb] in ("read", "list") for verb in use.verbs)
                     if reading != looking:
                         continue
                     following = use.clause[use.obj.end : use.obj.end + 1]
@@ -157,7 +155,7 @@ def want_uses(text: str) -> list[VerbUse]:
     if len(toks) < 3 or toks[0] != "to" or not toks[1].isalpha():
         return []
     verb = toks[1]
-    if verb in STOPWORDS or verb in VERB_ACTIONS or is_adjective(verb):
+    if verb in STOPWORDS or verb in VERB_KINDS or is_adjective(verb):
         return []
     if toks[2] not in DETERMINERS:  # "to own houseplants": no thing is made
         return []
@@ -253,10 +251,6 @@ def _software_subject(text: str, model: DomainModel) -> list[EntityDraft]:
             if start == index:  # "a site address": nothing names what the software is for
                 continue
             phrase = entity_phrase(toks, start)
-            if (
-                phrase is not None
-                and not is_generic(phrase.words[-1])
-                and phrase.words[-1] not in VERB_ACTIONS
-            ):
+            if phrase is not None and not is_generic(phrase.words[-1]) and phrase.words[-1] not in VERB_KINDS:
                 return [model.entity(phrase.noun)]
     return []

@@ -36,9 +36,9 @@ from assets.architecture.relations import (
     serve_referenced,
 )
 from assets.architecture.spelling import corrected_stories
-from assets.architecture.vocabulary import VERB_ACTIONS
 from assets.requirements.language import pascal_case
 from assets.requirements.models import UserStory
+from pipeline_core.verbs import VERB_KINDS
 
 
 def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[DraftEntity]:
@@ -57,7 +57,7 @@ def derive_entities(stories: list[UserStory], full_crud: bool = True) -> list[Dr
     ordered = sorted(
         stories,
         key=lambda story: (
-            not any(VERB_ACTIONS.get(use.verbs[0]) == "create" for use in verb_uses(story.i_want))
+            not any(VERB_KINDS.get(use.verbs[0]) == "create" for use in verb_uses(story.i_want))
         ),
     )
     for story in ordered:

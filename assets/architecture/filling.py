@@ -35,14 +35,13 @@ from assets.architecture.vocabulary import (
     SEARCH_TERMS,
     STATE_OF_VERB,
     SUMMARY_CUES,
-    VERB_ACTIONS,
-    Action,
     is_generic,
     is_person_word,
 )
 from assets.architecture.wants import fuller_want
 from assets.requirements.language import role_of, singular
 from assets.requirements.models import UserStory
+from pipeline_core.verbs import VERB_KINDS, VerbKind
 
 
 def fill_from_story(story: UserStory, model: DomainModel, acted: list[EntityDraft]) -> None:
@@ -98,7 +97,7 @@ def _only_a_person(name: str, model: DomainModel) -> bool:
     return is_person_word(head) and name not in ("assignee", "owner") and not known
 
 
-_NARROWED: dict[str, Action] = {
+_NARROWED: dict[str, VerbKind] = {
     "filtered": "filter",
     "sorted": "sort",
     "ordered": "sort",
@@ -108,7 +107,7 @@ _NARROWED: dict[str, Action] = {
 
 
 def _apply_verb(verb: str, use: VerbUse, target: EntityDraft, story: UserStory, model: DomainModel) -> None:
-    action = VERB_ACTIONS[verb]
+    action = VERB_KINDS[verb]
     toks, after = use.clause, after_object(use)
     # "open tickets with a subject"
     if verb == "open" and next_after(toks, after, "with", limit=2) is not None:

@@ -20,11 +20,8 @@ from assets.architecture.vocabulary import (
     HOLDER_NOUNS,
     NOMINAL_OF_VERB,
     PARTITIVES,
-    PHRASAL,
     SOFTWARE_NOUNS,
     VALUE_NOUNS,
-    VERB_ACTIONS,
-    Action,
     field_type,
     is_adjective,
     is_generic,
@@ -33,6 +30,7 @@ from assets.architecture.vocabulary import (
     value_like,
 )
 from assets.requirements.language import STOPWORDS, singular
+from pipeline_core.verbs import VERB_KINDS, VerbKind, verb_at
 
 _TOKEN = re.compile(r"e-mail|[a-z0-9]+(?:'[a-z]+)?|[,;:()]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|;\s*|\s+-\s+")
@@ -229,14 +227,14 @@ class VerbUse:
 
 def third_person_base(token: str) -> str | None:
     """ "borrows" -> borrow, "finishes" -> finish, "applies" -> apply (a verb of the vocabulary)."""
-    if len(token) < 4 or not token.endswith("s") or token in VERB_ACTIONS:
+    if len(token) < 4 or not token.endswith("s") or token in VERB_KINDS:
         return None
     candidates = [token[:-1]]
     if token.endswith("es"):
         candidates.append(token[:-2])
     if token.endswith("ies"):
         candidates.append(token[:-3] + "y")
-    return next((base for base in candidates if base in VERB_ACTIONS), None)
+    return next((base for base in candidates if base in VERB_KINDS), None)
 
 
 _THIRD_PERSON_SUBJECTS = frozenset("she he it who that which".split())
@@ -257,13 +255,10 @@ def _third_person_subject(toks: list[str], index: int) -> bool:
 
 
 def _verb_at(toks: list[str], index: int) -> tuple[str, int] | None:
-    for words, verb in PHRASAL.items():
-        if tuple(toks[index : index + len(words)]) == words:
-            return verb, index + len(words)
-    token = toks[index]
-    if token in VERB_ACTIONS:
-        return token, index + 1
-    base = third_person_base(token)
+    found = verb_at(toks, index)
+    if found is not None:
+        return found
+    base = third_person_base(toks[index])
     if base is not None:
         return base, index + 1
     return None
@@ -367,8 +362,8 @@ def coordinated_object(toks: list[str], index: int) -> NounPhrase | None:
     return phrase
 
 
-def action_of(verb: str) -> Action:
-    return VERB_ACTIONS[verb]
+def action_of(verb: str) -> VerbKind:
+    return VERB_KINDS[verb]
 
 
 # Words that introduce a list item or only describe it: "giving the date", "a short description".

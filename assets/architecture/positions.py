@@ -4,7 +4,7 @@ few words ("with", ":", "as"), where a ", giving A, B and C" list starts."""
 from __future__ import annotations
 
 from assets.architecture.phrases import VerbUse
-from assets.architecture.vocabulary import VERB_ACTIONS
+from pipeline_core.verbs import VERB_KINDS
 
 
 def after_object(use: VerbUse) -> int:
@@ -23,7 +23,7 @@ def next_after(toks: list[str], index: int, word: str, limit: int = 8) -> int | 
             position = toks.index(")", position) + 1
             seen += 1
             continue
-        if token in (";",) or (token in VERB_ACTIONS and position > index + 1):
+        if token in (";",) or (token in VERB_KINDS and position > index + 1):
             return None
         position += 1
         seen += 1

@@ -15,9 +15,10 @@ from assets.architecture.phrases import (
     verb_uses,
     without_purpose,
 )
-from assets.architecture.vocabulary import VERB_ACTIONS, is_person_word
+from assets.architecture.vocabulary import is_person_word
 from assets.requirements.language import role_of
 from assets.requirements.models import UserStory
+from pipeline_core.verbs import VERB_KINDS
 
 _OWNING = ("of", "on", "to", "in", "within", "under")
 
@@ -37,7 +38,7 @@ def relation_after(use: VerbUse, model: DomainModel, child: EntityDraft) -> None
                 owning = ("of", "on", "in", "within", "under") if _ASSIGNING & set(use.verbs) else _OWNING
                 add_reference(child, parent, required=token in owning)
                 return
-        if token in (",", ";") or (token in VERB_ACTIONS and index > use.index + 1):
+        if token in (",", ";") or (token in VERB_KINDS and index > use.index + 1):
             return
         index += 1
 

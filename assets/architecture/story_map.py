@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from assets.architecture.vocabulary import is_generic
 from assets.requirements.language import verb_objects
 from assets.requirements.models import UserStory
 
@@ -25,7 +26,10 @@ _DATA = re.compile(
 def map_story(story: UserStory) -> list[str]:
     """The components a story touches, by rule; never empty."""
     text = f"{story.title} {story.i_want}"
-    touches_entity = bool(verb_objects(story.i_want))
+    # Reading a generic thing ("get an email notification", "see the app") touches no stored record.
+    touches_entity = any(
+        found.operation != "read" or not is_generic(found.noun) for found in verb_objects(story.i_want)
+    )
     components = []
     if _UI.search(text) or touches_entity:
         components.append("frontend")

@@ -1,60 +1,16 @@
-"""Word meanings the domain rules use: what a verb does to its object, the type a field name
-implies, the state a state-changing verb leads to, and the words that never name stored data.
+"""Word meanings the domain rules use: the type a field name implies, the state a state-changing
+verb leads to, and the words that never name stored data.
 
 Every table here is about English words in general (a "price" is money, "ship" leads to
-"shipped"), never about the words of one document.
+"shipped"), never about the words of one document. What a verb does to its object is shared with
+the other stages: `pipeline_core.verbs`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from assets.requirements.language import PERSON_WORDS, singular
-
-Action = Literal["create", "read", "list", "update", "delete", "manage", "search", "filter", "sort", "state"]
-
-# Verbs (lowercase, first word of a phrasal verb) -> what they do to the object they name.
-VERB_ACTIONS: dict[str, Action] = {
-    **dict.fromkeys(
-        """create add submit post write register upload import record log enter book make save store
-        capture insert input raise place plan set_up define invite enrol enroll subscribe vote reserve rsvp
-    sign_up report suggest propose request file lodge nominate apply""".split(),
-        "create",
-    ),
-    **dict.fromkeys("view see open show display read check get access inspect look_up".split(), "read"),
-    **dict.fromkeys("list browse export download print".split(), "list"),
-    **dict.fromkeys("search find".split(), "search"),
-    **dict.fromkeys("filter".split(), "filter"),
-    **dict.fromkeys("sort order group".split(), "sort"),
-    **dict.fromkeys(
-        """edit update change rename modify correct adjust move tag label prioritise prioritize assign
-        reassign rate reorder reschedule schedule""".split(),
-        "update",
-    ),
-    **dict.fromkeys("delete remove discard erase".split(), "delete"),
-    "comment": "create",
-    **dict.fromkeys(
-        (
-            "manage maintain administer track organise organize keep_track_of keep look_after take_care_of"
-        ).split(),
-        "manage",
-    ),
-    **dict.fromkeys(
-        """ship deliver publish unpublish approve reject archive unarchive restore close reopen complete
-        finish cancel resolve confirm accept decline pay return borrow activate deactivate suspend block
-        unblock lock unlock mark start""".split(),
-        "state",
-    ),
-}
-PHRASAL = {
-    ("set", "up"): "set_up",
-    ("look", "up"): "look_up",
-    ("keep", "track", "of"): "keep_track_of",
-    ("sign", "up"): "sign_up",
-    ("look", "after"): "look_after",
-    ("take", "care", "of"): "take_care_of",
-}
 
 # A state-changing verb -> the state it leads to ("" = back to the first state).
 STATE_OF_VERB: dict[str, str] = {

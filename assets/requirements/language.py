@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import snowballstemmer
+
+from pipeline_core.verbs import VERB_OPERATIONS, Operation, verb_at
 
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -28,46 +30,6 @@ STOPWORDS = frozenset(
     get gets let lets via per up out about new existing please
     """.split()
 )
-
-Operation = Literal["create", "read", "list", "update", "delete"]
-
-# What a verb in a want-clause does to the object it names. "comment" is special: it creates a
-# Comment attached to its object.
-VERB_OPERATIONS: dict[str, Operation] = {
-    **dict.fromkeys(
-        ["create", "add", "submit", "post", "write", "register", "upload", "import", "record", "save", "log"]
-        + ["book", "request", "place", "raise", "enter"],
-        "create",
-    ),
-    **dict.fromkeys(["view", "see", "open", "show", "display", "read", "check"], "read"),
-    **dict.fromkeys(
-        ["list", "browse", "filter", "search", "find", "sort", "group", "export", "download"], "list"
-    ),
-    **dict.fromkeys(
-        [
-            "edit",
-            "update",
-            "change",
-            "rename",
-            "assign",
-            "reassign",
-            "mark",
-            "complete",
-            "close",
-            "reopen",
-            "archive",
-            "move",
-            "schedule",
-            "tag",
-            "label",
-            "prioritise",
-            "prioritize",
-        ],
-        "update",
-    ),
-    **dict.fromkeys(["delete", "remove"], "delete"),
-    "comment": "create",
-}
 
 # Words before a noun that are not part of the entity's name.
 _DETERMINERS = frozenset(
@@ -204,10 +166,12 @@ def verb_objects(want: str) -> list[VerbObject]:
         index += 1
     verbs: list[str] = []
     while index < len(tokens):
-        token = tokens[index]
-        if token in VERB_OPERATIONS:
-            verbs.append(token)
-        elif token not in ("and", "or") or not verbs:
+        found = verb_at(tokens, index)
+        if found is not None:
+            verbs.append(found[0])
+            index = found[1]
+            continue
+        if tokens[index] not in ("and", "or") or not verbs:
             break
         index += 1
     if not verbs:

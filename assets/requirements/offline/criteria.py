@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from assets.requirements.drafts import DEFAULT_SO_THAT, DraftCriterion, DraftStory
-from assets.requirements.language import VERB_OPERATIONS, singular, third_person
+from assets.requirements.language import singular, third_person
 from assets.requirements.offline.people import looks_like_person
 from assets.requirements.offline.phrasing import (
     DETERMINERS,
@@ -21,6 +21,7 @@ from assets.requirements.offline.phrasing import (
     verb_lemma,
     with_article,
 )
+from pipeline_core.verbs import VERB_OPERATIONS
 
 _CONDITION = re.compile(
     r"\s+(?P<kind>only (?:once|when|if|after)|unless|when|whenever|if|once)\s+(?P<cond>.+)$", re.I

@@ -8,7 +8,7 @@ import re
 from lemminflect import getInflection, getLemma
 
 from assets.requirements.drafts import DraftCriterion
-from assets.requirements.language import PERSON_WORDS, VERB_OPERATIONS, singular, third_person, words
+from assets.requirements.language import PERSON_WORDS, singular, third_person, words
 from assets.requirements.models import Priority
 from assets.requirements.offline.actions import (
     PRONOUNS,
@@ -35,6 +35,7 @@ from assets.requirements.offline.phrasing import (
 )
 from assets.requirements.offline.product import is_product, product_action, system_part
 from assets.requirements.offline.wanted import wanted_thing
+from pipeline_core.verbs import VERB_KINDS
 
 _OPINION_VERBS = frozenset(
     """love like hate think know want need feel say prefer complain find believe hope wish enjoy agree
@@ -224,7 +225,7 @@ def _present_clause(sentence: str, text: str, segment: int, context: Context) ->
 
 
 # Verbs of keeping and handling records: "we record ...", "a volunteer packs a parcel ...".
-_DATA_VERBS = frozenset(VERB_OPERATIONS) | frozenset(
+_DATA_VERBS = frozenset(VERB_KINDS) | frozenset(
     """keep store track note send issue offer approve reject collect pack print assign lend borrow
     return pay invoice bill order ship deliver dispatch reserve cancel confirm publish enrol enroll
     sign buy sell purchase leave rate review vote suggest share join attend plan set retire archive close

@@ -21,16 +21,16 @@ from typing import Literal
 from lemminflect import getAllLemmas, getLemma
 
 from assets.architecture.models import Entity
-from assets.architecture.vocabulary import VERB_ACTIONS
-from assets.requirements.language import VERB_OPERATIONS, VerbObject, verb_objects, words
+from assets.requirements.language import VerbObject, verb_objects, words
 from assets.story_builds.offline.wording import (
-    CREATE_VERBS,
     SEARCH_WORDS,
+    VERB_FIELDS,
     action_clause,
     clause,
     mentions,
     verb_entity,
 )
+from pipeline_core.verbs import VERB_OPERATIONS, is_verb, verb_kind
 
 # create/read/update/delete/list: that operation on `entity`; view: the verb shows something that is
 # no record (figures, "how full each class was"); other: a verb that names no operation of the model;
@@ -78,6 +78,9 @@ DETERMINERS = frozenset("a an the another new each every any one their his her m
 FIGURE_VERBS = frozenset(
     "count calculate compute total sum summarise summarize compare tally measure".split()
 )
+# Verbs of listing that no list of records shows: "print the receipt" makes a sheet, "order a meal"
+# buys one as often as it sorts a list.
+UNLISTED_VERBS = frozenset("print order".split())
 # Verbs that put a new thing forward: a record of it is made ("suggest a book", "propose a walk").
 PROPOSE_VERBS = frozenset("suggest propose nominate".split())
 # Verbs that say the app has a kind of record ("the app offers subjects", "it supports
@@ -122,33 +125,24 @@ def _participle(word: str) -> bool:
     return lemma(word) != word or word.endswith("ed")
 
 
-def _verb_kind(verb: str, clause_text: str) -> ActionKind:
+def _verb_kind(verb: str) -> ActionKind:
     if verb in PROPOSE_VERBS or verb in OFFER_VERBS:
         return "create"
     if verb in FIGURE_VERBS:
         return "view"
     if verb in VALUE_VERBS:
         return "update"
-    if verb in VERB_OPERATIONS:
-        kind: ActionKind = VERB_OPERATIONS[verb]
-        return "read" if verb in SHOW_VERBS else kind
-    if CREATE_VERBS.match(clause_text):
-        return "create"
     if verb in SHOW_VERBS:
         return "read"
-    # The verbs the data model was drawn with ("capture a decision", "modify an application",
-    # "manage ordinances", "inspect a site"): the criterion acts on the record as the model reads it.
-    # Its list verbs are left out: "print" or "export" a sheet asks for more than a list.
-    return _MODEL_VERB_KINDS.get(VERB_ACTIONS.get(verb, ""), "other")
-
-
-_MODEL_VERB_KINDS: dict[str, ActionKind] = {
-    "create": "create",
-    "manage": "create",  # managing things starts with recording one; the CRUD test exercises it
-    "read": "read",
-    "update": "update",
-    "delete": "delete",
-}
+    if verb in UNLISTED_VERBS:
+        return "other"
+    if verb_kind(verb) == "state" and verb not in VERB_FIELDS:
+        # "approve a request", "ship an order": only the model's transition shows the change, an
+        # edit of some other field would not ("mark", "close" name the fields they set).
+        return "other"
+    # "capture a decision", "manage ordinances", "assign a bug": the operation the verb stands for,
+    # as the data model reads it (managing things starts with recording one).
+    return VERB_OPERATIONS.get(verb, "other")
 
 
 def _object(verb: str, tail: str) -> tuple[str, str]:
@@ -188,25 +182,23 @@ def read_clause(text: str, entities: Sequence[Entity]) -> Action:
             "list", lemma(tokens[0]), noun, _entity("find", "list", noun, rest, entities), rest, text, True
         )
     passive = PASSIVE.match(text)
-    subject = tokens[0] in DETERMINERS or (
-        tokens[0] not in VERB_OPERATIONS and lemma(tokens[0]) not in SHOW_VERBS
-    )
+    subject = tokens[0] in DETERMINERS or (not is_verb(tokens[0]) and lemma(tokens[0]) not in SHOW_VERBS)
     if passive and subject and len(words(passive.group("noun"))) <= 3 and _participle(passive.group("verb")):
         verb = lemma(passive.group("verb"))  # "another book is added", "the loan gets returned"
-        kind = _verb_kind(verb, verb)
+        kind = _verb_kind(verb)
         noun = " ".join(words(passive.group("noun"))[-2:])
         rest = passive.group("rest").strip()
         return Action(kind, verb, noun, _entity(verb, kind, noun, rest, entities), rest, text)
     if tokens[0] in DETERMINERS:  # a subject noun first: "a member books a class"
         for cut in (2, 3):  # the subject's noun words, then a verb of the model's operations
             verb = lemma(tokens[cut]) if len(tokens) > cut else ""
-            if verb in VERB_OPERATIONS or verb in SHOW_VERBS:
+            if is_verb(verb) or verb in SHOW_VERBS:
                 return read_clause(" ".join([verb, *text.split()[cut + 1 :]]), entities)
         return Action("none", clause=text)
     verb = lemma(tokens[0])
     if verb in ("be", "have", "do") or "VERB" not in getAllLemmas(tokens[0]):  # "nothing happens"
         return Action("none", clause=text)
-    kind = _verb_kind(verb, text)
+    kind = _verb_kind(verb)
     tail = " ".join(text.split()[1:])
     if tail.startswith(("up ", "on ", "to ", "at ")) and kind == "read":  # "look at", "check on"
         tail = tail[3:]

@@ -36,7 +36,6 @@ from assets.story_builds.offline.wording import (
     action_clause,
     clause,
     mentions,
-    normalise_verbs,
     stem_word,
     stems,
     verb_entity,
@@ -92,7 +91,7 @@ def _hard_reason(model: PlanModel, text: str) -> str | None:
 
 
 def _plan(model: PlanModel, criterion: AcceptanceCriterion) -> CriterionPlan:
-    when, then = normalise_verbs(clause(criterion.when)), clause(criterion.then)
+    when, then = action_clause(clause(criterion.when)), clause(criterion.then)
     model.when = when.lower()
     model.action = action_clause(clause(criterion.when)).lower()
     model.act = read_action(criterion.when, criterion.then, model.architecture.data_model)

@@ -177,10 +177,6 @@ VERB_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Verbs that create a record, beyond those of the requirements' language ("record a movement").
-CREATE_VERBS = re.compile(
-    r"^(?:record|enter|log|place|book|save|store|track|raise|file|make|put|set up|report)(?:s|ed)?\b", re.I
-)
 # "let a lead assign a bug", "allow members to comment": the action is the second verb.
 ENABLING = re.compile(
     r"^(?:let|lets|allow|allows|enable|enables|help|helps)\s+(?:(?:any|a|an|the|all|every|each|our|my)\s+)?"
@@ -196,14 +192,9 @@ def action_clause(clause: str) -> str:
     if rest != clause:
         for cut in range(0, 4):  # skip the person ("a lead", "team members") up to a known verb
             tail = re.sub(r"^to\s+", "", " ".join(rest.split()[cut:]))
-            if verb_objects("to " + CREATE_VERBS.sub("create", tail, count=1)):
+            if verb_objects("to " + tail):
                 return tail
     return clause
-
-
-def normalise_verbs(clause: str) -> str:
-    """`action_clause` with a verb that makes a record ("record", "book", "place") read as "create"."""
-    return CREATE_VERBS.sub("create", action_clause(clause), count=1)
 
 
 def clause(text: str) -> str:
