@@ -71,10 +71,17 @@ def test_a_plural_partitive_with_a_clause_after_it_is_a_thing() -> None:
 
 def test_a_generic_word_that_is_filed_is_a_record() -> None:
     entities = model(
-        story(1, "to submit an application for a grant"),
+        story(1, "to submit an application with a budget"),
         story(2, "to approve an application", "the panel approves an application once it is complete"),
     )
     assert "Application" in entities
+    # "an application for a grant" is how the grant is asked for: the grant is what is approved
+    entities = model(
+        story(1, "to record each grant with an amount and a purpose"),
+        story(2, "to approve or reject an application for a grant"),
+    )
+    assert "Application" not in entities
+    assert {t.name for t in entities["Grant"].transitions} == {"approve", "reject"}
 
 
 def test_information_about_a_thing_names_the_thing() -> None:

@@ -316,6 +316,10 @@ def verb_uses(text: str) -> list[VerbUse]:
             if obj is None and after < len(toks) and FILING_VERBS & set(verbs):
                 filed = noun_phrase(toks, after)  # "submit an application": a record, not the software
                 obj = filed if filed is not None and filed.words[-1] in FILED_NOUNS else None
+                if obj is not None and toks[obj.end : obj.end + 1] in (["for"], ["of"]):
+                    # "an application for a permit" asks for the permit: the permit is acted on
+                    sought = toks[obj.end + 1 : obj.end + 2]
+                    obj = entity_phrase(toks, obj.end + 1) if sought and sought[0] in DETERMINERS else obj
             if verbs == ["keep"]:  # "keep a catalogue of books", never "keep each ISBN unique"
                 held = noun_phrase(toks, after)
                 holder = held is not None and (is_generic(held.words[-1]) or held.words[-1] in HOLDER_NOUNS)
