@@ -14,8 +14,9 @@ What it builds (stdlib only, so the generated tests run with a bare `python`):
 
 Modules, one job each: `names` (safe identifiers), `contract` (the OpenAPI document as operations on
 entities), `actions` (a criterion's verb read as an operation of the model), `criteria` (what a story
-enables, how each criterion is tested or why not), `samples` (test values), `specs` (what is served
-so far), `wording` (the phrases criteria are read by),
+enables, how each criterion is tested or why not, by the rules of `plan_rules` and `plan_crud` over the
+`plans` records; `entity_fields` reads fields and states off an entity), `samples` (test values),
+`specs` (what is served so far), `wording` (the phrases criteria are read by),
 `writer`, `render_tests` and `render_rule_tests` (a story's tests), `render_backend`, `render_frontend`,
 `render_docs`, `state` (the manifest), `templates` (files and hashes), and `generator`
 (the entry point `generate_story_changes`).

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from assets.architecture.models import Architecture
 from assets.requirements.language import verb_objects
 from assets.requirements.models import AcceptanceCriterion, UserStory
-from assets.story_builds.offline.actions import read_action
+from assets.story_builds.offline.actions import Action, read_action
 from assets.story_builds.offline.contract import ContractOperation
+from assets.story_builds.offline.entity_fields import data_fields
+from assets.story_builds.offline.names import split_pascal
 from assets.story_builds.offline.plan_crud import crud_plan
 from assets.story_builds.offline.plan_rules import (
     limit_plan,
@@ -104,6 +106,8 @@ def _plan(model: PlanModel, criterion: AcceptanceCriterion) -> CriterionPlan:
         plan = rule(model, criterion, context, when.lower(), then.lower())
         if plan is not None:
             return plan
+    if model.act.kind == "other":
+        model.act = saved_record(model, then) or model.act
     if model.act.kind == "other":  # "the app turns time entries into an invoice", "they print it"
         raise Cannot(
             f"'{model.act.phrase()}' names no operation on an entity of the data model that the API "
@@ -129,3 +133,33 @@ def _plan(model: PlanModel, criterion: AcceptanceCriterion) -> CriterionPlan:
 
 # "... with a name, a coach and a maximum number of places": the values given, up to the clause's end.
 VALUES = re.compile(r"\bwith\b[^.;]*")
+
+
+# "the parcel is saved with its date": the then-clause names the record kept and the values it holds.
+SAVED = re.compile(
+    r"^(?:(?:the|a|an|each|every|their|his|her|my|our)\s+)?(?P<noun>[a-z][a-z ]*?)\s+(?:is|are|gets|get)\s+"
+    r"(?:saved|recorded|stored|kept|added)\b(?:\s+with\s+(?:its|their)\s+(?P<values>[^.;]+))?$"
+)
+
+
+def saved_record(model: PlanModel, then: str) -> Action | None:
+    """A create of the record a then-clause says is saved, when the when-clause's verb names no
+    operation ("they pack a crate with a label / the crate is saved with its label"): only if the
+    saved thing is an entity the when-clause acts on, and each value it is saved with is a field."""
+    match = SAVED.match(then.lower().strip())
+    if match is None:
+        return None
+    noun = match.group("noun")
+    named = [
+        entity
+        for entity in model.mentioned_entities(noun)
+        if model.has(entity.name, "create") and mentions(model.action, " ".join(split_pascal(entity.name)))
+    ]
+    if len(named) != 1:
+        return None
+    [entity] = named
+    values = [part for part in re.split(r",\s*|\s+and\s+|\s+or\s+", match.group("values") or "") if part]
+    if not all(any(mentions(part, field.name) for field in data_fields(entity)) for part in values):
+        return None  # saved with a value the record does not hold
+    verb = model.action.split()[0] if model.action else ""
+    return Action("create", verb=verb, noun=noun, entity=entity.name, rest="", clause=then)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from assets.architecture.models import Entity
-from assets.requirements.language import verb_objects
+from assets.architecture.models import Entity, Transition
+from assets.requirements.language import verb_objects, words
 from assets.requirements.models import AcceptanceCriterion
+from assets.story_builds.offline.actions import TRYING, lemma
 from assets.story_builds.offline.entity_fields import data_fields, input_fields, route
 from assets.story_builds.offline.names import split_pascal
 from assets.story_builds.offline.plans import Cannot, CriterionPlan, PlanModel, plan_for
@@ -20,9 +21,11 @@ from assets.story_builds.offline.wording import (
     MISSING,
     REFERENCED_WORDS,
     REFUSE_WORDS,
+    REFUSED_OUTCOME,
     SUMMARY_WORDS,
     UNIQUE_WORDS,
     mentions,
+    stem_word,
     stems,
 )
 
@@ -34,13 +37,19 @@ def transition_plan(
     entities = list(
         {e.name: e for e in [*model.candidates(context), *model.architecture.data_model]}.values()
     )
+    refusing = bool(REFUSED_OUTCOME.search(then) or REFUSED_OUTCOME.search(when))
     for rank, entity in enumerate(entities):
         for transition in entity.transitions:
             verb = stems(transition.name.replace("_", " "))
+            held, acted = held_state(entity, transition.field, model.action)
             score = 0
             if verb and verb in (stems(when)[: len(verb)], stems(model.action)[: len(verb)]):
                 score = 4  # "deliver a shipped order", "book a desk": the verb
             elif mentions(when, transition.name) or mentions(model.action, transition.name):
+                score = 3
+            elif split_verb(acted, transition) and (held is not None or not refusing):
+                # "mark an item as repaired", "check a guest in": the verb around its object; refused,
+                # only from a state of the model the clause names ("mark a call that's been taken lost")
                 score = 3
             elif mentions(then, transition.name):
                 score = 2
@@ -48,8 +57,8 @@ def transition_plan(
                 score = 1
             if score and (score >= 3 or model.act.kind not in ("create", "delete")):
                 # a record made or removed is tested by that operation, not by a state it shows
-                scored.append((-score, rank, entity, transition))
-    for _, _, entity, transition in sorted(scored, key=lambda item: item[:2]):
+                scored.append((-score, rank, entity, transition, held))
+    for _, _, entity, transition, held in sorted(scored, key=lambda item: item[:2]):
         if not model.has(entity.name, "transition", transition.name):
             continue
         state = entity.field(transition.field)
@@ -66,6 +75,16 @@ def transition_plan(
                 f"the {transition.name} transition of {entity.name} names no state field with values to "
                 "start from"
             )
+        refused_from = None
+        if refusing and held is not None:  # "they try to mark an item that is broken as fixed": refused
+            if held in allowed:
+                raise Cannot(
+                    f"expects {transition.name} refused for a {entity.name} that is {held!r}, which the "
+                    "model allows, so a test of the rule would contradict the model"
+                )
+            if route(entity, state.name, [held], usable) is None:
+                raise Cannot(f"no run of transitions brings a new {entity.name} into {held!r}")
+            refused_from = held
         keys = [*model.setup(entity.name), model.require(entity.name, "transition", transition.name)]
         keys += model.moves(entity.name) + model.readback(entity.name)
         return plan_for(
@@ -76,8 +95,50 @@ def transition_plan(
             keys,
             name=transition.name,
             field=transition.field,
+            refused_from=refused_from,
         )
     return None
+
+
+# "an item that is beyond repair", "a stay that's been checked out": the state a record is in.
+HELD = r"\b(?:that|which)\s*(?:'s|is|are|was|were|has|have)?\s+(?:been\s+|already\s+|now\s+)*{}\b"
+
+
+def held_state(entity: Entity, field: str, action: str) -> tuple[str | None, str]:
+    """The value of the state `field` that a relative clause of `action` says its object is in, and
+    the action without that clause; (None, action) when it names none."""
+    state = entity.field(field)
+    for value in sorted(state.values if state else [], key=len, reverse=True):
+        spelled = r"\s+".join(re.escape(word) for word in value.lower().split("_"))
+        match = re.search(HELD.format(spelled), action)
+        if match:
+            return value, f"{action[: match.start()]} {action[match.end() :]}"
+    return None, action
+
+
+def split_verb(action: str, transition: Transition) -> bool:
+    """True when the action's verb is the transition's (or its state's) first word and the rest follow
+    after the object: "mark an item as repaired" (mark_repaired), "check a guest in" (checked_in)."""
+    said = words(TRYING.sub("", action.strip()))
+    if len(said) < 2:
+        return False
+    verb, after = stem_word(lemma(said[0])), [stem_word(word) for word in said[1:]]
+    for name in (transition.name, transition.to_state):
+        wanted = name.lower().split("_")
+        if len(wanted) < 2 or stem_word(lemma(wanted[0])) != verb:
+            continue
+        rest = iter(after)
+        if all(stem_word(word) in rest for word in wanted[1:]):  # in order, each after the one before
+            return True
+    return False
+    for name in (transition.name, transition.to_state):
+        wanted = stems(name.replace("_", " "))
+        if len(wanted) < 2 or wanted[0] != said[0]:
+            continue
+        rest = iter(said[1:])
+        if all(word in rest for word in wanted[1:]):  # in order, each after the one before
+            return True
+    return False
 
 
 def summary_plan(

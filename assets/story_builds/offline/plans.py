@@ -43,6 +43,7 @@ class CriterionPlan:
     list_parameters: tuple[str, ...] = ()
     name: str = ""  # transition or summary
     child: str | None = None  # delete_referenced: the entity whose records refer
+    refused_from: str | None = None  # transition: a state the criterion says it is refused from
     needs: tuple[Key, ...] = ()  # every operation the test calls
 
     def describe(self, label: str) -> str:
@@ -57,6 +58,8 @@ class CriterionPlan:
             text += f" sorted by {self.field}"
         elif self.kind in ("transition", "summary"):
             text += f" {self.name}"
+            if self.refused_from:
+                text += f" refused from {self.refused_from}"
         elif self.kind == "unique":
             text += f" refusing a second {self.field}"
         elif self.kind == "delete_referenced":

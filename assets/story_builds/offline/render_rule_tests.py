@@ -52,6 +52,12 @@ def render_transition(w: Writer, spec: ResourceSpec, plan: CriterionPlan) -> Non
         fresh = w.record(entity, 2)
         line(f"# a new {entity.name} is {initial!r}: it cannot {verb} yet")
         line(f"self.refused(409, {call(spec, transition.name, fresh)}, None, {py(initial)})")
+    if plan.refused_from:
+        held = w.record(entity, 3, states={state.name: [plan.refused_from]})
+        line(f"# a {entity.name} that is {plan.refused_from!r} cannot {verb}: refused, naming its state")
+        line(f"self.refused(409, {call(spec, transition.name, held)}, None, {py(plan.refused_from)})")
+        if spec.has("read"):
+            line(f'self.assertEqual(self.api("GET", self.path_of({item_path}, {held}["id"])), (200, {held}))')
     method = py(spec.method("transition", transition.name))
     path = py(spec.path("transition", transition.name))
     line(f'self.refused(404, {method}, self.path_of({path}, {ready}["id"] + 1000))')
