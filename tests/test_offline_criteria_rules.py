@@ -23,7 +23,8 @@ from tests.support.offline_build import build_all, sandbox_tests, stdlib_compone
 
 
 def dock_design() -> Architecture:
-    """Crates (new -> sealed, new/sealed -> damaged) and canoes (stored -> taken_out -> returned)."""
+    """Crates (new -> sealed, new/sealed -> damaged), canoes (stored -> taken_out -> returned) and
+    tally logs."""
 
     def entity(name: str, values: list[str], transitions: list[Transition]) -> Entity:
         return Entity(
@@ -55,14 +56,23 @@ def dock_design() -> Architecture:
             Transition(name="mark_returned", field="status", from_states=["taken_out"], to_state="returned"),
         ],
     )
+    tally = Entity(
+        name="TallyLog",
+        fields=[
+            EntityField(name="id", type="integer", required=True),
+            EntityField(name="note", type="string", required=True),
+        ],
+    )
     kinds = ("list", "create", "read", "update", "delete")
-    operations = {name: [EntityOperation(kind=kind) for kind in kinds] for name in ("Crate", "Canoe")}
+    operations = {
+        name: [EntityOperation(kind=kind) for kind in kinds] for name in ("Crate", "Canoe", "TallyLog")
+    }
     return Architecture(
         project="dock",
         summary="A dock's crates and canoes.",
         components=stdlib_components(),
-        openapi=render_openapi("Dock", [crate, canoe], operations),
-        data_model=[crate, canoe],
+        openapi=render_openapi("Dock", [crate, canoe, tally], operations),
+        data_model=[crate, canoe, tally],
         story_map=[StoryComponents(story_id="US-1", components=["backend", "frontend"])],
     )
 
@@ -177,3 +187,35 @@ def test_the_generated_refusal_tests_pass_against_the_generated_backend(tmp_path
     assert "cannot mark sealed: refused" in tests and "'returned' cannot mark taken out" in tests
     result = sandbox_tests(build.tree, "backend", tmp_path)
     assert result.ok, result.stderr_tail[-4000:]
+
+
+@pytest.mark.parametrize(
+    ("when", "then", "entity"),
+    [
+        ("they see the weight of each crate", "they see the weights", "Crate"),
+        ("they browse the register of canoes", "they see the register", "Canoe"),
+        ("they view the tally logs", "they see the tally logs", "TallyLog"),  # the head of the compound
+    ],
+)
+def test_an_object_that_belongs_to_an_entity_lists_that_entity(
+    when: str, then: str, entity: str | None
+) -> None:
+    found = plan(when, then)
+    if entity is None:
+        assert isinstance(found, str), found
+    else:
+        assert not isinstance(found, str), found
+        assert (found.kind, found.entity) == ("list", entity)
+
+
+@pytest.mark.parametrize(
+    ("when", "then"),
+    [
+        ("they see the colour of each crate", "they see the colours"),  # no colour on a crate
+        ("they look after the canoes", "the canoes are looked after"),  # the object of a preposition
+        ("they see how many crates we stacked", "they see the figure"),  # figures, not the records
+    ],
+)
+def test_an_object_that_is_no_record_of_an_entity_stays_uncovered(when: str, then: str) -> None:
+    found = plan(when, then)
+    assert isinstance(found, str), found

@@ -4,6 +4,7 @@ update, delete, list with its search, filters and sort) on the entity its object
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assets.architecture.models import Entity
 from assets.requirements.models import AcceptanceCriterion
@@ -21,6 +22,7 @@ from assets.story_builds.offline.wording import (
     GROUPING,
     SEARCH_WORDS,
     SORT_WORDS,
+    SUMMARY_WORDS,
     VERB_FIELDS,
     mentions,
     stems,
@@ -38,6 +40,7 @@ def crud_plan(model: PlanModel, criterion: AcceptanceCriterion, when: str, then:
         what = f"'{action.phrase()}'" if action.verb else "it"
         raise Cannot(f"{what} names no operation on an entity of the data model that the API contract serves")
     said = f"{action.phrase()} {action.rest}".strip()
+    action = _owned_object(model, action)
     if action.kind == "view":
         shown = f" ('{said}')" if action.verb else ""
         raise Cannot(f"shows something{shown} that is no entity of the data model and no summary it defines")
@@ -89,7 +92,9 @@ def crud_plan(model: PlanModel, criterion: AcceptanceCriterion, when: str, then:
             if not others or route(entity, name, others, usable) is None:
                 parameters.remove(name)  # every new record is in the same state: nothing to filter apart
         asked = [word for word in GROUPING.findall(lowered) if any(mentions(word, name) for name in fields)]
-        if not parameters and (action.search or asked):
+        # a look-up naming nothing to look by ("browse the catalogue") is the list itself
+        searched = action.search and bool(LOOKUP_TERM.search(f"{action.noun} {action.rest}"))
+        if not parameters and (searched or asked):
             raise Cannot(
                 f"looks {entity.name} records up ('{said}') by a search or "
                 "filter the API contract's list does not offer"
@@ -174,3 +179,49 @@ def _update_field(model: PlanModel, entity: Entity, action: Action, context: str
             return candidate.name
     optional = [field.name for field in plain if not field.required]
     return (optional or [field.name for field in plain])[0]
+
+
+# The term a look-up looks by: "by title", "for a name", "named Ada", "whose author is ...".
+LOOKUP_TERM = re.compile(r"\b(?:by|for|with|named|called|whose|containing|matching|where)\b")
+# "the hours of each facility", "the catalogue of varieties": what the object belongs to.
+OF_OWNER = re.compile(
+    r"^of\s+(?:(?:the|each|every|all|their|its|a|an|our|my|your)\s+)*(?P<owner>[a-z][a-z ]*)"
+)
+# A preposition or relative word ends a compound noun ("user error logs from today").
+OBJECT_END = re.compile(
+    r"\s(?:of|for|from|by|with|in|on|at|to|after|before|about|into|through|over|under|up|out|around|like|"
+    r"that|which|who|whose|when|where|we|they|and|or)\s.*$"
+)
+
+
+def _owned_object(model: PlanModel, action: Action) -> Action:
+    """The entity an object that names none belongs to: "see the hours of each facility" lists
+    facilities (hours is one of their fields), "browse the catalogue of varieties" lists varieties,
+    "view user error logs" lists error logs (the head of a compound noun names the entity)."""
+    if action.entity is not None or action.kind not in ("view", "list", "read"):
+        return action
+    if SUMMARY_WORDS.search(f"{action.noun} {action.rest}"):
+        return action  # figures about the records ("how many tickets"), not the records
+    kind = "list" if action.kind == "view" else action.kind
+    owner = OF_OWNER.match(action.rest)
+    if owner:
+        said = stems(owner.group("owner"))
+        for entity in model.architecture.data_model:
+            label = stems(" ".join(split_pascal(entity.name)))
+            if said[: len(label)] != label or not model.has(entity.name, kind):
+                continue
+            owned = any(mentions(action.noun, field.name) for field in data_fields(entity))
+            if action.kind == "list" or owned:
+                rest = " ".join(owner.group("owner").split()[len(label) :])
+                return replace(action, kind=kind, entity=entity.name, rest=rest)
+    phrase = stems(OBJECT_END.sub("", f" {action.noun} {action.rest}").strip())
+    heads = [
+        entity
+        for entity in model.architecture.data_model
+        if (label := stems(" ".join(split_pascal(entity.name))))
+        and phrase[-len(label) :] == label
+        and model.has(entity.name, kind)
+    ]
+    if len(heads) == 1:
+        return replace(action, kind=kind, entity=heads[0].name, rest="")
+    return action
