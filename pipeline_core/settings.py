@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     )
 
     pipeline_step_executor: Literal["multiprocess", "in_process"] = Field(
-        default="multiprocess",
-        description="How a run executes its steps: each in a process of its own, or all in the run's.",
+        default="in_process",
+        description="How a run executes its steps: all in the run's own process, or each in its own.",
     )
 
     pipeline_llm_provider: Literal["auto", "offline", "anthropic", "bedrock"] = "auto"

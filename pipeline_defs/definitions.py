@@ -57,8 +57,11 @@ def step_executor(settings: Settings) -> dg.ExecutorDefinition:
     server that has imported this module once, instead of a fresh interpreter importing everything
     again per step (about 1.7 s of CPU saved per step on these machines). The module is named because
     Dagster preloads only its own executor module when the code location is not a module target.
-    `in_process`: the run's steps run one after another in the run's own process, which has the
-    code loaded already: no server to start and no second import of the code location.
+    `in_process` (the default): the run's steps run one after another in the run's own process,
+    which has the code loaded already: no server to start and no second import of the code location.
+    A project's stages are a chain, so nothing runs in parallel inside a run; projects do, as runs.
+    On 2 cores, 16 projects' first three stages took 123 s this way against 249 s with
+    `multiprocess` (benchmarks/projects_scaling.py, back to back).
     """
     if settings.pipeline_step_executor == "in_process":
         return dg.in_process_executor

@@ -89,7 +89,7 @@ def test_the_step_executor_is_the_one_the_setting_names() -> None:
     from pipeline_defs.definitions import FORKSERVER_PRELOAD, build_definitions
 
     default = build_definitions(Settings()).resolve_job_def("project_pipeline").executor_def
-    assert default.name == "multiprocess"
+    assert default.name == "in_process"
+    multiprocess = build_definitions(Settings(pipeline_step_executor="multiprocess"))
+    assert multiprocess.resolve_job_def("project_pipeline").executor_def.name == "multiprocess"
     assert "pipeline_defs.definitions" in FORKSERVER_PRELOAD
-    in_process = build_definitions(Settings(pipeline_step_executor="in_process"))
-    assert in_process.resolve_job_def("project_pipeline").executor_def.name == "in_process"
