@@ -84,10 +84,6 @@ def baseline(paths: list[Path]) -> int:
     return characters
 
 
-def _baseline_share(paths: list[Path]) -> int:
-    return baseline(paths)
-
-
 def ceiling(paths: list[Path], workers: int) -> int:
     """The baseline split over `workers` plain forked processes, nothing else: what the cores allow.
 
@@ -98,7 +94,7 @@ def ceiling(paths: list[Path], workers: int) -> int:
 
     shares = [paths[index::workers] for index in range(workers)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return sum(pool.map(_baseline_share, shares))
+        return sum(pool.map(baseline, shares))
 
 
 def cpu_seconds() -> float:

@@ -86,7 +86,6 @@ def measure(postgres: PostgresServer, count: int, work: Path, max_concurrent_run
         "PIPELINE_DATA_DIR": str(data),
         "PIPELINE_LLM_PROVIDER": "offline",
         "PIPELINE_SENSOR_INTERVAL_SECONDS": "2",
-        "PIPELINE_STEP_EXECUTOR": os.environ.get("PIPELINE_STEP_EXECUTOR", "in_process"),
     }
     for name in ("PIPELINE_INBOX", "PIPELINE_ARTIFACTS", "ANTHROPIC_API_KEY"):
         env[name] = ""  # the local defaults under PIPELINE_DATA_DIR, and the offline provider
